@@ -1,0 +1,216 @@
+"""Build the GS1 Digital Link URI and the human-readable element string that a label prints.
+
+Building only; parsing incoming URIs lives in ``gs1/``. Kept self-contained so the label
+package has no dependency on the rest of the project.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from urllib.parse import urlsplit
+
+from labels.errors import InvalidLabelData
+
+# GS1 AI encodable character set 82 (GS1 General Specifications, figure 7.11-1).
+SET_82 = frozenset("!\"%&'()*+,-./0123456789:;<=>?ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz")
+
+# RFC 3986 unreserved characters; the Digital Link standard percent-encodes every other
+# set-82 character in an AI value ("/" would otherwise split the path, "%" would start an escape).
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
+# The standard says '"' becomes %22, but GS1's validator (digital-link.js, grammar 1.2) only
+# accepts a raw '"', which is not a legal URI character at all. No spelling passes both, and
+# every printed URI must pass the validator, so such lots and serials are refused.
+_UNPRINTABLE_IN_URI = frozenset('"')
+
+_MAX_LOT = 20  # AI 10: X..20
+_MAX_SERIAL = 20  # AI 21: X..20
+
+
+def gs1_check_digit(digits: str) -> str:
+    """Return the GS1 mod-10 check digit for a string of digits without its check digit.
+
+    Args:
+        digits: the data digits, most significant first.
+
+    Raises:
+        InvalidLabelData: if ``digits`` is empty or not all ASCII digits.
+    """
+    if not digits or not digits.isascii() or not digits.isdigit():
+        raise InvalidLabelData(f"check digit needs digits, got {digits!r}")
+    # Weights 3,1,3,... run from the rightmost data digit, so the result is independent of length.
+    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(digits)))
+    return str((10 - total % 10) % 10)
+
+
+def normalize_gtin(gtin: str) -> str:
+    """Return ``gtin`` (GTIN-8/12/13/14) as the 14-digit form Digital Link requires.
+
+    Args:
+        gtin: the GTIN digits, check digit included.
+
+    Raises:
+        InvalidLabelData: if the length, characters or check digit are wrong.
+    """
+    if not isinstance(gtin, str) or not gtin.isascii() or not gtin.isdigit() or len(gtin) not in (8, 12, 13, 14):
+        raise InvalidLabelData(f"GTIN must be 8, 12, 13 or 14 digits, got {gtin!r}")
+    padded = gtin.rjust(14, "0")
+    if gs1_check_digit(padded[:-1]) != padded[-1]:
+        raise InvalidLabelData(f"GTIN {gtin} has a wrong check digit (expected {gs1_check_digit(padded[:-1])})")
+    return padded
+
+
+def percent_encode(value: str) -> str:
+    """Percent-encode an AI value for a Digital Link path segment or query value.
+
+    Args:
+        value: a set-82 string (already validated).
+
+    Raises:
+        InvalidLabelData: if ``value`` contains a character outside set 82.
+    """
+    out = []
+    for ch in value:
+        if ch not in SET_82:
+            raise InvalidLabelData(f"character {ch!r} is not in GS1 character set 82")
+        out.append(ch if ch in _UNRESERVED else f"%{ord(ch):02X}")
+    return "".join(out)
+
+
+def _check_ai_value(name: str, value: str, max_len: int) -> None:
+    if not isinstance(value, str) or not 1 <= len(value) <= max_len:
+        raise InvalidLabelData(f"{name} must be 1-{max_len} characters, got {value!r}")
+    bad = sorted({ch for ch in value if ch not in SET_82})
+    if bad:
+        raise InvalidLabelData(f"{name} {value!r} has characters outside GS1 set 82: {''.join(bad)!r}")
+    if _UNPRINTABLE_IN_URI & set(value):
+        raise InvalidLabelData(f"{name} {value!r} contains '\"', which no Digital Link validator accepts")
+
+
+def _yymmdd(name: str, value: date) -> str:
+    if not isinstance(value, date):
+        raise InvalidLabelData(f"{name} must be a date, got {value!r}")
+    # YYMMDD maps YY onto a sliding century window (GS1 GenSpecs 7.12); 2000-2049 is
+    # unambiguous for any window centred on today, and our products expire within years.
+    if not 2000 <= value.year <= 2049:
+        raise InvalidLabelData(f"{name} {value.isoformat()} is outside the printable YYMMDD range 2000-2049")
+    return value.strftime("%y%m%d")
+
+
+_BASE_HOST = re.compile(r"^[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
+
+
+def _check_base(base: str) -> str:
+    parts = urlsplit(base)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise InvalidLabelData(f"resolver base must be http(s)://host[/path] without query, got {base!r}")
+    if not _BASE_HOST.match(parts.netloc):
+        raise InvalidLabelData(f"resolver host {parts.netloc!r} must be a plain hostname[:port]")
+    return base.rstrip("/")
+
+
+@dataclass(frozen=True)
+class LabelIds:
+    """The GS1 data one label carries: product, lot, optional serial and dates."""
+
+    gtin: str
+    lot: str
+    serial: str | None = None
+    expiry: date | None = None
+    production: date | None = None
+
+
+def build_uri(
+    base: str,
+    gtin: str,
+    lot: str,
+    serial: str | None = None,
+    expiry: date | None = None,
+    production: date | None = None,
+) -> str:
+    """Return the Digital Link URI ``{base}/01/{gtin14}/10/{lot}[/21/{serial}][?11=..&17=..]``.
+
+    Path qualifiers follow the order the grammar fixes for AI 01 (10 before 21). Dates go in
+    the query as data attributes, fixed-length AIs in ascending AI order (11, then 17), which
+    is the order GS1's syntax engine emits and the canonical order digital-link.js re-encodes.
+
+    Args:
+        base: resolver stem, e.g. ``https://id.example.cn`` (a trailing ``/`` is dropped).
+        gtin: GTIN-8/12/13/14 with a correct check digit.
+        lot: AI 10 value, 1-20 characters of set 82.
+        serial: AI 21 value, 1-20 characters of set 82, for item-level labels.
+        expiry: AI 17 expiry date.
+        production: AI 11 production date.
+
+    Raises:
+        InvalidLabelData: if any value cannot be encoded.
+    """
+    stem = _check_base(base)
+    gtin14 = normalize_gtin(gtin)
+    _check_ai_value("lot", lot, _MAX_LOT)
+    uri = f"{stem}/01/{gtin14}/10/{percent_encode(lot)}"
+    if serial is not None:
+        _check_ai_value("serial", serial, _MAX_SERIAL)
+        uri += f"/21/{percent_encode(serial)}"
+    query = []
+    if production is not None:
+        query.append(f"11={_yymmdd('production date', production)}")
+    if expiry is not None:
+        query.append(f"17={_yymmdd('expiry date', expiry)}")
+    if query:
+        uri += "?" + "&".join(query)
+    return uri
+
+
+def element_string(
+    gtin: str,
+    lot: str,
+    serial: str | None = None,
+    expiry: date | None = None,
+    production: date | None = None,
+) -> str:
+    """Return the bracketed human-readable element string, e.g. ``(01)...(11)...(17)...(10)...(21)...``.
+
+    GS1 concatenation puts predefined-length AIs (01, 11, 17) before variable-length ones
+    (10, 21), as the Digital Link standard does when it converts a URI to an element string;
+    the printed text then reads the same as what a scanner reports.
+
+    Args:
+        gtin: GTIN-8/12/13/14 with a correct check digit.
+        lot: AI 10 value.
+        serial: AI 21 value.
+        expiry: AI 17 expiry date.
+        production: AI 11 production date.
+
+    Raises:
+        InvalidLabelData: if any value cannot be encoded.
+    """
+    parts = [f"(01){normalize_gtin(gtin)}"]
+    if production is not None:
+        parts.append(f"(11){_yymmdd('production date', production)}")
+    if expiry is not None:
+        parts.append(f"(17){_yymmdd('expiry date', expiry)}")
+    _check_ai_value("lot", lot, _MAX_LOT)
+    parts.append(f"(10){lot}")
+    if serial is not None:
+        _check_ai_value("serial", serial, _MAX_SERIAL)
+        parts.append(f"(21){serial}")
+    return "".join(parts)
+
+
+def build(base: str, ids: LabelIds) -> tuple[str, str]:
+    """Return ``(uri, element_string)`` for one label's identifiers.
+
+    Args:
+        base: resolver stem, see :func:`build_uri`.
+        ids: the label's GS1 data.
+
+    Raises:
+        InvalidLabelData: if any value cannot be encoded.
+    """
+    return (
+        build_uri(base, ids.gtin, ids.lot, ids.serial, ids.expiry, ids.production),
+        element_string(ids.gtin, ids.lot, ids.serial, ids.expiry, ids.production),
+    )

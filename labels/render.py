@@ -1,0 +1,472 @@
+"""Render product labels (QR + Chinese/English text + GS1 element string) to PNG, SVG and PDF bytes.
+
+One layout pass turns a label into drawing operations in millimetres; three small back ends
+(Pillow, SVG text, fpdf2) paint the same operations, so every format shows the same label.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from xml.sax.saxutils import escape
+
+import qrcode
+from fpdf import FPDF
+from PIL import Image, ImageDraw, ImageFont
+from qrcode.constants import ERROR_CORRECT_M
+
+from labels._qr import FastQRCode
+from labels.errors import InvalidLabelData
+from labels.fonts import FontFile, find_cjk_font
+
+# Level M restores ~15% of damaged modules: enough for scuffs on a bag or a gift box, while
+# Q/H would add a QR version (4 more modules a side) for a ~100-character URI and make the
+# modules too small to scan reliably at the 20 mm print size.
+ERROR_CORRECTION = ERROR_CORRECT_M
+# ISO/IEC 18004 asks for a 4-module light margin; the label's white stock counts only if
+# we reserve it, since die-cut edges and neighbouring labels can come right up to the code.
+QUIET_ZONE = 4
+
+BADGES = {"green_food": "绿色食品", "organic": "有机", "gi": "地理标志", "gap": "GAP"}
+
+_PT_MM = 25.4 / 72
+_LINE = 1.22  # line height as a multiple of the font size
+
+
+@dataclass
+class LabelData:
+    """Everything one printed label shows; ``uri`` is exactly what the QR encodes."""
+
+    uri: str
+    element_string: str
+    name_zh: str
+    name_en: str
+    lot: str
+    production_date: date | None
+    expiry_date: date | None
+    origin: str
+    badges: list[str] = field(default_factory=list)
+    serial: str | None = None
+
+
+@dataclass(frozen=True)
+class _Spec:
+    width: float
+    height: float
+    margin: float
+    qr: float  # largest QR side, quiet zone included
+    gap: float
+    title_pt: float
+    body_pt: float
+    min_pt: float
+
+
+# Sizes in mm. QR sides leave room for a 2-line element string below and a text column
+# beside; all keep modules >= 0.35 mm for a ~41-module (version 6) code plus quiet zone.
+SIZES: dict[str, _Spec] = {
+    "40x30": _Spec(40, 30, 1.0, 19.0, 0.8, 7.0, 5.0, 3.5),
+    "50x30": _Spec(50, 30, 1.0, 22.0, 1.0, 8.0, 5.5, 3.5),
+    "100x70": _Spec(100, 70, 3.0, 50.0, 2.5, 16.0, 10.0, 6.0),
+}
+
+
+@dataclass(frozen=True)
+class _Text:
+    x: float
+    y: float  # baseline
+    pt: float
+    text: str
+
+
+@dataclass(frozen=True)
+class _Box:
+    x: float
+    y: float
+    w: float
+    h: float
+    r: float
+    line: float
+
+
+@dataclass(frozen=True)
+class _Qr:
+    x: float
+    y: float
+    side: float
+    matrix: tuple[tuple[bool, ...], ...]
+
+
+def _spec(size: str) -> _Spec:
+    try:
+        return SIZES[size]
+    except KeyError:
+        raise InvalidLabelData(f"unknown label size {size!r}; allowed: {', '.join(SIZES)}") from None
+
+
+def qr_matrix(data: str) -> tuple[tuple[bool, ...], ...]:
+    """Return the QR module matrix for ``data``, quiet zone included (True = dark).
+
+    Args:
+        data: the text to encode, normally a Digital Link URI.
+
+    Raises:
+        InvalidLabelData: if ``data`` is empty or too long for a QR code at level M.
+    """
+    if not data:
+        raise InvalidLabelData("QR data is empty")
+    code = FastQRCode(error_correction=ERROR_CORRECTION, border=QUIET_ZONE, box_size=1)
+    code.add_data(data)
+    try:
+        code.make(fit=True)
+    except qrcode.exceptions.DataOverflowError as e:
+        raise InvalidLabelData(f"{len(data)} characters do not fit in a QR code") from e
+    return tuple(tuple(row) for row in code.get_matrix())
+
+
+class _Metrics:
+    """Text widths and ascent in mm from one reference-size font, shared by every back end."""
+
+    _REF_PX = 200
+
+    def __init__(self, font: FontFile):
+        self._font = ImageFont.truetype(font.path, self._REF_PX, index=font.index)
+        ascent, _ = self._font.getmetrics()
+        self.ascent = ascent / self._REF_PX  # per unit of font size
+
+    @functools.lru_cache(maxsize=4096)  # noqa: B019 - one instance per font, kept for the process
+    def _em_width(self, text: str) -> float:
+        return self._font.getlength(text) / self._REF_PX
+
+    def width(self, text: str, pt: float) -> float:
+        return self._em_width(text) * pt * _PT_MM
+
+
+@functools.lru_cache(maxsize=4)
+def _metrics(font: FontFile) -> _Metrics:
+    return _Metrics(font)
+
+
+@functools.lru_cache(maxsize=64)
+def _pil_font(font: FontFile, px: int) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(font.path, px, index=font.index)
+
+
+def _fit(m: _Metrics, text: str, max_w: float, pt: float, min_pt: float) -> tuple[str, float]:
+    """Shrink to fit ``max_w`` mm down to ``min_pt``, then cut with an ellipsis."""
+    w = m.width(text, pt)
+    if w <= max_w:
+        return text, pt
+    pt = max(min_pt, pt * max_w / w * 0.999)
+    if m.width(text, pt) <= max_w:
+        return text, pt
+    while len(text) > 1 and m.width(text + "…", pt) > max_w:
+        text = text[:-1]
+    return text + "…", pt
+
+
+def _split_element_string(es: str) -> list[str]:
+    """Break before AI (10): fixed-length AIs on line 1, lot and serial on line 2."""
+    cut = es.find("(10)")
+    return [es[:cut], es[cut:]] if cut > 0 else [es]
+
+
+def _badge_ops(m: _Metrics, keys: Sequence[str], x0: float, y0: float, max_w: float, pt: float) -> tuple[list, float]:
+    ops: list = []
+    pad = 0.35 * pt * _PT_MM
+    h = pt * _PT_MM * 1.45
+    x, y = x0, y0
+    for key in keys:
+        try:
+            word = BADGES[key]
+        except KeyError:
+            raise InvalidLabelData(f"unknown badge {key!r}; allowed: {', '.join(BADGES)}") from None
+        w = m.width(word, pt) + 2 * pad
+        if x > x0 and x + w > x0 + max_w:
+            x, y = x0, y + h + pad
+        ops.append(_Box(x, y, w, h, h * 0.25, max(0.12, pt * 0.02)))
+        ops.append(_Text(x + pad, y + h / 2 + (m.ascent - 0.5 * 0.95) * pt * _PT_MM, pt, word))
+        x += w + pad
+    return ops, (y + h - y0) if keys else 0.0
+
+
+def _fmt(d: date | None) -> str:
+    return d.isoformat() if d else "—"
+
+
+def layout(label: LabelData, size: str = "50x30", font: FontFile | None = None) -> list:
+    """Return the label's drawing operations in mm for one of :data:`SIZES`.
+
+    Args:
+        label: what to print.
+        size: ``"40x30"``, ``"50x30"`` or ``"100x70"`` (width x height, mm).
+        font: CJK font to measure with; found with :func:`labels.fonts.find_cjk_font` if omitted.
+
+    Raises:
+        InvalidLabelData: if the size or a badge is unknown, or the URI does not fit a QR code.
+        FontMissing: if no CJK font is installed.
+    """
+    s = _spec(size)
+    font = font or find_cjk_font()
+    m = _metrics(font)
+    matrix = qr_matrix(label.uri)
+    inner_w = s.width - 2 * s.margin
+
+    # Element string strip at the bottom, across the full width.
+    lines = [label.element_string]
+    hri_pt = s.body_pt
+    if m.width(label.element_string, hri_pt) > inner_w:
+        lines = _split_element_string(label.element_string)
+        hri_pt = min(s.body_pt, *(inner_w / max(m.width(ln, 1.0), 1e-6) for ln in lines))
+    hri_pt = max(hri_pt, s.min_pt)
+    ops: list = []
+    line_h = hri_pt * _PT_MM * _LINE
+    y = s.height - s.margin - len(lines) * line_h
+    hri_top = y
+    for ln in lines:
+        text, pt = _fit(m, ln, inner_w, hri_pt, s.min_pt)
+        ops.append(_Text(s.margin, y + m.ascent * pt * _PT_MM, pt, text))
+        y += line_h
+
+    # The QR is the one element that must never be shrunk by text: it takes its space first.
+    qr_side = min(s.qr, hri_top - s.gap - s.margin)
+    ops.append(_Qr(s.margin, s.margin, qr_side, matrix))
+
+    x0 = s.margin + qr_side + s.gap
+    col_w = s.width - s.margin - x0
+    col_h = hri_top - s.gap * 0.5 - s.margin
+    rows = [
+        (label.name_zh, s.title_pt),
+        (label.name_en, s.body_pt * 0.95),
+        (f"批号 {label.lot}", s.body_pt),
+        (f"生产日期 {_fmt(label.production_date)}", s.body_pt),
+        (f"有效期至 {_fmt(label.expiry_date)}", s.body_pt),
+        (f"产地 {label.origin}", s.body_pt),
+    ]
+    # Shrink the whole column together until it fits, so the hierarchy of sizes survives.
+    for scale in (1.0, 0.92, 0.85, 0.78, 0.72, 0.66, 0.6):
+        col: list = []
+        y = s.margin
+        for text, pt in rows:
+            fitted, fpt = _fit(m, text, col_w, pt * scale, s.min_pt)
+            col.append(_Text(x0, y + m.ascent * fpt * _PT_MM, fpt, fitted))
+            y += fpt * _PT_MM * _LINE
+        badge_ops, badge_h = _badge_ops(m, label.badges, x0, y + 0.3, col_w, max(s.min_pt, s.body_pt * 0.85 * scale))
+        if y + 0.3 + badge_h <= s.margin + col_h:
+            break
+    ops.extend(col)
+    ops.extend(badge_ops)
+    return ops
+
+
+# ---------------------------------------------------------------- PNG
+
+
+def _draw_png(ops: Iterable, spec: _Spec, dpi: int, font: FontFile) -> Image.Image:
+    px = dpi / 25.4
+    img = Image.new("L", (round(spec.width * px), round(spec.height * px)), 255)
+    draw = ImageDraw.Draw(img)
+    for op in ops:
+        if isinstance(op, _Qr):
+            n = len(op.matrix)
+            # Whole pixels per module: a fractional module size smears edges and hurts scanning.
+            module = max(1, int(op.side * px) // n)
+            small = Image.frombytes("L", (n, n), bytes(0 if v else 255 for row in op.matrix for v in row))
+            img.paste(small.resize((n * module, n * module), Image.NEAREST), (round(op.x * px), round(op.y * px)))
+        elif isinstance(op, _Text):
+            draw.text(
+                (op.x * px, op.y * px),
+                op.text,
+                fill=0,
+                anchor="ls",
+                font=_pil_font(font, max(1, round(op.pt * dpi / 72))),
+            )
+        elif isinstance(op, _Box):
+            draw.rounded_rectangle(
+                (op.x * px, op.y * px, (op.x + op.w) * px, (op.y + op.h) * px),
+                radius=op.r * px,
+                outline=0,
+                width=max(1, round(op.line * px)),
+            )
+    return img
+
+
+def render_png(label: LabelData, size: str = "50x30", dpi: int = 300) -> bytes:
+    """Render one label as a grayscale PNG at ``dpi`` with the physical size recorded.
+
+    Args:
+        label: what to print.
+        size: one of :data:`SIZES` (``"40x30"``, ``"50x30"``, ``"100x70"``).
+        dpi: printer resolution; 203 and 300 are common for thermal label printers.
+
+    Raises:
+        InvalidLabelData: if the size or a badge is unknown, the dpi is out of range, or the URI is too long.
+        FontMissing: if no CJK font is installed.
+    """
+    if not 72 <= dpi <= 1200:
+        raise InvalidLabelData(f"dpi must be between 72 and 1200, got {dpi}")
+    spec = _spec(size)
+    font = find_cjk_font()
+    img = _draw_png(layout(label, size, font), spec, dpi, font)
+    buf = io.BytesIO()
+    # Level 1 compresses these mostly-white images nearly as well as 6 at a third of the time.
+    img.save(buf, "PNG", dpi=(dpi, dpi), compress_level=1)
+    return buf.getvalue()
+
+
+# ---------------------------------------------------------------- SVG
+
+_SVG_FONTS = "'WenQuanYi Micro Hei','Noto Sans CJK SC','Source Han Sans SC','PingFang SC','Microsoft YaHei',sans-serif"
+
+
+def _qr_path(matrix: Sequence[Sequence[bool]]) -> str:
+    """One path of horizontal runs in module units: far smaller than a rect per module."""
+    parts = []
+    for r, row in enumerate(matrix):
+        c, n = 0, len(row)
+        while c < n:
+            if row[c]:
+                start = c
+                while c < n and row[c]:
+                    c += 1
+                parts.append(f"M{start} {r}h{c - start}v1h-{c - start}z")
+            else:
+                c += 1
+    return "".join(parts)
+
+
+def render_svg(label: LabelData, size: str = "50x30") -> bytes:
+    """Render one label as a standalone SVG document (UTF-8) sized in millimetres.
+
+    Text is left as SVG text naming common CJK fonts, so the viewer's font draws it; the QR
+    is a single vector path with the quiet zone kept white.
+
+    Args:
+        label: what to print.
+        size: one of :data:`SIZES`.
+
+    Raises:
+        InvalidLabelData: if the size or a badge is unknown, or the URI is too long.
+        FontMissing: if no CJK font is installed (needed to measure text for the layout).
+    """
+    spec = _spec(size)
+    out = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{spec.width}mm" height="{spec.height}mm" '
+        f'viewBox="0 0 {spec.width} {spec.height}">',
+        f'<rect x="0" y="0" width="{spec.width}" height="{spec.height}" fill="#fff"/>',
+    ]
+    for op in layout(label, size):
+        if isinstance(op, _Qr):
+            n = len(op.matrix)
+            out.append(
+                f'<path class="qr" data-modules="{n}" '
+                f'transform="translate({op.x:.3f} {op.y:.3f}) scale({op.side / n:.5f})" '
+                f'fill="#000" shape-rendering="crispEdges" d="{_qr_path(op.matrix)}"/>'
+            )
+        elif isinstance(op, _Text):
+            out.append(
+                f'<text x="{op.x:.3f}" y="{op.y:.3f}" font-size="{op.pt * _PT_MM:.3f}" '
+                f'font-family="{_SVG_FONTS}" fill="#000">{escape(op.text)}</text>'
+            )
+        elif isinstance(op, _Box):
+            out.append(
+                f'<rect x="{op.x:.3f}" y="{op.y:.3f}" width="{op.w:.3f}" height="{op.h:.3f}" rx="{op.r:.3f}" '
+                f'fill="none" stroke="#000" stroke-width="{op.line:.3f}"/>'
+            )
+    out.append("</svg>")
+    return "\n".join(out).encode("utf-8")
+
+
+# ---------------------------------------------------------------- PDF
+
+A4 = (210.0, 297.0)
+SHEET_MARGIN = 5.0
+
+
+def sheet_grid(size: str = "50x30") -> tuple[int, int]:
+    """Return ``(columns, rows)`` of ``size`` labels on one A4 sheet.
+
+    Args:
+        size: one of :data:`SIZES`.
+
+    Raises:
+        InvalidLabelData: if the size is unknown.
+    """
+    s = _spec(size)
+    return int((A4[0] - 2 * SHEET_MARGIN) // s.width), int((A4[1] - 2 * SHEET_MARGIN) // s.height)
+
+
+def render_pdf_sheet(labels: Sequence[LabelData], size: str = "50x30") -> bytes:
+    """Render many labels onto A4 pages (4 x 9 = 36 per page at 50x30) with the CJK font embedded.
+
+    The QR is drawn as filled vector rectangles, one per horizontal run of dark modules,
+    which keeps the file small and the edges sharp at any printer resolution.
+
+    Args:
+        labels: the labels, placed left to right, top to bottom.
+        size: one of :data:`SIZES`.
+
+    Raises:
+        InvalidLabelData: if there are no labels, the size or a badge is unknown, or a URI is too long.
+        FontMissing: if no CJK font is installed.
+    """
+    if not labels:
+        raise InvalidLabelData("a label sheet needs at least one label")
+    spec = _spec(size)
+    font = find_cjk_font()
+    cols, rows = sheet_grid(size)
+    per_page = cols * rows
+    # Centre the grid so a sheet cut on a guillotine has equal borders.
+    ox = (A4[0] - cols * spec.width) / 2
+    oy = (A4[1] - rows * spec.height) / 2
+
+    pdf = FPDF(unit="mm", format="A4")
+    pdf.set_auto_page_break(False)
+    pdf.set_margin(0)
+    pdf.set_creator("TraceGraph labels")
+    pdf.add_font("cjk", fname=font.path, collection_font_number=font.index)
+    pdf.set_font("cjk", size=8)
+    pdf.set_draw_color(0)
+    pdf.set_fill_color(0)
+    current_pt = 8.0
+
+    for i, label in enumerate(labels):
+        if i % per_page == 0:
+            pdf.add_page()
+            # Light cut guides between labels; grey so a scanner never mistakes them for modules.
+            pdf.set_draw_color(200)
+            pdf.set_line_width(0.1)
+            for c in range(cols + 1):
+                pdf.line(ox + c * spec.width, oy, ox + c * spec.width, oy + rows * spec.height)
+            for r in range(rows + 1):
+                pdf.line(ox, oy + r * spec.height, ox + cols * spec.width, oy + r * spec.height)
+            pdf.set_draw_color(0)
+        slot = i % per_page
+        lx = ox + (slot % cols) * spec.width
+        ly = oy + (slot // cols) * spec.height
+        for op in layout(label, size, font):
+            if isinstance(op, _Qr):
+                n = len(op.matrix)
+                mod = op.side / n
+                for r, row in enumerate(op.matrix):
+                    c = 0
+                    while c < n:
+                        if row[c]:
+                            start = c
+                            while c < n and row[c]:
+                                c += 1
+                            pdf.rect(lx + op.x + start * mod, ly + op.y + r * mod, (c - start) * mod, mod, style="F")
+                        else:
+                            c += 1
+            elif isinstance(op, _Text):
+                if op.pt != current_pt:
+                    pdf.set_font_size(op.pt)
+                    current_pt = op.pt
+                pdf.text(lx + op.x, ly + op.y, op.text)
+            elif isinstance(op, _Box):
+                pdf.set_line_width(op.line)
+                pdf.rect(lx + op.x, ly + op.y, op.w, op.h, style="D", round_corners=True, corner_radius=op.r)
+    return bytes(pdf.output())
