@@ -1,0 +1,57 @@
+# TraceGraph: `make run` serves the service, `make test` runs the whole suite. Both set everything up first.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+WORKERS ?= 4
+THREADS ?= 4
+
+.PHONY: run test setup system neo4j neo4j-stop neo4j-status bench lint clean
+
+## Run the service on http://127.0.0.1:$(PORT): Neo4j (unless NEO4J_URI), migrations, demo data if empty, gunicorn.
+run: setup neo4j
+	$(BIN)/flask --app wsgi graph migrate
+	$(BIN)/flask --app wsgi demo load --if-empty
+	MIGRATE_ON_START=0 $(BIN)/gunicorn --workers $(WORKERS) --threads $(THREADS) --worker-class gthread \
+		--bind 127.0.0.1:$(PORT) --access-logfile - wsgi:app
+
+## Run the whole test suite against a real Neo4j (the tests start their own on port 7697).
+test: setup
+	$(BIN)/ruff check .
+	$(BIN)/pytest
+
+## Install what the project needs: system packages (fonts, Chromium), the virtualenv, the npm validator.
+setup: system $(VENV)/.installed node_modules/.installed
+
+system:
+	@bash scripts/setup-system.sh
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+neo4j:
+	$(PYTHON) scripts/neo4jctl.py start
+
+neo4j-stop:
+	$(PYTHON) scripts/neo4jctl.py stop
+
+neo4j-status:
+	$(PYTHON) scripts/neo4jctl.py status
+
+## Benchmarks at scale M (prints figures and appends them to docs/benchmarks.md).
+bench: setup neo4j
+	$(BIN)/python scripts/bench.py --scale $${SCALE:-M}
+
+lint:
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) node_modules scripts/neo4j/target .pytest_cache

@@ -1,0 +1,73 @@
+"""TraceGraph: the Flask application factory."""
+
+from __future__ import annotations
+
+import atexit
+import logging
+
+from flask import Flask
+
+from app.config import Config
+from graph.driver import Graph
+from graph.errors import Conflict, Unavailable
+
+log = logging.getLogger(__name__)
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app: config, the Neo4j driver, the API blueprints, web pages, error handlers and CLI.
+
+    Args:
+        config: overrides of Config values (tests use this).
+    """
+    app = Flask(__name__)
+    app.config.from_object(Config)
+    if config:
+        app.config.update(config)
+    app.json.ensure_ascii = False
+    _refuse_insecure_production(app)
+
+    graph = Graph(
+        app.config["NEO4J_URI"],
+        app.config["NEO4J_USER"],
+        app.config["NEO4J_PASSWORD"],
+        app.config["NEO4J_DATABASE"],
+        max_connection_pool_size=app.config["NEO4J_POOL_SIZE"],
+    )
+    app.extensions["graph"] = graph
+    atexit.register(graph.close)
+
+    from app import errors
+    from app.api import register_api
+    from app.cli import register_cli
+    from app.web import register_web
+
+    errors.register(app)
+    register_api(app)
+    register_web(app)
+    register_cli(app)
+
+    if app.config["MIGRATE_ON_START"]:
+        _migrate_if_reachable(app, graph)
+    return app
+
+
+def _refuse_insecure_production(app: Flask) -> None:
+    """Stop a production start with the development SECRET_KEY (it signs QR serials)."""
+    if app.config["ENV"] == "production" and (
+        app.config["SECRET_KEY"] == Config.SECRET_KEY or len(app.config["SECRET_KEY"]) < 32
+    ):
+        raise RuntimeError("TRACEGRAPH_ENV=production needs SECRET_KEY set to a random value of 32+ characters")
+
+
+def _migrate_if_reachable(app: Flask, graph: Graph) -> None:
+    """Apply pending migrations; a database that is down now must not stop the app (it answers 503 meanwhile)."""
+    from graph.migrate import migrate
+
+    try:
+        applied = migrate(graph)
+    except (Unavailable, Conflict):  # Conflict: another worker applied it at the same moment
+        log.warning("Neo4j at %s is not answering; migrations wait for `flask graph migrate`", app.config["NEO4J_URI"])
+        return
+    if applied:
+        log.info("applied migrations: %s", ", ".join(applied))

@@ -1,0 +1,19 @@
+"""API blueprints: one per resource, registered on the flask-smorest Api (which builds /openapi.json)."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from app.extensions import api
+
+
+def register_api(app: Flask) -> None:
+    """Register the API and every blueprint."""
+    from app.api import health, lots, parties, products, tokens
+
+    api.init_app(app)
+    api.spec.components.security_scheme(
+        "bearerAuth", {"type": "http", "scheme": "bearer", "description": "token from `flask tokens create`"}
+    )
+    for module in (health, parties, products, lots, tokens):
+        api.register_blueprint(module.blp)

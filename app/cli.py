@@ -1,0 +1,72 @@
+"""Command-line tools: `flask graph migrate`, `flask tokens create`, `flask demo load`."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from app.extensions import graph
+
+graph_cli = AppGroup("graph", help="The graph database.")
+tokens_cli = AppGroup("tokens", help="API tokens.")
+demo_cli = AppGroup("demo", help="The demo province.")
+
+
+@graph_cli.command("migrate")
+def migrate_command():
+    """Apply pending schema migrations (constraints and indexes)."""
+    from graph.migrate import migrate
+
+    applied = migrate(graph())
+    click.echo("applied: " + ", ".join(applied) if applied else "schema is current")
+
+
+@tokens_cli.command("create")
+@click.option("--role", required=True, type=click.Choice(["producer", "lab", "regulator", "admin"]))
+@click.option("--party", "party_gln", default=None, help="GLN of the party the token acts for")
+@click.option("--label", default="", help="who holds the token")
+def create_token_command(role, party_gln, label):
+    """Create a token and print it once (only its hash is stored)."""
+    from graph import tokens
+    from gs1.keys import validate_gln
+
+    if party_gln:
+        try:
+            party_gln = validate_gln(party_gln)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--party") from exc
+    try:
+        created = tokens.create(graph(), role, party_gln, label)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
+    click.echo(created["token"])
+
+
+@tokens_cli.command("revoke")
+@click.argument("token_id")
+def revoke_token_command(token_id):
+    """Revoke a token by its id (the 8 hex characters after tg_)."""
+    from graph import tokens
+
+    tokens.revoke(graph(), token_id)
+    click.echo(f"revoked {token_id}")
+
+
+@demo_cli.command("load")
+@click.option("--if-empty", is_flag=True, help="load only when the database holds no parties")
+def demo_load_command(if_empty):
+    """Load the demo Jilin province (idempotent) and print demo lots and tokens."""
+    from app import demo
+
+    summary = demo.load(graph(), only_if_empty=if_empty)
+    if summary is None:
+        click.echo("database not empty: demo not loaded")
+        return
+    click.echo(demo.describe(summary))
+
+
+def register_cli(app: Flask) -> None:
+    """Add the command groups to `flask`."""
+    for group in (graph_cli, tokens_cli, demo_cli):
+        app.cli.add_command(group)

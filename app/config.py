@@ -1,0 +1,53 @@
+"""Configuration from the environment, in one class; tests pass overrides to create_app."""
+
+from __future__ import annotations
+
+import os
+
+
+def _str(name: str, default: str = "") -> str:
+    value = os.environ.get(name, "").strip()
+    return value or default
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    try:
+        return int(value) if value else default
+    except ValueError as exc:
+        raise RuntimeError(f"{name} must be a whole number, got {value!r}") from exc
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name, "").strip().lower()
+    if not value:
+        return default
+    return value in ("1", "true", "yes", "on")
+
+
+class Config:
+    """Every setting the service reads; see .env.example for what each means."""
+
+    ENV = _str("TRACEGRAPH_ENV", "development")  # "production" refuses to start without a real SECRET_KEY
+    SECRET_KEY = _str("SECRET_KEY", "dev-only-not-secret")
+    NEO4J_URI = _str("NEO4J_URI", f"bolt://{_str('NEO4J_BOLT_HOST', '127.0.0.1')}:{_int('NEO4J_BOLT_PORT', 7687)}")
+    NEO4J_USER = _str("NEO4J_USER", "neo4j")
+    NEO4J_PASSWORD = _str("NEO4J_PASSWORD", "")
+    NEO4J_DATABASE = _str("NEO4J_DATABASE", "neo4j")
+    NEO4J_POOL_SIZE = _int("NEO4J_POOL_SIZE", 50)
+    MIGRATE_ON_START = _bool("MIGRATE_ON_START", True)
+    PUBLIC_BASE_URL = _str("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+    # Largest request body accepted (bytes); EPCIS capture documents are the biggest legitimate ones.
+    MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 20 * 1024 * 1024)
+    CAPTURE_MAX_EVENTS = _int("CAPTURE_MAX_EVENTS", 10000)
+    TOKEN_CACHE_SECONDS = _int("TOKEN_CACHE_SECONDS", 30)
+    JSON_AS_ASCII = False
+
+    # flask-smorest / OpenAPI
+    API_TITLE = "TraceGraph"
+    API_VERSION = "1.0"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/"
+    OPENAPI_JSON_PATH = "openapi.json"
+    OPENAPI_REDOC_PATH = None
+    OPENAPI_SWAGGER_UI_PATH = None  # /docs is our own page: no CDN, works offline

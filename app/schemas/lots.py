@@ -1,0 +1,47 @@
+"""Lot schemas."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from app.schemas.fields import GLN, GTIN, LotNumber
+
+
+class LotIn(Schema):
+    """A lot to register at its origin."""
+
+    gtin = GTIN(required=True)
+    lot = LotNumber(required=True)
+    quantity = fields.Float(required=True, validate=validate.Range(min=0, min_inclusive=False, max=1e9))
+    unit = fields.String(required=True, validate=validate.Length(1, 10), metadata={"example": "KGM"})
+    production_date = fields.Date(required=True)
+    expiry_date = fields.Date(load_default=None)
+    owner_gln = GLN(required=True, metadata={"description": "the producing party, which holds the lot"})
+
+    @validates_schema
+    def _dates_in_order(self, data, **kwargs):
+        produced, expires = data.get("production_date"), data.get("expiry_date")
+        if produced and expires and expires < produced:
+            raise ValidationError("must not be before production_date", "expiry_date")
+
+
+class Holder(Schema):
+    """A party holding some of a lot."""
+
+    gln = fields.String()
+    quantity = fields.Float()
+    unit = fields.String()
+
+
+class LotOut(Schema):
+    """A registered lot."""
+
+    gtin = fields.String()
+    lot = fields.String()
+    quantity = fields.Float()
+    unit = fields.String()
+    production_date = fields.String()
+    expiry_date = fields.String(allow_none=True)
+    status = fields.String()
+    owner_gln = fields.String()
+    holders = fields.List(fields.Nested(Holder))

@@ -1,0 +1,143 @@
+"""Driver lifecycle and the two ways queries run: one statement, or one unit of work.
+
+One Graph per process (gunicorn worker): drivers are thread-safe but not fork-safe.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any, LiteralString, TypeVar
+
+import neo4j
+from neo4j import GraphDatabase, ManagedTransaction, RoutingControl
+from neo4j import exceptions as nx
+
+from graph.errors import Conflict, Unavailable
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# Errors that mean "the database is not answering now": the client gets 503 and retries.
+_UNAVAILABLE = (
+    nx.ServiceUnavailable,
+    nx.SessionExpired,
+    nx.DatabaseUnavailable,
+    nx.TransientError,
+    nx.IncompleteCommit,
+    ConnectionError,
+    OSError,
+)
+
+
+class Graph:
+    """The driver, the database name and error translation for every query graph/ runs."""
+
+    def __init__(self, uri: str, user: str = "neo4j", password: str = "", database: str = "neo4j", **options: Any):
+        """Create the driver (no connection is made until the first query).
+
+        Args:
+            uri: bolt://host:port for one server, neo4j://host:port for a cluster (routing).
+            user: user name; ignored by a server with auth off.
+            password: password; empty means no auth.
+            database: the database queries run in.
+            options: extra driver options (pool size, timeouts).
+        """
+        auth = (user, password) if password else None
+        defaults = {
+            # Fail fast when Neo4j is down: the client gets a 503 in seconds, not a hung request.
+            "connection_acquisition_timeout": 5.0,
+            "connection_timeout": 3.0,
+            "max_transaction_retry_time": 5.0,
+            "max_connection_pool_size": 50,
+        }
+        defaults.update(options)
+        self.uri = uri
+        self.database = database
+        self.driver = GraphDatabase.driver(uri, auth=auth, **defaults)
+
+    def close(self) -> None:
+        """Close the driver and its connections."""
+        self.driver.close()
+
+    def server_version(self) -> str:
+        """Return the Neo4j server's version, proving it answers.
+
+        Raises:
+            Unavailable: the server does not answer.
+        """
+        rows = self.query("CALL dbms.components() YIELD versions RETURN versions[0] AS version", read=True)
+        return rows[0]["version"]
+
+    def query(self, cypher: LiteralString, read: bool = False, **params: Any) -> list[dict]:
+        """Run one statement in its own transaction and return its rows as dicts.
+
+        Raises:
+            Conflict: a uniqueness constraint refused the write.
+            Unavailable: the database does not answer.
+        """
+        try:
+            records, _, _ = self.driver.execute_query(
+                cypher,
+                parameters_=params,
+                database_=self.database,
+                routing_=RoutingControl.READ if read else RoutingControl.WRITE,
+            )
+        except Exception as exc:  # noqa: BLE001 - translated below, re-raised otherwise
+            raise translate(exc) from exc
+        return [r.data() for r in records]
+
+    def write(self, work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run a unit of work in one write transaction (retried on transient errors; make it idempotent).
+
+        Raises:
+            Conflict: a uniqueness constraint refused the write.
+            Unavailable: the database does not answer.
+        """
+        try:
+            with self.driver.session(database=self.database) as session:
+                return session.execute_write(work, *args, **kwargs)
+        except Exception as exc:  # noqa: BLE001
+            raise translate(exc) from exc
+
+    def read(self, work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run a unit of work in one read transaction (routed to a reader in a cluster)."""
+        try:
+            with self.driver.session(database=self.database, default_access_mode=neo4j.READ_ACCESS) as session:
+                return session.execute_read(work, *args, **kwargs)
+        except Exception as exc:  # noqa: BLE001
+            raise translate(exc) from exc
+
+    def run_autocommit(self, cypher: LiteralString, **params: Any) -> None:
+        """Run a statement in an auto-commit transaction (schema changes, CALL {} IN TRANSACTIONS)."""
+        try:
+            with self.driver.session(database=self.database) as session:
+                session.run(cypher, params).consume()
+        except Exception as exc:  # noqa: BLE001
+            raise translate(exc) from exc
+
+
+def translate(exc: Exception) -> Exception:
+    """Map a driver exception to a graph.errors exception; return others unchanged."""
+    if isinstance(exc, nx.ConstraintError):
+        return Conflict(_constraint_message(str(exc.message or exc)))
+    if isinstance(exc, _UNAVAILABLE):
+        return Unavailable("the graph database is not answering; retry shortly")
+    if isinstance(exc, nx.ClientError) and exc.code and "Security" in exc.code:
+        log.error("Neo4j refused our credentials: %s", exc.code)
+        return Unavailable("the graph database refused the service's credentials")
+    return exc
+
+
+def _constraint_message(text: str) -> str:
+    """Turn Neo4j's constraint text into a short message without internal node ids."""
+    # e.g. "Node(12) already exists with label `Party` and property `gln` = '6901234567892'"
+    if "already exists with label" in text:
+        tail = text.split("already exists with label", 1)[1].strip()
+        return f"already exists: {tail}"
+    return "a record with this key already exists"
+
+
+def tx_rows(tx: ManagedTransaction, cypher: LiteralString, **params: Any) -> list[dict]:
+    """Run a statement inside a transaction function and return plain dict rows (never a live result)."""
+    return [r.data() for r in tx.run(cypher, params)]

@@ -1,0 +1,86 @@
+"""Lots (GTIN + batch/lot number, GS1 AI 10) and their holders."""
+
+from __future__ import annotations
+
+from graph.driver import Graph
+from graph.errors import NotFound
+
+LOT_STATUSES = ("active", "on_hold", "recalled")
+LOT_FIELDS = ("gtin", "lot", "quantity", "unit", "production_date", "expiry_date", "status", "owner_gln")
+
+
+def lot_key(gtin: str, lot: str) -> str:
+    """Return a lot's business key (the same key capture derives from an LGTIN URN or a Digital Link URI)."""
+    return f"lot:{gtin}:{lot}"
+
+
+def create(graph: Graph, lot: dict) -> dict:
+    """Register a lot of an existing product, held in full by its producing party.
+
+    Args:
+        graph: the database.
+        lot: validated fields; production_date/expiry_date are ISO dates (strings) or None.
+
+    Raises:
+        NotFound: the product or the owner party does not exist.
+        Conflict: the lot exists already.
+    """
+    params = {k: lot.get(k) for k in LOT_FIELDS}
+    params["key"] = lot_key(lot["gtin"], lot["lot"])
+    params["status"] = params["status"] or "active"
+    rows = graph.query(
+        """
+        OPTIONAL MATCH (prod:Product {gtin: $p.gtin})
+        OPTIONAL MATCH (owner:Party {gln: $p.owner_gln})
+        CALL (prod, owner) {
+            WITH prod, owner WHERE prod IS NOT NULL AND owner IS NOT NULL
+            CREATE (l:Lot {key: $p.key, gtin: $p.gtin, lot: $p.lot, quantity: $p.quantity, unit: $p.unit,
+                           production_date: date($p.production_date), expiry_date: date($p.expiry_date),
+                           status: $p.status, owner_gln: $p.owner_gln, created_at: datetime()})
+            CREATE (l)-[:OF_PRODUCT]->(prod)
+            CREATE (owner)-[:HOLDS {quantity: $p.quantity, unit: $p.unit}]->(l)
+            RETURN l
+        }
+        RETURN prod IS NOT NULL AS product_found, owner IS NOT NULL AS owner_found, l {.*} AS lot
+        """,
+        p=params,
+    )
+    if not rows:
+        row = graph.query(
+            "OPTIONAL MATCH (p:Product {gtin: $gtin}) RETURN p IS NOT NULL AS found", read=True, gtin=params["gtin"]
+        )[0]
+        if not row["found"]:
+            raise NotFound(f"no product with GTIN {params['gtin']}", field="gtin")
+        raise NotFound(f"no party with GLN {params['owner_gln']}", field="owner_gln")
+    return clean(rows[0]["lot"])
+
+
+def get(graph: Graph, gtin: str, lot: str) -> dict:
+    """Return one lot with its holders.
+
+    Raises:
+        NotFound: no such lot.
+    """
+    rows = graph.query(
+        """
+        MATCH (l:Lot {key: $key})
+        OPTIONAL MATCH (h:Party)-[r:HOLDS]->(l) WHERE r.quantity > 0
+        RETURN l {.*} AS lot, collect({gln: h.gln, quantity: r.quantity, unit: r.unit}) AS holders
+        """,
+        read=True,
+        key=lot_key(gtin, lot),
+    )
+    if not rows:
+        raise NotFound(f"no lot {lot} of GTIN {gtin}", field="lot")
+    out = clean(rows[0]["lot"])
+    out["holders"] = [h for h in rows[0]["holders"] if h["gln"] is not None]
+    return out
+
+
+def clean(props: dict) -> dict:
+    """Return a lot's public fields with dates as ISO strings."""
+    out = {k: props.get(k) for k in LOT_FIELDS}
+    for k in ("production_date", "expiry_date"):
+        if out[k] is not None and not isinstance(out[k], str):
+            out[k] = out[k].iso_format()
+    return out

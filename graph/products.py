@@ -1,0 +1,69 @@
+"""Products (trade items) keyed by GTIN-14, owned by a brand-owner party."""
+
+from __future__ import annotations
+
+from graph.driver import Graph
+from graph.errors import NotFound
+
+PRODUCT_FIELDS = ("gtin", "name_zh", "name_en", "category", "standard", "unit", "owner_gln")
+
+
+def create(graph: Graph, product: dict) -> dict:
+    """Create a product owned by an existing party.
+
+    Raises:
+        NotFound: the owner party does not exist.
+        Conflict: a product with this GTIN exists.
+    """
+    props = {k: product.get(k) for k in PRODUCT_FIELDS}
+    rows = graph.query(
+        """
+        OPTIONAL MATCH (o:Party {gln: $props.owner_gln})
+        FOREACH (_ IN CASE WHEN o IS NULL THEN [] ELSE [1] END |
+            CREATE (p:Product) SET p = $props, p.created_at = datetime()
+            CREATE (p)-[:OWNED_BY]->(o))
+        WITH o
+        OPTIONAL MATCH (p:Product {gtin: $props.gtin})
+        RETURN o IS NOT NULL AS owner_found, p {.*} AS product
+        """,
+        props=props,
+    )
+    if not rows[0]["owner_found"]:
+        raise NotFound(f"no party with GLN {props['owner_gln']}", field="owner_gln")
+    return _clean(rows[0]["product"])
+
+
+def upsert_many(graph: Graph, products: list[dict]) -> int:
+    """Create or update products in one round trip; their owners must exist."""
+    rows = graph.query(
+        """
+        UNWIND $rows AS row
+        MATCH (o:Party {gln: row.owner_gln})
+        MERGE (p:Product {gtin: row.gtin})
+        ON CREATE SET p.created_at = datetime()
+        SET p += row
+        MERGE (p)-[:OWNED_BY]->(o)
+        RETURN count(p) AS n
+        """,
+        rows=[{k: p.get(k) for k in PRODUCT_FIELDS if p.get(k) is not None} for p in products],
+    )
+    return rows[0]["n"]
+
+
+def get(graph: Graph, gtin: str) -> dict:
+    """Return one product.
+
+    Raises:
+        NotFound: no product has this GTIN.
+    """
+    rows = graph.query("MATCH (p:Product {gtin: $gtin}) RETURN p {.*} AS product", read=True, gtin=gtin)
+    if not rows:
+        raise NotFound(f"no product with GTIN {gtin}", field="gtin")
+    return _clean(rows[0]["product"])
+
+
+def _clean(props: dict) -> dict:
+    out = {k: props.get(k) for k in PRODUCT_FIELDS}
+    created = props.get("created_at")
+    out["created_at"] = created.iso_format() if created is not None else None
+    return out

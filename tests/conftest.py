@@ -1,0 +1,84 @@
+"""Shared fixtures: a real Neo4j started by the project (scripts/neo4jctl.py), the app, its client and tokens.
+
+Tests use their own server (port 7697, store .neo4j-test) so they never touch `make run`'s data, and isolate
+themselves by data: every test makes fresh GLNs/GTINs (tests/factories.py).
+Set NEO4J_URI to run the tests against another server instead (the outage test is then skipped).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+TEST_PORT = os.environ.get("TEST_NEO4J_BOLT_PORT", "7697")
+
+
+def neo4jctl(command: str) -> subprocess.CompletedProcess:
+    """Run scripts/neo4jctl.py for the test server."""
+    env = dict(os.environ)
+    env.setdefault("NEO4J_HOME_DIR", str(REPO / ".neo4j-test"))
+    env["NEO4J_BOLT_PORT"] = TEST_PORT
+    env.setdefault("NEO4J_HEAP", "1g")
+    env.setdefault("NEO4J_PAGECACHE_MB", "512")
+    return subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "neo4jctl.py"), command], env=env, capture_output=True, text=True
+    )
+
+
+@pytest.fixture(scope="session")
+def neo4j_uri():
+    """The URI of a running Neo4j: an external one (NEO4J_URI) or the project's own test server."""
+    external = os.environ.get("NEO4J_URI", "").strip()
+    if external:
+        yield external
+        return
+    already = neo4jctl("status").returncode == 0
+    started = neo4jctl("start")
+    if started.returncode != 0:
+        pytest.fail(f"could not start Neo4j:\n{started.stdout}\n{started.stderr}")
+    yield f"bolt://127.0.0.1:{TEST_PORT}"
+    if not already and not os.environ.get("KEEP_TEST_NEO4J"):
+        neo4jctl("stop")
+
+
+@pytest.fixture(scope="session")
+def app(neo4j_uri):
+    """The real app, wired to the real test Neo4j."""
+    from app import create_app
+
+    application = create_app({"TESTING": True, "NEO4J_URI": neo4j_uri, "SECRET_KEY": "test-secret-key-" + "x" * 20})
+    yield application
+    application.extensions["graph"].close()
+
+
+@pytest.fixture
+def client(app):
+    """A test client of the real app."""
+    return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def graph(app):
+    """The app's Graph (for arranging data and checking what was stored)."""
+    return app.extensions["graph"]
+
+
+@pytest.fixture(scope="session")
+def admin_token(graph):
+    """A token with the admin role."""
+    from graph import tokens
+
+    return tokens.create(graph, "admin", None, "tests")["token"]
+
+
+@pytest.fixture
+def factory(graph, admin_token):
+    """Makes parties (with tokens), products and lots with fresh business keys."""
+    from tests.factories import Factory
+
+    return Factory(graph, admin_token)

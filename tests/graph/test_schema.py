@@ -1,0 +1,20 @@
+"""The schema migrations create every uniqueness constraint, idempotently."""
+
+from graph.migrate import migrate, pending
+
+EXPECTED = {
+    ("Party", "gln"), ("Location", "key"), ("Product", "gtin"), ("Lot", "key"), ("Item", "key"),
+    ("LogisticUnit", "key"), ("Event", "event_id"), ("Capture", "capture_id"), ("Inspection", "key"),
+    ("Certificate", "key"), ("Token", "hash"), ("Token", "token_id"), ("Recall", "recall_id"),
+}
+
+
+def test_every_business_key_has_a_uniqueness_constraint(graph):
+    rows = graph.query("SHOW CONSTRAINTS YIELD type, labelsOrTypes, properties RETURN *", read=True)
+    present = {(r["labelsOrTypes"][0], r["properties"][0]) for r in rows if r["type"] == "UNIQUENESS"}
+    assert EXPECTED <= present, f"missing: {EXPECTED - present}"
+
+
+def test_migrate_twice_changes_nothing(graph):
+    assert migrate(graph) == []
+    assert pending(graph) == []
