@@ -24,6 +24,7 @@ DEFAULT_PREFIXES = {
     "cbv": CBV_BASE,
     "gs1": "https://gs1.org/voc/",
     "epcis": "https://ref.gs1.org/epcis/",
+    "cbvmda": "urn:epcglobal:cbv:mda:",
 }
 
 # Vocabulary -> (CBV 2.0 web URI term prefix, CBV 1.x URN prefix).
