@@ -47,9 +47,9 @@ def _has_cjk(path: str, index: int) -> bool:
     try:
         from fontTools.ttLib import TTFont  # fpdf2 dependency, so always present
 
-        font = TTFont(path, fontNumber=index, lazy=True)
-        cmap = font.getBestCmap() or {}
-        return all(ord(ch) in cmap for ch in _PROBE)
+        with TTFont(path, fontNumber=index, lazy=True) as font:
+            cmap = font.getBestCmap() or {}
+            return all(ord(ch) in cmap for ch in _PROBE)
     except Exception:
         # Unreadable or non-font files are skipped like missing ones.
         return False

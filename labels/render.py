@@ -167,6 +167,26 @@ def _fit(m: _Metrics, text: str, max_w: float, pt: float, min_pt: float) -> tupl
     return text + "…", pt
 
 
+def _wrap_fit(m: _Metrics, text: str, max_w: float, pt: float, min_pt: float) -> tuple[list[str], float]:
+    """Like :func:`_fit`, but a name that would shrink by more than a fifth breaks onto two lines first."""
+    one, one_pt = _fit(m, text, max_w, pt, min_pt)
+    if one == text and one_pt >= pt * 0.8:
+        return [one], one_pt
+    # Break at the last space that fits (Latin names) or anywhere (Chinese has no spaces).
+    cut = len(text)
+    while cut > 1 and m.width(text[:cut].rstrip(), pt) > max_w:
+        cut -= 1
+    space = text.rfind(" ", 0, cut + 1)
+    if space > 0:
+        cut = space
+    first, rest = text[:cut].rstrip(), text[cut:].strip()
+    if not rest:
+        return [one], one_pt
+    first, pt1 = _fit(m, first, max_w, pt, min_pt)
+    rest, pt2 = _fit(m, rest, max_w, pt1, min_pt)
+    return [first, rest], min(pt1, pt2)
+
+
 def _split_element_string(es: str) -> list[str]:
     """Break before AI (10): fixed-length AIs on line 1, lot and serial on line 2."""
     cut = es.find("(10)")
@@ -249,10 +269,15 @@ def layout(label: LabelData, size: str = "50x30", font: FontFile | None = None) 
     for scale in (1.0, 0.92, 0.85, 0.78, 0.72, 0.66, 0.6):
         col: list = []
         y = s.margin
-        for text, pt in rows:
-            fitted, fpt = _fit(m, text, col_w, pt * scale, s.min_pt)
-            col.append(_Text(x0, y + m.ascent * fpt * _PT_MM, fpt, fitted))
-            y += fpt * _PT_MM * _LINE
+        for i, (text, pt) in enumerate(rows):
+            if i < 2:  # product names may take two lines; the data rows are short by nature
+                parts, fpt = _wrap_fit(m, text, col_w, pt * scale, s.min_pt)
+            else:
+                fitted, fpt = _fit(m, text, col_w, pt * scale, s.min_pt)
+                parts = [fitted]
+            for part in parts:
+                col.append(_Text(x0, y + m.ascent * fpt * _PT_MM, fpt, part))
+                y += fpt * _PT_MM * _LINE
         badge_ops, badge_h = _badge_ops(m, label.badges, x0, y + 0.3, col_w, max(s.min_pt, s.body_pt * 0.85 * scale))
         if y + 0.3 + badge_h <= s.margin + col_h:
             break
