@@ -176,6 +176,10 @@ def _offset_of(dt: datetime) -> str:
     return f"{sign}{minutes // 60:02d}:{minutes % 60:02d}"
 
 
+def _join(location: str, name: str) -> str:
+    return f"{location}.{name}" if location else name
+
+
 def _ref(value: Any, location: str, *, place: bool = False) -> Ref:
     try:
         return parse_location(value) if place else parse_identifier(value)
@@ -188,7 +192,7 @@ def _list(ev: dict, name: str, location: str) -> list:
     if value is None:
         return []
     if not isinstance(value, list):
-        raise InvalidEvent(f"{name} must be a list", f"{location}.{name}")
+        raise InvalidEvent(f"{name} must be a list", _join(location, name))
     return value
 
 
@@ -201,14 +205,14 @@ def _string(value: Any, location: str) -> str:
 def _epc_list(ev: dict, name: str, location: str) -> list[EPCQuantity]:
     out = []
     for i, epc in enumerate(_list(ev, name, location)):
-        out.append(EPCQuantity(_ref(epc, f"{location}.{name}[{i}]")))
+        out.append(EPCQuantity(_ref(epc, _join(location, f"{name}[{i}]"))))
     return out
 
 
 def _quantity_list(ev: dict, name: str, location: str) -> list[EPCQuantity]:
     out = []
     for i, element in enumerate(_list(ev, name, location)):
-        here = f"{location}.{name}[{i}]"
+        here = _join(location, f"{name}[{i}]")
         if not isinstance(element, dict):
             raise InvalidEvent("a quantity element must be an object", here)
         if "epcClass" not in element:
@@ -231,7 +235,7 @@ def _quantity_list(ev: dict, name: str, location: str) -> list[EPCQuantity]:
 def _source_dest(ev: dict, name: str, key: str, location: str, prefixes: dict[str, str]) -> list[SourceDest]:
     out = []
     for i, element in enumerate(_list(ev, name, location)):
-        here = f"{location}.{name}[{i}]"
+        here = _join(location, f"{name}[{i}]")
         if not isinstance(element, dict) or key not in element:
             raise InvalidEvent(f"each entry needs a {key!r} identifier", here)
         kind = element.get("type")
@@ -246,15 +250,15 @@ def _place(ev: dict, name: str, location: str) -> Ref | None:
     if value is None:
         return None
     if not isinstance(value, dict) or "id" not in value:
-        raise InvalidEvent(f"{name} must be an object with an id", f"{location}.{name}")
-    return _ref(value["id"], f"{location}.{name}.id", place=True)
+        raise InvalidEvent(f"{name} must be an object with an id", _join(location, name))
+    return _ref(value["id"], _join(location, f"{name}.id"), place=True)
 
 
 def _error_declaration(ev: dict, location: str, prefixes: dict[str, str]) -> dict[str, Any] | None:
     decl = ev.get("errorDeclaration")
     if decl is None:
         return None
-    here = f"{location}.errorDeclaration"
+    here = _join(location, "errorDeclaration")
     if not isinstance(decl, dict):
         raise InvalidEvent("errorDeclaration must be an object", here)
     if "declarationTime" not in decl:
@@ -279,7 +283,7 @@ def _persistent_disposition(ev: dict, location: str, prefixes: dict[str, str]) -
     pd = ev.get("persistentDisposition")
     if pd is None:
         return None
-    here = f"{location}.persistentDisposition"
+    here = _join(location, "persistentDisposition")
     if not isinstance(pd, dict):
         raise InvalidEvent("persistentDisposition must be an object", here)
     out: dict[str, list[str]] = {}
@@ -310,7 +314,10 @@ def normalize_event(ev: dict, location: str = "", prefixes: dict[str, str] | Non
         InvalidEvent: missing or malformed content; ``location`` names the offending value.
     """
     here = location
-    at = (lambda name: f"{here}.{name}") if here else (lambda name: name)
+
+    def at(name: str) -> str:
+        return _join(here, name)
+
     if not isinstance(ev, dict):
         raise InvalidEvent("an event must be a JSON object", here)
     prefixes = context_prefixes(prefixes or DEFAULT_PREFIXES, ev.get("@context"))

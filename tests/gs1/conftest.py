@@ -1,0 +1,36 @@
+"""Fixtures for the gs1 tests: GS1's EPCIS example documents, read from ../shared/epcis/ (never copied here)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+EPCIS_DIR = Path(__file__).resolve().parents[3] / "shared" / "epcis"
+EXAMPLES_DIR = EPCIS_DIR / "examples"
+QUERY_DOCUMENT = "EPCISQueryDocument.jsonld"
+
+
+def example_names() -> list[str]:
+    """Return the capture example file names (the query result document excluded), or [] when absent."""
+    if not EXAMPLES_DIR.is_dir():
+        return []
+    return sorted(p.name for p in EXAMPLES_DIR.glob("*.jsonld") if p.name != QUERY_DOCUMENT)
+
+
+def load_example(name: str) -> dict:
+    """Load one GS1 example document, skipping the test when the shared folder is absent."""
+    path = EXAMPLES_DIR / name
+    if not path.is_file():
+        pytest.skip(f"GS1 EPCIS example {name} not found in {EXAMPLES_DIR} (shared reference folder absent)")
+    with path.open(encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+@pytest.fixture
+def examples_dir() -> Path:
+    """Return the GS1 examples folder, skipping when it is absent."""
+    if not EXAMPLES_DIR.is_dir():
+        pytest.skip(f"GS1 EPCIS examples folder {EXAMPLES_DIR} is absent")
+    return EXAMPLES_DIR
