@@ -7,7 +7,7 @@ import pytest
 from gs1.epcis import context_prefixes, document_events
 from gs1.errors import InvalidEvent
 from gs1.event_hash import canonical_number, canonical_time, event_hash, prehash_string
-from tests.gs1.conftest import EXAMPLES_DIR, load_example
+from tests.gs1.examples import EXAMPLES_DIR, load_example
 
 # Events of GS1's examples where PyPI epcis-event-hash-generator 1.9.3 follows the CBV 2.0 algorithm text, with
 # the sha-256 both give. The other 25 comparable events differ for the documented reasons in gs1/event_hash.py.

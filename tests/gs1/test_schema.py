@@ -4,7 +4,7 @@ import pytest
 
 from gs1 import schema
 from gs1.errors import SchemaUnavailable
-from tests.gs1.conftest import example_names, load_example
+from tests.gs1.examples import example_names, load_example
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Fixtures for the gs1 tests: GS1's EPCIS example documents, read from ../shared/epcis/ (never copied here)."""
+"""GS1's EPCIS example documents for the gs1 tests, read from ../shared/epcis/ (never copied into the repo)."""
 
 from __future__ import annotations
 
@@ -28,9 +28,8 @@ def load_example(name: str) -> dict:
         return json.load(fh)
 
 
-@pytest.fixture
-def examples_dir() -> Path:
-    """Return the GS1 examples folder, skipping when it is absent."""
+def require_examples_dir() -> Path:
+    """Return the GS1 examples folder, skipping the calling test when it is absent."""
     if not EXAMPLES_DIR.is_dir():
         pytest.skip(f"GS1 EPCIS examples folder {EXAMPLES_DIR} is absent")
     return EXAMPLES_DIR
