@@ -315,7 +315,7 @@ def normalize_event(ev: dict, location: str = "", prefixes: dict[str, str] | Non
     """
     here = location
 
-    def at(name: str) -> str:
+    def _at(name: str) -> str:
         return _join(here, name)
 
     if not isinstance(ev, dict):
@@ -325,37 +325,37 @@ def normalize_event(ev: dict, location: str = "", prefixes: dict[str, str] | Non
     if isinstance(ev_type, str) and ev_type.startswith("epcis:"):
         ev_type = ev_type[len("epcis:"):]
     if ev_type not in EVENT_TYPES:
-        raise InvalidEvent(f"type must be one of {', '.join(sorted(EVENT_TYPES))}, got {ev_type!r}", at("type"))
+        raise InvalidEvent(f"type must be one of {', '.join(sorted(EVENT_TYPES))}, got {ev_type!r}", _at("type"))
 
     action = ev.get("action")
     if ev_type == "TransformationEvent":
         if action is not None:
-            raise InvalidEvent("a TransformationEvent has no action", at("action"))
+            raise InvalidEvent("a TransformationEvent has no action", _at("action"))
     elif action not in ACTIONS:
-        raise InvalidEvent(f"action must be ADD, OBSERVE or DELETE, got {action!r}", at("action"))
+        raise InvalidEvent(f"action must be ADD, OBSERVE or DELETE, got {action!r}", _at("action"))
 
     if "eventTime" not in ev:
-        raise InvalidEvent("eventTime is required", at("eventTime"))
-    event_time = parse_time(ev["eventTime"], at("eventTime"))
+        raise InvalidEvent("eventTime is required", _at("eventTime"))
+    event_time = parse_time(ev["eventTime"], _at("eventTime"))
     offset = ev.get("eventTimeZoneOffset")
     if offset is None:
         offset = _offset_of(event_time)
     elif not isinstance(offset, str) or not _OFFSET.fullmatch(offset):
-        raise InvalidEvent(f"eventTimeZoneOffset must look like +08:00, got {offset!r}", at("eventTimeZoneOffset"))
+        raise InvalidEvent(f"eventTimeZoneOffset must look like +08:00, got {offset!r}", _at("eventTimeZoneOffset"))
     record_time = ev.get("recordTime")
     if record_time is not None:
-        record_time = utc_iso(parse_time(record_time, at("recordTime")))
+        record_time = utc_iso(parse_time(record_time, _at("recordTime")))
 
     event_id = ev.get("eventID")
     if event_id is not None:
-        event_id = _string(event_id, at("eventID"))
+        event_id = _string(event_id, _at("eventID"))
 
     biz_step = ev.get("bizStep")
     if biz_step is not None:
-        biz_step = normalize_vocab(_string(biz_step, at("bizStep")), "bizStep", prefixes)
+        biz_step = normalize_vocab(_string(biz_step, _at("bizStep")), "bizStep", prefixes)
     disposition = ev.get("disposition")
     if disposition is not None:
-        disposition = normalize_vocab(_string(disposition, at("disposition")), "disposition", prefixes)
+        disposition = normalize_vocab(_string(disposition, _at("disposition")), "disposition", prefixes)
 
     loc = here or ""
     objects: list[EPCQuantity] = []
@@ -371,11 +371,11 @@ def normalize_event(ev: dict, location: str = "", prefixes: dict[str, str] | Non
         inputs = _epc_list(ev, "inputEPCList", loc) + _quantity_list(ev, "inputQuantityList", loc)
         outputs = _epc_list(ev, "outputEPCList", loc) + _quantity_list(ev, "outputQuantityList", loc)
     if ev_type in ("AggregationEvent", "AssociationEvent", "TransactionEvent") and ev.get("parentID") is not None:
-        parent = _ref(ev["parentID"], at("parentID"))
+        parent = _ref(ev["parentID"], _at("parentID"))
 
     biz_transactions = []
     for i, bt in enumerate(_list(ev, "bizTransactionList", loc)):
-        bt_at = at(f"bizTransactionList[{i}]")
+        bt_at = _at(f"bizTransactionList[{i}]")
         if not isinstance(bt, dict) or "bizTransaction" not in bt:
             raise InvalidEvent("each entry needs a bizTransaction identifier", bt_at)
         bt_type = bt.get("type")
@@ -386,10 +386,10 @@ def normalize_event(ev: dict, location: str = "", prefixes: dict[str, str] | Non
     sensors = _list(ev, "sensorElementList", loc)
     ilmd = ev.get("ilmd")
     if ilmd is not None and not isinstance(ilmd, dict):
-        raise InvalidEvent("ilmd must be an object", at("ilmd"))
+        raise InvalidEvent("ilmd must be an object", _at("ilmd"))
     transformation_id = ev.get("transformationID")
     if transformation_id is not None:
-        transformation_id = _string(transformation_id, at("transformationID"))
+        transformation_id = _string(transformation_id, _at("transformationID"))
 
     return NormalizedEvent(
         event_id=event_id,
