@@ -40,12 +40,14 @@ def create_app(config: dict | None = None) -> Flask:
     from app import errors
     from app.api import register_api
     from app.cli import register_cli
+    from app.security import init_security
     from app.web import register_web
 
     errors.register(app)
     register_api(app)
     register_web(app)
     register_cli(app)
+    init_security(app)  # last: it wraps the registered blueprints
 
     if app.config["MIGRATE_ON_START"]:
         _migrate_if_reachable(app, graph)

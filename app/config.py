@@ -51,3 +51,11 @@ class Config:
     OPENAPI_JSON_PATH = "openapi.json"
     OPENAPI_REDOC_PATH = None
     OPENAPI_SWAGGER_UI_PATH = None  # /docs is our own page: no CDN, works offline
+
+    # Rate limits (Flask-Limiter). Memory storage is per process; set RATELIMIT_STORAGE_URI=redis://host:6379/0 so
+    # several workers and hosts share the counters.
+    RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
+    RATELIMIT_STORAGE_URI = _str("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_RESOLVER = _str("RATELIMIT_RESOLVER", "600/minute")  # per client address, public QR resolver
+    RATELIMIT_AUTH_FAILURES = _str("RATELIMIT_AUTH_FAILURES", "30/minute")  # failed token checks per address
+    RATELIMIT_HEADERS_ENABLED = True

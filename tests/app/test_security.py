@@ -1,0 +1,73 @@
+"""Security headers, rate limits on failed token checks, request size limits, Cypher only with $parameters."""
+
+import ast
+import re
+from pathlib import Path
+
+from app import create_app
+from tests.factories import auth
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_every_answer_carries_the_security_headers(client):
+    response = client.get("/healthz")
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "'unsafe-inline'" not in csp
+    assert "frame-ancestors 'none'" in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_repeated_bad_tokens_are_rate_limited(neo4j_uri):
+    app = create_app({"TESTING": True, "NEO4J_URI": neo4j_uri, "RATELIMIT_AUTH_FAILURES": "5/minute",
+                      "MIGRATE_ON_START": False})
+    client = app.test_client()
+    statuses = [client.post("/api/v1/parties", json={}, headers=auth(f"tg_bad_{i}")).status_code for i in range(8)]
+    assert statuses[:5] == [401] * 5
+    assert statuses[5:] == [429] * 3
+    limited = client.get("/healthz")
+    assert limited.status_code == 429
+    assert limited.json["error"]["code"] == "too_many_requests"
+    assert limited.headers["Retry-After"]
+    app.extensions["graph"].close()
+
+
+def test_a_body_over_the_limit_is_413_with_the_error_shape(neo4j_uri, admin_token):
+    app = create_app({"TESTING": True, "NEO4J_URI": neo4j_uri, "MAX_CONTENT_LENGTH": 1000,
+                      "MIGRATE_ON_START": False})
+    response = app.test_client().post("/api/v1/parties", data=b"{" + b" " * 5000 + b"}",
+                                      headers={**auth(admin_token), "Content-Type": "application/json"})
+    assert response.status_code == 413
+    assert response.json["error"]["code"] == "payload_too_large"
+    app.extensions["graph"].close()
+
+
+CYPHER_WORDS = re.compile(r"\b(MATCH|MERGE|CREATE|RETURN|UNWIND|WHERE|SET|DELETE|CALL)\b")
+QUERY_METHODS = ("query", "run", "execute_query", "run_autocommit", "tx_rows")
+
+
+def _is_built(node: ast.AST) -> bool:
+    """An f-string, concatenation, %-formatting or .format()/.join() call: text assembled at run time."""
+    if isinstance(node, ast.JoinedStr | ast.BinOp):
+        return True
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("format", "join")
+
+
+def _literal_text(node: ast.AST) -> str:
+    return " ".join(n.value for n in ast.walk(node) if isinstance(n, ast.Constant) and isinstance(n.value, str))
+
+
+def test_no_cypher_is_built_from_variables():
+    """Only literal Cypher reaches the driver: values travel as $parameters, never inside the query text."""
+    offenders = []
+    for path in sorted((REPO / "graph").rglob("*.py")):
+        tree = ast.parse(path.read_text(), str(path))
+        for node in ast.walk(tree):
+            where = f"{path.relative_to(REPO)}:{getattr(node, 'lineno', '?')}"
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute | ast.Name):
+                name = node.func.attr if isinstance(node.func, ast.Attribute) else node.func.id
+                if name in QUERY_METHODS and any(_is_built(a) for a in node.args[:2]):
+                    offenders.append(f"{where}: query text built at run time")
+            if _is_built(node) and CYPHER_WORDS.search(_literal_text(node)):
+                offenders.append(f"{where}: Cypher assembled from pieces: {ast.unparse(node)[:60]}")
+    assert offenders == [], "Cypher built from variables:\n" + "\n".join(offenders)
