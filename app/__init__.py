@@ -39,6 +39,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     from app import errors
     from app.api import register_api
+    from app.audit import init_audit
     from app.cli import register_cli
     from app.security import init_security
     from app.web import register_web
@@ -47,6 +48,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_api(app)
     register_web(app)
     register_cli(app)
+    init_audit(app)
     init_security(app)  # last: it wraps the registered blueprints
 
     if app.config["MIGRATE_ON_START"]:

@@ -11,6 +11,20 @@ from app.extensions import graph
 graph_cli = AppGroup("graph", help="The graph database.")
 tokens_cli = AppGroup("tokens", help="API tokens.")
 demo_cli = AppGroup("demo", help="The demo province.")
+audit_cli = AppGroup("audit", help="The audit trail.")
+
+
+@audit_cli.command("verify")
+def audit_verify_command():
+    """Recompute the audit trail's hash chain; exit 1 when an entry was changed or removed."""
+    from graph import audit
+
+    result = audit.verify(graph())
+    if result["ok"]:
+        click.echo(f"audit trail intact: {result['entries']} entries")
+        return
+    click.echo(f"audit trail BROKEN after {result['entries']} good entries: {result['problem']}", err=True)
+    raise SystemExit(1)
 
 
 @graph_cli.command("migrate")
@@ -68,5 +82,5 @@ def demo_load_command(if_empty):
 
 def register_cli(app: Flask) -> None:
     """Add the command groups to `flask`."""
-    for group in (graph_cli, tokens_cli, demo_cli):
+    for group in (graph_cli, tokens_cli, demo_cli, audit_cli):
         app.cli.add_command(group)
