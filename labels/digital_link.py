@@ -1,7 +1,7 @@
 """Build the GS1 Digital Link URI and the human-readable element string that a label prints.
 
-Building only; parsing incoming URIs lives in ``gs1/``. Kept self-contained so the label
-package has no dependency on the rest of the project.
+Building only; parsing incoming URIs lives in ``gs1/``, whose key rules (check digits, set 82, percent-encoding)
+this module reuses so a label and the resolver can never disagree.
 """
 
 from __future__ import annotations
@@ -11,14 +11,12 @@ from dataclasses import dataclass
 from datetime import date
 from urllib.parse import urlsplit
 
+from gs1 import keys
+from gs1.digital_link import encode_value
 from labels.errors import InvalidLabelData
 
 # GS1 AI encodable character set 82 (GS1 General Specifications, figure 7.11-1).
-SET_82 = frozenset("!\"%&'()*+,-./0123456789:;<=>?ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz")
-
-# RFC 3986 unreserved characters; the Digital Link standard percent-encodes every other
-# set-82 character in an AI value ("/" would otherwise split the path, "%" would start an escape).
-_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+SET_82 = keys.CHARSET_82
 
 # The standard says '"' becomes %22, but GS1's validator (digital-link.js, grammar 1.2) only
 # accepts a raw '"', which is not a legal URI character at all. No spelling passes both, and
@@ -32,51 +30,36 @@ _MAX_SERIAL = 20  # AI 21: X..20
 def gs1_check_digit(digits: str) -> str:
     """Return the GS1 mod-10 check digit for a string of digits without its check digit.
 
-    Args:
-        digits: the data digits, most significant first.
-
     Raises:
         InvalidLabelData: if ``digits`` is empty or not all ASCII digits.
     """
     if not digits or not digits.isascii() or not digits.isdigit():
         raise InvalidLabelData(f"check digit needs digits, got {digits!r}")
-    # Weights 3,1,3,... run from the rightmost data digit, so the result is independent of length.
-    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(digits)))
-    return str((10 - total % 10) % 10)
+    return keys.check_digit(digits)
 
 
 def normalize_gtin(gtin: str) -> str:
     """Return ``gtin`` (GTIN-8/12/13/14) as the 14-digit form Digital Link requires.
 
-    Args:
-        gtin: the GTIN digits, check digit included.
-
     Raises:
         InvalidLabelData: if the length, characters or check digit are wrong.
     """
-    if not isinstance(gtin, str) or not gtin.isascii() or not gtin.isdigit() or len(gtin) not in (8, 12, 13, 14):
-        raise InvalidLabelData(f"GTIN must be 8, 12, 13 or 14 digits, got {gtin!r}")
-    padded = gtin.rjust(14, "0")
-    if gs1_check_digit(padded[:-1]) != padded[-1]:
-        raise InvalidLabelData(f"GTIN {gtin} has a wrong check digit (expected {gs1_check_digit(padded[:-1])})")
-    return padded
+    try:
+        return keys.validate_gtin(gtin)
+    except ValueError as exc:
+        raise InvalidLabelData(str(exc)) from exc
 
 
 def percent_encode(value: str) -> str:
     """Percent-encode an AI value for a Digital Link path segment or query value.
 
-    Args:
-        value: a set-82 string (already validated).
-
     Raises:
         InvalidLabelData: if ``value`` contains a character outside set 82.
     """
-    out = []
-    for ch in value:
-        if ch not in SET_82:
-            raise InvalidLabelData(f"character {ch!r} is not in GS1 character set 82")
-        out.append(ch if ch in _UNRESERVED else f"%{ord(ch):02X}")
-    return "".join(out)
+    bad = sorted({ch for ch in value if ch not in SET_82})
+    if bad:
+        raise InvalidLabelData(f"character {bad[0]!r} is not in GS1 character set 82")
+    return encode_value(value)
 
 
 def _check_ai_value(name: str, value: str, max_len: int) -> None:
