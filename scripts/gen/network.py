@@ -1,0 +1,82 @@
+"""One synthetic network: master data plus its events streamed as EPCIS 2.0 documents in dependency order."""
+
+from __future__ import annotations
+
+import itertools
+from collections import Counter
+from collections.abc import Iterator
+
+from scripts.gen.chains import Chains, stamp
+from scripts.gen.world import SCALES, World
+
+CONTEXT = ["https://ref.gs1.org/standards/epcis/epcis-context.jsonld", {"tg": "https://tracegraph.cn/voc/"}]
+# Signs ginseng serials; the scan benchmark runs the app with the same SECRET_KEY so scans read as genuine.
+DEFAULT_SERIAL_KEY = "bench-secret-key-0123456789abcdef"
+
+
+def document(events: list[dict]) -> dict:
+    """Wrap events in an EPCISDocument (creationDate: the latest event time, so output stays deterministic)."""
+    return {"@context": CONTEXT, "type": "EPCISDocument", "schemaVersion": "2.0",
+            "creationDate": max(ev["eventTime"] for ev in events) if events else stamp(0),
+            "epcisBody": {"eventList": events}}
+
+
+class Network:
+    """A seeded Jilin network at a named scale; the same (scale, seed, namespace) gives byte-identical output."""
+
+    def __init__(self, scale: str = "S", seed: int = 42, namespace: int = 0, serial_key: str = DEFAULT_SERIAL_KEY):
+        """Allocate the master data; events are generated lazily by ``units``/``batches``."""
+        if scale not in SCALES:
+            raise ValueError(f"scale must be one of {', '.join(SCALES)}")
+        self.scale = SCALES[scale]
+        self.seed = seed
+        self.namespace = namespace
+        self.world = World(self.scale, seed, namespace)
+        self.chains = Chains(self.world, seed, serial_key)
+        self.event_types: Counter[str] = Counter()
+        self.events = 0
+
+    def master(self) -> dict:
+        """Parties, products and certificates."""
+        return self.world.master()
+
+    def units(self) -> Iterator[tuple[list[dict], list[dict]]]:
+        """Yield (events, inspections) per production unit, the three chains interleaved."""
+        c = self.chains
+        for unit in itertools.chain.from_iterable(itertools.zip_longest(c.rice(), c.ginseng(), c.beef())):
+            if unit is None:
+                continue
+            inspections, c.inspections = c.inspections, []
+            self.events += len(unit)
+            self.event_types.update(ev["type"] for ev in unit)
+            yield unit, inspections
+
+    def batches(self, size: int = 1000) -> Iterator[tuple[list[dict], list[dict]]]:
+        """Yield (events, inspections): ``size`` events at a time, each inspection once its lot's events are out."""
+        buffer: list[dict] = []
+        pending: list[tuple[int, list[dict]]] = []  # (position after the unit's last event, its inspections)
+        emitted = 0
+        for events, inspections in self.units():
+            buffer.extend(events)
+            if inspections:
+                pending.append((emitted + len(buffer), inspections))
+            while len(buffer) >= size:
+                batch, buffer = buffer[:size], buffer[size:]
+                emitted += size
+                ready = [i for end, group in pending if end <= emitted for i in group]
+                pending = [(end, group) for end, group in pending if end > emitted]
+                yield batch, ready
+        if buffer or pending:
+            yield buffer, [i for _, group in pending for i in group]
+
+    def documents(self, size: int = 1000) -> Iterator[tuple[dict, list[dict]]]:
+        """Yield (EPCISDocument, inspections ready after it) of ``size`` events each."""
+        for events, inspections in self.batches(size):
+            yield document(events), inspections
+
+    def summary(self) -> dict:
+        """What was generated so far (complete once the stream is exhausted)."""
+        return {"scale": self.scale.name, "seed": self.seed, "namespace": self.namespace, "events": self.events,
+                "event_types": dict(sorted(self.event_types.items())), **self.chains.counts,
+                "parties": len(self.world.parties), "products": len(self.world.products),
+                "certificates": len(self.world.certificates)}
