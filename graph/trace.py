@@ -254,7 +254,7 @@ def documents_of(doc: Any) -> list[dict]:
 
 
 def trace(graph: Graph, key: str, direction: str = "both", window: tuple[datetime, datetime] | None = None,
-          party: str | None = None) -> dict:
+          party: str | None = None, with_docs: bool = False) -> dict:
     """Return the lineage of one lot, item or logistic unit in one round trip.
 
     Args:
@@ -263,6 +263,7 @@ def trace(graph: Graph, key: str, direction: str = "both", window: tuple[datetim
         direction: back, forward or both.
         window: optional (from, to) aware datetimes restricting the first transformation.
         party: when set, the trace is answered only if this party holds, held or made the start.
+        with_docs: also answer `docs`, every event on the way as it was captured (for an EPCISDocument).
 
     Returns:
         {start, direction, window, nodes, edges, events, holders, receipts, inspections, certificates, parties}
@@ -285,10 +286,10 @@ def trace(graph: Graph, key: str, direction: str = "both", window: tuple[datetim
     row = rows[0]
     if not row["allowed"]:
         raise Forbidden(f"party {party} never held {key}: a producer may trace only what its party holds or held")
-    return shape(row, direction, window)
+    return shape(row, direction, window, with_docs)
 
 
-def shape(row: dict, direction: str, window: tuple[datetime, datetime] | None) -> dict:
+def shape(row: dict, direction: str, window: tuple[datetime, datetime] | None, with_docs: bool = False) -> dict:
     """Turn the raw trace row into the answer: nodes with depth, edges, events, holders, receipts and parties."""
     fwd_keys, back_keys = set(row["fwd_keys"]), set(row["back_keys"])
     edges = sorted(
@@ -310,9 +311,12 @@ def shape(row: dict, direction: str, window: tuple[datetime, datetime] | None) -
         nodes.append(node)
     nodes.sort(key=lambda n: (n["depth"] if n["depth"] is not None else 0, n["id"]))
 
-    events, receipts = [], []
+    events, receipts, captured = [], [], []
     for e in row["events"]:
-        docs = documents_of(e["doc"])
+        raw = json.loads(e["doc"]) if isinstance(e["doc"], str) else e["doc"]
+        if with_docs:
+            captured.append(raw)
+        docs = documents_of(raw)
         ev = {k: _plain(e[k]) for k in ("event_id", "type", "action", "biz_step", "disposition", "event_time",
                                           "biz_location", "biz_location_gln")}
         ev["objects"] = sorted(e["objects"], key=lambda o: (o["role"], o["key"]))
@@ -328,7 +332,7 @@ def shape(row: dict, direction: str, window: tuple[datetime, datetime] | None) -
     inspections = sorted((_inspection(i) for i in row["inspections"]), key=lambda i: (i["lot_key"], i["key"]))
     certificates = sorted(_plain(row["certificates"]), key=lambda c: (c.get("subject") or "", c.get("key") or ""))
     parties = {p["gln"]: {k: _plain(p.get(k)) for k in PARTY_FIELDS} for p in row["parties"]}
-    return {
+    out = {
         "start": row["start"],
         "direction": direction,
         "window": {"from": _iso(window[0]), "to": _iso(window[1])} if window else None,
@@ -341,6 +345,9 @@ def shape(row: dict, direction: str, window: tuple[datetime, datetime] | None) -
         "certificates": certificates,
         "parties": parties,
     }
+    if with_docs:
+        out["docs"] = sorted(captured, key=lambda d: (d.get("eventTime", ""), d.get("eventID", "")))
+    return out
 
 
 def _inspection(raw: dict) -> dict:
@@ -395,3 +402,83 @@ def _depths(start: str, edges: list[dict]) -> dict[str, int]:
 def public_parties(parties: dict[str, dict]) -> dict[str, dict]:
     """Return the parties without their private fields (contacts, USCC, address) for non-regulators."""
     return {g: {k: v for k, v in p.items() if k not in PRIVATE_PARTY_FIELDS} for g, p in parties.items()}
+
+
+COMMON_SOURCE: LiteralString = """
+CALL () {
+    UNWIND $keys AS key
+    OPTIONAL MATCH (s:Lot {key: key})
+    WITH key, s WHERE s IS NULL
+    RETURN collect(key) AS missing
+}
+CALL () {
+    UNWIND $keys AS key
+    MATCH (s:Lot {key: key})
+    MATCH (s)<-[:TRANSFORMED_INTO|HAS_ITEM|PACKED_IN*0..]-(u)
+    WITH DISTINCT key, u
+    RETURN collect([key, u]) AS pairs
+}
+CALL (pairs) {
+    UNWIND pairs AS p
+    WITH p[1] AS u, collect(p[0]) AS reached
+    WHERE size(reached) >= $min
+    WITH u, reached ORDER BY size(reached) DESC, u.key LIMIT $limit
+    RETURN collect({id: u.key, kind: CASE WHEN u:Lot THEN 'lot' WHEN u:Item THEN 'item' ELSE 'sscc' END,
+                    implicated: reached,
+                    details: u {.gtin, .lot, .serial, .sscc, .status, .quantity, .unit, .owner_gln}}) AS lots
+}
+CALL (pairs) {
+    UNWIND pairs AS p
+    WITH p[0] AS key, p[1] AS u
+    CALL (u) {
+        MATCH (party:Party {gln: u.owner_gln})
+        RETURN party
+        UNION
+        MATCH (u)<-[:OBJECT|INPUT|OUTPUT|PARENT|CHILD]-(e:Event)-[:BIZ_LOCATION]->()-[:OF_PARTY]->(party:Party)
+        WHERE NOT coalesce(e.erroneous, false)
+        RETURN party
+    }
+    WITH party, collect(DISTINCT key) AS reached
+    WHERE size(reached) >= $min
+    WITH party, reached ORDER BY size(reached) DESC, party.gln LIMIT $limit
+    RETURN collect({id: party.gln, kind: 'party', implicated: reached,
+                    details: party {.gln, .name_zh, .name_en, .roles, .region_code, .region_zh}}) AS parties
+}
+CALL (pairs) {
+    UNWIND pairs AS p
+    WITH p[0] AS key, p[1] AS u
+    MATCH (u)<-[:OBJECT|INPUT|OUTPUT|PARENT|CHILD]-(e:Event)
+    WHERE NOT coalesce(e.erroneous, false)
+    WITH e, collect(DISTINCT key) AS reached
+    WHERE size(reached) >= $min
+    WITH e, reached ORDER BY size(reached) DESC, e.event_time, e.event_id LIMIT $limit
+    RETURN collect({id: e.event_id, kind: 'event', implicated: reached,
+                    details: e {.type, .action, .biz_step, .disposition, .event_time}}) AS events
+}
+RETURN missing, lots, parties, events
+"""
+
+
+def common_source(graph: Graph, keys: list[str], min_shared: int = 2, limit: int = 50) -> dict:
+    """Rank the upstream lots, parties and events several implicated lots share, in one round trip.
+
+    Args:
+        graph: the database.
+        keys: the implicated lots' keys.
+        min_shared: answer only sources reaching at least this many implicated lots.
+        limit: at most this many of each kind.
+
+    Returns:
+        {implicated, missing, lots, parties, events}; each ranked entry has id, kind, reaches, implicated
+        (the implicated lot keys it reaches) and details, most widely shared first.
+
+    Raises:
+        Unavailable: the database does not answer.
+    """
+    keys = list(dict.fromkeys(keys))
+    row = graph.query(COMMON_SOURCE, read=True, keys=keys, min=min_shared, limit=limit)[0]
+    out = {"implicated": keys, "missing": row["missing"]}
+    for kind in ("lots", "parties", "events"):
+        out[kind] = [{**_plain(r), "reaches": len(r["implicated"]), "implicated": sorted(r["implicated"])}
+                     for r in row[kind]]
+    return out
