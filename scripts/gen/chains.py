@@ -358,10 +358,10 @@ class Chains:
                                          ilmd={"cbvmda:bestBeforeDate": day(pack_t + 730 * DAY)}))
             self.counts["lots"] += 1 + bool(bags)
             self.counts["items"] += boxes
-            cases = []
-            for c in range(0, boxes, 12):
-                sscc = ids.sscc_uri(w.keys.sscc(proc.prefix))
-                cases.append(sscc)
+            cases = [ids.sscc_uri(w.keys.sscc(proc.prefix)) for _ in range(0, boxes, 12)]
+            # The case labels are commissioned (printed and applied) before boxes go in: custody starts there.
+            events.append(object_event(pack_t + HOUR - 60, "ADD", "commissioning", "active", proc, epcs=cases))
+            for c, sscc in zip(range(0, boxes, 12), cases, strict=True):
                 events.append({"type": "AggregationEvent", "eventTime": stamp(pack_t + HOUR + c * 60),
                                "eventTimeZoneOffset": "+08:00", "parentID": sscc, "childEPCs": items[c:c + 12],
                                "action": "ADD", "bizStep": "packing", "disposition": "in_progress",

@@ -67,5 +67,9 @@ def location_uri(gln: str) -> str:
 
 
 def party_uri(gln: str) -> str:
-    """Digital Link of a party (AI 417)."""
-    return f"{DL}/417/{gln}"
+    """PGLN EPC URN of a party (our company prefixes are 9 digits).
+
+    Not the AI 417 Digital Link: GS1's digital-link.js (1.x) rejects every /417/ URI as a wrong check digit,
+    and gs1.identifiers maps both forms to the same ``party:{gln}`` key.
+    """
+    return f"urn:epc:id:pgln:{gln[:9]}.{gln[9:12]}"

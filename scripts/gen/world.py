@@ -32,6 +32,9 @@ LABS = [
 ]
 BEEF_CUTS = [("西冷", "sirloin", 0.10), ("眼肉", "ribeye", 0.07), ("上脑", "chuck roll", 0.09),
              ("牛腩", "brisket", 0.14), ("牛腱", "shank", 0.08), ("牛里脊", "tenderloin", 0.03)]
+CERTIFIERS = [("green_food", "中国绿色食品发展中心", "China Green Food Development Center"),
+              ("gi", "农业农村部农产品质量安全中心", "MARA Center for Agri-Food Quality and Safety"),
+              ("organic", "吉林省有机产品认证中心", "Jilin Organic Product Certification Center")]
 USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 
@@ -147,6 +150,7 @@ class World:
                                  for i, c in self._regions(s.sub_distributors, CITIES)]
         self.retailers = self._retailers(s.retailers)
         self.labs = [self._firm_party(zh, en, ["lab"], region) for zh, en, region in LABS]
+        self.certifiers = {key: self._firm_party(zh, en, ["certifier"], CITIES[0]) for key, zh, en in CERTIFIERS}
         self._certificates()
 
     # --- allocation ---------------------------------------------------------------------------------------------
@@ -219,22 +223,22 @@ class World:
         return out
 
     def _certificates(self) -> None:
-        """Green-food labels on mills' bagged rice, GI on ginseng products, organic on some farms."""
+        """Green-food labels on mills' bagged rice, GI on ginseng gift boxes, organic on some farms."""
         for i, mill in enumerate(self.mills):
             if i % 2 == 0:
-                self._certificate("green_food", f"LB-18-25{i + 1:06d}", "中国绿色食品发展中心", "product",
-                                  mill.products["bag5"])
+                self._certificate("green_food", f"LB-18-25{i + 1:06d}", "吉林大米 绿色食品", gtin=mill.products["bag5"])
         for proc in self.processors:
-            gi = "AGI00472" if proc.region == FUSONG else "AGI01322"
-            self._certificate("gi", f"{gi}-{proc.gln[-5:]}", "农业农村部", "product", proc.products["giftbox"])
+            gi, name = ("AGI00472", "长白山人参") if proc.region[2] == "220621" else ("AGI01322", "集安人参")
+            self._certificate("gi", f"{gi}-{proc.gln[-5:]}", f"{name} 农产品地理标志", gtin=proc.products["giftbox"])
         for i, farm in enumerate(self.rice_farms + self.ginseng_growers):
             if i % 17 == 0:
-                self._certificate("organic", f"227OP25{i:07d}", "吉林省有机产品认证中心", "party", farm.gln)
+                self._certificate("organic", f"227OP25{i:07d}", "有机产品认证", party_gln=farm.gln)
 
-    def _certificate(self, kind: str, number: str, issuer: str, target_kind: str, target: str) -> None:
-        self.certificates.append({"key": f"{issuer}:{number}", "type": kind, "number": number, "issuer": issuer,
-                                  "valid_from": "2025-01-01", "valid_until": "2027-12-31",
-                                  "target_kind": target_kind, "target": target})
+    def _certificate(self, kind: str, number: str, name_zh: str, party_gln: str | None = None,
+                     gtin: str | None = None) -> None:
+        self.certificates.append({"type": kind, "number": number, "issuer_gln": self.certifiers[kind].gln,
+                                  "name_zh": name_zh, "party_gln": party_gln, "gtin": gtin, "lot": None,
+                                  "valid_from": "2025-01-01", "valid_until": "2027-12-31"})
 
     def master(self) -> dict:
         """The master data: parties, products, certificates."""

@@ -1,0 +1,113 @@
+"""The generator's network loads the same graph through POST /epcis/capture and through the bulk path.
+
+Both copies go into one database under two company-prefix namespaces (data isolation, not wiping), then their
+census (nodes by label, relationships by type, custody quantities) and the lineage closures of sampled lots must
+match once the namespace digits and check digits are set aside. TG_LOAD_TEST_SCALE picks the scale (default S).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+
+import pytest
+
+from graph import bulk
+from graph.migrate import migrate
+from gs1.schema import validate_document
+from scripts.gen.load import load_bulk, load_http
+from scripts.gen.network import Network
+from tests.factories import auth
+
+SCALE = os.environ.get("TG_LOAD_TEST_SCALE", "S")
+SEED = 20250601
+_KEY_DIGITS = re.compile(r"\d{13,18}")
+
+
+def neutral(key: str) -> str:
+    """A key with its namespace digits (3-5 after the 69) and check digit blanked, signature of serials dropped."""
+    def blank(m: re.Match) -> str:
+        digits = m.group(0)
+        at = digits.find("69")
+        return digits[:at + 2] + "nnn" + digits[at + 5:-1] + "c"
+
+    if key.startswith("item:"):
+        _, gtin, serial = key.split(":", 2)
+        # Ginseng serials end in an HMAC over the GTIN, which differs by namespace; the random part does not.
+        key = f"item:{gtin}:{serial[:10] if len(serial) == 16 else serial}"
+    return _KEY_DIGITS.sub(blank, key)
+
+
+@pytest.fixture(scope="module")
+def namespaces(graph):
+    """Two fresh namespaces (random per run, so re-runs against a kept server never collide)."""
+    migrate(graph)
+    rng = random.SystemRandom()
+    a = rng.randrange(100, 999)
+    b = a + 1 if a < 998 else a - 1
+    return a, b
+
+
+def test_every_generated_document_is_valid_epcis():
+    """A sample of documents validates against GS1's EPCIS 2.0 JSON schema."""
+    for n, (doc, _) in enumerate(Network("XS", SEED).documents(500)):
+        assert validate_document(doc) == [], f"document {n}"
+
+
+def test_generation_is_deterministic():
+    """The same scale, seed and namespace give the same bytes."""
+    def digest(net: Network) -> list[str]:
+        return [json.dumps(doc, sort_keys=True) for doc, _ in net.documents(1000)]
+
+    assert digest(Network("XS", 7)) == digest(Network("XS", 7))
+    assert digest(Network("XS", 7)) != digest(Network("XS", 8))
+
+
+def test_http_capture_and_bulk_build_the_same_graph(app, client, graph, admin_token, namespaces):
+    """Census and sampled lineage closures agree between the HTTP and the bulk loads of one network."""
+    ns_http, ns_bulk = namespaces
+    if client.post("/epcis/capture", json={}, headers=auth(admin_token)).status_code == 404:
+        pytest.skip("POST /epcis/capture is not there yet")
+
+    def post(doc: dict) -> tuple[int, dict]:
+        response = client.post("/epcis/capture", json=doc, headers=auth(admin_token))
+        return response.status_code, response.get_json() or {}
+
+    http = load_http(graph, Network(SCALE, SEED, ns_http), post, size=1000)
+    bulk_stats = load_bulk(graph, Network(SCALE, SEED, ns_bulk), batch=5000)
+    assert http.errors == [] and bulk_stats.errors == []
+    assert http.events == bulk_stats.events > 0
+    print(f"\n{SCALE}: {http.events} events; http {http.rate:.0f} ev/s, bulk {bulk_stats.rate:.0f} ev/s")
+
+    a, b = bulk.census(graph, f"69{ns_http:03d}"), bulk.census(graph, f"69{ns_bulk:03d}")
+    assert a == b
+    assert a["nodes"]["Lot"] > 0 and a["rels"]["Lot-TRANSFORMED_INTO"] > 0 and a["rels"]["Item-PACKED_IN"] > 0
+
+    net = Network(SCALE, SEED, ns_http)
+    lots = [k for doc, _ in net.documents(5000) for ev in doc["epcisBody"]["eventList"]
+            for k in _lot_keys(ev)]
+    sample = random.Random(SEED).sample(sorted(set(lots)), 40)
+    for key in sample:
+        twin = key.replace(f"69{ns_http:03d}", f"69{ns_bulk:03d}", 1)
+        twin = twin[:4] + _fix_check(twin[4:18]) + twin[18:]
+        one, two = bulk.closure(graph, key), bulk.closure(graph, twin)
+        assert one["forward"], key
+        for direction in ("forward", "back"):
+            assert sorted(map(neutral, one[direction])) == sorted(map(neutral, two[direction])), (key, direction)
+
+
+def _lot_keys(ev: dict) -> list[str]:
+    out = []
+    for name in ("quantityList", "outputQuantityList"):
+        for q in ev.get(name) or []:
+            parts = q["epcClass"].split("/")
+            out.append(f"lot:{parts[4]}:{parts[6]}")
+    return out
+
+
+def _fix_check(gtin: str) -> str:
+    from gs1.keys import check_digit
+
+    return gtin[:13] + check_digit(gtin[:13])
