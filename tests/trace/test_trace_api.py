@@ -1,0 +1,150 @@
+"""The trace endpoints through the real app: who may trace what, the answer's shape, exports and common sources."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import random
+from datetime import UTC, datetime
+
+import pytest
+from openpyxl import load_workbook
+
+from graph import tokens
+from gs1.schema import validate_document
+from tests.factories import auth, gtin, lot_code
+from tests.trace import network
+from tests.trace.arrange import capture
+from tests.trace.reference import Reference
+
+
+@pytest.fixture
+def net(graph, admin_token):
+    """A small captured network with no errorDeclarations."""
+    n = network.generate(random.Random(7), farms=3, processors=2, retailers=2, errors=0)
+    capture(graph, admin_token, n)
+    return n
+
+
+@pytest.fixture(scope="session")
+def regulator(graph):
+    """A regulator token."""
+    return tokens.create(graph, "regulator", None, "tests")["token"]
+
+
+def _path(key: str) -> str:
+    kind, g, rest = key.split(":", 2)
+    return f"/api/v1/{'lots' if kind == 'lot' else 'items'}/{g}/{rest}/trace"
+
+
+def test_regulator_traces_a_farm_lot_forward_to_every_retailer(client, net, regulator):
+    ref = Reference.build(net.events)
+    start = net.raw_lots[0]
+    response = client.get(_path(start) + "?direction=forward", headers=auth(regulator))
+    assert response.status_code == 200, response.json
+    body = response.json
+    want_nodes, _ = ref.trace(start)
+    assert {n["id"] for n in body["nodes"]} == want_nodes
+    assert all(e["from"] in want_nodes and e["to"] in want_nodes for e in body["edges"])
+    received = {r["gln"] for r in body["receipts"]} | {h["gln"] for h in body["holders"]}
+    assert ref.receivers(want_nodes) - {start.split(":")[1]} <= received
+    # regulators see contacts; every party named is described
+    assert set(received) <= set(body["parties"])
+    assert all(e["event_id"] for e in body["events"])
+
+
+def test_back_trace_from_a_retail_item_reaches_the_farm_lots(client, net, regulator):
+    ref = Reference.build(net.events)
+    item = next(k for k in net.retail_keys if k.startswith("item:"))
+    body = client.get(_path(item) + "?direction=back", headers=auth(regulator)).json
+    want_nodes, want_edges = ref.trace(item, forward=False)
+    assert {n["id"] for n in body["nodes"]} == want_nodes
+    assert {(e["from"], e["type"], e["to"]) for e in body["edges"]} == want_edges
+    assert want_nodes & set(net.raw_lots)
+    depths = {n["id"]: n["depth"] for n in body["nodes"]}
+    assert depths[item] == 0 and all(depths[k] < 0 for k in want_nodes - {item})
+
+
+def test_producer_traces_only_what_its_party_held(client, net, graph):
+    farm = net.parties["farm"][0]
+    token = tokens.create(graph, "producer", farm, "t")["token"]
+    mine = next(k for k in net.raw_lots if _origin(net, k) == farm)
+    ok = client.get(_path(mine), headers=auth(token))
+    assert ok.status_code == 200, ok.json
+    assert all("contact_phone" not in p for p in ok.json["parties"].values())
+    other = next((k for k in net.raw_lots if _origin(net, k) != farm), None)
+    if other is not None:
+        denied = client.get(_path(other), headers=auth(token))
+        assert denied.status_code == 403
+        assert denied.json["error"]["code"] == "forbidden"
+
+
+def _origin(net, key: str) -> str:
+    for ev in net.events:
+        for q in ev.get("quantityList", []):
+            if ev.get("bizStep") == "harvesting" and network._key(q["epcClass"]) == key:
+                return ev["bizLocation"]["id"].rsplit("/", 1)[-1]
+    raise AssertionError(key)
+
+
+def test_unknown_lot_is_404_and_bad_input_is_422_naming_it(client, regulator):
+    missing = client.get(f"/api/v1/lots/{gtin()}/{lot_code()}/trace", headers=auth(regulator))
+    assert missing.status_code == 404
+    bad = client.get(f"/api/v1/lots/{gtin()}/{lot_code()}/trace?direction=sideways", headers=auth(regulator))
+    assert bad.status_code == 422
+    assert "direction" in bad.json["error"]["errors"]["query"]
+    half = client.get(f"/api/v1/lots/{gtin()}/{lot_code()}/trace?from=2026-01-01T00:00:00Z", headers=auth(regulator))
+    assert half.status_code == 422
+    assert "to" in half.json["error"]["errors"]["query"]
+    digits = client.get(f"/api/v1/lots/{gtin()[:-1]}0x/L1/trace", headers=auth(regulator))
+    assert digits.status_code == 422
+    anonymous = client.get(f"/api/v1/lots/{gtin()}/{lot_code()}/trace")
+    assert anonymous.status_code == 401
+
+
+def test_window_keeps_only_what_was_made_from_the_lot_inside_it(client, net, regulator):
+    ref = Reference.build(net.events)
+    start = net.raw_lots[0]
+    path = _path(start) + "?direction=forward&from=2000-01-01T00:00:00Z&to=2000-01-02T00:00:00Z"
+    body = client.get(path, headers=auth(regulator)).json
+    nodes, _ = ref.trace(start, window=(datetime(2000, 1, 1, tzinfo=UTC),
+                                        datetime(2000, 1, 2, tzinfo=UTC)))
+    assert {n["id"] for n in body["nodes"]} == nodes == {start}
+
+
+def test_trace_exports_as_csv_xlsx_and_a_valid_epcis_document(client, net, regulator):
+    start = net.raw_lots[0]
+    g, lot = start.split(":")[1:]
+    base = f"/api/v1/lots/{g}/{lot}/trace/export?direction=forward"
+    as_csv = client.get(base + "&format=csv", headers=auth(regulator))
+    assert as_csv.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(as_csv.data.decode("utf-8-sig"))))
+    assert rows and {"Traceability Lot Code", "Ship-To GLN", "Critical Tracking Event"} <= set(rows[0])
+    assert any(r["Critical Tracking Event"] == "Shipping" and r["Ship-To GLN"] for r in rows)
+    assert any(r["Traceability Lot Code"] == lot for r in rows)
+    as_xlsx = client.get(base + "&format=xlsx", headers=auth(regulator))
+    sheet = load_workbook(io.BytesIO(as_xlsx.data)).active
+    assert sheet.auto_filter.ref.startswith("A1:")
+    assert sheet.max_row == len(rows) + 1
+    as_epcis = client.get(base + "&format=epcis", headers=auth(regulator))
+    doc = json.loads(as_epcis.data)
+    assert validate_document(doc) == []
+    assert len(doc["epcisBody"]["eventList"]) == len({r["Event ID"] for r in rows})
+
+
+def test_common_source_ranks_the_shared_farm_lot_first(client, graph, admin_token, regulator):
+    n = network.generate(random.Random(11), farms=2, processors=2, retailers=1, errors=0)
+    capture(graph, admin_token, n)
+    ref = Reference.build(n.events)
+    milled = [k for k in n.all_keys if k.startswith(f"lot:{n.products['milled']}:")][:3]
+    body = {"lots": [{"gtin": k.split(":")[1], "lot": k.split(":")[2]} for k in milled], "min_shared": 1}
+    response = client.post("/api/v1/trace/common-source", json=body, headers=auth(regulator))
+    assert response.status_code == 200, response.json
+    got = {r["id"]: r["reaches"] for r in response.json["lots"]}
+    for upstream, count in got.items():
+        assert count == sum(upstream in ref.trace(m, forward=False)[0] for m in milled)
+    reaches = [r["reaches"] for r in response.json["lots"]]
+    assert reaches == sorted(reaches, reverse=True)
+    too_few = client.post("/api/v1/trace/common-source", json={"lots": body["lots"][:1]}, headers=auth(regulator))
+    assert too_few.status_code == 422
