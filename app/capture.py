@@ -1,0 +1,144 @@
+"""Capture orchestration: EPCIS documents and producer-API event dicts -> normalised events -> graph/events.py.
+
+Every way in (POST /epcis/capture, the producer-friendly endpoints, `flask epcis import`) goes through
+``capture_document`` or ``record_events``, so the checks and the writes are the same for all.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import current_app
+
+from app.auth import Principal
+from app.errors import ApiError
+from app.extensions import graph
+from graph import events as store
+from gs1.epcis import context_prefixes, document_events, normalize_event
+from gs1.errors import InvalidEvent
+from gs1.event_hash import event_hash
+from gs1.schema import validate_document
+
+ERROR_BEHAVIOURS = ("rollback", "proceed")
+EPCIS_VERSION = "2.0.0"
+CBV_VERSION = "2.0.0"
+
+
+def policy_for(principal: Principal | None, require_known: bool = False) -> store.Policy:
+    """Return the write rules for this caller: admin capture is lenient (warnings), party tokens strict."""
+    config = current_app.config
+    role = principal.role if principal else "admin"
+    return store.Policy(
+        role=role,
+        party_gln=principal.party_gln if principal else None,
+        token_id=principal.token_id if principal else None,
+        strict=role != "admin" or require_known,
+        require_known=require_known,
+        max_yield=float(config.get("TRANSFORM_MAX_YIELD", 1.05)),
+        max_future=timedelta(seconds=int(config.get("CAPTURE_MAX_FUTURE_SECONDS", 300))),
+    )
+
+
+def normalise(raw_events: list, where: str, prefixes: dict, job: store.CaptureJob
+              ) -> list[tuple[int, object]]:
+    """Normalise each event, giving it its CBV 2.0 hash as eventID when it has none; errors go to the job."""
+    out = []
+    for i, raw in enumerate(raw_events):
+        here = f"{where}[{i}]" if where else ""
+        try:
+            ev = normalize_event(raw, here, prefixes)
+            if ev.event_id is None:
+                ev.event_id = event_hash(raw, prefixes)
+        except InvalidEvent as exc:
+            event_id = raw.get("eventID") if isinstance(raw, dict) else None
+            job.errors.append(store.error(i, event_id, "invalid", exc.message, exc.location or here))
+            continue
+        out.append((i, ev))
+    return out
+
+
+def capture_document(doc: object, principal: Principal | None, behaviour: str = "rollback",
+                     validate: bool = True) -> store.CaptureJob:
+    """Capture an EPCIS document as one job; the job (stored) tells which events went in and why others did not.
+
+    Raises:
+        ApiError: 400 for a document that is not EPCIS 2.0 JSON, 413 for too many events.
+        Forbidden: an event outside what the token may record (nothing written).
+    """
+    try:
+        raw_events, where = document_events(doc)
+    except InvalidEvent as exc:
+        raise ApiError(400, f"not an EPCIS 2.0 document: {exc}", errors={"json": {exc.location or "(document)":
+                                                                              [exc.message]}}) from None
+    limit = current_app.config["CAPTURE_MAX_EVENTS"]
+    if len(raw_events) > limit:
+        raise ApiError(413, f"the document holds {len(raw_events)} events; this server captures at most {limit} "
+                            "per request (GS1-EPCIS-Capture-Limit): split it", code="payload_too_large",
+                       headers={"GS1-EPCIS-Capture-Limit": str(limit)})
+    if validate:
+        problems = validate_document(doc)
+        if problems:
+            raise ApiError(400, "the document does not validate against the EPCIS 2.0 JSON schema: " + problems[0],
+                           errors={"json": {"schema": problems[:50]}})
+    job = store.CaptureJob(store.new_capture_id(), error_behaviour=behaviour, event_count=len(raw_events))
+    prefixes = context_prefixes(doc.get("@context")) if isinstance(doc, dict) else context_prefixes()
+    events = normalise(raw_events, where, prefixes, job)
+    context = doc.get("@context") if isinstance(doc, dict) else None
+    return store.capture(graph(), events, policy_for(principal), job, record=True, context=context)
+
+
+def record_events(raw_events: list[dict], principal: Principal | None) -> store.CaptureJob:
+    """Record events built by the producer-friendly API: all or nothing, each problem a 422.
+
+    Raises:
+        ApiError: 422 for an event that does not normalise (a bug in the caller's mapping or bad input).
+        RuleViolation: a rule of the record refuses an event.
+        Forbidden: the token may not record an event.
+    """
+    job = store.CaptureJob(store.new_capture_id(), event_count=len(raw_events))
+    events = normalise(raw_events, "", context_prefixes(), job)
+    if job.errors:
+        raise ApiError(422, job.errors[0]["message"], errors={"json": {"events": [e["message"] for e in job.errors]}})
+    job = store.capture(graph(), events, policy_for(principal, require_known=True), job, record=False)
+    store.raise_first_error(job)
+    return job
+
+
+def origin_event(gln: str, gtin: str, lot: str, quantity: float, unit: str, when: str, biz_step: str = "commissioning",
+                 ilmd: dict | None = None) -> dict:
+    """Return the EPCIS ObjectEvent that commissions a lot at its origin (harvest, slaughter, ...)."""
+    event = {
+        "type": "ObjectEvent",
+        "eventTime": when,
+        "eventTimeZoneOffset": "+08:00",
+        "action": "ADD",
+        "bizStep": biz_step,
+        "disposition": "active",
+        "quantityList": [{"epcClass": lot_uri(gtin, lot), "quantity": quantity, "uom": unit}],
+        "readPoint": {"id": location_uri(gln)},
+        "bizLocation": {"id": location_uri(gln)},
+    }
+    if ilmd:
+        event["ilmd"] = ilmd
+    return event
+
+
+def lot_uri(gtin: str, lot: str) -> str:
+    """Return the GS1 Digital Link URI of a lot (the class identifier used in quantity lists)."""
+    from gs1.identifiers import Ref
+
+    return Ref("lot", gtin=gtin, lot=lot).digital_link()
+
+
+def location_uri(gln: str) -> str:
+    """Return the GS1 Digital Link URI of a party's main location (AI 414)."""
+    from gs1.identifiers import Ref
+
+    return Ref("location", gln=gln).digital_link()
+
+
+def party_uri(gln: str) -> str:
+    """Return the GS1 Digital Link URI of a party (AI 417)."""
+    from gs1.identifiers import Ref
+
+    return Ref("party", gln=gln).digital_link()

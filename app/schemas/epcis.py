@@ -1,0 +1,200 @@
+"""EPCIS REST binding: capture headers, the event query parameters, paging tokens and the answers."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+
+from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate
+
+from gs1.epcis import EVENT_TYPES, normalize_vocab, parse_time, utc_iso
+from gs1.errors import GS1Error
+from gs1.identifiers import parse_identifier, parse_location
+
+ACTIONS = ("ADD", "OBSERVE", "DELETE")
+
+
+class PipeList(fields.String):
+    """A pipe-delimited list (OpenAPI style pipeDelimited, as the REST binding's query parameters use)."""
+
+    def __init__(self, item=None, **kwargs):
+        super().__init__(**kwargs)
+        self.item = item or (lambda value: value)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        parts = [p.strip() for p in text.split("|")]
+        if not parts or any(not p for p in parts):
+            raise ValidationError("expected one value or several separated by |, with none empty")
+        out = []
+        for part in parts:
+            try:
+                out.append(self.item(part))
+            except (GS1Error, ValueError) as exc:
+                raise ValidationError(f"{part!r}: {exc}") from None
+        return out
+
+
+class EpcisTime(fields.String):
+    """An xsd:dateTime with a time zone, answered as UTC ISO text."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return utc_iso(parse_time(text, attr or ""))
+        except GS1Error as exc:
+            raise ValidationError(getattr(exc, "message", str(exc))) from None
+
+
+def _event_type(value: str) -> str:
+    if value not in EVENT_TYPES:
+        raise ValueError(f"not an event type; use one of {', '.join(sorted(EVENT_TYPES))}")
+    return value
+
+
+def _action(value: str) -> str:
+    if value not in ACTIONS:
+        raise ValueError("use ADD, OBSERVE or DELETE")
+    return value
+
+
+def _biz_step(value: str) -> str:
+    return normalize_vocab(value, "bizStep")
+
+
+def _disposition(value: str) -> str:
+    return normalize_vocab(value, "disposition")
+
+
+def _location_key(value: str) -> str:
+    return parse_location(value).key
+
+
+def _object(value: str):
+    return parse_identifier(value)
+
+
+class EventQueryArgs(Schema):
+    """GET /epcis/events: the SimpleEventQuery parameters this server supports (any other is refused, 400)."""
+
+    class Meta:
+        unknown = RAISE
+
+    eventType = PipeList(_event_type, metadata={"example": "ObjectEvent|TransformationEvent"})
+    GE_eventTime = EpcisTime(metadata={"example": "2026-09-01T00:00:00+08:00"})
+    LT_eventTime = EpcisTime()
+    GE_recordTime = EpcisTime()
+    LT_recordTime = EpcisTime()
+    EQ_action = PipeList(_action)
+    EQ_bizStep = PipeList(_biz_step, metadata={"example": "shipping"})
+    EQ_disposition = PipeList(_disposition)
+    EQ_readPoint = PipeList(_location_key)
+    EQ_bizLocation = PipeList(_location_key)
+    EQ_eventID = PipeList()
+    MATCH_epc = PipeList(_object)
+    MATCH_anyEPC = PipeList(_object)
+    MATCH_epcClass = PipeList(_object)
+    MATCH_inputEPC = PipeList(_object)
+    MATCH_outputEPC = PipeList(_object)
+    MATCH_parentID = PipeList(_object)
+    perPage = fields.Integer(load_default=30, validate=validate.Range(1, 1000))
+    nextPageToken = fields.String(validate=validate.Length(1, 500))
+
+    @post_load
+    def _filters(self, data, **kwargs):
+        """Turn parameters into graph/epcis_query filters, and decode the page token."""
+        filters = {
+            "event_ids": data.get("EQ_eventID"), "types": data.get("eventType"), "actions": data.get("EQ_action"),
+            "biz_steps": data.get("EQ_bizStep"), "dispositions": data.get("EQ_disposition"),
+            "read_points": data.get("EQ_readPoint"), "biz_locations": data.get("EQ_bizLocation"),
+            "ge_event_time": data.get("GE_eventTime"), "lt_event_time": data.get("LT_eventTime"),
+            "ge_record_time": data.get("GE_recordTime"), "lt_record_time": data.get("LT_recordTime"),
+        }
+        for name, param in (("epc", "MATCH_epc"), ("any", "MATCH_anyEPC"), ("cls", "MATCH_epcClass"),
+                            ("input", "MATCH_inputEPC"), ("output", "MATCH_outputEPC"),
+                            ("parent", "MATCH_parentID")):
+            refs = data.get(param)
+            if refs is None:
+                filters[name] = None
+                continue
+            keys = [r.key for r in refs if r.kind != "class"]
+            gtins = [r.gtin for r in refs if r.kind == "class"]
+            filters[name] = {"keys": keys, "gtins": gtins}
+        fingerprint = filters_fingerprint(filters)
+        after = None
+        if "nextPageToken" in data:
+            after = decode_page_token(data["nextPageToken"], fingerprint)
+        return {"filters": filters, "per_page": data["perPage"], "after": after, "fingerprint": fingerprint}
+
+
+def filters_fingerprint(filters: dict) -> str:
+    """A short hash of the filters: a page token only continues the query it came from."""
+    text = json.dumps(filters, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def encode_page_token(last: tuple[str, str], fingerprint: str) -> str:
+    """Return an opaque token for the page after ``last`` = (sort time, id)."""
+    raw = json.dumps([last[0], last[1], fingerprint], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_page_token(token: str, fingerprint: str | None = None) -> tuple[str, str]:
+    """Return the (sort time, id) a token continues after; ValidationError for a token this query did not issue."""
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        when, last_id, fp = json.loads(raw)
+    except (binascii.Error, ValueError, TypeError):
+        raise ValidationError("not a page token this server issued", "nextPageToken") from None
+    if not isinstance(when, str) or not isinstance(last_id, str) or (fingerprint and fp != fingerprint):
+        raise ValidationError("the page token belongs to another query; repeat the same parameters",
+                              "nextPageToken")
+    return when, last_id
+
+
+class CaptureHeaders(Schema):
+    """Headers of POST /epcis/capture."""
+
+    error_behaviour = fields.String(
+        data_key="GS1-Capture-Error-Behaviour", load_default="rollback",
+        validate=validate.OneOf(("rollback", "proceed")),
+        metadata={"description": "rollback (default): all events or none; proceed: keep the good events"},
+    )
+
+
+class PageArgs(Schema):
+    """Paging of a list."""
+
+    class Meta:
+        unknown = RAISE
+
+    perPage = fields.Integer(load_default=30, validate=validate.Range(1, 1000))
+    nextPageToken = fields.String(validate=validate.Length(1, 500))
+
+
+class CaptureError(Schema):
+    """One per-event error or data-quality warning."""
+
+    eventIndex = fields.Integer(allow_none=True)
+    eventID = fields.String(allow_none=True)
+    code = fields.String()
+    message = fields.String()
+    location = fields.String()
+
+
+class CaptureJobOut(Schema):
+    """A capture job (EPCIS REST binding CaptureJob)."""
+
+    captureID = fields.String()
+    createdAt = fields.String()
+    finishedAt = fields.String(allow_none=True)
+    running = fields.Boolean()
+    success = fields.Boolean()
+    captureErrorBehaviour = fields.String()
+    errors = fields.List(fields.Nested(CaptureError))
+    warnings = fields.List(fields.Nested(CaptureError))
+    eventCount = fields.Integer()
+    capturedCount = fields.Integer()
+    duplicateCount = fields.Integer()

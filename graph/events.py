@@ -1,0 +1,963 @@
+"""The one write path for EPCIS events: normalised events -> Event nodes, their edges and the derived indexes.
+
+Every capture (EPCIS /epcis/capture, the producer-friendly API, lot registration, the bulk importer, the demo)
+comes here as a list of ``gs1.epcis.NormalizedEvent``. One transaction per document: a few reads (existing event
+IDs, the state of every lot/item/party named, cycle candidates), the checks in Python, then a handful of UNWIND
+statements grouped by what they write. The transaction function is re-run whole on a transient error, so it reads
+everything it decides on inside the transaction.
+
+Custody (``HOLDS``) follows the events: an ADD/commissioning and a transformation output give the acting party
+(the party of bizLocation, else readPoint) the quantity; shipping moves it from the source party to the
+destination party at once (``pending`` until received, so a recall reaches goods in transit); receiving settles
+``pending``; destroying, retail selling and DELETE take it away. Each event keeps the deltas it applied
+(``custody``), so an errorDeclaration can reverse them exactly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, LiteralString
+
+from neo4j import ManagedTransaction
+
+from graph.driver import Graph, tx_rows
+from graph.errors import Forbidden, RuleViolation
+from gs1.epcis import EPCQuantity, NormalizedEvent, SourceDest
+from gs1.identifiers import Ref
+
+# Ref.kind -> node label; "class" refs point at the Product (matched by GTIN, not by key).
+LABELS = {"lot": "Lot", "item": "Item", "sscc": "LogisticUnit", "other": "OtherObject", "class": "Product"}
+CUSTODY_KINDS = ("lot", "item", "sscc")
+ORIGIN_STEPS = frozenset({"commissioning", "harvesting", "slaughtering", "creating_class_instance"})
+SHIP_STEPS = frozenset({"shipping", "departing"})
+RECEIVE_STEPS = frozenset({"receiving", "accepting", "arriving"})
+REMOVE_STEPS = frozenset({"destroying", "retail_selling", "decommissioning", "dispensing", "disposing"})
+REMOVE_DISPOSITIONS = frozenset({"destroyed", "retail_sold", "disposed", "dispensed", "inactive"})
+BLOCKING_STATUSES = frozenset({"on_hold", "recalled"})
+PARTY_SDT = ("owning_party", "possessing_party")
+EPSILON = 1e-9
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Who captures and how strictly: the rules the write path applies.
+
+    ``strict`` turns mass balance and time order into errors (producers); otherwise they become warnings on the
+    capture job (admin import). ``require_known`` refuses unknown lots, parties and products (producer API).
+    """
+
+    role: str = "admin"
+    party_gln: str | None = None
+    token_id: str | None = None
+    strict: bool = False
+    require_known: bool = False
+    max_yield: float = 1.05
+    max_future: timedelta = timedelta(minutes=5)
+
+
+@dataclass
+class CaptureJob:
+    """What a capture did: the job record stored as the Capture node and answered by GET /epcis/capture/{id}."""
+
+    capture_id: str
+    error_behaviour: str = "rollback"
+    created_at: str = ""
+    finished_at: str = ""
+    event_count: int = 0
+    captured: list[str] = field(default_factory=list)
+    duplicates: list[str] = field(default_factory=list)
+    errors: list[dict] = field(default_factory=list)
+    warnings: list[dict] = field(default_factory=list)
+
+    @property
+    def success(self) -> bool:
+        """True when no event failed."""
+        return not self.errors
+
+    def as_dict(self) -> dict:
+        """Return the job as the REST binding's CaptureJob document (plus our counts and warnings)."""
+        return {
+            "captureID": self.capture_id,
+            "createdAt": self.created_at,
+            "finishedAt": self.finished_at,
+            "running": False,
+            "success": self.success,
+            "captureErrorBehaviour": self.error_behaviour,
+            "errors": self.errors,
+            "warnings": self.warnings,
+            "eventCount": self.event_count,
+            "capturedCount": len(self.captured),
+            "duplicateCount": len(self.duplicates),
+        }
+
+
+def new_capture_id() -> str:
+    """Return a fresh, unguessable capture job ID."""
+    return "cap-" + uuid.uuid4().hex
+
+
+def now_iso() -> str:
+    """Return the current UTC time as ISO 8601 with milliseconds and Z."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def content_hash(raw: dict) -> str:
+    """Return the hash that tells whether a re-sent event is the same as the stored one (recordTime aside)."""
+    body = {k: v for k, v in raw.items() if k not in ("recordTime", "eventID")}
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def error(index: int | None, event_id: str | None, code: str, message: str, location: str | None = None) -> dict:
+    """Return one per-event error (or warning) entry of a capture job."""
+    entry = {"eventIndex": index, "eventID": event_id, "code": code, "message": message}
+    if location:
+        entry["location"] = location
+    return entry
+
+
+def capture(graph: Graph, events: list[tuple[int, NormalizedEvent]], policy: Policy, job: CaptureJob,
+            record: bool = True, context: Any = None) -> CaptureJob:
+    """Check and write a document's events in one transaction; fill and (optionally) store the capture job.
+
+    Args:
+        graph: the database.
+        events: (index in the document, normalised event with its event_id set), in document order; events that
+            failed normalisation are already in ``job.errors``.
+        policy: who captures and the rules that apply.
+        job: the capture job to fill: its ID, error behaviour, creation time and prior errors.
+        record: store the Capture node (the EPCIS capture interface); the producer API raises instead.
+        context: the document's JSON-LD ``@context`` (kept with each event so its CURIEs read back).
+
+    Returns:
+        The job, with captured/duplicate event IDs, errors and warnings.
+
+    Raises:
+        Forbidden: an event is outside what the token may record (nothing is written).
+        Unavailable: the database does not answer.
+    """
+    if not job.created_at:
+        job.created_at = now_iso()
+    prior_errors = list(job.errors)
+
+    def work(tx: ManagedTransaction) -> CaptureJob:
+        job.errors = list(prior_errors)
+        job.warnings, job.captured, job.duplicates = [], [], []
+        _Capture(tx, events, policy, job, context).run(record)
+        return job
+
+    return graph.write(work)
+
+
+def capture_tx(tx: ManagedTransaction, events: list[tuple[int, NormalizedEvent]], policy: Policy,
+               job: CaptureJob) -> CaptureJob:
+    """Run the write path inside a caller's transaction (lot registration records its origin event this way).
+
+    Raises:
+        Forbidden: an event is outside what the token may record.
+    """
+    if not job.created_at:
+        job.created_at = now_iso()
+    _Capture(tx, events, policy, job).run(record=False)
+    return job
+
+
+def raise_first_error(job: CaptureJob) -> None:
+    """Raise the job's first error as a 422 naming every problem (the producer API's all-or-nothing answer).
+
+    Raises:
+        RuleViolation: the job has errors.
+    """
+    if not job.errors:
+        return
+    first = job.errors[0]
+    problems = {"events": [e["message"] for e in job.errors]}
+    raise RuleViolation(first["message"], details={"json": problems})
+
+
+# --- the statements (fixed text; values only as $parameters) --------------------------------------------------
+
+_EXISTING: LiteralString = """
+UNWIND $ids AS id
+MATCH (e:Event {event_id: id})
+RETURN e.event_id AS event_id, e.content_hash AS content_hash, e.erroneous AS erroneous, e.custody AS custody,
+       e.hashed AS hashed, elementId(e) AS eid
+"""
+
+_STATE: LiteralString = """
+CALL () {
+    UNWIND $lots AS k MATCH (n:Lot {key: k}) RETURN n
+    UNION ALL
+    UNWIND $items AS k MATCH (n:Item {key: k}) RETURN n
+    UNION ALL
+    UNWIND $units AS k MATCH (n:LogisticUnit {key: k}) RETURN n
+}
+OPTIONAL MATCH (p:Party)-[h:HOLDS]->(n)
+RETURN n.key AS key, n.status AS status, n.first_time AS first_time, n.gtin AS gtin,
+       collect(CASE WHEN p IS NULL THEN null
+               ELSE {gln: p.gln, quantity: h.quantity, pending: coalesce(h.pending, 0), unit: h.unit} END)
+       AS holders
+"""
+
+_KNOWN: LiteralString = """
+CALL () { UNWIND $gtins AS g MATCH (p:Product {gtin: g}) RETURN 'product' AS kind, g AS id
+          UNION ALL
+          UNWIND $glns AS g MATCH (p:Party {gln: g}) RETURN 'party' AS kind, g AS id }
+RETURN kind, id
+"""
+
+# Would the transformation input -> output close a loop? (the output already reaches the input downstream)
+_CYCLES: LiteralString = """
+UNWIND $pairs AS p
+CALL (p) {
+    MATCH (o:Lot {key: p.out}) RETURN o
+    UNION
+    MATCH (o:Item {key: p.out}) RETURN o
+    UNION
+    MATCH (o:LogisticUnit {key: p.out}) RETURN o
+    UNION
+    MATCH (o:OtherObject {key: p.out}) RETURN o
+}
+WITH p, o WHERE EXISTS { (o)-[:TRANSFORMED_INTO|HAS_ITEM|PACKED_IN*1..64]->(i) WHERE i.key = p.in }
+RETURN DISTINCT p.idx AS idx, p.in AS input, p.out AS output
+"""
+
+_MERGE_NODES: dict[str, LiteralString] = {
+    "Party": """
+        UNWIND $rows AS r
+        MERGE (n:Party {gln: r.gln})
+        ON CREATE SET n.roles = [], n.registered_by = 'capture', n.created_at = datetime()
+        RETURN r.gln AS key, elementId(n) AS eid
+    """,
+    "Product": """
+        UNWIND $rows AS r
+        MERGE (n:Product {gtin: r.gtin})
+        ON CREATE SET n.registered_by = 'capture', n.created_at = datetime()
+        RETURN 'class:' + r.gtin AS key, elementId(n) AS eid
+    """,
+    "Location": """
+        UNWIND $rows AS r
+        MERGE (n:Location {key: r.key})
+        ON CREATE SET n.gln = r.gln, n.ext = r.ext
+        WITH n, r
+        MERGE (p:Party {gln: r.gln})
+        ON CREATE SET p.roles = [], p.registered_by = 'capture', p.created_at = datetime()
+        MERGE (n)-[:OF_PARTY]->(p)
+        RETURN r.key AS key, elementId(n) AS eid
+    """,
+    "Lot": """
+        UNWIND $rows AS r
+        MERGE (n:Lot {key: r.key})
+        ON CREATE SET n.gtin = r.gtin, n.lot = r.lot, n.status = 'active', n.created_at = datetime(),
+                      n.quantity = r.quantity, n.unit = r.unit, n.owner_gln = r.owner
+        SET n.first_time = CASE WHEN r.first_time IS NOT NULL
+                                 AND (n.first_time IS NULL OR n.first_time > datetime(r.first_time))
+                                THEN datetime(r.first_time) ELSE n.first_time END
+        WITH n, r
+        MERGE (p:Product {gtin: r.gtin})
+        ON CREATE SET p.registered_by = 'capture', p.created_at = datetime()
+        MERGE (n)-[:OF_PRODUCT]->(p)
+        RETURN r.key AS key, elementId(n) AS eid
+    """,
+    "Item": """
+        UNWIND $rows AS r
+        MERGE (n:Item {key: r.key})
+        ON CREATE SET n.gtin = r.gtin, n.serial = r.serial, n.created_at = datetime()
+        SET n.lot = coalesce(n.lot, r.lot),
+            n.first_time = CASE WHEN r.first_time IS NOT NULL
+                                 AND (n.first_time IS NULL OR n.first_time > datetime(r.first_time))
+                                THEN datetime(r.first_time) ELSE n.first_time END
+        WITH n, r
+        MERGE (p:Product {gtin: r.gtin})
+        ON CREATE SET p.registered_by = 'capture', p.created_at = datetime()
+        MERGE (n)-[:OF_PRODUCT]->(p)
+        RETURN r.key AS key, elementId(n) AS eid
+    """,
+    "LogisticUnit": """
+        UNWIND $rows AS r
+        MERGE (n:LogisticUnit {key: r.key})
+        ON CREATE SET n.sscc = r.sscc, n.created_at = datetime()
+        RETURN r.key AS key, elementId(n) AS eid
+    """,
+    "OtherObject": """
+        UNWIND $rows AS r
+        MERGE (n:OtherObject {key: r.key})
+        ON CREATE SET n.uri = r.uri
+        RETURN r.key AS key, elementId(n) AS eid
+    """,
+}
+
+_CREATE_EVENTS: LiteralString = """
+UNWIND $rows AS r
+CREATE (e:Event)
+SET e = r.props, e.event_time = datetime(r.event_time), e.record_time = datetime(r.record_time)
+RETURN r.props.event_id AS event_id, elementId(e) AS eid
+"""
+
+_EVENT_EDGES: LiteralString = """
+UNWIND $rows AS r
+MATCH (e) WHERE elementId(e) = r.e
+MATCH (n) WHERE elementId(n) = r.n
+FOREACH (_ IN CASE r.rel WHEN 'OBJECT' THEN [1] ELSE [] END |
+    CREATE (e)-[:OBJECT {quantity: r.q, uom: r.uom}]->(n))
+FOREACH (_ IN CASE r.rel WHEN 'INPUT' THEN [1] ELSE [] END | CREATE (e)-[:INPUT {quantity: r.q, uom: r.uom}]->(n))
+FOREACH (_ IN CASE r.rel WHEN 'OUTPUT' THEN [1] ELSE [] END |
+    CREATE (e)-[:OUTPUT {quantity: r.q, uom: r.uom}]->(n))
+FOREACH (_ IN CASE r.rel WHEN 'PARENT' THEN [1] ELSE [] END | CREATE (e)-[:PARENT]->(n))
+FOREACH (_ IN CASE r.rel WHEN 'CHILD' THEN [1] ELSE [] END | CREATE (e)-[:CHILD {quantity: r.q, uom: r.uom}]->(n))
+FOREACH (_ IN CASE r.rel WHEN 'READ_POINT' THEN [1] ELSE [] END | CREATE (e)-[:READ_POINT]->(n))
+FOREACH (_ IN CASE r.rel WHEN 'BIZ_LOCATION' THEN [1] ELSE [] END | CREATE (e)-[:BIZ_LOCATION]->(n))
+FOREACH (_ IN CASE r.rel WHEN 'SOURCE' THEN [1] ELSE [] END | CREATE (e)-[:SOURCE {type: r.type}]->(n))
+FOREACH (_ IN CASE r.rel WHEN 'DESTINATION' THEN [1] ELSE [] END | CREATE (e)-[:DESTINATION {type: r.type}]->(n))
+"""
+
+_DERIVED: LiteralString = """
+UNWIND $rows AS r
+MATCH (a) WHERE elementId(a) = r.a
+MATCH (b) WHERE elementId(b) = r.b
+FOREACH (_ IN CASE r.rel WHEN 'TRANSFORMED_INTO' THEN [1] ELSE [] END |
+    CREATE (a)-[:TRANSFORMED_INTO {event_id: r.event_id, time: datetime(r.time)}]->(b))
+FOREACH (_ IN CASE r.rel WHEN 'PACKED_IN' THEN [1] ELSE [] END |
+    CREATE (a)-[:PACKED_IN {event_id: r.event_id, time: datetime(r.time)}]->(b))
+FOREACH (_ IN CASE r.rel WHEN 'HAS_ITEM' THEN [1] ELSE [] END |
+    MERGE (a)-[h:HAS_ITEM]->(b) ON CREATE SET h.event_id = r.event_id)
+"""
+
+_HOLDS: LiteralString = """
+UNWIND $rows AS r
+MATCH (p) WHERE elementId(p) = r.p
+MATCH (n) WHERE elementId(n) = r.n
+MERGE (p)-[h:HOLDS]->(n)
+ON CREATE SET h.quantity = 0, h.pending = 0
+SET h.quantity = h.quantity + r.dq, h.pending = coalesce(h.pending, 0) + r.dp, h.unit = coalesce(h.unit, r.unit)
+"""
+
+_DECLARE: LiteralString = """
+UNWIND $rows AS r
+MATCH (x) WHERE elementId(x) = r.e
+SET x.erroneous = true, x.doc = r.doc, x.content_hash = r.content_hash,
+    x.corrective_event_ids = r.corrective, x.declared_in = r.capture_id
+WITH x
+CALL (x) {
+    MATCH (x)-[:OBJECT|INPUT|OUTPUT|PARENT|CHILD]->(n)-[d:TRANSFORMED_INTO|HAS_ITEM|PACKED_IN]-()
+    WHERE d.event_id = x.event_id
+    DELETE d
+}
+"""
+
+_CORRECTS: LiteralString = """
+UNWIND $rows AS r
+MATCH (c:Event {event_id: r.corrective})
+MATCH (x:Event {event_id: r.erroneous})
+MERGE (c)-[:CORRECTS]->(x)
+"""
+
+_STORE_JOB: LiteralString = """
+CREATE (c:Capture)
+SET c = $props, c.created_at = datetime($created_at), c.finished_at = datetime($finished_at)
+"""
+
+
+# --- the work of one capture ------------------------------------------------------------------------------------
+
+def _here(ev: NormalizedEvent) -> str | None:
+    """The acting party's GLN: the business location's, else the read point's."""
+    for ref in (ev.biz_location, ev.read_point):
+        if ref is not None and ref.gln:
+            return ref.gln
+    return None
+
+
+def _party_of(entries: list[SourceDest]) -> str | None:
+    """The party GLN a source/destination list names, preferring owning/possessing party entries."""
+    for sd in entries:
+        if sd.type in PARTY_SDT and sd.ref.gln:
+            return sd.ref.gln
+    for sd in entries:
+        if sd.ref.gln:
+            return sd.ref.gln
+    return None
+
+
+def _amount(eq: EPCQuantity) -> float | None:
+    """How much of a custody object an entry names: its quantity, or 1 for an instance (item, SSCC)."""
+    if eq.ref.kind in ("item", "sscc"):
+        return 1.0
+    return float(eq.quantity) if eq.quantity is not None else None
+
+
+def _ilmd_lot(ev: NormalizedEvent) -> str | None:
+    """The lot number an ILMD declares (cbvmda:lotNumber in any notation)."""
+    for key, value in (ev.ilmd or {}).items():
+        if key.rsplit(":", 1)[-1].rsplit("#", 1)[-1] == "lotNumber" and isinstance(value, str):
+            return value
+    return None
+
+
+def _dt(value: Any) -> datetime | None:
+    """A Neo4j DateTime or ISO text as an aware datetime."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return value.to_native()
+
+
+class _Capture:
+    """One document's capture inside one transaction."""
+
+    def __init__(self, tx: ManagedTransaction, events: list[tuple[int, NormalizedEvent]], policy: Policy,
+                 job: CaptureJob, context: Any = None):
+        self.tx, self.events, self.policy, self.job = tx, events, policy, job
+        self.context = json.dumps(context, ensure_ascii=False) if context else None
+        self.record_time = now_iso()
+        self.now = datetime.now(UTC)
+
+    # -- reading --
+    def _load(self) -> None:
+        ids = sorted({ev.event_id for _, ev in self.events})
+        self.existing = {r["event_id"]: r for r in tx_rows(self.tx, _EXISTING, ids=ids)}
+        keys: dict[str, set[str]] = {"lot": set(), "item": set(), "sscc": set()}
+        gtins: set[str] = set()
+        glns: set[str] = set()
+        for _, ev in self.events:
+            for eq in (*ev.objects, *ev.children, *ev.inputs, *ev.outputs):
+                if eq.ref.kind in keys:
+                    keys[eq.ref.kind].add(eq.ref.key)
+                if eq.ref.gtin:
+                    gtins.add(eq.ref.gtin)
+            if ev.parent is not None and ev.parent.kind in keys:
+                keys[ev.parent.kind].add(ev.parent.key)
+            for ref in (ev.read_point, ev.biz_location, *(sd.ref for sd in (*ev.sources, *ev.destinations))):
+                if ref is not None and ref.gln:
+                    glns.add(ref.gln)
+        rows = tx_rows(self.tx, _STATE, lots=sorted(keys["lot"]), items=sorted(keys["item"]),
+                       units=sorted(keys["sscc"]))
+        self.state: dict[str, dict] = {}
+        for r in rows:
+            holders = {h["gln"]: [h["quantity"] or 0.0, h["pending"] or 0.0, h["unit"]] for h in r["holders"] if h}
+            self.state[r["key"]] = {"status": r["status"] or "active", "first_time": _dt(r["first_time"]),
+                                    "holders": holders, "exists": True}
+        self.known_products: set[str] = set()
+        self.known_parties: set[str] = set()
+        if self.policy.require_known:
+            for r in tx_rows(self.tx, _KNOWN, gtins=sorted(gtins), glns=sorted(glns)):
+                (self.known_products if r["kind"] == "product" else self.known_parties).add(r["id"])
+        pairs = []
+        for i, (_, ev) in enumerate(self.events):
+            for a in ev.inputs:
+                for b in ev.outputs:
+                    if a.ref.kind != "class" and b.ref.kind != "class":
+                        pairs.append({"idx": i, "in": a.ref.key, "out": b.ref.key})
+        self.db_cycles: dict[int, tuple[str, str]] = {}
+        if pairs:
+            for r in tx_rows(self.tx, _CYCLES, pairs=pairs):
+                self.db_cycles.setdefault(r["idx"], (r["input"], r["output"]))
+
+    def _node(self, ref: Ref) -> dict:
+        node = self.state.get(ref.key)
+        if node is None:
+            node = {"status": "active", "first_time": None, "holders": {}, "exists": False}
+            self.state[ref.key] = node
+        return node
+
+    # -- the checks, in event-time order, applying each good event to the simulated state --
+    def run(self, record: bool) -> None:
+        self._load()
+        self.good: list[tuple[int, NormalizedEvent, str, dict]] = []  # (index, event, content hash, plan)
+        self.declared: list[tuple[int, NormalizedEvent, str]] = []
+        self.deltas: dict[tuple[str, str], list] = defaultdict(lambda: [0.0, 0.0, None])
+        self.batch_edges: dict[str, set[str]] = defaultdict(set)
+        seen: dict[str, str] = {}
+        order = sorted(range(len(self.events)), key=lambda i: (self.events[i][1].event_time, i))
+        forbidden: list[dict] = []
+        for i in order:
+            index, ev = self.events[i]
+            eid = ev.event_id
+            chash = content_hash(ev.raw)
+            if ev.error_declaration is not None and (eid in self.existing or eid in seen):
+                self._declare(index, ev, chash)
+                continue
+            previous = seen.get(eid) or (self.existing[eid]["content_hash"] if eid in self.existing else None)
+            if previous is not None:
+                if previous == chash or "eventID" not in ev.raw:
+                    self.job.duplicates.append(eid)
+                else:
+                    self.job.errors.append(error(index, eid, "conflict", (
+                        f"event {eid} was captured before with different content; an eventID names one event"),
+                        "eventID"))
+                continue
+            problems, denied = self._check(i, index, ev)
+            if denied:
+                forbidden.extend(denied)
+                continue
+            if problems:
+                self.job.errors.extend(problems)
+                continue
+            seen[eid] = chash
+            self.good.append((index, ev, chash, self._apply(ev)))
+        if forbidden:
+            first = forbidden[0]
+            raise Forbidden(first["message"], details={"json": {"events": [f["message"] for f in forbidden]}})
+        self.job.finished_at = now_iso()
+        failed = bool(self.job.errors) and self.job.error_behaviour == "rollback"
+        if failed:
+            self.job.captured = []
+        else:
+            self._write()
+            self.job.captured = [ev.event_id for _, ev, _, _ in self.good] + [ev.event_id for _, ev, _ in self.declared]
+        if record:
+            self._store_job()
+
+    def _problem(self, out: list[dict], index: int, ev: NormalizedEvent, code: str, message: str,
+                 location: str | None = None, strict_only: bool = False) -> None:
+        """Record a rule problem: an error, or a warning when the rule is strict-only and the policy lenient."""
+        entry = error(index, ev.event_id, code, message, location)
+        if strict_only and not self.policy.strict:
+            self.job.warnings.append(entry)
+        else:
+            out.append(entry)
+
+    def _check(self, i: int, index: int, ev: NormalizedEvent) -> tuple[list[dict], list[dict]]:
+        policy = self.policy
+        problems: list[dict] = []
+        denied: list[dict] = []
+        if policy.role != "admin":
+            places = [r for r in (ev.read_point, ev.biz_location) if r is not None]
+            if not places:
+                denied.append(error(index, ev.event_id, "forbidden",
+                                    "an event recorded by a party token needs a readPoint or bizLocation"))
+            for ref in places:
+                if ref.gln != policy.party_gln:
+                    denied.append(error(index, ev.event_id, "forbidden", (
+                        f"location {ref.uri} is not a location of party {policy.party_gln}")))
+            if policy.role == "lab" and not (ev.type == "ObjectEvent" and ev.biz_step == "inspecting"):
+                denied.append(error(index, ev.event_id, "forbidden",
+                                    f"a lab token records inspections only, not {ev.type} {ev.biz_step or ''}"))
+            if policy.role not in ("producer", "lab"):
+                denied.append(error(index, ev.event_id, "forbidden", f"a {policy.role} token may not capture"))
+        if ev.error_declaration is not None:
+            return problems, denied  # declared erroneous on arrival: stored, counts for nothing
+        t = _dt(ev.event_time)
+        if t > self.now + policy.max_future:
+            self._problem(problems, index, ev, "time", (
+                f"eventTime {ev.event_time} is more than {int(policy.max_future.total_seconds() // 60)} minutes "
+                "in the future"), "eventTime", strict_only=True)
+        origin = self._is_origin(ev)
+        step = ev.biz_step
+        used = ev.inputs if ev.type == "TransformationEvent" else (ev.objects if ev.type != "AggregationEvent"
+                                                                   and ev.type != "AssociationEvent"
+                                                                   else ev.children)
+        if policy.require_known:
+            for gln in {r.gln for r in (ev.read_point, ev.biz_location,
+                                        *(sd.ref for sd in (*ev.sources, *ev.destinations))) if r and r.gln}:
+                if gln not in self.known_parties:
+                    problems.append(error(index, ev.event_id, "not_found", f"no party with GLN {gln}"))
+            for eq in (*ev.objects, *ev.outputs, *ev.inputs, *ev.children):
+                if eq.ref.gtin and eq.ref.gtin not in self.known_products:
+                    problems.append(error(index, ev.event_id, "not_found", f"no product with GTIN {eq.ref.gtin}"))
+        for eq in used:
+            if eq.ref.kind not in CUSTODY_KINDS:
+                continue
+            node = self._node(eq.ref)
+            name = _name(eq.ref)
+            if origin and ev.type == "ObjectEvent":
+                continue
+            if policy.require_known and not node["exists"]:
+                problems.append(error(index, ev.event_id, "not_found", f"no {name} registered"))
+                continue
+            if step in SHIP_STEPS | REMOVE_STEPS and node["status"] in BLOCKING_STATUSES:
+                problems.append(error(index, ev.event_id, "lot_status", (
+                    f"{name} is {node['status'].replace('_', ' ')}: it may not be shipped, sold or consumed")))
+            first = node["first_time"]
+            if first is not None and t < first:
+                self._problem(problems, index, ev, "time", (
+                    f"eventTime {ev.event_time} is before {name} existed "
+                    f"({first.isoformat().replace('+00:00', 'Z')})"), "eventTime", strict_only=True)
+            if policy.role == "producer" and step not in RECEIVE_STEPS:
+                held = node["holders"].get(policy.party_gln)
+                if held is None or held[0] <= EPSILON:
+                    denied.append(error(index, ev.event_id, "forbidden",
+                                        f"party {policy.party_gln} does not hold {name}"))
+        if ev.type == "TransformationEvent":
+            self._check_transformation(i, index, ev, problems)
+        self._check_balance(index, ev, problems)
+        return problems, denied
+
+    def _check_transformation(self, i: int, index: int, ev: NormalizedEvent, problems: list[dict]) -> None:
+        for a in ev.inputs:
+            for b in ev.outputs:
+                if a.ref.kind == "class" or b.ref.kind == "class":
+                    continue
+                if a.ref.key == b.ref.key or self._reaches(b.ref.key, a.ref.key):
+                    problems.append(error(index, ev.event_id, "cycle", (
+                        f"{_name(b.ref)} is already upstream of {_name(a.ref)}: this transformation would make a "
+                        "cycle")))
+        if i in self.db_cycles:
+            inp, out = self.db_cycles[i]
+            problems.append(error(index, ev.event_id, "cycle", (
+                f"{out} is already upstream of {inp}: this transformation would make a cycle")))
+        by_uom_in: dict[str | None, float] = defaultdict(float)
+        by_uom_out: dict[str | None, float] = defaultdict(float)
+        for eq in ev.inputs:
+            if eq.quantity is not None:
+                by_uom_in[eq.uom] += float(eq.quantity)
+        for eq in ev.outputs:
+            if eq.quantity is not None:
+                by_uom_out[eq.uom] += float(eq.quantity)
+        for uom, out_qty in by_uom_out.items():
+            in_qty = by_uom_in.get(uom)
+            if in_qty is not None and out_qty > in_qty * self.policy.max_yield + EPSILON:
+                self._problem(problems, index, ev, "mass_balance", (
+                    f"outputs total {out_qty:g} {uom or ''} but inputs only {in_qty:g}: more than the yield "
+                    f"tolerance x{self.policy.max_yield:g}").replace("  ", " "), strict_only=True)
+
+    def _reaches(self, start: str, goal: str) -> bool:
+        stack, seen = [start], {start}
+        while stack:
+            for nxt in self.batch_edges.get(stack.pop(), ()):
+                if nxt == goal:
+                    return True
+                if nxt not in seen:
+                    seen.add(nxt)
+                    stack.append(nxt)
+        return False
+
+    def _check_balance(self, index: int, ev: NormalizedEvent, problems: list[dict]) -> None:
+        """Refuse (or warn about) taking more of a lot from a party than it holds."""
+        for gln, ref, dq, dp, _unit in self._plan_custody(ev):
+            if dq >= 0 and dp >= 0:
+                continue
+            held = self._node(ref)["holders"].get(gln, [0.0, 0.0, None])
+            if dq < 0 and held[0] + dq < -EPSILON:
+                self._problem(problems, index, ev, "mass_balance", (
+                    f"party {gln} holds {held[0]:g} of {_name(ref)} and cannot ship, consume or destroy {-dq:g}"),
+                    strict_only=True)
+
+    # -- custody planning --
+    @staticmethod
+    def _is_origin(ev: NormalizedEvent) -> bool:
+        return ev.type == "ObjectEvent" and (ev.action == "ADD" or ev.biz_step in ORIGIN_STEPS)
+
+    def _plan_custody(self, ev: NormalizedEvent) -> list[tuple[str, Ref, float, float, str | None]]:
+        """The HOLDS changes an event makes: (party GLN, object, quantity delta, pending delta, unit)."""
+        here = _here(ev)
+        out: list[tuple[str, Ref, float, float, str | None]] = []
+        step, disp = ev.biz_step, ev.disposition
+        if ev.type == "TransformationEvent":
+            if here:
+                for eq in ev.inputs:
+                    amount = _amount(eq)
+                    if eq.ref.kind in CUSTODY_KINDS and amount is not None:
+                        out.append((here, eq.ref, -amount, 0.0, eq.uom))
+                for eq in ev.outputs:
+                    amount = _amount(eq)
+                    if eq.ref.kind in CUSTODY_KINDS and amount is not None:
+                        out.append((here, eq.ref, amount, 0.0, eq.uom))
+            return out
+        if ev.type != "ObjectEvent":
+            return out
+        for eq in ev.objects:
+            amount = _amount(eq)
+            if eq.ref.kind not in CUSTODY_KINDS or amount is None:
+                continue
+            if self._is_origin(ev):
+                if here:
+                    out.append((here, eq.ref, amount, 0.0, eq.uom))
+            elif ev.action == "DELETE" or step in REMOVE_STEPS or disp in REMOVE_DISPOSITIONS:
+                if here:
+                    out.append((here, eq.ref, -amount, 0.0, eq.uom))
+            elif step in SHIP_STEPS:
+                source = _party_of(ev.sources) or here
+                dest = _party_of(ev.destinations)
+                if source:
+                    out.append((source, eq.ref, -amount, 0.0, eq.uom))
+                if dest and dest != source:
+                    out.append((dest, eq.ref, amount, amount, eq.uom))
+            elif step in RECEIVE_STEPS:
+                receiver = _party_of(ev.destinations) or here
+                if receiver:
+                    held = self._node(eq.ref)["holders"].get(receiver, [0.0, 0.0, None])
+                    settled = min(amount, max(held[1], 0.0))
+                    out.append((receiver, eq.ref, amount - settled, -settled, eq.uom))
+        return out
+
+    def _apply(self, ev: NormalizedEvent) -> dict:
+        """Apply a good event to the simulated state; return its write plan."""
+        custody: list[list] = []
+        planned = self._plan_custody(ev) if ev.error_declaration is None else []
+        for gln, ref, dq, dp, unit in planned:
+            held = self._node(ref)["holders"].setdefault(gln, [0.0, 0.0, unit])
+            if dq < 0 and held[0] + dq < 0:
+                dq = -held[0]  # lenient capture: take what is there, the warning records the gap
+            held[0] += dq
+            held[1] += dp
+            d = self.deltas[(gln, ref.key)]
+            d[0] += dq
+            d[1] += dp
+            d[2] = d[2] or unit
+            custody.append([gln, ref.key, dq, dp])
+        t = _dt(ev.event_time)
+        if ev.error_declaration is None:
+            created = ev.outputs if ev.type == "TransformationEvent" else (ev.objects if self._is_origin(ev) else [])
+            for eq in created:
+                if eq.ref.kind in CUSTODY_KINDS:
+                    node = self._node(eq.ref)
+                    node["exists"] = True
+                    if node["first_time"] is None or t < node["first_time"]:
+                        node["first_time"] = t
+            for a in ev.inputs:
+                for b in ev.outputs:
+                    if a.ref.kind != "class" and b.ref.kind != "class":
+                        self.batch_edges[a.ref.key].add(b.ref.key)
+        return {"custody": custody}
+
+    def _declare(self, index: int, ev: NormalizedEvent, chash: str) -> None:
+        """An errorDeclaration for an event captured before: mark it, reverse its custody, drop its edges."""
+        prior = self.existing.get(ev.event_id)
+        if prior is not None and prior.get("erroneous"):
+            self.job.duplicates.append(ev.event_id)
+            return
+        if prior is not None:
+            for gln, key, dq, dp in json.loads(prior.get("custody") or "[]"):
+                d = self.deltas[(gln, key)]
+                d[0] -= dq
+                d[1] -= dp
+        else:
+            # Declared in the same document as the event: the good entry is replaced by the declaration.
+            for k, (_, gev, _, plan) in enumerate(self.good):
+                if gev.event_id == ev.event_id:
+                    for gln, key, dq, dp in plan["custody"]:
+                        d = self.deltas[(gln, key)]
+                        d[0] -= dq
+                        d[1] -= dp
+                    self.good[k] = (index, ev, chash, {"custody": [], "declared": True})
+                    return
+        self.declared.append((index, ev, chash))
+
+    # -- writing --
+    def _doc(self, ev: NormalizedEvent) -> dict:
+        doc = dict(ev.raw)
+        doc.setdefault("eventID", ev.event_id)
+        doc["recordTime"] = self.record_time
+        return doc
+
+    def _write(self) -> None:
+        tx = self.tx
+        nodes: dict[str, dict[str, dict]] = {label: {} for label in _MERGE_NODES}
+        first_times: dict[str, str] = {}
+        owners: dict[str, tuple] = {}
+
+        def want(ref: Ref | None) -> None:
+            if ref is None:
+                return
+            kind = ref.kind
+            if kind == "lot":
+                nodes["Lot"].setdefault(ref.key, {"key": ref.key, "gtin": ref.gtin, "lot": ref.lot})
+            elif kind == "item":
+                nodes["Item"].setdefault(ref.key, {"key": ref.key, "gtin": ref.gtin, "serial": ref.serial,
+                                                   "lot": ref.lot})
+                if ref.lot is not None:
+                    want(Ref("lot", gtin=ref.gtin, lot=ref.lot))
+            elif kind == "class":
+                nodes["Product"].setdefault("class:" + ref.gtin, {"gtin": ref.gtin})
+            elif kind == "sscc":
+                nodes["LogisticUnit"].setdefault(ref.key, {"key": ref.key, "sscc": ref.sscc})
+            elif kind == "location":
+                nodes["Location"].setdefault(ref.key, {"key": ref.key, "gln": ref.gln, "ext": ref.ext})
+            elif kind == "party":
+                nodes["Party"].setdefault(ref.gln, {"gln": ref.gln})
+            else:
+                nodes["OtherObject"].setdefault(ref.key, {"key": ref.key, "uri": ref.canonical or ref.uri})
+
+        event_rows, edge_rows, derived, declares, corrects = [], [], [], [], []
+        for _index, ev, chash, plan in self.good:
+            declared = ev.error_declaration is not None
+            props = {
+                "event_id": ev.event_id, "type": ev.type, "action": ev.action,
+                "event_time_zone_offset": ev.event_time_zone_offset, "biz_step": ev.biz_step,
+                "disposition": ev.disposition, "erroneous": declared, "capture_id": self.job.capture_id,
+                "recorded_by": self.policy.party_gln, "token_id": self.policy.token_id,
+                "doc": json.dumps(self._doc(ev), ensure_ascii=False, separators=(",", ":")),
+                "content_hash": chash, "hashed": "eventID" not in ev.raw,
+                "custody": json.dumps(plan["custody"]),
+                "read_point": ev.read_point.key if ev.read_point else None,
+                "biz_location": ev.biz_location.key if ev.biz_location else None,
+                "context": self.context,
+            }
+            if declared:
+                props["corrective_event_ids"] = ev.error_declaration["corrective_event_ids"]
+                for cid in ev.error_declaration["corrective_event_ids"]:
+                    corrects.append({"corrective": cid, "erroneous": ev.event_id})
+            event_rows.append({"props": props, "event_time": ev.event_time, "record_time": self.record_time})
+            self._edges(ev, want, edge_rows)
+            if not declared:
+                self._derive(ev, want, derived)
+            t = ev.event_time
+            for eq in (ev.outputs if ev.type == "TransformationEvent" else
+                       ev.objects if self._is_origin(ev) and not declared else []):
+                if eq.ref.kind in ("lot", "item"):
+                    if eq.ref.key not in first_times or t < first_times[eq.ref.key]:
+                        first_times[eq.ref.key] = t
+                    if eq.ref.kind == "lot" and eq.quantity is not None:
+                        owners.setdefault(eq.ref.key, (eq.quantity, eq.uom, _here(ev)))
+        for _index, ev, chash in self.declared:
+            declares.append({"event_id": ev.event_id, "doc": json.dumps(self._doc(ev), ensure_ascii=False,
+                                                                        separators=(",", ":")),
+                             "content_hash": chash,
+                             "corrective": ev.error_declaration["corrective_event_ids"]})
+            for cid in ev.error_declaration["corrective_event_ids"]:
+                corrects.append({"corrective": cid, "erroneous": ev.event_id})
+        for gln, _key in self.deltas:
+            nodes["Party"].setdefault(gln, {"gln": gln})
+        for key, row in nodes["Lot"].items():
+            row["first_time"] = first_times.get(key)
+            qty, unit, owner = owners.get(key, (None, None, None))
+            row.update(quantity=qty, unit=unit, owner=owner)
+        for key, row in nodes["Item"].items():
+            row["first_time"] = first_times.get(key)
+
+        ids: dict[tuple[str, str], str] = {}
+        for label, rows in nodes.items():
+            if rows:
+                for r in tx_rows(tx, _MERGE_NODES[label], rows=list(rows.values())):
+                    ids[(label, r["key"])] = r["eid"]
+        event_ids = {r["event_id"]: r["eid"] for r in tx_rows(tx, _CREATE_EVENTS, rows=event_rows)} \
+            if event_rows else {}
+        resolved = []
+        for row in edge_rows:
+            n = ids.get(row.pop("target"))
+            if n is not None:
+                resolved.append({**row, "e": event_ids[row.pop("event_id")], "n": n})
+        if resolved:
+            tx.run(_EVENT_EDGES, rows=resolved).consume()
+        drows = []
+        for row in derived:
+            a, b = ids.get(row.pop("a")), ids.get(row.pop("b"))
+            if a is not None and b is not None:
+                drows.append({**row, "a": a, "b": b})
+        if drows:
+            tx.run(_DERIVED, rows=drows).consume()
+        if declares:
+            rows = [{"e": self.existing[d["event_id"]]["eid"], "doc": d["doc"], "content_hash": d["content_hash"],
+                     "corrective": d["corrective"], "capture_id": self.job.capture_id} for d in declares]
+            tx.run(_DECLARE, rows=rows).consume()
+        holds = []
+        for (gln, key), (dq, dp, unit) in self.deltas.items():
+            if abs(dq) <= EPSILON and abs(dp) <= EPSILON:
+                continue
+            label = _label_of_key(key)
+            n = ids.get((label, key))
+            if n is None:
+                n = self._lookup(label, key)
+            if n is not None:
+                holds.append({"p": ids[("Party", gln)], "n": n, "dq": dq, "dp": dp, "unit": unit})
+        if holds:
+            tx.run(_HOLDS, rows=holds).consume()
+        if corrects:
+            tx.run(_CORRECTS, rows=corrects).consume()
+
+    def _lookup(self, label: str, key: str) -> str | None:
+        """Element ID of a custody node a declaration touches that this document does not name otherwise."""
+        rows = tx_rows(self.tx, _FIND[label], key=key)
+        return rows[0]["eid"] if rows else None
+
+    @staticmethod
+    def _edges(ev: NormalizedEvent, want, rows: list[dict]) -> None:
+        def add(rel: str, ref: Ref, eq: EPCQuantity | None = None, sd_type: str | None = None) -> None:
+            want(ref)
+            rows.append({"event_id": ev.event_id, "rel": rel, "target": _target(ref),
+                         "q": eq.quantity if eq else None, "uom": eq.uom if eq else None, "type": sd_type})
+
+        for eq in ev.objects:
+            add("OBJECT", eq.ref, eq)
+        for eq in ev.inputs:
+            add("INPUT", eq.ref, eq)
+        for eq in ev.outputs:
+            add("OUTPUT", eq.ref, eq)
+        for eq in ev.children:
+            add("CHILD", eq.ref, eq)
+        if ev.parent is not None:
+            add("PARENT", ev.parent)
+        if ev.read_point is not None:
+            add("READ_POINT", ev.read_point)
+        if ev.biz_location is not None:
+            add("BIZ_LOCATION", ev.biz_location)
+        for sd in ev.sources:
+            add("SOURCE", sd.ref, sd_type=sd.type)
+        for sd in ev.destinations:
+            add("DESTINATION", sd.ref, sd_type=sd.type)
+
+    def _derive(self, ev: NormalizedEvent, want, rows: list[dict]) -> None:
+        t = ev.event_time
+        for a in ev.inputs:
+            for b in ev.outputs:
+                if a.ref.kind != "class" and b.ref.kind != "class":
+                    rows.append({"rel": "TRANSFORMED_INTO", "a": _target(a.ref), "b": _target(b.ref),
+                                 "event_id": ev.event_id, "time": t})
+        if ev.type == "AggregationEvent" and ev.action == "ADD" and ev.parent is not None:
+            for c in ev.children:
+                if c.ref.kind != "class":
+                    rows.append({"rel": "PACKED_IN", "a": _target(c.ref), "b": _target(ev.parent),
+                                 "event_id": ev.event_id, "time": t})
+        ilmd_lot = _ilmd_lot(ev) if self._is_origin(ev) else None
+        for eq in (*ev.objects, *ev.children, *ev.inputs, *ev.outputs):
+            ref = eq.ref
+            lot = ref.lot if ref.kind == "item" else None
+            if lot is None and ref.kind == "item" and ilmd_lot is not None and eq in ev.objects:
+                lot = ilmd_lot
+            if lot is not None:
+                lot_ref = Ref("lot", gtin=ref.gtin, lot=lot)
+                want(lot_ref)
+                rows.append({"rel": "HAS_ITEM", "a": _target(lot_ref), "b": _target(ref), "event_id": ev.event_id,
+                             "time": t})
+
+    def _store_job(self) -> None:
+        job = self.job
+        props = {
+            "capture_id": job.capture_id, "running": False, "success": job.success,
+            "error_behaviour": job.error_behaviour, "errors": json.dumps(job.errors, ensure_ascii=False),
+            "warnings": json.dumps(job.warnings, ensure_ascii=False), "warning_count": len(job.warnings),
+            "event_count": job.event_count, "captured_count": len(job.captured),
+            "duplicate_count": len(job.duplicates), "token_id": self.policy.token_id,
+            "party_gln": self.policy.party_gln, "role": self.policy.role,
+        }
+        self.tx.run(_STORE_JOB, props=props, created_at=job.created_at, finished_at=job.finished_at).consume()
+
+
+_FIND: dict[str, LiteralString] = {
+    "Lot": "MATCH (n:Lot {key: $key}) RETURN elementId(n) AS eid",
+    "Item": "MATCH (n:Item {key: $key}) RETURN elementId(n) AS eid",
+    "LogisticUnit": "MATCH (n:LogisticUnit {key: $key}) RETURN elementId(n) AS eid",
+}
+
+
+def _label_of_key(key: str) -> str:
+    return {"lot": "Lot", "item": "Item", "sscc": "LogisticUnit"}[key.split(":", 1)[0]]
+
+
+def _target(ref: Ref) -> tuple[str, str]:
+    """The (label, key) under which _write finds a node's element ID."""
+    if ref.kind == "class":
+        return ("Product", "class:" + ref.gtin)
+    if ref.kind == "location":
+        return ("Location", ref.key)
+    if ref.kind == "party":
+        return ("Party", ref.gln)
+    return (LABELS[ref.kind], ref.key)
+
+
+def _name(ref: Ref) -> str:
+    """A readable name of an object for error messages."""
+    if ref.kind == "lot":
+        return f"lot {ref.lot} of GTIN {ref.gtin}"
+    if ref.kind == "item":
+        return f"item {ref.serial} of GTIN {ref.gtin}"
+    if ref.kind == "sscc":
+        return f"logistic unit {ref.sscc}"
+    return ref.uri
