@@ -15,5 +15,5 @@ def register_api(app: Flask) -> None:
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "description": "token from `flask tokens create`"}
     )
-    for module in (health, parties, products, lots, tokens, labels, epcis, trace):
+    for module in (health, parties, products, lots, tokens, epcis, trace):
         api.register_blueprint(module.blp)
