@@ -59,3 +59,8 @@ class Config:
     RATELIMIT_RESOLVER = _str("RATELIMIT_RESOLVER", "600/minute")  # per client address, public QR resolver
     RATELIMIT_AUTH_FAILURES = _str("RATELIMIT_AUTH_FAILURES", "30/minute")  # failed token checks per address
     RATELIMIT_HEADERS_ENABLED = True
+
+    # Scan page and labels (issue 4): scans are queued in-process and written in batches by a background thread.
+    SCAN_QUEUE_MAX = _int("SCAN_QUEUE_MAX", 10000)
+    SCAN_BATCH_SIZE = _int("SCAN_BATCH_SIZE", 500)
+    SCAN_FLUSH_SECONDS = float(_int("SCAN_FLUSH_MS", 500)) / 1000

@@ -28,4 +28,8 @@ def docs_asset(name):
 
 def register_web(app: Flask) -> None:
     """Register the page blueprints."""
+    from app.web import resolver
+
     app.register_blueprint(docs)
+    app.register_blueprint(resolver.bp)
+    app.register_blueprint(resolver.assets)

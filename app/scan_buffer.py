@@ -1,0 +1,133 @@
+"""Scans are recorded without slowing the page: queued in-process, written in batches by a background thread.
+
+The queue is bounded: when Neo4j is slow or down, scans beyond it are dropped and counted rather than letting memory
+grow or pages wait. The thread starts on the first scan (so gunicorn workers each get their own, after the fork)
+and the queue is flushed at exit.
+"""
+
+from __future__ import annotations
+
+import atexit
+import hashlib
+import hmac
+import logging
+import queue
+import threading
+import time
+
+from graph import scan as scan_store
+from graph.driver import Graph
+from graph.errors import GraphError
+
+log = logging.getLogger(__name__)
+
+
+def fingerprint(secret: str, ip: str, user_agent: str) -> str:
+    """Return a client's pseudonymous fingerprint: HMAC-SHA256 of IP and User-Agent, 16 hex digits."""
+    msg = b"tracegraph/scan-client/v1\x1d" + ip.encode() + b"\x1d" + user_agent.encode("utf-8", "replace")
+    return hmac.new(secret.encode(), msg, hashlib.sha256).hexdigest()[:16]
+
+
+class ScanBuffer:
+    """A bounded queue of scans and the thread that writes them in batches (one UNWIND transaction each)."""
+
+    def __init__(self, graph: Graph, max_queue: int = 10000, batch_size: int = 500, interval: float = 0.5):
+        """Create the buffer; nothing runs until the first scan.
+
+        Args:
+            graph: where scans are written.
+            max_queue: scans held at most; more are dropped (and counted) while the database lags.
+            batch_size: most scans per transaction.
+            interval: seconds the writer waits to fill a batch.
+        """
+        self.graph = graph
+        self.batch_size = batch_size
+        self.interval = interval
+        self.dropped = 0
+        self.written = 0
+        self._queue: queue.Queue[dict] = queue.Queue(maxsize=max_queue)
+        self._lock = threading.Lock()
+        self._flush_lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        atexit.register(self.close)
+
+    def add(self, scan: dict) -> None:
+        """Queue one scan; never blocks the request."""
+        self._ensure_thread()
+        try:
+            self._queue.put_nowait(scan)
+        except queue.Full:
+            self.dropped += 1
+            if self.dropped % 1000 == 1:
+                log.warning("scan queue full: %d scans dropped so far", self.dropped)
+
+    def flush(self) -> int:
+        """Write every queued scan now (tests and shutdown); return how many were written."""
+        total = 0
+        while True:
+            batch = self._take(block=False)
+            if not batch:
+                return total
+            total += self._write(batch)
+
+    def close(self) -> None:
+        """Stop the writer and flush what is left."""
+        self._stop.set()
+        thread = self._thread
+        if thread is not None and thread.is_alive():
+            thread.join(timeout=5)
+        try:
+            self.flush()
+        except GraphError:
+            log.warning("could not write %d queued scans at exit: database unavailable", self._queue.qsize())
+
+    def _ensure_thread(self) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            return
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._stop.clear()
+                self._thread = threading.Thread(target=self._run, name="scan-writer", daemon=True)
+                self._thread.start()
+
+    def _take(self, block: bool) -> list[dict]:
+        batch: list[dict] = []
+        deadline = time.monotonic() + self.interval
+        while len(batch) < self.batch_size:
+            try:
+                if block and not batch:
+                    batch.append(self._queue.get(timeout=self.interval))
+                elif block:
+                    batch.append(self._queue.get(timeout=max(0.0, deadline - time.monotonic())))
+                else:
+                    batch.append(self._queue.get_nowait())
+            except queue.Empty:
+                break
+        return batch
+
+    def _write(self, batch: list[dict]) -> int:
+        # One writer at a time: copy detection reads and updates item summaries, which must see earlier batches.
+        with self._flush_lock:
+            for attempt in range(3):
+                try:
+                    n = scan_store.record_scans(self.graph, batch)
+                    self.written += n
+                    return n
+                except GraphError as exc:
+                    if attempt == 2:
+                        log.warning("dropping %d scans: %s", len(batch), exc.message)
+                        self.dropped += len(batch)
+                        return 0
+                    time.sleep(0.5 * (attempt + 1))
+                except Exception:  # noqa: BLE001 - the writer thread must survive one bad batch
+                    log.exception("dropping %d scans after an unexpected error", len(batch))
+                    self.dropped += len(batch)
+                    return 0
+        return 0
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            batch = self._take(block=True)
+            if batch:
+                self._write(batch)

@@ -1,0 +1,196 @@
+"""The GS1 Digital Link resolver: GET /01/{gtin}/10/{lot}[/21/{serial}][?17=YYMMDD] -> the consumer scan page.
+
+Browsers get the page (zh-CN by default, English with ?lang=en); `Accept: application/json` gets the same facts as
+JSON. Unknown or malformed codes get a friendly page in the same style, never a stack trace.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import parse_qsl, quote, urlencode
+
+from flask import Blueprint, Flask, current_app, jsonify, make_response, render_template, request
+from marshmallow import ValidationError
+from werkzeug.exceptions import HTTPException
+
+from app.errors import error_response
+from app.extensions import graph
+from app.scan_buffer import ScanBuffer, fingerprint
+from app.schemas.labels import ResolverQuery
+from graph import scan as scan_store
+from graph.errors import GraphError, NotFound, Unavailable
+from gs1.digital_link import parse_path
+from gs1.errors import InvalidIdentifier
+from labels.serials import check_serial
+
+bp = Blueprint("resolver", __name__, template_folder="templates")
+# Static files live in their own blueprint: the resolver's rate limit counts pages, not stylesheets.
+assets = Blueprint("scan_assets", __name__, static_folder="static/scan", static_url_path="/static/scan")
+
+_QUERY = ResolverQuery()
+_I18N = json.loads((Path(__file__).parent / "templates" / "scan" / "i18n.json").read_text("utf-8"))
+TEXT: dict[str, dict[str, str]] = {"zh": _I18N["zh"], "en": _I18N["en"]}
+_STEPS: dict[str, list[str]] = _I18N["steps"]
+
+
+@bp.record_once
+def _init_buffer(state) -> None:
+    app: Flask = state.app
+    app.extensions["scan_buffer"] = ScanBuffer(
+        app.extensions["graph"],
+        max_queue=app.config["SCAN_QUEUE_MAX"],
+        batch_size=app.config["SCAN_BATCH_SIZE"],
+        interval=app.config["SCAN_FLUSH_SECONDS"],
+    )
+
+
+def scan_buffer() -> ScanBuffer:
+    """Return this process's scan buffer."""
+    return current_app.extensions["scan_buffer"]
+
+
+@bp.route("/01/<path:rest>", methods=["GET"])
+def resolve(rest: str):
+    """Resolve a GTIN Digital Link to the consumer page (HTML) or its facts (JSON)."""
+    raw_path, raw_query = _raw_uri()
+    try:
+        args = _QUERY.load(dict(parse_qsl(raw_query, keep_blank_values=True)))
+    except ValidationError as exc:
+        field, messages = next(iter(exc.messages.items()))
+        return _problem(400, "bad_request", "bad_query", f"{field}: {' '.join(messages)}", "zh",
+                        {"query": exc.messages})
+    lang = args.get("lang") or _cookie_lang()
+    try:
+        code = parse_path(raw_path + ("?" + raw_query if raw_query else ""))
+    except InvalidIdentifier as exc:
+        return _problem(400, "bad_request", "bad_code", str(exc), lang)
+    if code.lot is None:
+        return _problem(400, "bad_request", "no_lot", "this code names a product without a lot (AI 10)", lang)
+    try:
+        facts = scan_store.page(graph(), code.gtin, code.lot, code.serial)
+    except NotFound as exc:
+        return _problem(404, "not_found", "unknown", exc.message, lang)
+    except Unavailable as exc:
+        return _problem(503, "service_unavailable", "down", exc.message, lang)
+
+    now = datetime.now(UTC)
+    scan = {
+        "scan_id": str(uuid.uuid4()), "time": now, "gtin": code.gtin, "lot": code.lot, "serial": code.serial,
+        "fp": fingerprint(current_app.config["SECRET_KEY"], request.remote_addr or "",
+                          request.headers.get("User-Agent", "")),
+        "lat": args.get("lat"), "lon": args.get("lon"), "region": args.get("region"),
+    }
+    signature = None
+    if code.serial is not None:
+        signature = check_serial(current_app.config["SECRET_KEY"], code.gtin, code.lot, code.serial).value
+    copy_reason = None
+    if facts["copy_state"] is not None:
+        _, copy_reason = scan_store.assess(facts["copy_state"], scan)
+    verdict = scan_store.verdict(code.serial, signature, facts, copy_reason)
+    scan["verdict"] = verdict["verdict"]
+    scan_buffer().add(scan)
+
+    public = {k: v for k, v in facts.items() if k not in ("copy_state", "item_lot_matches")}
+    public["code"] = {"gtin": code.gtin, "lot": code.lot, "serial": code.serial, "query": code.query}
+    public["authenticity"] = verdict
+    if _wants_json():
+        response = jsonify(public)
+    else:
+        response = make_response(render_template(
+            "scan/page.html", f=public, lang=lang, t=TEXT[lang], other=_switch_url(raw_path, raw_query, lang),
+            step=step_label, element_string=element_string(public["code"]),
+        ))
+        response.headers["Content-Language"] = "zh-CN" if lang == "zh" else "en"
+    response.headers["Vary"] = "Accept, Cookie"
+    response.headers["Cache-Control"] = "no-store"  # each scan is counted and its verdict can change
+    return response
+
+
+@bp.errorhandler(HTTPException)
+def _http_problem(exc: HTTPException):
+    status = exc.code or 500
+    code = "too_many_requests" if status == 429 else "bad_request"
+    kind = "slow_down" if status == 429 else "bad_code"
+    return _problem(status, code, kind, exc.description or "", _cookie_lang(),
+                    headers={"Retry-After": "60"} if status == 429 else None)
+
+
+@bp.errorhandler(GraphError)
+def _graph_problem(exc: GraphError):
+    if isinstance(exc, Unavailable):
+        return _problem(503, "service_unavailable", "down", exc.message, _cookie_lang())
+    return _problem(exc.status, exc.code, "unknown", exc.message, _cookie_lang())
+
+
+def _problem(status: int, code: str, kind: str, detail: str, lang: str, errors: dict | None = None,
+             headers: dict | None = None):
+    """The friendly page (browsers) or the one JSON error shape (Accept: application/json)."""
+    headers = dict(headers or {})
+    if status == 503:
+        headers.setdefault("Retry-After", "5")
+    if _wants_json():
+        return error_response(status, code, detail or TEXT["en"]["problem_" + kind], errors, headers)
+    t = TEXT[lang]
+    html = render_template("scan/error.html", t=t, lang=lang, status=status, title=t["problem_" + kind + "_title"],
+                           message=t["problem_" + kind], detail=detail)
+    response = make_response(html, status)
+    for k, v in headers.items():
+        response.headers[k] = v
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _raw_uri() -> tuple[str, str]:
+    """The request path and query as the client sent them (percent-escapes intact: a lot may contain %2F)."""
+    raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI")
+    if raw:
+        if raw.startswith(("http://", "https://")):  # absolute-form request target
+            raw = "/" + raw.split("://", 1)[1].partition("/")[2]
+        path, _, query = raw.partition("?")
+        return path, query
+    return quote(request.environ.get("PATH_INFO", ""), safe="/"), request.environ.get("QUERY_STRING", "")
+
+
+def _wants_json() -> bool:
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json"
+
+
+def _cookie_lang() -> str:
+    return "en" if request.cookies.get("lang") == "en" else "zh"
+
+
+def _switch_url(raw_path: str, raw_query: str, lang: str) -> str:
+    """The same code's page in the other language."""
+    pairs = [(k, v) for k, v in parse_qsl(raw_query, keep_blank_values=True) if k != "lang"]
+    pairs.append(("lang", "en" if lang == "zh" else "zh"))
+    return raw_path + "?" + urlencode(pairs, safe=",")
+
+
+def step_label(event: dict, lang: str) -> str:
+    """What happened at one timeline entry, in words a consumer knows (采收, 加工, 发货, ...)."""
+    step, stage = event.get("biz_step") or "", event.get("stage")
+    if step in ("commissioning", "harvesting") and stage == "farm":
+        key = "harvest"
+    elif event.get("type") == "TransformationEvent" and step != "packing":
+        key = "process"
+    elif step == "commissioning":
+        key = "produce" if stage == "processing" else "commissioning"
+    else:
+        key = step if step in _STEPS else "other"
+    return _STEPS[key][0 if lang == "zh" else 1]
+
+
+def element_string(code: dict) -> str:
+    """The GS1 element string of the scanned code, as printed under the QR."""
+    out = f"(01){code['gtin']}"
+    for ai in ("11", "17"):
+        if ai in (code.get("query") or {}):
+            out += f"({ai}){code['query'][ai]}"
+    out += f"(10){code['lot']}"
+    if code.get("serial"):
+        out += f"(21){code['serial']}"
+    return out

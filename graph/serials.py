@@ -1,0 +1,165 @@
+"""Print runs: N new signed item serials for a lot, created atomically, and the facts a label prints."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import date
+
+from neo4j import ManagedTransaction
+
+from graph.driver import Graph, tx_rows
+from graph.errors import Conflict, NotFound
+from graph.lots import lot_key
+
+# A collision needs two equal 50-bit random parts in the same product: one retry is already astronomically rare.
+_ATTEMPTS = 5
+
+
+def item_key(gtin: str, serial: str) -> str:
+    """Return an item's business key (the key capture derives from its Digital Link URI)."""
+    return f"item:{gtin}:{serial}"
+
+
+def label_facts(graph: Graph, gtin: str, lot: str) -> dict:
+    """Return what a lot's label prints: names, dates, origin, valid certificate types, and the lot's owner.
+
+    Origin is the region of the farms the lot comes from (the parties where its upstream lots were
+    commissioned or harvested), falling back to the lot owner's region.
+
+    Args:
+        graph: the database.
+        gtin: GTIN-14 of the lot.
+        lot: the lot number.
+
+    Raises:
+        NotFound: no such lot.
+    """
+    rows = graph.query(
+        """
+        MATCH (l:Lot {key: $key})-[:OF_PRODUCT]->(p:Product)
+        OPTIONAL MATCH (owner:Party {gln: l.owner_gln})
+        CALL (l) {
+            OPTIONAL MATCH (u)-[:TRANSFORMED_INTO|HAS_ITEM|PACKED_IN*0..16]->(l)
+            WHERE NOT (u)<-[:TRANSFORMED_INTO]-()
+            OPTIONAL MATCH (e:Event)-[:OBJECT|OUTPUT]->(u)
+            WHERE e.biz_step IN ['commissioning', 'harvesting', 'slaughtering'] AND NOT coalesce(e.erroneous, false)
+            OPTIONAL MATCH (e)-[:BIZ_LOCATION|READ_POINT]->(:Location)-[:OF_PARTY]->(farm:Party)
+            WHERE 'farm' IN coalesce(farm.roles, [])
+            RETURN collect(DISTINCT farm.region_zh) AS farm_regions, collect(DISTINCT u) AS upstream
+        }
+        CALL (l, p, owner, upstream) {
+            UNWIND upstream + [p, l, owner] AS subject
+            MATCH (c:Certificate)-[:CERTIFIES]->(subject)
+            WHERE (c.valid_from IS NULL OR date(c.valid_from) <= date())
+              AND (c.valid_until IS NULL OR date(c.valid_until) >= date())
+            RETURN collect(DISTINCT c.type) AS badges
+        }
+        RETURN p.name_zh AS name_zh, p.name_en AS name_en, l.production_date AS production_date,
+               l.expiry_date AS expiry_date, l.owner_gln AS owner_gln, l.origin_region AS origin_region,
+               owner.region_zh AS owner_region, farm_regions, badges
+        """,
+        read=True,
+        key=lot_key(gtin, lot),
+    )
+    if not rows:
+        raise NotFound(f"no lot {lot} of GTIN {gtin}", field="lot")
+    row = rows[0]
+    regions = [r for r in row["farm_regions"] if r] or [r for r in (row["origin_region"], row["owner_region"]) if r]
+    return {
+        "name_zh": row["name_zh"] or "",
+        "name_en": row["name_en"] or "",
+        "production_date": _py_date(row["production_date"]),
+        "expiry_date": _py_date(row["expiry_date"]),
+        "owner_gln": row["owner_gln"],
+        "origin": "、".join(regions),
+        "badges": sorted(row["badges"]),
+    }
+
+
+def create_run(
+    graph: Graph, gtin: str, lot: str, count: int, new_serial: Callable[[], str], created_by: str | None = None
+) -> dict:
+    """Create `count` new items of a lot in one transaction and return the run with its serials.
+
+    The items get `HAS_ITEM` from the lot and `OF_PRODUCT` to the product; a `PrintRun` node records who printed
+    how many. The uniqueness constraint on `Item.key` guards against equal serials from concurrent runs: a
+    colliding run is rolled back whole and retried with fresh serials, so a run is all-or-nothing.
+
+    Args:
+        graph: the database.
+        gtin: GTIN-14 of the lot.
+        lot: the lot number.
+        count: how many serials to create (the caller bounds it).
+        new_serial: returns one new signed serial per call.
+        created_by: the token id that asked for the run (audit).
+
+    Raises:
+        NotFound: no such lot.
+        Conflict: serials collided on every attempt (practically impossible; retry the request).
+    """
+    for _ in range(_ATTEMPTS):
+        serials = list(dict.fromkeys(new_serial() for _ in range(count)))
+        while len(serials) < count:
+            serials = list(dict.fromkeys([*serials, new_serial()]))
+        run_id = str(uuid.uuid4())
+        try:
+            created = graph.write(_create_run, gtin, lot, serials, run_id, created_by)
+        except Conflict:
+            continue
+        if created is None:
+            raise NotFound(f"no lot {lot} of GTIN {gtin}", field="lot")
+        return {"run_id": run_id, "gtin": gtin, "lot": lot, "count": len(serials), "serials": serials}
+    raise Conflict("could not allocate unique serials; retry the request")
+
+
+def _create_run(tx: ManagedTransaction, gtin: str, lot: str, serials: list[str], run_id: str,
+                created_by: str | None) -> int | None:
+    rows = tx_rows(
+        tx,
+        """
+        MATCH (l:Lot {key: $lot_key})-[:OF_PRODUCT]->(p:Product)
+        CREATE (run:PrintRun {run_id: $run_id, gtin: $gtin, lot: $lot, count: size($serials),
+                              created_at: datetime(), created_by: $created_by})
+        CREATE (l)-[:HAS_PRINT_RUN]->(run)
+        WITH l, p, run
+        UNWIND $serials AS serial
+        CREATE (i:Item {key: 'item:' + $gtin + ':' + serial, gtin: $gtin, serial: serial, lot: $lot,
+                        print_run: $run_id, created_at: run.created_at})
+        CREATE (l)-[:HAS_ITEM {print_run: $run_id}]->(i)
+        CREATE (i)-[:OF_PRODUCT]->(p)
+        RETURN count(i) AS n
+        """,
+        lot_key=lot_key(gtin, lot),
+        run_id=run_id,
+        gtin=gtin,
+        lot=lot,
+        serials=serials,
+        created_by=created_by,
+    )
+    n = rows[0]["n"] if rows else 0
+    return n or None
+
+
+def _py_date(value) -> date | None:
+    """A Neo4j Date (or ISO string) as a datetime.date; None stays None."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return date.fromisoformat(value[:10])
+    return value.to_native()
+
+
+def item_in_lot(graph: Graph, gtin: str, lot: str, serial: str) -> bool:
+    """Tell whether this serial is a registered item of this lot.
+
+    Raises:
+        Unavailable: the database does not answer.
+    """
+    rows = graph.query(
+        "OPTIONAL MATCH (i:Item {key: $key}) RETURN i IS NOT NULL AND i.lot = $lot AS found",
+        read=True,
+        key=item_key(gtin, serial),
+        lot=lot,
+    )
+    return bool(rows[0]["found"])

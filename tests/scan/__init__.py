@@ -1,0 +1,1 @@
+"""Tests of labels, print runs, the Digital Link resolver and the consumer scan page."""
