@@ -79,8 +79,8 @@ class ScanBuffer:
             thread.join(timeout=5)
         try:
             self.flush()
-        except GraphError:
-            log.warning("could not write %d queued scans at exit: database unavailable", self._queue.qsize())
+        except Exception:  # noqa: BLE001 - at exit the driver may be closed already; say so and go
+            log.warning("could not write %d queued scans at exit", self._queue.qsize())
 
     def _ensure_thread(self) -> None:
         if self._thread is not None and self._thread.is_alive():

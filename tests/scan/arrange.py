@@ -39,7 +39,10 @@ def _party(key: str, roles: list[str], name_zh: str, name_en: str, region_zh: st
 
 
 def ginseng_chain(graph, secret: str, boxes: int = 4, farm_status: str = "active") -> Chain:
-    """Farm harvest -> drying and boxing at the processor -> case to the distributor -> shop; one box sold."""
+    """Farm harvest -> drying and boxing at the processor -> case to the distributor -> shop; one box sold.
+
+    The lots come into being through their events, as they do in production; their dates are set afterwards.
+    """
     p = {
         "farm": _party("farm", ["farm"], "抚松县万良镇参园", "Wanliang Ginseng Farm", "吉林省白山市抚松县",
                        "Fusong County, Baishan"),
@@ -62,10 +65,6 @@ def ginseng_chain(graph, secret: str, boxes: int = 4, farm_status: str = "active
          "unit": "EA", "owner_gln": p["plant"]["gln"], "standard": "GB/T 19506-2009"},
     ])
     farm_lot, box_lot = factories.lot_code(), factories.lot_code()
-    lots.create(graph, {"gtin": fresh, "lot": farm_lot, "quantity": 600.0, "unit": "KGM",
-                        "production_date": "2026-09-15", "expiry_date": None, "owner_gln": p["farm"]["gln"]})
-    lots.create(graph, {"gtin": box, "lot": box_lot, "quantity": 200.0, "unit": "EA",
-                        "production_date": "2026-10-08", "expiry_date": "2028-10-07", "owner_gln": p["plant"]["gln"]})
     serials = [make_serial(secret, box, box_lot) for _ in range(boxes)]
     chain = Chain(p, fresh, box, farm_lot, box_lot, serials, serials[-1])
 
@@ -84,8 +83,8 @@ def ginseng_chain(graph, secret: str, boxes: int = 4, farm_status: str = "active
     evs = []
 
     def ev(kind, when, where, step, disp=None, **body):
-        e = {"type": kind, "eventID": f"urn:uuid:{uuid.uuid4()}", "eventTime": f"{when}{TZ}", "eventTimeZoneOffset": TZ, "bizStep": step,
-             "readPoint": loc(where), "bizLocation": loc(where), **body}
+        e = {"type": kind, "eventID": f"urn:uuid:{uuid.uuid4()}", "eventTime": f"{when}{TZ}",
+             "eventTimeZoneOffset": TZ, "bizStep": step, "readPoint": loc(where), "bizLocation": loc(where), **body}
         if disp:
             e["disposition"] = disp
         evs.append(e)
@@ -115,7 +114,12 @@ def ginseng_chain(graph, secret: str, boxes: int = 4, farm_status: str = "active
     ev("ObjectEvent", "2026-11-02T15:20:00", "shop", "retail_selling", "retail_sold", action="OBSERVE",
        epcList=items[-1:])
     capture(graph, evs)
-
+    graph.query(
+        "UNWIND $dates AS d MATCH (l:Lot {key: d.key}) "
+        "SET l.production_date = date(d.made), l.expiry_date = date(d.ends)",
+        dates=[{"key": lots.lot_key(fresh, farm_lot), "made": "2026-09-15", "ends": None},
+               {"key": lots.lot_key(box, box_lot), "made": "2026-10-08", "ends": "2028-10-07"}],
+    )
     quality(graph, chain)
     if farm_status != "active":
         set_status(graph, fresh, farm_lot, farm_status)
