@@ -27,6 +27,8 @@ class LoadStats:
     master_seconds: float = 0.0
     warnings: int = 0
     errors: list[dict] = field(default_factory=list)
+    lots: list[str] = field(default_factory=list)  # a spread sample of lot URIs, for trace and scan benchmarks
+    items: list[str] = field(default_factory=list)  # a spread sample of serialized item URIs
 
     @property
     def rate(self) -> float:
@@ -49,7 +51,7 @@ def load_bulk(graph: Graph, net: Network, batch: int = 5000) -> LoadStats:
     for events, inspections in net.batches(batch):
         if events:
             job = bulk.capture_events(graph, document(events))
-            _account(stats, job, len(events))
+            _account(stats, job, events)
         if inspections:
             bulk.upsert_inspections(graph, inspections)
     stats.seconds = time.perf_counter() - start
@@ -75,15 +77,23 @@ def load_http(graph: Graph, net: Network, post: Callable[[dict], tuple[int, dict
         status, job = post(doc)
         if status >= 300:
             raise RuntimeError(f"POST /epcis/capture answered {status}: {str(job)[:500]}")
-        _account(stats, job, len(doc["epcisBody"]["eventList"]))
+        _account(stats, job, doc["epcisBody"]["eventList"])
         if inspections:
             bulk.upsert_inspections(graph, inspections)
     stats.seconds = time.perf_counter() - start
     return stats
 
 
-def _account(stats: LoadStats, job: dict, n: int) -> None:
-    stats.events += n
+def _account(stats: LoadStats, job: dict, events: list[dict]) -> None:
+    stats.events += len(events)
+    # One output of every 50th transformation: lots and items from every chain and every stage.
+    for ev in events[::50]:
+        outs = ev.get("outputQuantityList") or ev.get("quantityList") or []
+        if outs:
+            stats.lots.append(outs[0]["epcClass"])
+        epcs = ev.get("outputEPCList") or []
+        if epcs and "/21/" in epcs[0]:
+            stats.items.append(epcs[0])
     stats.documents += 1
     stats.warnings += len(job.get("warnings") or [])
     stats.errors += job.get("errors") or []

@@ -23,6 +23,7 @@ from tests.factories import auth
 
 SCALE = os.environ.get("TG_LOAD_TEST_SCALE", "S")
 SEED = 20250601
+BULK_BATCH = int(os.environ.get("TG_LOAD_TEST_BATCH", "1000"))
 _KEY_DIGITS = re.compile(r"\d{13,18}")
 
 
@@ -76,7 +77,7 @@ def test_http_capture_and_bulk_build_the_same_graph(app, client, graph, admin_to
         return response.status_code, response.get_json() or {}
 
     http = load_http(graph, Network(SCALE, SEED, ns_http), post, size=1000)
-    bulk_stats = load_bulk(graph, Network(SCALE, SEED, ns_bulk), batch=5000)
+    bulk_stats = load_bulk(graph, Network(SCALE, SEED, ns_bulk), batch=BULK_BATCH)
     assert http.errors == [] and bulk_stats.errors == []
     assert http.events == bulk_stats.events > 0
     print(f"\n{SCALE}: {http.events} events; http {http.rate:.0f} ev/s, bulk {bulk_stats.rate:.0f} ev/s")
