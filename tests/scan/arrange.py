@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 
-from graph import events, lots, parties, products
+from graph import events, lots, parties, products, tokens
 from gs1.epcis import parse_document
 from labels.serials import make_serial
 from tests import factories
@@ -169,3 +169,10 @@ def quality(graph, c: Chain) -> None:
 def set_status(graph, gtin: str, lot: str, status: str) -> None:
     """Put a lot on hold or recall it (the recall engineer's API will do this; the page only reads it)."""
     graph.query("MATCH (l:Lot {key: $key}) SET l.status = $status", key=lots.lot_key(gtin, lot), status=status)
+
+
+def token(graph, party: dict, role: str = "producer") -> str:
+    """A token acting for an arranged party (made once, kept on the party dict)."""
+    if "token" not in party:
+        party["token"] = tokens.create(graph, role, party["gln"], "test")["token"]
+    return party["token"]
