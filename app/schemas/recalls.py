@@ -1,0 +1,80 @@
+"""Recall schemas: opening a case, acknowledgements, closing, holds, and the case itself."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from app.schemas.fields import GLN, GTIN, LotNumber
+from app.schemas.trace import LotRef, Window
+
+
+class RecallIn(Schema):
+    """A recall: the implicated lots, why, how serious, and optionally a contamination window."""
+
+    lots = fields.List(fields.Nested(LotRef), required=True, validate=validate.Length(1, 200))
+    reason = fields.String(required=True, validate=validate.Length(3, 2000))
+    level = fields.Integer(required=True, strict=True, validate=validate.OneOf((1, 2, 3)),
+                           metadata={"description": "1: serious harm (start in 24 h), 2: 48 h, 3: 72 h"})
+    window = fields.Nested(Window, load_default=None)
+
+
+class AckIn(Schema):
+    """A holder's confirmation: how much it removed from sale and recovered."""
+
+    party_gln = GLN(required=True)
+    quantity_removed = fields.Float(required=True, validate=validate.Range(min=0, max=1e9))
+    quantity_recovered = fields.Float(required=True, validate=validate.Range(min=0, max=1e9))
+    unit = fields.String(load_default="EA", validate=validate.Length(1, 10))
+    gtin = GTIN(load_default=None)
+    lot = LotNumber(load_default=None)
+    note = fields.String(load_default=None, validate=validate.Length(max=2000))
+
+    @validates_schema
+    def _lot_needs_gtin(self, data, **kwargs):
+        if (data.get("gtin") is None) != (data.get("lot") is None):
+            raise ValidationError("give gtin and lot together", "lot" if data.get("lot") is None else "gtin")
+
+
+class CloseIn(Schema):
+    """Closing a case."""
+
+    note = fields.String(load_default=None, validate=validate.Length(max=2000))
+
+
+class HoldIn(Schema):
+    """Why a lot is held (investigation)."""
+
+    reason = fields.String(load_default=None, validate=validate.Length(max=2000))
+
+
+class HoldOut(Schema):
+    """A lot's status before and after."""
+
+    key = fields.String()
+    before = fields.String()
+    status = fields.String()
+
+
+class RecallExportQuery(Schema):
+    """A recall case's spreadsheet."""
+
+    format = fields.String(load_default="xlsx", validate=validate.OneOf(("csv", "xlsx")))
+
+
+class RecallOut(Schema):
+    """A recall case."""
+
+    recall_id = fields.String()
+    level = fields.Integer()
+    reason = fields.String()
+    status = fields.String()
+    opened_at = fields.String()
+    closed_at = fields.String(allow_none=True)
+    window = fields.Dict(allow_none=True)
+    deadlines = fields.Dict(metadata={"description": "start_by (24/48/72 h), complete_by (10/20/30 working days)"})
+    implicated = fields.List(fields.String())
+    affected = fields.List(fields.Dict())
+    affected_lots = fields.List(fields.Dict())
+    holders = fields.List(fields.Dict(), metadata={"description": "party with contact, objects held/received, "
+                                                                  "quantities, ship dates, documents, acks"})
+    effectiveness = fields.Dict()

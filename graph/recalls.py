@@ -1,0 +1,449 @@
+"""Recall cases: the affected set (forward closure), `recalled` dispositions, holders, acknowledgements, holds.
+
+Opening a case is one transaction: compute the forward closure of every implicated lot (optionally only through
+what was made from it inside a contamination window), mark every affected Lot/Item `recalled`, snapshot who
+holds or received any of it (NOTIFIES), and record a `recalled` disposition for each affected object as EPCIS
+ObjectEvents through the capture write path (graph/events.py), so the record itself shows the recall.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from datetime import UTC, date, datetime, timedelta, timezone
+from typing import LiteralString
+from urllib.parse import quote
+
+from neo4j import ManagedTransaction
+
+from graph import events as capture
+from graph.driver import Graph, tx_rows
+from graph.errors import Conflict, NotFound, RuleViolation
+from graph.trace import PARTY_FIELDS, _plain, documents_of
+from gs1.epcis import normalize_event
+
+LEVELS = (1, 2, 3)
+START_HOURS = {1: 24, 2: 48, 3: 72}
+COMPLETE_WORKING_DAYS = {1: 10, 2: 20, 3: 30}
+CHINA = timezone(timedelta(hours=8))  # China keeps one offset all year: no daylight saving
+EVENT_CHUNK = 1000
+DL = "https://id.gs1.org"
+RECALL_NS = "https://tracegraph.example/ns/"
+
+
+def add_working_days(start: datetime, days: int) -> datetime:
+    """Return the same local time `days` working days (Monday-Friday, China time) after `start`.
+
+    Chinese public holidays and the weekend make-up working days (调休) are not modelled: a deadline that crosses
+    Spring Festival or National Day comes out earlier than the official calendar would put it.
+    """
+    local = start.astimezone(CHINA)
+    d: date = local.date()
+    left = days
+    while left > 0:
+        d += timedelta(days=1)
+        if d.weekday() < 5:
+            left -= 1
+    return datetime.combine(d, local.timetz()).astimezone(UTC)
+
+
+def deadlines(opened_at: datetime, level: int) -> dict[str, datetime]:
+    """Return when a recall of this level must start (24/48/72 h) and complete (10/20/30 working days)."""
+    return {"start_by": opened_at + timedelta(hours=START_HOURS[level]),
+            "complete_by": add_working_days(opened_at, COMPLETE_WORKING_DAYS[level])}
+
+
+AFFECTED: LiteralString = """
+UNWIND range(0, size($keys) - 1) AS i
+OPTIONAL MATCH (s:Lot {key: $keys[i]})
+CALL (s) {
+    WITH s WHERE s IS NOT NULL AND $from IS NULL
+    MATCH (s)-[:TRANSFORMED_INTO|HAS_ITEM|PACKED_IN*0..]->(d)
+    RETURN collect(DISTINCT d.key) AS plain
+}
+CALL (s) {
+    WITH s WHERE s IS NOT NULL AND $from IS NOT NULL
+    MATCH (s)-[:HAS_ITEM|PACKED_IN*0..]->(x)
+    WITH collect(DISTINCT x) AS ident
+    CALL (ident) {
+        UNWIND ident AS a
+        MATCH (a)-[r:TRANSFORMED_INTO]->(n)
+        WHERE r.time >= $from AND r.time <= $to
+        WITH DISTINCT n
+        MATCH (n)-[:TRANSFORMED_INTO|HAS_ITEM|PACKED_IN*0..]->(d)
+        RETURN collect(DISTINCT d.key) AS down
+    }
+    RETURN [x IN ident | x.key] + down AS windowed
+}
+RETURN i, s IS NOT NULL AS found, plain + windowed AS keys
+"""
+
+OPEN: LiteralString = """
+CREATE (r:Recall {recall_id: $r.recall_id, level: $r.level, reason: $r.reason, status: 'open',
+                  opened_at: datetime($r.opened_at), opened_by: $r.opened_by, start_by: datetime($r.start_by),
+                  complete_by: datetime($r.complete_by), window_from: $r.window_from, window_to: $r.window_to,
+                  affected_count: size($affected)})
+WITH r
+CALL (r) {
+    UNWIND $implicated AS k
+    MATCH (l:Lot {key: k})
+    CREATE (r)-[:IMPLICATES]->(l)
+}
+CALL (r) {
+    UNWIND $affected AS k
+    CALL (k) {
+        OPTIONAL MATCH (l:Lot {key: k})
+        OPTIONAL MATCH (i:Item {key: k})
+        OPTIONAL MATCH (u:LogisticUnit {key: k})
+        RETURN coalesce(l, i, u) AS n
+    }
+    WITH r, n WHERE n IS NOT NULL
+    CREATE (r)-[:AFFECTS]->(n)
+    FOREACH (_ IN CASE WHEN n:Lot OR n:Item THEN [1] ELSE [] END |
+        SET n.status = 'recalled', n.status_changed_at = datetime())
+}
+// who to notify: everyone holding (or with goods in transit) and everyone who received any of it
+CALL (r) {
+    CALL (r) {
+        MATCH (r)-[:AFFECTS]->(n)<-[h:HOLDS]-(p:Party)
+        WHERE coalesce(h.quantity, 0) > 0 OR coalesce(h.pending, 0) > 0
+        RETURN p, coalesce(h.quantity, 0) + coalesce(h.pending, 0) AS q, coalesce(h.unit, 'EA') AS unit
+        UNION ALL
+        MATCH (r)-[:AFFECTS]->(n)<-[:OBJECT]-(e:Event)-[:DESTINATION]->(x)
+        WHERE NOT coalesce(e.erroneous, false) AND e.biz_step IN ['shipping', 'departing', 'receiving', 'arriving']
+        OPTIONAL MATCH (x)-[:OF_PARTY]->(xp:Party)
+        WITH coalesce(xp, CASE WHEN x:Party THEN x END) AS p WHERE p IS NOT NULL
+        RETURN p, 0.0 AS q, null AS unit
+    }
+    WITH p, unit, sum(q) AS q
+    WITH p, collect(CASE WHEN unit IS NULL THEN null ELSE [unit, q] END) AS held
+    CREATE (r)-[:NOTIFIES {units: [h IN held | h[0]], quantities: [h IN held | h[1]]}]->(p)
+}
+RETURN r.recall_id AS recall_id
+"""
+
+CASE: LiteralString = """
+MATCH (r:Recall {recall_id: $id})
+CALL (r) {
+    OPTIONAL MATCH (r)-[:IMPLICATES]->(l:Lot)
+    RETURN collect(l.key) AS implicated
+}
+CALL (r) {
+    MATCH (r)-[:AFFECTS]->(n)
+    OPTIONAL MATCH (n)-[:OF_PRODUCT]->(p:Product)
+    RETURN collect({key: n.key, kind: CASE WHEN n:Lot THEN 'lot' WHEN n:Item THEN 'item' ELSE 'sscc' END,
+                    gtin: n.gtin, lot: n.lot, serial: n.serial, sscc: n.sscc, status: n.status,
+                    quantity: n.quantity, unit: n.unit, product_zh: p.name_zh, product_en: p.name_en}) AS affected
+}
+CALL (r) {
+    MATCH (r)-[:AFFECTS]->(n)<-[h:HOLDS]-(p:Party)
+    WHERE coalesce(h.quantity, 0) > 0 OR coalesce(h.pending, 0) > 0
+    RETURN collect({gln: p.gln, key: n.key, quantity: h.quantity, pending: h.pending, unit: h.unit}) AS holdings
+}
+CALL (r) {
+    MATCH (r)-[:AFFECTS]->(n)<-[o:OBJECT]-(e:Event)-[:DESTINATION]->(x)
+    WHERE NOT coalesce(e.erroneous, false) AND e.biz_step IN ['shipping', 'departing']
+    OPTIONAL MATCH (x)-[:OF_PARTY]->(xp:Party)
+    WITH n, o, e, coalesce(xp.gln, x.gln) AS gln
+    RETURN collect({gln: gln, key: n.key, quantity: o.quantity, uom: o.uom, date: e.event_time,
+                    event_id: e.event_id, doc: e.doc}) AS shipments
+}
+CALL (r) {
+    MATCH (r)-[nf:NOTIFIES]->(p:Party)
+    RETURN collect({party: p {.*}, units: nf.units, quantities: nf.quantities}) AS notified
+}
+CALL (r) {
+    OPTIONAL MATCH (a:RecallAck)-[:ACKNOWLEDGES]->(r)
+    WITH a ORDER BY a.at
+    RETURN collect(a {.*}) AS acks
+}
+RETURN r {.*} AS recall, implicated, affected, holdings, shipments, notified, acks
+"""
+
+
+def open_case(graph: Graph, implicated: list[str], level: int, reason: str,
+              window: tuple[datetime, datetime] | None = None, opened_by: str | None = None,
+              now: datetime | None = None) -> dict:
+    """Open a recall case: affected set, statuses, `recalled` events and the holders to notify, all or nothing.
+
+    Args:
+        graph: the database.
+        implicated: the implicated lots' keys.
+        level: 1, 2 or 3 (Food Recall Administrative Measures).
+        reason: why (shown to holders and on the record).
+        window: optional (from, to): only what was made from an implicated lot inside it is affected.
+        opened_by: the regulator's token ID.
+        now: the opening instant (tests); the current time otherwise.
+
+    Returns:
+        The case as `get` answers it.
+
+    Raises:
+        NotFound: an implicated lot does not exist (details name which).
+        Unavailable: the database does not answer.
+    """
+    if level not in LEVELS:
+        raise ValueError("level must be 1, 2 or 3")
+    implicated = list(dict.fromkeys(implicated))
+    opened = (now or datetime.now(UTC)).astimezone(UTC)
+    due = deadlines(opened, level)
+    recall_id = f"RC-{opened:%Y%m%d}-{uuid.uuid4().hex[:8].upper()}"
+    record = {"recall_id": recall_id, "level": level, "reason": reason, "opened_at": opened.isoformat(),
+              "opened_by": opened_by, "start_by": due["start_by"].isoformat(),
+              "complete_by": due["complete_by"].isoformat(),
+              "window_from": window[0].astimezone(UTC).isoformat() if window else None,
+              "window_to": window[1].astimezone(UTC).isoformat() if window else None}
+
+    def work(tx: ManagedTransaction) -> str:
+        rows = tx_rows(tx, AFFECTED, keys=implicated, **{"from": window[0] if window else None,
+                                                         "to": window[1] if window else None})
+        missing = [r["i"] for r in rows if not r["found"]]
+        if missing:
+            raise NotFound(
+                "no such lot: " + ", ".join(implicated[i] for i in missing), field=None,
+                details={"json": {"lots": {str(i): ["no such lot"] for i in missing}}},
+            )
+        affected = sorted({k for r in rows for k in r["keys"]})
+        tx_rows(tx, OPEN, r=record, implicated=implicated, affected=affected)
+        _record_events(tx, recall_id, affected, opened, opened_by)
+        return recall_id
+
+    graph.write(work)
+    return get(graph, recall_id)
+
+
+def _record_events(tx: ManagedTransaction, recall_id: str, affected: list[str], at: datetime,
+                   token_id: str | None) -> None:
+    """Record `recalled` for every affected object as ObjectEvents through the capture write path."""
+    when = at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    raws = []
+    for start in range(0, len(affected), EVENT_CHUNK):
+        epcs, classes = [], []
+        for key in affected[start:start + EVENT_CHUNK]:
+            kind, _, rest = key.partition(":")
+            if kind == "lot":
+                gtin, _, lot = rest.partition(":")
+                classes.append({"epcClass": f"{DL}/01/{gtin}/10/{_escape(lot)}"})
+            elif kind == "item":
+                gtin, _, serial = rest.partition(":")
+                epcs.append(f"{DL}/01/{gtin}/21/{_escape(serial)}")
+            elif kind == "sscc":
+                epcs.append(f"{DL}/00/{rest}")
+        raw = {"type": "ObjectEvent", "eventID": f"urn:uuid:{uuid.uuid4()}", "eventTime": when,
+               "eventTimeZoneOffset": "+08:00", "action": "OBSERVE", "bizStep": "holding",
+               "disposition": "recalled", "persistentDisposition": {"set": ["recalled"]},
+               "tracegraph:recallID": recall_id}
+        if epcs:
+            raw["epcList"] = epcs
+        if classes:
+            raw["quantityList"] = classes
+        raws.append(raw)
+    context = ["https://ref.gs1.org/standards/epcis/epcis-context.jsonld", {"tracegraph": RECALL_NS}]
+    normalized = [(i, normalize_event({"@context": context, **raw}, f"recall[{i}]")) for i, raw in enumerate(raws)]
+    job = capture.CaptureJob(capture_id=capture.new_capture_id())
+    job.event_count = len(normalized)
+    capture.capture_tx(tx, normalized, capture.Policy(role="admin", token_id=token_id), job)
+    capture.raise_first_error(job)
+
+
+def _escape(value: str) -> str:
+    return quote(value, safe="")
+
+
+def get(graph: Graph, recall_id: str) -> dict:
+    """Return a recall case: affected objects, holders with contacts and quantities, deadlines, effectiveness.
+
+    Raises:
+        NotFound: no such recall.
+    """
+    rows = graph.query(CASE, read=True, id=recall_id)
+    if not rows:
+        raise NotFound(f"no recall {recall_id}", field="recall_id")
+    return shape(rows[0])
+
+
+def shape(row: dict) -> dict:
+    """Turn the case row into the answer (pure; used by get and the exports)."""
+    recall = _plain(row["recall"])
+    acks = _plain(row["acks"])
+    by_party: dict[str, dict] = {}
+    for n in row["notified"]:
+        p = n["party"]
+        by_party[p["gln"]] = {
+            "party": {k: _plain(p.get(k)) for k in PARTY_FIELDS},
+            "held_at_opening": [{"unit": u, "quantity": q} for u, q in zip(n["units"], n["quantities"], strict=False)],
+            "objects": defaultdict(lambda: {"quantity": 0.0, "pending": 0.0, "unit": None, "shipments": []}),
+            "acknowledgements": [],
+        }
+    for h in row["holdings"]:
+        if h["gln"] in by_party:
+            o = by_party[h["gln"]]["objects"][h["key"]]
+            o["quantity"], o["pending"], o["unit"] = h["quantity"] or 0, h["pending"] or 0, h["unit"]
+    for s in row["shipments"]:
+        if s["gln"] in by_party:
+            o = by_party[s["gln"]]["objects"][s["key"]]
+            o["shipments"].append({"quantity": s["quantity"], "uom": s["uom"], "date": _plain(s["date"]),
+                                   "event_id": s["event_id"], "documents": documents_of(s["doc"])})
+    for a in acks:
+        if a.get("party_gln") in by_party:
+            by_party[a["party_gln"]]["acknowledgements"].append(a)
+    holders = []
+    for gln in sorted(by_party):
+        h = by_party[gln]
+        h["objects"] = [{"key": k, **v, "shipments": sorted(v["shipments"], key=lambda s: s["date"] or "")}
+                        for k, v in sorted(h["objects"].items())]
+        h["acknowledged"] = bool(h["acknowledgements"])
+        holders.append(h)
+    affected = sorted(row["affected"], key=lambda a: a["key"])
+    return {
+        "recall_id": recall["recall_id"],
+        "level": recall["level"],
+        "reason": recall["reason"],
+        "status": recall["status"],
+        "opened_at": recall["opened_at"],
+        "closed_at": recall.get("closed_at"),
+        "window": ({"from": recall["window_from"], "to": recall["window_to"]} if recall.get("window_from")
+                   else None),
+        "deadlines": {"start_by": recall["start_by"], "complete_by": recall["complete_by"]},
+        "implicated": sorted(row["implicated"]),
+        "affected": affected,
+        "affected_lots": [a for a in affected if a["kind"] == "lot"],
+        "holders": holders,
+        "effectiveness": effectiveness(holders, acks),
+    }
+
+
+def effectiveness(holders: list[dict], acks: list[dict]) -> dict:
+    """Compare what holders report recovered/removed with what they held when the case opened, per unit."""
+    held: dict[str, float] = defaultdict(float)
+    for h in holders:
+        for q in h["held_at_opening"]:
+            held[q["unit"]] += q["quantity"] or 0
+    recovered: dict[str, float] = defaultdict(float)
+    removed: dict[str, float] = defaultdict(float)
+    for a in acks:
+        recovered[a.get("unit") or "EA"] += a.get("quantity_recovered") or 0
+        removed[a.get("unit") or "EA"] += a.get("quantity_removed") or 0
+    units = sorted(set(held) | set(recovered) | set(removed))
+    outstanding = [h["party"]["gln"] for h in holders if not h["acknowledged"]]
+    return {
+        "by_unit": [{"unit": u, "affected": held.get(u, 0.0), "removed": removed.get(u, 0.0),
+                     "recovered": recovered.get(u, 0.0),
+                     "recovered_ratio": round(recovered[u] / held[u], 4) if held.get(u) else None} for u in units],
+        "holders_total": len(holders),
+        "holders_acknowledged": len(holders) - len(outstanding),
+        "holders_outstanding": outstanding,
+    }
+
+
+ACK_CHECK: LiteralString = """
+MATCH (r:Recall {recall_id: $id})
+OPTIONAL MATCH (r)-[:NOTIFIES]->(p:Party {gln: $gln})
+RETURN r.status AS status, p IS NOT NULL AS notified
+"""
+
+ACK_CREATE: LiteralString = """
+MATCH (r:Recall {recall_id: $id}), (p:Party {gln: $a.party_gln})
+CREATE (a:RecallAck {ack_id: $a.ack_id, recall_id: $id, party_gln: $a.party_gln, lot_key: $a.lot_key,
+                     quantity_removed: $a.quantity_removed, quantity_recovered: $a.quantity_recovered,
+                     unit: $a.unit, note: $a.note, token_id: $a.token_id, at: datetime()})
+CREATE (a)-[:ACKNOWLEDGES]->(r)
+CREATE (p)-[:ACKNOWLEDGED]->(a)
+"""
+
+
+def acknowledge(graph: Graph, recall_id: str, ack: dict) -> dict:
+    """Record a holder's confirmation of removal/recovery and return the case.
+
+    Args:
+        graph: the database.
+        recall_id: the case.
+        ack: party_gln, quantity_removed, quantity_recovered, unit, optional lot_key, note, token_id.
+
+    Raises:
+        NotFound: no such recall.
+        Conflict: the case is closed.
+        RuleViolation: the party was not notified in this case.
+    """
+    ack = {**ack, "ack_id": "ACK-" + uuid.uuid4().hex[:12].upper()}
+
+    def work(tx: ManagedTransaction) -> None:
+        rows = tx_rows(tx, ACK_CHECK, id=recall_id, gln=ack["party_gln"])
+        if not rows:
+            raise NotFound(f"no recall {recall_id}", field="recall_id")
+        if rows[0]["status"] != "open":
+            raise Conflict(f"recall {recall_id} is closed; it takes no more acknowledgements")
+        if not rows[0]["notified"]:
+            raise RuleViolation(f"party {ack['party_gln']} holds none of recall {recall_id}", field="party_gln")
+        tx.run(ACK_CREATE, id=recall_id, a=ack).consume()
+
+    graph.write(work)
+    return get(graph, recall_id)
+
+
+CLOSE: LiteralString = """
+MATCH (r:Recall {recall_id: $id})
+WITH r, r.status AS before
+SET r.status = 'closed', r.closed_at = coalesce(r.closed_at, datetime()), r.closed_by = coalesce(r.closed_by, $by),
+    r.closing_note = coalesce(r.closing_note, $note)
+RETURN before
+"""
+
+
+def close(graph: Graph, recall_id: str, by: str | None = None, note: str | None = None) -> dict:
+    """Close a case and return it.
+
+    Raises:
+        NotFound: no such recall.
+        Conflict: it was closed already.
+    """
+    def work(tx: ManagedTransaction) -> None:
+        rows = tx_rows(tx, CLOSE, id=recall_id, by=by, note=note)
+        if not rows:
+            raise NotFound(f"no recall {recall_id}", field="recall_id")
+        if rows[0]["before"] == "closed":
+            raise Conflict(f"recall {recall_id} is closed already")
+
+    graph.write(work)
+    return get(graph, recall_id)
+
+
+SET_STATUS: LiteralString = """
+MATCH (l:Lot {key: $key})
+WITH l, coalesce(l.status, 'active') AS before
+SET l.status = CASE WHEN before IN $allowed THEN $status ELSE before END,
+    l.status_changed_at = CASE WHEN before IN $allowed THEN datetime() ELSE l.status_changed_at END,
+    l.hold_reason = CASE WHEN before IN $allowed THEN $reason ELSE l.hold_reason END
+RETURN before, l.status AS after
+"""
+
+
+def set_hold(graph: Graph, key: str, hold: bool, reason: str | None = None) -> dict:
+    """Put a lot on hold while investigating, or release it; a recalled lot stays recalled.
+
+    Args:
+        graph: the database.
+        key: the lot's key.
+        hold: True to hold, False to release.
+        reason: why (kept on the lot while it is held).
+
+    Returns:
+        {key, before, status}.
+
+    Raises:
+        NotFound: no such lot.
+        Conflict: the lot is recalled (a recall case, not a hold, governs it).
+    """
+    rows = graph.query(SET_STATUS, key=key, status="on_hold" if hold else "active",
+                       allowed=["active", "on_hold"], reason=reason if hold else None)
+    if not rows:
+        raise NotFound(f"no lot {key}", field="lot")
+    if rows[0]["before"] == "recalled":
+        raise Conflict(f"{key} is recalled; a recall case governs it, not a hold")
+    return {"key": key, "before": rows[0]["before"], "status": rows[0]["after"]}
+
+
+def export_keys(case: dict) -> list[str]:
+    """Return the affected keys of a case (the objects its spreadsheet lists)."""
+    return [a["key"] for a in case["affected"]]
+
