@@ -475,6 +475,14 @@ class _Capture:
         self.batch_edges: dict[str, set[str]] = defaultdict(set)
         seen: dict[str, str] = {}
         order = sorted(range(len(self.events)), key=lambda i: (self.events[i][1].event_time, i))
+        # When each object comes into being in this document: using it before then is a time-order gap too.
+        self.born: dict[str, datetime] = {}
+        for _, ev in self.events:
+            if ev.error_declaration is None:
+                for eq in ev.outputs if ev.type == "TransformationEvent" else ev.objects if self._is_origin(ev) else []:
+                    t = _dt(ev.event_time)
+                    if eq.ref.key not in self.born or t < self.born[eq.ref.key]:
+                        self.born[eq.ref.key] = t
         forbidden: list[dict] = []
         for i in order:
             index, ev = self.events[i]
@@ -574,7 +582,7 @@ class _Capture:
             if step in SHIP_STEPS | REMOVE_STEPS and node["status"] in BLOCKING_STATUSES:
                 problems.append(error(index, ev.event_id, "lot_status", (
                     f"{name} is {node['status'].replace('_', ' ')}: it may not be shipped, sold or consumed")))
-            first = node["first_time"]
+            first = min((x for x in (node["first_time"], self.born.get(eq.ref.key)) if x is not None), default=None)
             if first is not None and t < first:
                 self._problem(problems, index, ev, "time", (
                     f"eventTime {ev.event_time} is before {name} existed "

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-from graph.driver import Graph
+from urllib.parse import quote
+
+from graph import events
+from graph.driver import Graph, tx_rows
 from graph.errors import NotFound
+from gs1.epcis import context_prefixes, normalize_event
+from gs1.event_hash import event_hash
+from gs1.identifiers import Ref
 
 LOT_STATUSES = ("active", "on_hold", "recalled")
 LOT_FIELDS = ("gtin", "lot", "quantity", "unit", "production_date", "expiry_date", "status", "owner_gln")
@@ -14,12 +20,18 @@ def lot_key(gtin: str, lot: str) -> str:
     return f"lot:{gtin}:{lot}"
 
 
-def create(graph: Graph, lot: dict) -> dict:
-    """Register a lot of an existing product, held in full by its producing party.
+def create(graph: Graph, lot: dict, origin: dict | None = None, policy: events.Policy | None = None) -> dict:
+    """Register a lot of an existing product and record its origin EPCIS event in the same transaction.
+
+    The origin event (commissioning; for a slaughter with animal IDs, a TransformationEvent from the animals)
+    goes through graph/events.py like any capture, which gives the owner its HOLDS of the full quantity.
 
     Args:
         graph: the database.
         lot: validated fields; production_date/expiry_date are ISO dates (strings) or None.
+        origin: optional {"kind": production|harvest|slaughter, "animal_ids": [...],
+            "quarantine_certificate": str, "event_time": ISO text}.
+        policy: who records it (default: the service itself, e.g. the demo loader and tests).
 
     Raises:
         NotFound: the product or the owner party does not exist.
@@ -28,31 +40,79 @@ def create(graph: Graph, lot: dict) -> dict:
     params = {k: lot.get(k) for k in LOT_FIELDS}
     params["key"] = lot_key(lot["gtin"], lot["lot"])
     params["status"] = params["status"] or "active"
-    rows = graph.query(
-        """
-        OPTIONAL MATCH (prod:Product {gtin: $p.gtin})
-        OPTIONAL MATCH (owner:Party {gln: $p.owner_gln})
-        CALL (prod, owner) {
-            WITH prod, owner WHERE prod IS NOT NULL AND owner IS NOT NULL
-            CREATE (l:Lot {key: $p.key, gtin: $p.gtin, lot: $p.lot, quantity: $p.quantity, unit: $p.unit,
-                           production_date: date($p.production_date), expiry_date: date($p.expiry_date),
-                           status: $p.status, owner_gln: $p.owner_gln, created_at: datetime()})
-            CREATE (l)-[:OF_PRODUCT]->(prod)
-            CREATE (owner)-[:HOLDS {quantity: $p.quantity, unit: $p.unit}]->(l)
-            RETURN l
-        }
-        RETURN prod IS NOT NULL AS product_found, owner IS NOT NULL AS owner_found, l {.*} AS lot
-        """,
-        p=params,
-    )
-    if not rows:
+    raw = origin_event(params, origin or {})
+    normalised = normalize_event(raw, "", context_prefixes())
+    normalised.event_id = event_hash(raw)
+    policy = policy or events.Policy()
+
+    def work(tx):
+        rows = tx_rows(
+            tx,
+            """
+            OPTIONAL MATCH (prod:Product {gtin: $p.gtin})
+            OPTIONAL MATCH (owner:Party {gln: $p.owner_gln})
+            CALL (prod, owner) {
+                WITH prod, owner WHERE prod IS NOT NULL AND owner IS NOT NULL
+                CREATE (l:Lot {key: $p.key, gtin: $p.gtin, lot: $p.lot, quantity: $p.quantity, unit: $p.unit,
+                               production_date: date($p.production_date), expiry_date: date($p.expiry_date),
+                               status: $p.status, owner_gln: $p.owner_gln, created_at: datetime()})
+                CREATE (l)-[:OF_PRODUCT]->(prod)
+                RETURN l
+            }
+            RETURN prod IS NOT NULL AS product_found, owner IS NOT NULL AS owner_found, l {.*} AS lot
+            """,
+            p=params,
+        )
+        if not rows:
+            return None
+        job = events.CaptureJob(events.new_capture_id(), event_count=1)
+        events.capture_tx(tx, [(0, normalised)], policy, job)
+        events.raise_first_error(job)
+        return rows[0]["lot"]
+
+    created = graph.write(work)
+    if created is None:
         row = graph.query(
             "OPTIONAL MATCH (p:Product {gtin: $gtin}) RETURN p IS NOT NULL AS found", read=True, gtin=params["gtin"]
         )[0]
         if not row["found"]:
             raise NotFound(f"no product with GTIN {params['gtin']}", field="gtin")
         raise NotFound(f"no party with GLN {params['owner_gln']}", field="owner_gln")
-    return clean(rows[0]["lot"])
+    return clean(created)
+
+
+def origin_event(lot: dict, origin: dict) -> dict:
+    """Return the EPCIS event that records a lot at its origin: commissioning at the owner's location."""
+    place = {"id": Ref("location", gln=lot["owner_gln"]).digital_link()}
+    quantity = {"epcClass": Ref("lot", gtin=lot["gtin"], lot=lot["lot"]).digital_link(),
+                "quantity": lot["quantity"], "uom": lot["unit"]}
+    when = origin.get("event_time") or f"{lot['production_date']}T00:00:00.000+08:00"
+    event: dict = {"type": "ObjectEvent", "eventTime": when, "eventTimeZoneOffset": when[-6:], "action": "ADD"}
+    ilmd: dict = {"cbvmda:lotNumber": lot["lot"]}
+    if lot.get("expiry_date"):
+        ilmd["cbvmda:itemExpirationDate"] = lot["expiry_date"]
+    if origin.get("kind") == "harvest":
+        ilmd["cbvmda:harvestStartDate"] = lot["production_date"]
+    if origin.get("kind") == "slaughter" and origin.get("animal_ids"):
+        # The carcass lot comes from the animals: a transformation keeps them upstream of the lot in a trace.
+        event = {"type": "TransformationEvent", "eventTime": when, "eventTimeZoneOffset": when[-6:],
+                 "inputEPCList": [animal_uri(a) for a in origin["animal_ids"]], "outputQuantityList": [quantity]}
+    else:
+        event["quantityList"] = [quantity]
+    event.update(bizStep="commissioning", disposition="active", readPoint=place, bizLocation=place, ilmd=ilmd)
+    if origin.get("quarantine_certificate"):
+        event["certificationInfo"] = certificate_uri(lot["owner_gln"], origin["quarantine_certificate"])
+    return event
+
+
+def animal_uri(ear_tag: str) -> str:
+    """Return the URI an animal's ear-tag ID is recorded under."""
+    return "urn:tracegraph:animal:" + quote(ear_tag, safe="")
+
+
+def certificate_uri(issuer_gln: str, number: str) -> str:
+    """Return the URI a certificate number (e.g. an animal quarantine certificate) is recorded under."""
+    return f"urn:tracegraph:cert:{issuer_gln}:" + quote(number, safe="")
 
 
 def get(graph: Graph, gtin: str, lot: str) -> dict:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from flask_smorest import Blueprint
 
-from app.auth import ensure_party, require
+from app.auth import current_principal, ensure_party, require
+from app.capture import policy_for
 from app.extensions import graph
-from app.schemas.lots import LotIn, LotOut
+from app.schemas.events import OriginLotIn
+from app.schemas.lots import LotOut
 from graph import lots
 
 blp = Blueprint("lots", __name__, url_prefix="/api/v1/lots", description="Lots")
@@ -14,16 +16,18 @@ blp = Blueprint("lots", __name__, url_prefix="/api/v1/lots", description="Lots")
 
 @blp.route("", methods=["POST"])
 @require("producer", "admin")
-@blp.arguments(LotIn)
+@blp.arguments(OriginLotIn)
 @blp.response(201, LotOut)
 @blp.alt_response(409, schema="Error", description="The lot exists already")
 def create_lot(body):
-    """Register a lot at its origin, held by its producing party."""
+    """Register a lot at its origin (harvest, slaughter), held by its producing party; records the EPCIS event."""
     ensure_party(body["owner_gln"], "owner_gln")
+    origin = {"kind": body.pop("origin"), "animal_ids": body.pop("animal_ids"),
+              "quarantine_certificate": body.pop("quarantine_certificate")}
     body = {**body, "production_date": body["production_date"].isoformat(),
             "expiry_date": body["expiry_date"].isoformat() if body["expiry_date"] else None}
-    return {**lots.create(graph(), body), "holders": [
-        {"gln": body["owner_gln"], "quantity": body["quantity"], "unit": body["unit"]}]}
+    created = lots.create(graph(), body, origin, policy_for(current_principal()))
+    return {**created, "holders": [{"gln": body["owner_gln"], "quantity": body["quantity"], "unit": body["unit"]}]}
 
 
 @blp.route("/<gtin>/<path:lot>")

@@ -1,0 +1,121 @@
+"""Quality records: lab inspections of lots (with their EPCIS inspecting event) and certificates."""
+
+from __future__ import annotations
+
+import json
+
+from graph import events
+from graph.driver import Graph, tx_rows
+from graph.errors import NotFound, RuleViolation
+from gs1.epcis import NormalizedEvent
+
+CERTIFICATE_TYPES = ("green_food", "organic", "gi", "gap", "climate_quality")
+
+
+def record_inspection(graph: Graph, inspection: dict, event: NormalizedEvent, policy: events.Policy) -> dict:
+    """Store an inspection of a lot and its EPCIS inspecting event in one transaction.
+
+    Args:
+        graph: the database.
+        inspection: lab_gln, gtin, lot, report_no, sample_id, date (ISO), standard, verdict, results (list).
+        event: the normalised inspecting ObjectEvent (event_id set).
+        policy: the lab's write rules.
+
+    Raises:
+        NotFound: the lot or the lab does not exist.
+        Conflict: the lab recorded this report number already.
+        RuleViolation: the event breaks a rule of the record.
+        Forbidden: the token may not record the event.
+    """
+    params = {**inspection, "key": f"{inspection['lab_gln']}:{inspection['report_no']}",
+              "lot_key": f"lot:{inspection['gtin']}:{inspection['lot']}",
+              "results": json.dumps(inspection["results"], ensure_ascii=False)}
+
+    def work(tx):
+        rows = tx_rows(
+            tx,
+            """
+            OPTIONAL MATCH (l:Lot {key: $p.lot_key})
+            OPTIONAL MATCH (lab:Party {gln: $p.lab_gln})
+            CALL (l, lab) {
+                WITH l, lab WHERE l IS NOT NULL AND lab IS NOT NULL
+                CREATE (i:Inspection {key: $p.key, report_no: $p.report_no, sample_id: $p.sample_id,
+                                      date: date($p.date), standard: $p.standard, verdict: $p.verdict,
+                                      results: $p.results, event_id: $event_id, created_at: datetime()})
+                CREATE (i)-[:OF_LOT]->(l)
+                CREATE (lab)-[:PERFORMED]->(i)
+                RETURN i
+            }
+            RETURN l IS NOT NULL AS lot_found, lab IS NOT NULL AS lab_found, i.key AS key
+            """,
+            p=params, event_id=event.event_id,
+        )
+        row = rows[0] if rows else None
+        if row is None or row["key"] is None:
+            return None
+        job = events.CaptureJob(events.new_capture_id(), event_count=1)
+        events.capture_tx(tx, [(0, event)], policy, job)
+        events.raise_first_error(job)
+        return row
+
+    row = graph.write(work)
+    if row is None:
+        found = graph.query("OPTIONAL MATCH (l:Lot {key: $k}) RETURN l IS NOT NULL AS found", read=True,
+                            k=params["lot_key"])[0]["found"]
+        if not found:
+            raise NotFound(f"no lot {inspection['lot']} of GTIN {inspection['gtin']}", field="lot")
+        raise NotFound(f"no lab party with GLN {inspection['lab_gln']}", field="lab_gln")
+    return {**inspection, "key": params["key"], "event_id": event.event_id}
+
+
+def party_roles(graph: Graph, gln: str) -> list[str] | None:
+    """Return a party's roles, or None when there is no such party."""
+    rows = graph.query("MATCH (p:Party {gln: $gln}) RETURN p.roles AS roles", read=True, gln=gln)
+    return (rows[0]["roles"] or []) if rows else None
+
+
+def record_certificate(graph: Graph, certificate: dict) -> dict:
+    """Store a certificate issued to a party, a product or a lot.
+
+    Args:
+        graph: the database.
+        certificate: type, number, issuer_gln, valid_from, valid_until (ISO dates) and the subject: party_gln,
+            or gtin (product), or gtin and lot.
+
+    Raises:
+        NotFound: the subject or the issuer does not exist.
+        Conflict: the issuer recorded this certificate number already.
+        RuleViolation: valid_until before valid_from.
+    """
+    if certificate["valid_until"] < certificate["valid_from"]:
+        raise RuleViolation("valid_until is before valid_from", field="valid_until")
+    params = {**certificate, "key": f"{certificate['issuer_gln']}:{certificate['number']}",
+              "lot_key": f"lot:{certificate.get('gtin')}:{certificate['lot']}" if certificate.get("lot") else None}
+    rows = graph.query(
+        """
+        OPTIONAL MATCH (issuer:Party {gln: $p.issuer_gln})
+        CALL () {
+            OPTIONAL MATCH (s:Lot {key: $p.lot_key}) WHERE $p.lot_key IS NOT NULL RETURN s
+            UNION
+            OPTIONAL MATCH (s:Product {gtin: $p.gtin}) WHERE $p.lot_key IS NULL AND $p.gtin IS NOT NULL RETURN s
+            UNION
+            OPTIONAL MATCH (s:Party {gln: $p.party_gln}) WHERE $p.party_gln IS NOT NULL RETURN s
+        }
+        WITH issuer, s WHERE s IS NOT NULL
+        CALL (issuer, s) {
+            WITH issuer, s WHERE issuer IS NOT NULL
+            CREATE (c:Certificate {key: $p.key, type: $p.type, number: $p.number, issuer: $p.issuer_gln,
+                                   valid_from: date($p.valid_from), valid_until: date($p.valid_until),
+                                   created_at: datetime()})
+            CREATE (c)-[:CERTIFIES]->(s)
+            RETURN c
+        }
+        RETURN issuer IS NOT NULL AS issuer_found, c.key AS key
+        """,
+        p=params,
+    )
+    if not rows:
+        raise NotFound("the certified party, product or lot does not exist", field="subject")
+    if not rows[0]["issuer_found"]:
+        raise NotFound(f"no party with GLN {certificate['issuer_gln']}", field="issuer_gln")
+    return {**certificate, "key": params["key"]}
