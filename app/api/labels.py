@@ -7,6 +7,7 @@ from urllib.parse import quote
 
 from flask import Response, current_app, request
 from flask_smorest import Blueprint
+from marshmallow import EXCLUDE
 
 from app.auth import current_principal, ensure_party, require
 from app.errors import ApiError
@@ -28,7 +29,7 @@ _BINARY = {200: {"description": "the label", "content": {m: {"schema": {"type": 
 
 @blp.route("/lots/<gtin>/<path:lot>/label.<any(png, svg, pdf):fmt>")
 @require("producer", "admin")
-@blp.arguments(LotPath, location="path", as_kwargs=True)
+@blp.arguments(LotPath, location="path", as_kwargs=True, unknown=EXCLUDE)
 @blp.arguments(LabelQuery, location="query")
 @blp.doc(responses=_BINARY)
 @blp.alt_response(404, schema="Error", description="No such lot, or the serial is not an item of it")
@@ -52,7 +53,7 @@ def lot_label(query, gtin, lot, fmt):
 
 @blp.route("/lots/<gtin>/<path:lot>/print-runs", methods=["POST"])
 @require("producer", "admin")
-@blp.arguments(LotPath, location="path", as_kwargs=True)
+@blp.arguments(LotPath, location="path", as_kwargs=True, unknown=EXCLUDE)
 @blp.arguments(PrintRunIn)
 @blp.doc(responses={201: {"description": "the A4 label sheet (PDF); `Accept: application/json` gets the serials",
                           "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}})
