@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 
 from flask import current_app, request
 from flask_smorest import Blueprint
-from marshmallow import ValidationError
+from marshmallow import RAISE, ValidationError
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.auth import current_principal, require
@@ -67,7 +67,7 @@ def capture(headers):
 
 @blp.route("/capture")
 @require(*READERS)
-@blp.arguments(PageArgs, location="query", error_status_code=400)
+@blp.arguments(PageArgs, location="query", error_status_code=400, unknown=RAISE)
 @blp.response(200, CaptureJobOut(many=True))
 def list_captures(args):
     """List capture jobs, newest first (admins and regulators see all, others their party's)."""
@@ -92,7 +92,7 @@ def get_capture(capture_id):
 
 @blp.route("/events")
 @require(*READERS)
-@blp.arguments(EventQueryArgs, location="query", error_status_code=400)
+@blp.arguments(EventQueryArgs, location="query", error_status_code=400, unknown=RAISE)
 @blp.response(200, description="An EPCISQueryDocument")
 def query_events(args):
     """Query events (SimpleEventQuery parameters; perPage and nextPageToken page through the answer)."""

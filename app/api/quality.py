@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from urllib.parse import quote
 
 from flask_smorest import Blueprint
-from marshmallow import ValidationError
+from marshmallow import RAISE, ValidationError
 
 from app.auth import current_principal, ensure_party, require
 from app.capture import location_uri, lot_uri, normalise, policy_for
@@ -68,7 +68,7 @@ def record_certificate(body):
 
 @blp.route("/data-quality/warnings")
 @require("admin", "regulator")
-@blp.arguments(PageArgs, location="query", error_status_code=400)
+@blp.arguments(PageArgs, location="query", error_status_code=400, unknown=RAISE)
 @blp.response(200, CaptureJobOut(many=True))
 def data_quality_warnings(args):
     """List capture jobs whose events came in with data-quality warnings (mass balance, time order), newest first."""
