@@ -84,3 +84,4 @@ def register_cli(app: Flask) -> None:
     """Add the command groups to `flask`."""
     for group in (graph_cli, tokens_cli, demo_cli, audit_cli):
         app.cli.add_command(group)
+    app.cli.add_command(__import__("app.capture_cli", fromlist=["epcis_cli"]).epcis_cli)
