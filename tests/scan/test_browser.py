@@ -1,0 +1,106 @@
+"""The consumer page in headless Chromium on a phone-sized screen over real HTTP; screenshots go to artifacts/."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from tests.scan import arrange
+from tests.scan.conftest import item_path
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--no-first-run"]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
+
+
+@pytest.fixture(scope="module")
+def base_url(app):
+    """The real app over HTTP (werkzeug's server in a thread)."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def phone():
+    """A headless Chromium page the size of a phone (390 x 844 CSS pixels)."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian chromium is not installed (scripts/setup-system.sh installs it)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2,
+                                      is_mobile=True, has_touch=True, locale="zh-CN")
+        yield context.new_page()
+        context.close()
+        browser.close()
+
+
+def _shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}-fold.png"))
+
+
+def test_demo_box_page_on_a_phone(phone, base_url, chain):
+    errors = []
+    phone.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    response = phone.goto(base_url + item_path(chain, chain.serials[0]))
+    assert response.status == 200
+    assert phone.locator("#verdict h1").inner_text() == "正品"
+    assert "长白山人参礼盒" in phone.locator("#product").inner_text()
+    timeline = phone.locator("#chain li")
+    assert timeline.count() >= 8
+    assert "抚松县万良镇参园" in timeline.first.inner_text()
+    assert "不合格" in phone.locator("#inspections").inner_text()
+    assert "已过期" in phone.locator("#certificates").inner_text()
+    # the stylesheet applied (CSP allows only our own files): the verdict card is green-bordered
+    border = phone.locator("#verdict").evaluate("e => getComputedStyle(e).borderTopColor")
+    assert border == "rgb(31, 111, 74)"
+    # nothing overflows the phone's width
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    assert errors == []
+    _shot(phone, "scan-genuine-zh")
+
+    phone.locator("a.lang").click()
+    phone.wait_for_load_state()
+    assert phone.locator("#verdict h1").inner_text() == "Genuine"
+    assert "lang=en" in phone.evaluate("document.cookie")
+    _shot(phone, "scan-genuine-en")
+    phone.context.clear_cookies()
+
+
+def test_recalled_lot_page_on_a_phone(phone, base_url, graph, secret):
+    recalled = arrange.ginseng_chain(graph, secret, boxes=1, farm_status="recalled")
+    phone.goto(base_url + f"/01/{recalled.box_gtin}/10/{recalled.box_lot}")
+    banner = phone.locator("#recall")
+    assert banner.is_visible() and "召回通知" in banner.inner_text() and recalled.farm_lot in banner.inner_text()
+    assert banner.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(179, 38, 30)"
+    assert phone.locator("#verdict h1").inner_text() == "批次已登记"
+    _shot(phone, "scan-recalled-zh")
+
+
+def test_forged_and_unknown_codes_on_a_phone(phone, base_url, chain):
+    forged = chain.serials[0][:-1] + ("Z" if chain.serials[0][-1] != "Z" else "Y")
+    phone.goto(base_url + item_path(chain, forged))
+    assert phone.locator("#verdict h1").inner_text() == "签名无效"
+    _shot(phone, "scan-forged-zh")
+    response = phone.goto(base_url + f"/01/{chain.box_gtin}/10/NOSUCHLOT")
+    assert response.status == 404 and "未找到此编码" in phone.content()
+    _shot(phone, "scan-unknown-zh")
+
+
+def test_no_browser_download_was_needed():
+    # Playwright must use Debian's chromium: its own browser cache stays empty.
+    cache = Path.home() / ".cache" / "ms-playwright"
+    assert not cache.exists() or not any(cache.glob("chromium-*")), shutil.which("chromium")
