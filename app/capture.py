@@ -6,7 +6,9 @@ Every way in (POST /epcis/capture, the producer-friendly endpoints, `flask epcis
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
+from functools import lru_cache
 
 from flask import current_app
 
@@ -17,7 +19,7 @@ from graph import events as store
 from gs1.epcis import context_prefixes, document_events, normalize_event
 from gs1.errors import InvalidEvent
 from gs1.event_hash import event_hash
-from gs1.schema import validate_document
+from gs1.schema import schema_path, validate_document
 
 ERROR_BEHAVIOURS = ("rollback", "proceed")
 EPCIS_VERSION = "2.0.0"
@@ -75,7 +77,8 @@ def capture_document(doc: object, principal: Principal | None, behaviour: str = 
         raise ApiError(413, f"the document holds {len(raw_events)} events; this server captures at most {limit} "
                             "per request (GS1-EPCIS-Capture-Limit): split it", code="payload_too_large",
                        headers={"GS1-EPCIS-Capture-Limit": str(limit)})
-    if validate:
+    if validate and not _fast_validator(str(schema_path())).is_valid(doc):
+        # The compiled validator only says yes or no; the reference one names every problem and decides.
         problems = validate_document(doc)
         if problems:
             raise ApiError(400, "the document does not validate against the EPCIS 2.0 JSON schema: " + problems[0],
@@ -85,6 +88,15 @@ def capture_document(doc: object, principal: Principal | None, behaviour: str = 
     events = normalise(raw_events, where, prefixes, job)
     context = doc.get("@context") if isinstance(doc, dict) else None
     return store.capture(graph(), events, policy_for(principal), job, record=True, context=context)
+
+
+@lru_cache(maxsize=2)
+def _fast_validator(path: str):
+    """The EPCIS JSON schema compiled by jsonschema-rs (about 50x faster than jsonschema on big documents)."""
+    import jsonschema_rs
+
+    with open(path, encoding="utf-8") as fh:
+        return jsonschema_rs.Draft7Validator(json.load(fh))
 
 
 def record_events(raw_events: list[dict], principal: Principal | None) -> store.CaptureJob:
