@@ -47,15 +47,15 @@ CALL (e) {
     RETURN coalesce(lp.gln, loc.gln) AS location_gln, lp.name_zh AS location_name
 }
 CALL (e) {
-    OPTIONAL MATCH (e)-[sd:SOURCE]->(x)
-    OPTIONAL MATCH (x)-[:OF_PARTY]->(xp:Party)
-    WITH sd, coalesce(xp, x) AS party ORDER BY sd.type = 'owning_party' DESC
+    MATCH (e)-[sd:SOURCE]->(x)
+    WITH sd, CASE WHEN x:Party THEN x ELSE head([(x)-[:OF_PARTY]->(xp:Party) | xp]) END AS party
+    ORDER BY sd.type = 'owning_party' DESC
     RETURN head(collect(party {.gln, .name_zh, .name_en})) AS ship_from
 }
 CALL (e) {
-    OPTIONAL MATCH (e)-[sd:DESTINATION]->(x)
-    OPTIONAL MATCH (x)-[:OF_PARTY]->(xp:Party)
-    WITH sd, coalesce(xp, x) AS party ORDER BY sd.type = 'owning_party' DESC
+    MATCH (e)-[sd:DESTINATION]->(x)
+    WITH sd, CASE WHEN x:Party THEN x ELSE head([(x)-[:OF_PARTY]->(xp:Party) | xp]) END AS party
+    ORDER BY sd.type = 'owning_party' DESC
     RETURN head(collect(party {.gln, .name_zh, .name_en})) AS ship_to
 }
 RETURN e.event_id AS event_id, e.type AS event_type, e.action AS action, e.biz_step AS biz_step,

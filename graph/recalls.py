@@ -111,8 +111,9 @@ CALL (r) {
         UNION ALL
         MATCH (r)-[:AFFECTS]->(n)<-[:OBJECT]-(e:Event)-[:DESTINATION]->(x)
         WHERE NOT coalesce(e.erroneous, false) AND e.biz_step IN ['shipping', 'departing', 'receiving', 'arriving']
-        OPTIONAL MATCH (x)-[:OF_PARTY]->(xp:Party)
-        WITH coalesce(xp, CASE WHEN x:Party THEN x END) AS p WHERE p IS NOT NULL
+        // a party names itself; a location names its party (never expand from a dense party node)
+        WITH CASE WHEN x:Party THEN x ELSE head([(x)-[:OF_PARTY]->(xp:Party) | xp]) END AS p
+        WHERE p IS NOT NULL
         RETURN p, 0.0 AS q, null AS unit
     }
     WITH p, unit, sum(q) AS q
@@ -143,8 +144,7 @@ CALL (r) {
 CALL (r) {
     MATCH (r)-[:AFFECTS]->(n)<-[o:OBJECT]-(e:Event)-[:DESTINATION]->(x)
     WHERE NOT coalesce(e.erroneous, false) AND e.biz_step IN ['shipping', 'departing']
-    OPTIONAL MATCH (x)-[:OF_PARTY]->(xp:Party)
-    WITH n, o, e, coalesce(xp.gln, x.gln) AS gln
+    WITH n, o, e, CASE WHEN x:Party THEN x.gln ELSE head([(x)-[:OF_PARTY]->(xp:Party) | xp.gln]) END AS gln
     RETURN collect({gln: gln, key: n.key, quantity: o.quantity, uom: o.uom, date: e.event_time,
                     event_id: e.event_id, doc: e.doc}) AS shipments
 }

@@ -161,10 +161,10 @@ CALL (nodes) {
         RETURN loc.key AS biz_location, coalesce(lp.gln, loc.gln) AS biz_location_gln
     }
     CALL (e) {
-        OPTIONAL MATCH (e)-[sd:SOURCE|DESTINATION]->(x)
-        OPTIONAL MATCH (x)-[:OF_PARTY]->(xp:Party)
-        WITH sd, x, xp WHERE sd IS NOT NULL
-        RETURN collect({side: type(sd), type: sd.type, gln: coalesce(xp.gln, x.gln), ref: x.key}) AS parties
+        // a party names itself; a location names its party (parties are dense nodes: never expand from them)
+        MATCH (e)-[sd:SOURCE|DESTINATION]->(x)
+        WITH sd, x, CASE WHEN x:Party THEN x.gln ELSE head([(x)-[:OF_PARTY]->(xp:Party) | xp.gln]) END AS gln
+        RETURN collect({side: type(sd), type: sd.type, gln: coalesce(gln, x.gln), ref: x.key}) AS parties
     }
     RETURN collect({event_id: e.event_id, type: e.type, action: e.action, biz_step: e.biz_step,
                     disposition: e.disposition, event_time: e.event_time, doc: e.doc, objects: objects,
@@ -192,19 +192,19 @@ CALL (back_nodes) {
     MATCH (c:Certificate)-[:CERTIFIES]->(subject)
     RETURN collect(DISTINCT c {.*, subject: coalesce(subject.key, subject.gtin, subject.gln)}) AS certificates
 }
-// every party named on the way, looked up once
+// every party named on the way, looked up once (UNION ALL: a plain UNION would hash the imported lists per row)
 CALL (events, holders, nodes, inspections) {
     CALL (events, holders, nodes, inspections) {
         UNWIND events AS e
         UNWIND e.parties + [{gln: e.biz_location_gln}] AS p
         RETURN p.gln AS gln
-        UNION
+        UNION ALL
         UNWIND holders AS h
         RETURN h.gln AS gln
-        UNION
+        UNION ALL
         UNWIND nodes AS n
         RETURN n.owner_gln AS gln
-        UNION
+        UNION ALL
         UNWIND inspections AS i
         RETURN i.lab_gln AS gln
     }
@@ -482,3 +482,44 @@ def common_source(graph: Graph, keys: list[str], min_shared: int = 2, limit: int
         out[kind] = [{**_plain(r), "reaches": len(r["implicated"]), "implicated": sorted(r["implicated"])}
                      for r in row[kind]]
     return out
+
+
+# Start objects for benchmarks: retail packs (downstream ends: items and lots nothing was made from) and origin
+# lots (upstream ends that fed something). One label scan each, thinned at random.
+SAMPLES: dict[str, LiteralString] = {
+    "retail": """
+        MATCH (n:Item)
+        WHERE rand() < $p AND EXISTS { (n)<-[:TRANSFORMED_INTO|HAS_ITEM]-() }
+          AND NOT EXISTS { (n)-[:TRANSFORMED_INTO]->() }
+        RETURN n.key AS key LIMIT $k
+    """,
+    "retail_lot": """
+        MATCH (n:Lot)
+        WHERE rand() < $p AND EXISTS { (n)<-[:TRANSFORMED_INTO]-() }
+          AND NOT EXISTS { (n)-[:TRANSFORMED_INTO|PACKED_IN]->() }
+        RETURN n.key AS key LIMIT $k
+    """,
+    "origin": """
+        MATCH (n:Lot)
+        WHERE rand() < $p AND NOT EXISTS { (n)<-[:TRANSFORMED_INTO|PACKED_IN]-() }
+          AND EXISTS { (n)-[:TRANSFORMED_INTO]->() }
+        RETURN n.key AS key LIMIT $k
+    """,
+}
+COUNTS: dict[str, LiteralString] = {
+    "retail": "MATCH (n:Item) RETURN count(n) AS n",
+    "retail_lot": "MATCH (n:Lot) RETURN count(n) AS n",
+    "origin": "MATCH (n:Lot) RETURN count(n) AS n",
+}
+
+
+def sample_starts(graph: Graph, which: str, k: int) -> list[str]:
+    """Return up to k random start keys of one kind ('retail' items, 'retail_lot', 'origin' lots) for benchmarks.
+
+    Raises:
+        KeyError: an unknown kind.
+        Unavailable: the database does not answer.
+    """
+    total = graph.query(COUNTS[which], read=True)[0]["n"] or 1
+    p = min(1.0, 20.0 * k / total)
+    return [r["key"] for r in graph.query(SAMPLES[which], read=True, p=p, k=k)]

@@ -44,7 +44,7 @@ def loc_uri(gln: str) -> str:
 
 def fresh_sscc() -> str:
     """A fresh SSCC with a valid check digit."""
-    body = "0690" + "".join(random.choice("0123456789") for _ in range(13))
+    body = "0690" + "".join(factories._rng.choice("0123456789") for _ in range(13))
     return body + factories.check_digit(body)
 
 
