@@ -108,16 +108,14 @@ CALL (ups, p, events) {
     OPTIONAL MATCH (issuer:Party {gln: c.issuer})
     RETURN collect({
         key: c.key, type: c.type, number: c.number, name_zh: c.name_zh, valid_from: c.valid_from,
-        valid_until: c.valid_until, issuer_zh: coalesce(issuer.name_zh, c.issuer_name_zh),
-        issuer_en: coalesce(issuer.name_en, c.issuer_name_en),
+        valid_until: c.valid_until, issuer_zh: issuer.name_zh, issuer_en: issuer.name_en,
         subject_zh: coalesce(subject.name_zh, subject.lot), subject_en: coalesce(subject.name_en, subject.lot)
     }) AS certificates
 }
 RETURN p {.gtin, .name_zh, .name_en, .category, .standard} AS product,
        [(p)-[:OWNED_BY]->(o:Party) | o {.name_zh, .name_en}][0] AS brand,
        l {.lot, .production_date, .expiry_date, .status} AS lot,
-       i {.serial, .lot, .status, .scan_count, .first_scan_at, .last_scan_at, .geo_time, .geo_lat, .geo_lon,
-          .geo_fp, .post_sale_fps, .suspect_reason, .suspect_since, .suspect_detail} AS item,
+       i {.*} AS item,
        [up IN ups | {key: up.node.key, depth: up.depth, status: up.node.status, lot: up.node.lot,
                      via: up.via, product_zh: up.product.name_zh, product_en: up.product.name_en}] AS upstream,
        events, inspections, certificates
@@ -172,7 +170,7 @@ def page(graph: Graph, gtin: str, lot: str, serial: str | None = None, today: da
         "item": {"serial": item["serial"], "status": item.get("status") or "active",
                  "scan_count": item.get("scan_count") or 0,
                  "first_scan_at": _iso_time(item.get("first_scan_at"))} if item else None,
-        "item_lot_matches": bool(item and item["lot"] == lot),
+        "item_lot_matches": bool(item and item.get("lot") == lot),
         "recall": {"recalled": bool(recalled) or bool(item and item.get("status") == "recalled"), "lots": recalled},
         "on_hold": {"on_hold": bool(held), "lots": held},
         "origin": _origin(events),
@@ -288,8 +286,7 @@ def _record_scans(tx: ManagedTransaction, scans: list[dict]) -> int:
         WITH k, i, e,
              (e.disposition IN $sold_disp OR e.biz_step IN $sold_steps) AS sold,
              (e.disposition IN $gone_disp OR e.biz_step IN $gone_steps) AS gone
-        RETURN k, i {.scan_count, .first_scan_at, .last_scan_at, .geo_time, .geo_lat, .geo_lon, .geo_fp,
-                     .post_sale_fps, .suspect_reason, .suspect_since, .suspect_detail} AS state,
+        RETURN k, i {.*} AS state,
                min(CASE WHEN sold THEN e.event_time END) AS sold_at,
                min(CASE WHEN gone THEN e.event_time END) AS gone_at
         """,
@@ -478,11 +475,15 @@ def _lot_ref(u: dict) -> dict:
     return {"lot": u["lot"], "name_zh": u["product_zh"], "name_en": u["product_en"]}
 
 
+_SUMMARY = ("scan_count", "first_scan_at", "last_scan_at", "geo_time", "geo_lat", "geo_lon", "geo_fp", "post_sale_fps",
+            "suspect_reason", "suspect_since", "suspect_detail")
+
+
 def _state(item: dict | None) -> dict:
     """An item's stored scan summary with Python datetimes."""
     if not item:
         return {}
-    return {k: _native(v) for k, v in item.items() if k not in ("serial", "lot", "status") and v is not None}
+    return {k: _native(item[k]) for k in _SUMMARY if item.get(k) is not None}
 
 
 def _native(value: Any) -> Any:
@@ -526,3 +527,29 @@ def _km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     dp, dl = p2 - p1, math.radians(lon2 - lon1)
     a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
     return 2 * 6371.0 * math.asin(min(1.0, math.sqrt(a)))
+
+
+def sample_codes(graph: Graph, limit: int = 200) -> list[dict]:
+    """Return scannable codes from the database (lots, and items where there are any), for load generators.
+
+    Args:
+        graph: the database.
+        limit: most codes of each kind.
+
+    Raises:
+        Unavailable: the database does not answer.
+    """
+    return graph.query(
+        """
+        CALL () {
+            MATCH (l:Lot) WHERE l.gtin IS NOT NULL AND l.lot IS NOT NULL
+            RETURN l.gtin AS gtin, l.lot AS lot, null AS serial LIMIT $limit
+            UNION ALL
+            MATCH (l:Lot)-[:HAS_ITEM]->(i:Item)
+            RETURN i.gtin AS gtin, l.lot AS lot, i.serial AS serial LIMIT $limit
+        }
+        RETURN gtin, lot, serial
+        """,
+        read=True,
+        limit=limit,
+    )
