@@ -186,3 +186,11 @@ def test_concurrent_print_runs_get_distinct_serials(graph, chain, secret):
     n = graph.query("MATCH (i:Item) WHERE i.print_run IN $runs RETURN count(i) AS n", read=True,
                     runs=[r["run_id"] for r in results])[0]["n"]
     assert n == 160
+
+
+def test_label_endpoints_are_in_the_openapi_description(client):
+    spec = client.get("/openapi.json").json
+    paths = spec["paths"]
+    assert "/api/v1/lots/{gtin}/{lot}/print-runs" in paths
+    assert "/api/v1/products/{gtin}/suspected-copies" in paths
+    assert any(p.startswith("/api/v1/lots/{gtin}/{lot}/label.") for p in paths)

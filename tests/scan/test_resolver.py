@@ -174,3 +174,16 @@ def test_pages_need_no_inline_script_or_style_and_no_cdn(client, chain):
         with client.get(asset) as response:
             assert response.status_code == 200
     assert page.headers["Cache-Control"] == "no-store"
+
+
+def test_database_down_is_a_friendly_503(chain):
+    from app import create_app
+
+    down = create_app({"TESTING": True, "NEO4J_URI": "bolt://127.0.0.1:9", "MIGRATE_ON_START": False,
+                       "SECRET_KEY": "test-secret-key-" + "x" * 20})
+    try:
+        page = down.test_client().get(item_path(chain, chain.serials[0]))
+        assert page.status_code == 503 and "服务暂时不可用" in page.get_data(as_text=True)
+        assert page.headers["Retry-After"]
+    finally:
+        down.extensions["graph"].close()
