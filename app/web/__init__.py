@@ -28,8 +28,9 @@ def docs_asset(name):
 
 def register_web(app: Flask) -> None:
     """Register the page blueprints."""
-    from app.web import resolver
+    from app.web import regulator, resolver
 
     app.register_blueprint(docs)
     app.register_blueprint(resolver.bp)
     app.register_blueprint(resolver.assets)
+    app.register_blueprint(regulator.regulator)
