@@ -71,9 +71,11 @@ def revoke_token_command(token_id):
 @click.option("--if-empty", is_flag=True, help="load only when the database holds no parties")
 def demo_load_command(if_empty):
     """Load the demo Jilin province (idempotent) and print demo lots and tokens."""
+    from flask import current_app
+
     from app import demo
 
-    summary = demo.load(graph(), only_if_empty=if_empty)
+    summary = demo.load(current_app, only_if_empty=if_empty)
     if summary is None:
         click.echo("database not empty: demo not loaded")
         return

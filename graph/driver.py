@@ -50,6 +50,9 @@ class Graph:
             "connection_timeout": 3.0,
             "max_transaction_retry_time": 5.0,
             "max_connection_pool_size": 50,
+            # The server's hints (e.g. "property key does not exist" on a fresh database) would be logged with the
+            # whole query text for every request: noise on the hot path.
+            "notifications_min_severity": "OFF",
         }
         defaults.update(options)
         self.uri = uri

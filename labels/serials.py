@@ -74,9 +74,19 @@ def make_serial(key: str | bytes, gtin: str, lot: str) -> str:
         ValueError: if the key is empty.
         InvalidLabelData: if ``gtin`` is not a valid GTIN.
     """
-    k = _key_bytes(key)
-    random_part = "".join(secrets.choice(ALPHABET) for _ in range(RANDOM_LEN))
-    return random_part + _signature(k, normalize_gtin(gtin), lot, random_part)
+    return sign_serial(key, gtin, lot, "".join(secrets.choice(ALPHABET) for _ in range(RANDOM_LEN)))
+
+
+def sign_serial(key: str | bytes, gtin: str, lot: str, random_part: str) -> str:
+    """Return ``random_part`` with its signature appended (make_serial's second half; fixed data sets use it).
+
+    Raises:
+        ValueError: if the key is empty or ``random_part`` is not RANDOM_LEN symbols of ALPHABET.
+        InvalidLabelData: if ``gtin`` is not a valid GTIN.
+    """
+    if len(random_part) != RANDOM_LEN or any(ch not in _INDEX for ch in random_part):
+        raise ValueError(f"the random part must be {RANDOM_LEN} characters of {ALPHABET}")
+    return random_part + _signature(_key_bytes(key), normalize_gtin(gtin), lot, random_part)
 
 
 def check_serial(key: str | bytes, gtin: str, lot: str, serial: str) -> SerialCheck:
