@@ -44,12 +44,14 @@ def neutral(key: str) -> str:
 
 @pytest.fixture(scope="module")
 def namespaces(graph):
-    """Two fresh namespaces (random per run, so re-runs against a kept server never collide)."""
+    """Two namespaces no other data in the database uses (other tests' random GLNs/GTINs can fall anywhere)."""
     migrate(graph)
     rng = random.SystemRandom()
-    a = rng.randrange(100, 999)
-    b = a + 1 if a < 998 else a - 1
-    return a, b
+    for _ in range(200):
+        a = rng.randrange(100, 998)
+        if bulk.census(graph, f"69{a:03d}")["nodes"] == {} and bulk.census(graph, f"69{a + 1:03d}")["nodes"] == {}:
+            return a, a + 1
+    pytest.fail("no two free company-prefix namespaces left in the test database")
 
 
 def test_every_generated_document_is_valid_epcis():
