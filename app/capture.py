@@ -19,7 +19,7 @@ from graph import events as store
 from gs1.epcis import context_prefixes, document_events, normalize_event
 from gs1.errors import InvalidEvent
 from gs1.event_hash import event_hash
-from gs1.schema import schema_path, validate_document
+from gs1.schema import schema_available, schema_path, validate_document
 
 ERROR_BEHAVIOURS = ("rollback", "proceed")
 EPCIS_VERSION = "2.0.0"
@@ -77,7 +77,9 @@ def capture_document(doc: object, principal: Principal | None, behaviour: str = 
         raise ApiError(413, f"the document holds {len(raw_events)} events; this server captures at most {limit} "
                             "per request (GS1-EPCIS-Capture-Limit): split it", code="payload_too_large",
                        headers={"GS1-EPCIS-Capture-Limit": str(limit)})
-    if validate and not _fast_validator(str(schema_path())).is_valid(doc):
+    # GS1's schema file is not redistributed with us (EPCIS_SCHEMA_PATH); without it, gs1.epcis's own structural
+    # checks below still refuse malformed events, naming where.
+    if validate and schema_available() and not _fast_validator(str(schema_path())).is_valid(doc):
         # The compiled validator only says yes or no; the reference one names every problem and decides.
         problems = validate_document(doc)
         if problems:

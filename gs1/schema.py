@@ -23,6 +23,11 @@ def schema_path() -> Path:
     return Path(configured) if configured else DEFAULT_SCHEMA_PATH
 
 
+def schema_available() -> bool:
+    """Tell whether GS1's schema file is there (the service then checks every capture document against it)."""
+    return schema_path().is_file()
+
+
 @lru_cache(maxsize=4)
 def _validator(path: str) -> Draft7Validator:
     try:
