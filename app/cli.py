@@ -68,7 +68,7 @@ def revoke_token_command(token_id):
 
 
 @demo_cli.command("load")
-@click.option("--if-empty", is_flag=True, help="load only when the database holds no parties")
+@click.option("--if-empty", is_flag=True, help="load only when the database holds no events")
 def demo_load_command(if_empty):
     """Load the demo Jilin province (idempotent) and print demo lots and tokens."""
     from flask import current_app

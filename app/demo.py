@@ -420,7 +420,8 @@ def load(app, only_if_empty: bool = False) -> dict | None:
     from graph import tokens
 
     graph = app.extensions["graph"]
-    if only_if_empty and graph.query("MATCH (p:Party) RETURN count(p) > 0 AS any", read=True)[0]["any"]:
+    # "Empty" means no events: a load that stopped half-way (master data only) is simply loaded again.
+    if only_if_empty and graph.query("MATCH (e:Event) RETURN count(e) > 0 AS any", read=True)[0]["any"]:
         return None
     data = build(app.config["SECRET_KEY"])
     party_store.upsert_many(graph, data.parties)  # master data: created or refreshed
