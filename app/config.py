@@ -36,7 +36,7 @@ class Config:
     NEO4J_DATABASE = _str("NEO4J_DATABASE", "neo4j")
     NEO4J_POOL_SIZE = _int("NEO4J_POOL_SIZE", 50)
     MIGRATE_ON_START = _bool("MIGRATE_ON_START", True)
-    PUBLIC_BASE_URL = _str("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+    PUBLIC_BASE_URL = _str("PUBLIC_BASE_URL", f"http://127.0.0.1:{_int('PORT', 8000)}").rstrip("/")
     # Largest request body accepted (bytes); EPCIS capture documents are the biggest legitimate ones.
     MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 20 * 1024 * 1024)
     CAPTURE_MAX_EVENTS = _int("CAPTURE_MAX_EVENTS", 10000)
