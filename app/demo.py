@@ -87,6 +87,8 @@ P = {
                   "220100", "吉林省长春市", "Changchun", "长春市净月区", "13943900051"),
     "regulator": _party("690123400061", "吉林省市场监督管理局", "Jilin Administration for Market Regulation",
                         ["regulator"], "220000", "吉林省", "Jilin Province", "长春市南关区", "13943900061"),
+    "gi_registry": _party("690123400072", "农业农村部农产品质量安全中心", "MARA Agri-Product Quality and Safety Center",
+                          ["certifier"], "110000", "北京市", "Beijing", "北京市朝阳区", "10000000072"),
     "certifier": _party("690123400071", "中国绿色食品发展中心", "China Green Food Development Center", ["certifier"],
                         "110000", "北京市", "Beijing", "北京市海淀区", "10000000071"),
 }
@@ -220,8 +222,10 @@ class _Builder:
             "date": when, "standard": standard, "verdict": verdict, "results": results})
 
     def certify(self, kind, number, subject, valid_from, valid_until, name_zh, gtin_=None, lot=None):
+        # Geographical indications are registered by the agriculture ministry's centre; green food by its own centre.
+        issuer = P["gi_registry" if kind == "gi" else "certifier"]["gln"]
         self.demo.certificates.append({
-            "type": kind, "number": number, "issuer_gln": P["certifier"]["gln"], "name_zh": name_zh,
+            "type": kind, "number": number, "issuer_gln": issuer, "name_zh": name_zh,
             "party_gln": P[subject]["gln"] if subject else None, "gtin": gtin_, "lot": lot,
             "valid_from": valid_from, "valid_until": valid_until})
 
