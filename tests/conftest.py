@@ -53,6 +53,9 @@ def app(neo4j_uri):
 
     application = create_app({"TESTING": True, "NEO4J_URI": neo4j_uri, "SECRET_KEY": "test-secret-key-" + "x" * 20})
     yield application
+    # Scans are written in the background: write what is queued while the driver is still open.
+    if "scan_buffer" in application.extensions:
+        application.extensions["scan_buffer"].close()
     application.extensions["graph"].close()
 
 
