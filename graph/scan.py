@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from datetime import UTC, date, datetime, timedelta, timezone
-from typing import Any
+from typing import Any, LiteralString
 
-from neo4j import ManagedTransaction
+from neo4j import READ_ACCESS, ManagedTransaction
 
-from graph.driver import Graph, tx_rows
+from graph.driver import Graph, translate, tx_rows
 from graph.errors import NotFound
 from graph.lots import lot_key
 from graph.serials import item_key
@@ -44,7 +45,7 @@ _STEP_STAGE = {
 }
 _ORIGIN_STEPS = frozenset({"commissioning", "harvesting", "slaughtering"})
 
-_PAGE = """
+_PAGE: LiteralString = """
 OPTIONAL MATCH (p:Product {gtin: $gtin})
 OPTIONAL MATCH (l:Lot {key: $lot_key})
 OPTIONAL MATCH (i:Item {key: $item_key})
@@ -122,7 +123,75 @@ RETURN p {.gtin, .name_zh, .name_en, .category, .standard} AS product,
 """
 
 
-def page(graph: Graph, gtin: str, lot: str, serial: str | None = None, today: date | None = None) -> dict:
+_LIVE: LiteralString = """
+OPTIONAL MATCH (l:Lot {key: $lot_key})
+OPTIONAL MATCH (i:Item {key: $item_key})
+CALL (i) {
+    OPTIONAL MATCH (e:Event)-[:OBJECT|INPUT|OUTPUT|PARENT|CHILD]->(i)
+    WHERE NOT coalesce(e.erroneous, false)
+    RETURN min(CASE WHEN e.disposition IN $sold_disp OR e.biz_step IN $sold_steps THEN e.event_time END) AS sold_at,
+           min(CASE WHEN e.disposition IN $gone_disp OR e.biz_step IN $gone_steps THEN e.event_time END) AS gone_at
+}
+CALL () {
+    UNWIND $lots AS k
+    MATCH (u:Lot {key: k}) WHERE u.status IN ['recalled', 'on_hold']
+    RETURN collect([k, u.status]) AS lot_flags
+}
+CALL () {
+    UNWIND $items AS k
+    MATCH (u:Item {key: k}) WHERE u.status IN ['recalled', 'on_hold']
+    RETURN collect([k, u.status]) AS item_flags
+}
+RETURN l {.lot, .production_date, .expiry_date, .status} AS lot, i {.*} AS item, sold_at, gone_at,
+       lot_flags + item_flags AS flags
+"""
+
+
+class PageCache:
+    """A short per-process cache of what a scan page shows that only new events change (lineage, timeline,
+    inspections, certificates), keyed by the scanned code.
+
+    Statuses (recall, hold), the item's scan summary and its sale/consumption are never cached: a cache hit
+    still reads them live in its one round trip, so a recall banner shows from the moment the case opens.
+    """
+
+    def __init__(self, seconds: float = 5.0, max_entries: int = 20000):
+        """Keep entries ``seconds`` (0 turns the cache off), at most ``max_entries`` of them."""
+        self.seconds = seconds
+        self.max_entries = max_entries
+        self._entries: dict[tuple, tuple[float, dict]] = {}
+        self.hits = self.misses = 0
+
+    def get(self, key: tuple) -> dict | None:
+        """Return the fresh entry under ``key`` or None."""
+        if self.seconds <= 0:
+            return None
+        entry = self._entries.get(key)
+        if entry is None or entry[0] < time.monotonic():
+            self.misses += 1
+            return None
+        self.hits += 1
+        return entry[1]
+
+    def put(self, key: tuple, value: dict) -> None:
+        """Store ``value`` under ``key`` for the cache's lifetime."""
+        if self.seconds <= 0:
+            return
+        if len(self._entries) >= self.max_entries:
+            now = time.monotonic()
+            # Expired entries go first; if every entry is fresh the oldest half goes (dicts keep insertion order).
+            self._entries = {k: v for k, v in self._entries.items() if v[0] >= now}
+            if len(self._entries) >= self.max_entries:
+                self._entries = dict(list(self._entries.items())[self.max_entries // 2:])
+        self._entries[key] = (time.monotonic() + self.seconds, value)
+
+    def clear(self) -> None:
+        """Forget every entry."""
+        self._entries.clear()
+
+
+def page(graph: Graph, gtin: str, lot: str, serial: str | None = None, today: date | None = None,
+         cache: PageCache | None = None) -> dict:
     """Gather everything the consumer page shows for a scanned lot or item, in one round trip.
 
     Args:
@@ -131,6 +200,8 @@ def page(graph: Graph, gtin: str, lot: str, serial: str | None = None, today: da
         lot: lot number (AI 10) from the code.
         serial: serial (AI 21) from the code, for item-level codes.
         today: the date certificates and expiry are judged against (default: today, UTC+8).
+        cache: where the lineage facts of recently scanned codes are kept; with a fresh entry the round trip
+            reads only statuses and the item's scan summary.
 
     Returns:
         Public facts: product, brand, lot, item (or None), item_lot_matches, recall, on_hold, origin, timeline,
@@ -140,30 +211,81 @@ def page(graph: Graph, gtin: str, lot: str, serial: str | None = None, today: da
         NotFound: the lot is not registered (the product may be, which the message says).
         Unavailable: the database does not answer.
     """
-    rows = graph.query(
+    today = today or datetime.now(timezone(timedelta(hours=8))).date()
+    key = (gtin, lot, serial)
+    ikey = item_key(gtin, serial) if serial else None
+    static = cache.get(key) if cache is not None else None
+    if static is not None:
+        live = _live(graph, lot_key(gtin, lot), ikey, static["upstream"])
+        if live["lot"] is not None:
+            return _facts(static, live, lot, today)
+        cache.clear()  # the lot went away under the cache: answer from the database
+    rows = _read_once(
+        graph,
         _PAGE,
-        read=True,
         gtin=gtin,
         lot=lot,
         lot_key=lot_key(gtin, lot),
-        item_key=item_key(gtin, serial) if serial else None,
+        item_key=ikey,
     )
     row = rows[0]
     if row["lot"] is None:
         if row["product"] is None:
             raise NotFound(f"no product with GTIN {gtin}", field="gtin")
         raise NotFound(f"no lot {lot} of GTIN {gtin}", field="lot")
-    today = today or datetime.now(timezone(timedelta(hours=8))).date()
     item = row["item"]
     events = _timeline(row["events"])
-    gone, sold = _item_exits(row["events"], item_key(gtin, serial) if item else None)
+    gone, sold = _item_exits(row["events"], ikey if item else None)
     upstream = row["upstream"]
-    recalled = [_lot_ref(u) for u in upstream if u["status"] == "recalled"]
-    held = [_lot_ref(u) for u in upstream if u["status"] == "on_hold"]
-    lot_row = row["lot"]
+    static = {
+        "product": {**row["product"], "brand": row["brand"]},
+        "lot_row": row["lot"],
+        "upstream": [{k: u[k] for k in ("key", "lot", "product_zh", "product_en")} for u in upstream],
+        "origin": _origin(events),
+        "timeline": [_public_event(e) for e in events],
+        "inspections": _inspections(row["inspections"]),
+        "certificates": row["certificates"],
+    }
+    if cache is not None:
+        cache.put(key, static)
+    flags = [[u["key"], u["status"]] for u in upstream if u["status"] in ("recalled", "on_hold")]
+    live = {"lot": row["lot"], "item": item, "sold_at": sold, "gone_at": gone, "flags": flags}
+    return _facts(static, live, lot, today)
+
+
+def _read_once(graph: Graph, cypher: LiteralString, **params: Any) -> list[dict]:
+    """Run one read statement as an auto-commit transaction: one network round trip where a managed transaction
+    takes two (BEGIN+RUN+PULL, then COMMIT) and about twice the client CPU; a page read needs no retry loop."""
+    try:
+        with graph.driver.session(database=graph.database, default_access_mode=READ_ACCESS) as session:
+            return [r.data() for r in session.run(cypher, params)]
+    except Exception as exc:  # noqa: BLE001 - translated below, re-raised otherwise
+        raise translate(exc) from exc
+
+
+def _live(graph: Graph, lkey: str, ikey: str | None, upstream: list[dict]) -> dict:
+    """What a cached page must read fresh: statuses on the way, the lot, the item's summary, sale, consumption."""
+    keys = [u["key"] for u in upstream]
+    row = _read_once(
+        graph, _LIVE, lot_key=lkey, item_key=ikey,
+        lots=[k for k in keys if k.startswith("lot:")], items=[k for k in keys if k.startswith("item:")],
+        sold_disp=sorted(SOLD_DISPOSITIONS), sold_steps=sorted(SOLD_STEPS),
+        gone_disp=sorted(GONE_DISPOSITIONS), gone_steps=sorted(GONE_STEPS),
+    )[0]
+    return {"lot": row["lot"], "item": row["item"], "sold_at": _native(row["sold_at"]),
+            "gone_at": _native(row["gone_at"]), "flags": row["flags"]}
+
+
+def _facts(static: dict, live: dict, lot: str, today: date) -> dict:
+    """Join the (possibly cached) lineage facts with the live statuses and item summary into the page's facts."""
+    item = live["item"]
+    status = dict(live["flags"])
+    recalled = [_lot_ref(u) for u in static["upstream"] if status.get(u["key"]) == "recalled"]
+    held = [_lot_ref(u) for u in static["upstream"] if status.get(u["key"]) == "on_hold"]
+    lot_row = live["lot"]
     expiry = _iso(lot_row.get("expiry_date"))
     return {
-        "product": {**row["product"], "brand": row["brand"]},
+        "product": static["product"],
         "lot": {"lot": lot_row["lot"], "production_date": _iso(lot_row.get("production_date")),
                 "expiry_date": expiry, "expired": bool(expiry and expiry < today.isoformat()),
                 "status": lot_row.get("status") or "active"},
@@ -173,11 +295,11 @@ def page(graph: Graph, gtin: str, lot: str, serial: str | None = None, today: da
         "item_lot_matches": bool(item and item.get("lot") == lot),
         "recall": {"recalled": bool(recalled) or bool(item and item.get("status") == "recalled"), "lots": recalled},
         "on_hold": {"on_hold": bool(held), "lots": held},
-        "origin": _origin(events),
-        "timeline": [_public_event(e) for e in events],
-        "inspections": _inspections(row["inspections"]),
-        "certificates": _certificates(row["certificates"], today),
-        "copy_state": {**_state(item), "sold_at": sold, "gone_at": gone} if item else None,
+        "origin": static["origin"],
+        "timeline": static["timeline"],
+        "inspections": static["inspections"],
+        "certificates": _certificates(static["certificates"], today),
+        "copy_state": {**_state(item), "sold_at": live["sold_at"], "gone_at": live["gone_at"]} if item else None,
     }
 
 

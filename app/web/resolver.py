@@ -7,6 +7,7 @@ JSON. Unknown or malformed codes get a friendly page in the same style, never a 
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -45,6 +46,11 @@ def _init_buffer(state) -> None:
         batch_size=app.config["SCAN_BATCH_SIZE"],
         interval=app.config["SCAN_FLUSH_SECONDS"],
     )
+    # Tests change data between scans of one code and expect to see it at once; served pages keep the lineage
+    # facts a few seconds (statuses are read live either way).
+    # (SCAN_CACHE_SECONDS belongs in app/config.py; until it is there the environment is read here.)
+    seconds = app.config.get("SCAN_CACHE_SECONDS", os.environ.get("SCAN_CACHE_SECONDS", 0.0 if app.testing else 5.0))
+    app.extensions["scan_page_cache"] = scan_store.PageCache(float(seconds))
 
 
 def scan_buffer() -> ScanBuffer:
@@ -70,7 +76,8 @@ def resolve(rest: str):
     if code.lot is None:
         return _problem(400, "bad_request", "no_lot", "this code names a product without a lot (AI 10)", lang)
     try:
-        facts = scan_store.page(graph(), code.gtin, code.lot, code.serial)
+        facts = scan_store.page(graph(), code.gtin, code.lot, code.serial,
+                                cache=current_app.extensions["scan_page_cache"])
     except NotFound as exc:
         return _problem(404, "not_found", "unknown", exc.message, lang)
     except Unavailable as exc:
@@ -99,14 +106,35 @@ def resolve(rest: str):
     if _wants_json():
         response = jsonify(public)
     else:
-        response = make_response(render_template(
-            "scan/page.html", f=public, lang=lang, t=TEXT[lang], other=_switch_url(raw_path, raw_query, lang),
-            step=step_label, element_string=element_string(public["code"]),
-        ))
+        response = make_response(_render_page(public, lang, raw_path, raw_query))
         response.headers["Content-Language"] = "zh-CN" if lang == "zh" else "en"
     response.headers["Vary"] = "Accept, Cookie"
     response.headers["Cache-Control"] = "no-store"  # each scan is counted and its verdict can change
     return response
+
+
+_RENDERED: dict[tuple, tuple[object, tuple, str]] = {}
+_RENDERED_MAX = 5000
+
+
+def _render_page(public: dict, lang: str, raw_path: str, raw_query: str) -> str:
+    """Render the page, reusing the HTML of the same code while its facts are the same cached entry and every
+    live part (statuses, item summary, verdict, certificate expiry) is unchanged: rendering is a third of a page."""
+    key = (raw_path, raw_query, lang)
+    live = (repr(public["lot"]), repr(public["item"]), repr(public["recall"]), repr(public["on_hold"]),
+            repr(public["authenticity"]), tuple(c["expired"] for c in public["certificates"]))
+    seen = _RENDERED.get(key)
+    # The timeline list is the page cache's own object: the same object means the same lineage facts.
+    if seen is not None and seen[0] is public["timeline"] and seen[1] == live:
+        return seen[2]
+    html = render_template(
+        "scan/page.html", f=public, lang=lang, t=TEXT[lang], other=_switch_url(raw_path, raw_query, lang),
+        step=step_label, element_string=element_string(public["code"]),
+    )
+    if len(_RENDERED) >= _RENDERED_MAX:
+        _RENDERED.clear()
+    _RENDERED[key] = (public["timeline"], live, html)
+    return html
 
 
 @bp.errorhandler(HTTPException)

@@ -1,0 +1,48 @@
+"""The scan page's short lineage cache: the same facts as without it, and statuses are never stale."""
+
+from __future__ import annotations
+
+from graph import recalls, scan
+from graph.lots import lot_key
+from tests.scan import arrange
+
+
+def test_a_cached_page_has_the_same_facts_as_a_fresh_one(graph, chain):
+    cache = scan.PageCache(60)
+    for serial in (None, chain.serials[0], chain.sold_serial):
+        fresh = scan.page(graph, chain.box_gtin, chain.box_lot, serial)
+        scan.page(graph, chain.box_gtin, chain.box_lot, serial, cache=cache)
+        assert scan.page(graph, chain.box_gtin, chain.box_lot, serial, cache=cache) == fresh
+    assert cache.hits == 3 and cache.misses == 3
+
+
+def test_a_recall_shows_on_a_cached_page_from_the_moment_it_opens(graph, secret):
+    c = arrange.ginseng_chain(graph, secret, boxes=1)
+    cache = scan.PageCache(60)
+    before = scan.page(graph, c.box_gtin, c.box_lot, c.serials[0], cache=cache)
+    assert before["recall"]["recalled"] is False
+    recalls.open_case(graph, [lot_key(c.fresh_gtin, c.farm_lot)], 1, "cache test")
+    after = scan.page(graph, c.box_gtin, c.box_lot, c.serials[0], cache=cache)
+    assert cache.hits == 1
+    assert after["recall"]["recalled"] is True
+    assert {r["lot"] for r in after["recall"]["lots"]} >= {c.farm_lot, c.box_lot}
+
+
+def test_a_hold_shows_on_a_cached_lot_page_at_once_and_goes_with_the_release(graph, secret):
+    c = arrange.ginseng_chain(graph, secret, boxes=1)
+    cache = scan.PageCache(60)
+    assert scan.page(graph, c.box_gtin, c.box_lot, cache=cache)["on_hold"]["on_hold"] is False
+    arrange.set_status(graph, c.fresh_gtin, c.farm_lot, "on_hold")
+    held = scan.page(graph, c.box_gtin, c.box_lot, cache=cache)
+    assert held["on_hold"] == {"on_hold": True, "lots": [{"lot": c.farm_lot, "name_zh": "鲜人参",
+                                                           "name_en": "Fresh ginseng root"}]}
+    arrange.set_status(graph, c.fresh_gtin, c.farm_lot, "active")
+    assert scan.page(graph, c.box_gtin, c.box_lot, cache=cache)["on_hold"]["on_hold"] is False
+    assert cache.hits == 2
+
+
+def test_a_sale_recorded_after_caching_counts_for_copy_detection(graph, chain):
+    cache = scan.PageCache(60)
+    first = scan.page(graph, chain.box_gtin, chain.box_lot, chain.sold_serial, cache=cache)
+    again = scan.page(graph, chain.box_gtin, chain.box_lot, chain.sold_serial, cache=cache)
+    assert again["copy_state"]["sold_at"] == first["copy_state"]["sold_at"] is not None
