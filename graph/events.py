@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
+import time
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -24,9 +26,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, LiteralString
 
 from neo4j import ManagedTransaction
+from neo4j.exceptions import TransientError
 
 from graph.driver import Graph, tx_rows
-from graph.errors import Forbidden, RuleViolation
+from graph.errors import Conflict, Forbidden, RuleViolation, Unavailable
 from gs1.epcis import EPCQuantity, NormalizedEvent, SourceDest
 from gs1.identifiers import Ref
 
@@ -38,9 +41,12 @@ SHIP_STEPS = frozenset({"shipping", "departing"})
 RECEIVE_STEPS = frozenset({"receiving", "accepting", "arriving"})
 REMOVE_STEPS = frozenset({"destroying", "retail_selling", "decommissioning", "dispensing", "disposing"})
 REMOVE_DISPOSITIONS = frozenset({"destroyed", "retail_sold", "disposed", "dispensed", "inactive"})
+DESTROY_STEPS = frozenset({"destroying", "disposing"})
+DESTROY_DISPOSITIONS = frozenset({"destroyed", "disposed"})
 BLOCKING_STATUSES = frozenset({"on_hold", "recalled"})
 PARTY_SDT = ("owning_party", "possessing_party")
 EPSILON = 1e-9
+RETRIES = 8
 
 
 @dataclass(frozen=True)
@@ -151,7 +157,19 @@ def capture(graph: Graph, events: list[tuple[int, NormalizedEvent]], policy: Pol
         _Capture(tx, events, policy, job, context).run(record)
         return job
 
-    return graph.write(work)
+    for attempt in range(RETRIES):
+        try:
+            return graph.write(work)
+        except Conflict:
+            # Another writer committed one of these eventIDs after we read: run again, it is now a duplicate.
+            if attempt == RETRIES - 1:
+                raise
+        except Unavailable as exc:
+            # A deadlock between writers outlasted the driver's retries: back off and run the document again.
+            if attempt == RETRIES - 1 or not isinstance(exc.__cause__, TransientError):
+                raise
+        time.sleep(random.uniform(0.05, 0.2) * (attempt + 1))
+    raise AssertionError("unreachable")
 
 
 def capture_tx(tx: ManagedTransaction, events: list[tuple[int, NormalizedEvent]], policy: Policy,
@@ -200,7 +218,8 @@ CALL () {
 OPTIONAL MATCH (p:Party)-[h:HOLDS]->(n)
 RETURN n.key AS key, n.status AS status, n.first_time AS first_time, n.gtin AS gtin,
        collect(CASE WHEN p IS NULL THEN null
-               ELSE {gln: p.gln, quantity: h.quantity, pending: coalesce(h.pending, 0), unit: h.unit} END)
+               ELSE {gln: p.gln, quantity: h.quantity, pending: coalesce(h.pending, 0), unit: h.unit,
+                     shipped_in: coalesce(h.shipped_in, h.pending, 0.0), received: coalesce(h.received, 0.0)} END)
        AS holders
 """
 
@@ -211,20 +230,44 @@ CALL () { UNWIND $gtins AS g MATCH (p:Product {gtin: g}) RETURN 'product' AS kin
 RETURN kind, id
 """
 
-# Would the transformation input -> output close a loop? (the output already reaches the input downstream)
-_CYCLES: LiteralString = """
-UNWIND $pairs AS p
-CALL (p) {
-    MATCH (o:Lot {key: p.out}) RETURN o
+# Which of the document's lineage keys each source already reaches downstream in the stored graph: with the
+# document's own edges this finds cycles that run partly through stored data and partly through the document.
+# DISTINCT on the end node lets the planner prune the variable-length expansion (no path explosion).
+_REACH: LiteralString = """
+UNWIND $sources AS k
+CALL (k) {
+    MATCH (o:Lot {key: k}) RETURN o
     UNION
-    MATCH (o:Item {key: p.out}) RETURN o
+    MATCH (o:Item {key: k}) RETURN o
     UNION
-    MATCH (o:LogisticUnit {key: p.out}) RETURN o
+    MATCH (o:LogisticUnit {key: k}) RETURN o
     UNION
-    MATCH (o:OtherObject {key: p.out}) RETURN o
+    MATCH (o:OtherObject {key: k}) RETURN o
 }
-WITH p, o WHERE EXISTS { (o)-[:TRANSFORMED_INTO|HAS_ITEM|PACKED_IN*1..64]->(i) WHERE i.key = p.in }
-RETURN DISTINCT p.idx AS idx, p.in AS input, p.out AS output
+MATCH (o)-[:TRANSFORMED_INTO|HAS_ITEM|PACKED_IN*1..64]->(x)
+WITH DISTINCT k, x.key AS reached
+WHERE reached IN $targets
+RETURN k AS source, collect(reached) AS reached
+"""
+
+# Write locks on the custody nodes and parties a document touches, taken in one fixed order (objects by label and
+# key, then parties by GLN) before anything is read: concurrent captures of the same lot serialise here, so a
+# mass-balance check never passes against holdings another transaction is changing. The property is set and
+# removed at once; the lock stays until commit.
+_LOCK: LiteralString = """
+CALL () {
+    UNWIND $lots AS k MATCH (n:Lot {key: k}) SET n._lock = true REMOVE n._lock RETURN count(*) AS c
+}
+CALL () {
+    UNWIND $items AS k MATCH (n:Item {key: k}) SET n._lock = true REMOVE n._lock RETURN count(*) AS c2
+}
+CALL () {
+    UNWIND $units AS k MATCH (n:LogisticUnit {key: k}) SET n._lock = true REMOVE n._lock RETURN count(*) AS c3
+}
+CALL () {
+    UNWIND $glns AS g MATCH (n:Party {gln: g}) SET n._lock = true REMOVE n._lock RETURN count(*) AS c4
+}
+RETURN c + c2 + c3 + c4 AS locked
 """
 
 _MERGE_NODES: dict[str, LiteralString] = {
@@ -328,13 +371,19 @@ FOREACH (_ IN CASE r.rel WHEN 'HAS_ITEM' THEN [1] ELSE [] END |
     MERGE (a)-[h:HAS_ITEM]->(b) ON CREATE SET h.event_id = r.event_id)
 """
 
+# quantity = own (origin, outputs, minus what left) + max(shipped in, received); pending = shipped in not yet
+# received. Both are sums or maxima of sums, so custody does not depend on the order or batching of events.
 _HOLDS: LiteralString = """
 UNWIND $rows AS r
 MATCH (p) WHERE elementId(p) = r.p
 MATCH (n) WHERE elementId(n) = r.n
 MERGE (p)-[h:HOLDS]->(n)
-ON CREATE SET h.quantity = 0, h.pending = 0
-SET h.quantity = h.quantity + r.dq, h.pending = coalesce(h.pending, 0) + r.dp, h.unit = coalesce(h.unit, r.unit)
+ON CREATE SET h.quantity = 0.0, h.pending = 0.0, h.shipped_in = 0.0, h.received = 0.0
+WITH h, r, coalesce(h.shipped_in, h.pending, 0.0) AS s0, coalesce(h.received, 0.0) AS r0
+WITH h, r, coalesce(h.quantity, 0.0) - CASE WHEN s0 > r0 THEN s0 ELSE r0 END + r.db AS own,
+     s0 + r.ds AS s1, r0 + r.dr AS r1
+SET h.shipped_in = s1, h.received = r1, h.quantity = own + CASE WHEN s1 > r1 THEN s1 ELSE r1 END,
+    h.pending = CASE WHEN s1 > r1 THEN s1 - r1 ELSE 0.0 END, h.unit = coalesce(h.unit, r.unit)
 """
 
 _DECLARE: LiteralString = """
@@ -408,6 +457,40 @@ def _dt(value: Any) -> datetime | None:
     return value.to_native()
 
 
+class _Held:
+    """One party's custody of one object, as the HOLDS relationship keeps it (see _HOLDS)."""
+
+    __slots__ = ("own", "shipped_in", "received", "unit")
+
+    def __init__(self, own: float = 0.0, shipped_in: float = 0.0, received: float = 0.0, unit: str | None = None):
+        self.own, self.shipped_in, self.received, self.unit = own, shipped_in, received, unit
+
+    @property
+    def quantity(self) -> float:
+        """What the party has, in transit to it included."""
+        return self.own + max(self.shipped_in, self.received)
+
+    @property
+    def pending(self) -> float:
+        """Shipped to the party and not received yet."""
+        return max(self.shipped_in - self.received, 0.0)
+
+    def add(self, d_own: float, d_shipped: float, d_received: float) -> None:
+        """Apply one custody change."""
+        self.own += d_own
+        self.shipped_in += d_shipped
+        self.received += d_received
+
+
+def _legacy_custody(entry: list) -> tuple[str, str, float, float, float]:
+    """A stored custody entry as (gln, key, own, shipped in, received) deltas; old events kept [gln, key, dq, dp]."""
+    if len(entry) == 5:
+        return entry[0], entry[1], entry[2], entry[3], entry[4]
+    gln, key, dq, dp = entry
+    shipped = max(dp, 0.0)
+    return gln, key, dq - shipped, shipped, max(-dp, 0.0)
+
+
 class _Capture:
     """One document's capture inside one transaction."""
 
@@ -420,8 +503,6 @@ class _Capture:
 
     # -- reading --
     def _load(self) -> None:
-        ids = sorted({ev.event_id for _, ev in self.events})
-        self.existing = {r["event_id"]: r for r in tx_rows(self.tx, _EXISTING, ids=ids)}
         keys: dict[str, set[str]] = {"lot": set(), "item": set(), "sscc": set()}
         gtins: set[str] = set()
         glns: set[str] = set()
@@ -436,11 +517,19 @@ class _Capture:
             for ref in (ev.read_point, ev.biz_location, *(sd.ref for sd in (*ev.sources, *ev.destinations))):
                 if ref is not None and ref.gln:
                     glns.add(ref.gln)
+        self.tx.run(_LOCK, lots=sorted(keys["lot"]), items=sorted(keys["item"]), units=sorted(keys["sscc"]),
+                    glns=sorted(glns)).consume()
+        ids = sorted({ev.event_id for _, ev in self.events})
+        self.existing = {r["event_id"]: r for r in tx_rows(self.tx, _EXISTING, ids=ids)}
         rows = tx_rows(self.tx, _STATE, lots=sorted(keys["lot"]), items=sorted(keys["item"]),
                        units=sorted(keys["sscc"]))
         self.state: dict[str, dict] = {}
         for r in rows:
-            holders = {h["gln"]: [h["quantity"] or 0.0, h["pending"] or 0.0, h["unit"]] for h in r["holders"] if h}
+            holders = {}
+            for h in r["holders"]:
+                if h:
+                    s_in, rec = float(h["shipped_in"] or 0.0), float(h["received"] or 0.0)
+                    holders[h["gln"]] = _Held(float(h["quantity"] or 0.0) - max(s_in, rec), s_in, rec, h["unit"])
             self.state[r["key"]] = {"status": r["status"] or "active", "first_time": _dt(r["first_time"]),
                                     "holders": holders, "exists": True}
         self.known_products: set[str] = set()
@@ -448,16 +537,31 @@ class _Capture:
         if self.policy.require_known:
             for r in tx_rows(self.tx, _KNOWN, gtins=sorted(gtins), glns=sorted(glns)):
                 (self.known_products if r["kind"] == "product" else self.known_parties).add(r["id"])
-        pairs = []
-        for i, (_, ev) in enumerate(self.events):
-            for a in ev.inputs:
-                for b in ev.outputs:
-                    if a.ref.kind != "class" and b.ref.kind != "class":
-                        pairs.append({"idx": i, "in": a.ref.key, "out": b.ref.key})
-        self.db_cycles: dict[int, tuple[str, str]] = {}
-        if pairs:
-            for r in tx_rows(self.tx, _CYCLES, pairs=pairs):
-                self.db_cycles.setdefault(r["idx"], (r["input"], r["output"]))
+        # Stored reachability between the keys the document links: a transformation's outputs and every head of a
+        # lineage edge the document adds may lead (in stored data) to its inputs or to a tail of such an edge.
+        sources: set[str] = set()
+        targets: set[str] = set()
+        for _, ev in self.events:
+            if ev.error_declaration is not None:
+                continue
+            for a, b in self._lineage(ev):
+                targets.add(a)
+                sources.add(b)
+        self.stored_reach: dict[str, set[str]] = {}
+        if any(ev.type == "TransformationEvent" for _, ev in self.events) and sources:
+            for r in tx_rows(self.tx, _REACH, sources=sorted(sources), targets=sorted(targets)):
+                self.stored_reach[r["source"]] = set(r["reached"])
+
+    def _lineage(self, ev: NormalizedEvent) -> list[tuple[str, str]]:
+        """The downstream lineage edges (from key, to key) an event adds: transformations, packing, lot items."""
+        out = [(a.ref.key, b.ref.key) for a in ev.inputs for b in ev.outputs
+               if a.ref.kind != "class" and b.ref.kind != "class"]
+        if ev.type == "AggregationEvent" and ev.action == "ADD" and ev.parent is not None:
+            out += [(c.ref.key, ev.parent.key) for c in ev.children if c.ref.kind != "class"]
+        for eq in (*ev.objects, *ev.children, *ev.inputs, *ev.outputs):
+            if eq.ref.kind == "item" and eq.ref.lot is not None:
+                out.append((Ref("lot", gtin=eq.ref.gtin, lot=eq.ref.lot).key, eq.ref.key))
+        return out
 
     def _node(self, ref: Ref) -> dict:
         node = self.state.get(ref.key)
@@ -471,7 +575,8 @@ class _Capture:
         self._load()
         self.good: list[tuple[int, NormalizedEvent, str, dict]] = []  # (index, event, content hash, plan)
         self.declared: list[tuple[int, NormalizedEvent, str]] = []
-        self.deltas: dict[tuple[str, str], list] = defaultdict(lambda: [0.0, 0.0, None])
+        # (gln, key) -> [own, shipped in, received, unit, touched]
+        self.deltas: dict[tuple[str, str], list] = defaultdict(lambda: [0.0, 0.0, 0.0, None, False])
         self.batch_edges: dict[str, set[str]] = defaultdict(set)
         seen: dict[str, str] = {}
         order = sorted(range(len(self.events)), key=lambda i: (self.events[i][1].event_time, i))
@@ -557,7 +662,8 @@ class _Capture:
                 f"eventTime {ev.event_time} is more than {int(policy.max_future.total_seconds() // 60)} minutes "
                 "in the future"), "eventTime", strict_only=True)
         origin = self._is_origin(ev)
-        step = ev.biz_step
+        step, disp = ev.biz_step, ev.disposition
+        destroying = step in DESTROY_STEPS or disp in DESTROY_DISPOSITIONS
         used = ev.inputs if ev.type == "TransformationEvent" else (ev.objects if ev.type != "AggregationEvent"
                                                                    and ev.type != "AssociationEvent"
                                                                    else ev.children)
@@ -579,9 +685,15 @@ class _Capture:
             if policy.require_known and not node["exists"]:
                 problems.append(error(index, ev.event_id, "not_found", f"no {name} registered"))
                 continue
-            if step in SHIP_STEPS | REMOVE_STEPS and node["status"] in BLOCKING_STATUSES:
-                problems.append(error(index, ev.event_id, "lot_status", (
-                    f"{name} is {node['status'].replace('_', ' ')}: it may not be shipped, sold or consumed")))
+            if node["status"] in BLOCKING_STATUSES:
+                status = node["status"].replace("_", " ")
+                if ev.type == "TransformationEvent":
+                    self._problem(problems, index, ev, "lot_status", (
+                        f"{name} is {status}: it may not be consumed as an input"), strict_only=True)
+                elif (step in SHIP_STEPS | REMOVE_STEPS or disp in REMOVE_DISPOSITIONS) and not destroying:
+                    # Destroying the stock is what a recall or hold asks of a holder: never refused.
+                    problems.append(error(index, ev.event_id, "lot_status", (
+                        f"{name} is {status}: it may not be shipped, sold or consumed, only destroyed")))
             first = min((x for x in (node["first_time"], self.born.get(eq.ref.key)) if x is not None), default=None)
             if first is not None and t < first:
                 self._problem(problems, index, ev, "time", (
@@ -589,7 +701,7 @@ class _Capture:
                     f"({first.isoformat().replace('+00:00', 'Z')})"), "eventTime", strict_only=True)
             if policy.role == "producer" and step not in RECEIVE_STEPS:
                 held = node["holders"].get(policy.party_gln)
-                if held is None or held[0] <= EPSILON:
+                if held is None or held.quantity <= EPSILON:
                     denied.append(error(index, ev.event_id, "forbidden",
                                         f"party {policy.party_gln} does not hold {name}"))
         if ev.type == "TransformationEvent":
@@ -606,10 +718,6 @@ class _Capture:
                     problems.append(error(index, ev.event_id, "cycle", (
                         f"{_name(b.ref)} is already upstream of {_name(a.ref)}: this transformation would make a "
                         "cycle")))
-        if i in self.db_cycles:
-            inp, out = self.db_cycles[i]
-            problems.append(error(index, ev.event_id, "cycle", (
-                f"{out} is already upstream of {inp}: this transformation would make a cycle")))
         by_uom_in: dict[str | None, float] = defaultdict(float)
         by_uom_out: dict[str | None, float] = defaultdict(float)
         for eq in ev.inputs:
@@ -626,9 +734,11 @@ class _Capture:
                     f"tolerance x{self.policy.max_yield:g}").replace("  ", " "), strict_only=True)
 
     def _reaches(self, start: str, goal: str) -> bool:
+        """Does ``start`` lead to ``goal`` downstream, through stored lineage and this document's edges so far?"""
         stack, seen = [start], {start}
         while stack:
-            for nxt in self.batch_edges.get(stack.pop(), ()):
+            here = stack.pop()
+            for nxt in (*self.batch_edges.get(here, ()), *self.stored_reach.get(here, ())):
                 if nxt == goal:
                     return True
                 if nxt not in seen:
@@ -637,36 +747,42 @@ class _Capture:
         return False
 
     def _check_balance(self, index: int, ev: NormalizedEvent, problems: list[dict]) -> None:
-        """Refuse (or warn about) taking more of a lot from a party than it holds."""
-        for gln, ref, dq, dp, _unit in self._plan_custody(ev):
-            if dq >= 0 and dp >= 0:
-                continue
-            held = self._node(ref)["holders"].get(gln, [0.0, 0.0, None])
-            if dq < 0 and held[0] + dq < -EPSILON:
+        """Refuse (or warn about) taking more of a lot from a party than it holds, or receiving what nobody shipped."""
+        for gln, ref, d_own, _ds, d_rec, _unit in self._plan_custody(ev):
+            held = self._node(ref)["holders"].get(gln) or _Held()
+            if d_own < 0 and held.quantity + d_own < -EPSILON:
                 self._problem(problems, index, ev, "mass_balance", (
-                    f"party {gln} holds {held[0]:g} of {_name(ref)} and cannot ship, consume or destroy {-dq:g}"),
-                    strict_only=True)
+                    f"party {gln} holds {held.quantity:g} of {_name(ref)} and cannot ship, consume or destroy "
+                    f"{-d_own:g}"), strict_only=True)
+            if d_rec > 0 and held.pending + EPSILON < d_rec:
+                self._problem(problems, index, ev, "receipt", (
+                    f"party {gln} receives {d_rec:g} of {_name(ref)} but only {held.pending:g} was shipped to it "
+                    "and not yet received"), strict_only=True)
 
     # -- custody planning --
     @staticmethod
     def _is_origin(ev: NormalizedEvent) -> bool:
         return ev.type == "ObjectEvent" and (ev.action == "ADD" or ev.biz_step in ORIGIN_STEPS)
 
-    def _plan_custody(self, ev: NormalizedEvent) -> list[tuple[str, Ref, float, float, str | None]]:
-        """The HOLDS changes an event makes: (party GLN, object, quantity delta, pending delta, unit)."""
+    def _plan_custody(self, ev: NormalizedEvent) -> list[tuple[str, Ref, float, float, float, str | None]]:
+        """The HOLDS changes an event makes: (party GLN, object, own delta, shipped-in delta, received delta, unit).
+
+        Every change is a plain delta (never "what is there"), so the custody of a set of events is the same
+        whatever order and documents they arrive in.
+        """
         here = _here(ev)
-        out: list[tuple[str, Ref, float, float, str | None]] = []
+        out: list[tuple[str, Ref, float, float, float, str | None]] = []
         step, disp = ev.biz_step, ev.disposition
         if ev.type == "TransformationEvent":
             if here:
                 for eq in ev.inputs:
                     amount = _amount(eq)
                     if eq.ref.kind in CUSTODY_KINDS and amount is not None:
-                        out.append((here, eq.ref, -amount, 0.0, eq.uom))
+                        out.append((here, eq.ref, -amount, 0.0, 0.0, eq.uom))
                 for eq in ev.outputs:
                     amount = _amount(eq)
                     if eq.ref.kind in CUSTODY_KINDS and amount is not None:
-                        out.append((here, eq.ref, amount, 0.0, eq.uom))
+                        out.append((here, eq.ref, amount, 0.0, 0.0, eq.uom))
             return out
         if ev.type != "ObjectEvent":
             return out
@@ -676,40 +792,32 @@ class _Capture:
                 continue
             if self._is_origin(ev):
                 if here:
-                    out.append((here, eq.ref, amount, 0.0, eq.uom))
+                    out.append((here, eq.ref, amount, 0.0, 0.0, eq.uom))
             elif ev.action == "DELETE" or step in REMOVE_STEPS or disp in REMOVE_DISPOSITIONS:
                 if here:
-                    out.append((here, eq.ref, -amount, 0.0, eq.uom))
+                    out.append((here, eq.ref, -amount, 0.0, 0.0, eq.uom))
             elif step in SHIP_STEPS:
                 source = _party_of(ev.sources) or here
                 dest = _party_of(ev.destinations)
                 if source:
-                    out.append((source, eq.ref, -amount, 0.0, eq.uom))
+                    out.append((source, eq.ref, -amount, 0.0, 0.0, eq.uom))
                 if dest and dest != source:
-                    out.append((dest, eq.ref, amount, amount, eq.uom))
+                    out.append((dest, eq.ref, 0.0, amount, 0.0, eq.uom))
             elif step in RECEIVE_STEPS:
                 receiver = _party_of(ev.destinations) or here
                 if receiver:
-                    held = self._node(eq.ref)["holders"].get(receiver, [0.0, 0.0, None])
-                    settled = min(amount, max(held[1], 0.0))
-                    out.append((receiver, eq.ref, amount - settled, -settled, eq.uom))
+                    out.append((receiver, eq.ref, 0.0, 0.0, amount, eq.uom))
         return out
 
     def _apply(self, ev: NormalizedEvent) -> dict:
         """Apply a good event to the simulated state; return its write plan."""
         custody: list[list] = []
         planned = self._plan_custody(ev) if ev.error_declaration is None else []
-        for gln, ref, dq, dp, unit in planned:
-            held = self._node(ref)["holders"].setdefault(gln, [0.0, 0.0, unit])
-            if dq < 0 and held[0] + dq < 0:
-                dq = -held[0]  # lenient capture: take what is there, the warning records the gap
-            held[0] += dq
-            held[1] += dp
-            d = self.deltas[(gln, ref.key)]
-            d[0] += dq
-            d[1] += dp
-            d[2] = d[2] or unit
-            custody.append([gln, ref.key, dq, dp])
+        for gln, ref, d_own, d_ship, d_rec, unit in planned:
+            held = self._node(ref)["holders"].setdefault(gln, _Held(unit=unit))
+            held.add(d_own, d_ship, d_rec)
+            self._delta(gln, ref.key, d_own, d_ship, d_rec, unit)
+            custody.append([gln, ref.key, d_own, d_ship, d_rec])
         t = _dt(ev.event_time)
         if ev.error_declaration is None:
             created = ev.outputs if ev.type == "TransformationEvent" else (ev.objects if self._is_origin(ev) else [])
@@ -719,11 +827,18 @@ class _Capture:
                     node["exists"] = True
                     if node["first_time"] is None or t < node["first_time"]:
                         node["first_time"] = t
-            for a in ev.inputs:
-                for b in ev.outputs:
-                    if a.ref.kind != "class" and b.ref.kind != "class":
-                        self.batch_edges[a.ref.key].add(b.ref.key)
+            for a, b in self._lineage(ev):
+                self.batch_edges[a].add(b)
         return {"custody": custody}
+
+    def _delta(self, gln: str, key: str, d_own: float, d_ship: float, d_rec: float, unit: str | None) -> None:
+        d = self.deltas[(gln, key)]
+        d[0] += d_own
+        d[1] += d_ship
+        d[2] += d_rec
+        d[3] = d[3] or unit
+        # A party that custody touched keeps its HOLDS edge (at zero too): the same edges for any batching.
+        d[4] = d[4] or any(abs(x) > EPSILON for x in (d_own, d_ship, d_rec))
 
     def _declare(self, index: int, ev: NormalizedEvent, chash: str) -> None:
         """An errorDeclaration for an event captured before: mark it, reverse its custody, drop its edges."""
@@ -732,18 +847,21 @@ class _Capture:
             self.job.duplicates.append(ev.event_id)
             return
         if prior is not None:
-            for gln, key, dq, dp in json.loads(prior.get("custody") or "[]"):
-                d = self.deltas[(gln, key)]
-                d[0] -= dq
-                d[1] -= dp
+            for entry in json.loads(prior.get("custody") or "[]"):
+                gln, key, d_own, d_ship, d_rec = _legacy_custody(entry)
+                self._delta(gln, key, -d_own, -d_ship, -d_rec, None)
+                held = self.state.get(key, {}).get("holders", {}).get(gln)
+                if held is not None:
+                    held.add(-d_own, -d_ship, -d_rec)
         else:
             # Declared in the same document as the event: the good entry is replaced by the declaration.
             for k, (_, gev, _, plan) in enumerate(self.good):
                 if gev.event_id == ev.event_id:
-                    for gln, key, dq, dp in plan["custody"]:
-                        d = self.deltas[(gln, key)]
-                        d[0] -= dq
-                        d[1] -= dp
+                    for gln, key, d_own, d_ship, d_rec in plan["custody"]:
+                        self._delta(gln, key, -d_own, -d_ship, -d_rec, None)
+                        held = self.state.get(key, {}).get("holders", {}).get(gln)
+                        if held is not None:
+                            held.add(-d_own, -d_ship, -d_rec)
                     self.good[k] = (index, ev, chash, {"custody": [], "declared": True})
                     return
         self.declared.append((index, ev, chash))
@@ -856,15 +974,16 @@ class _Capture:
                      "corrective": d["corrective"], "capture_id": self.job.capture_id} for d in declares]
             tx.run(_DECLARE, rows=rows).consume()
         holds = []
-        for (gln, key), (dq, dp, unit) in self.deltas.items():
-            if abs(dq) <= EPSILON and abs(dp) <= EPSILON:
+        for (gln, key), (d_own, d_ship, d_rec, unit, touched) in sorted(self.deltas.items()):
+            if not touched:
                 continue
             label = _label_of_key(key)
             n = ids.get((label, key))
             if n is None:
                 n = self._lookup(label, key)
             if n is not None:
-                holds.append({"p": ids[("Party", gln)], "n": n, "dq": dq, "dp": dp, "unit": unit})
+                holds.append({"p": ids[("Party", gln)], "n": n, "db": d_own, "ds": d_ship, "dr": d_rec,
+                              "unit": unit})
         if holds:
             tx.run(_HOLDS, rows=holds).consume()
         if corrects:
