@@ -24,6 +24,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.from_object(Config)
     if config:
         app.config.update(config)
+    from app.request_body import StrictJSONProvider, init_request_body
+
+    app.json = StrictJSONProvider(app)
     app.json.ensure_ascii = False
     _refuse_insecure_production(app)
 
@@ -49,6 +52,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_web(app)
     register_cli(app)
     init_audit(app)
+    init_request_body(app)
     init_security(app)  # last: it wraps the registered blueprints
 
     if app.config["MIGRATE_ON_START"]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 
+from apispec import BasePlugin
 from flask import Flask, jsonify
 from marshmallow import Schema, fields
 from werkzeug.exceptions import HTTPException
@@ -76,6 +77,34 @@ def error_response(status: int, code: str, message: str, errors: dict | None = N
     if status == 503:
         response.headers.setdefault("Retry-After", "5")
     return response
+
+
+_GENERIC = {
+    400: "The body is not JSON: malformed, invalid UTF-8, a duplicate key, NaN/Infinity, or nested too deep",
+    413: "The body is larger than MAX_CONTENT_LENGTH",
+    415: "The body is not application/json",
+}
+
+
+class ErrorResponses(BasePlugin):
+    """Document the errors any operation can answer, so /openapi.json tells the truth without every view repeating it.
+
+    Every operation may answer 503 (Neo4j down); every operation with a JSON body may answer 400, 413 and 415.
+    """
+
+    def operation_helper(self, path=None, operations=None, **kwargs):
+        """Add the generic error responses to each operation that lacks them."""
+        for operation in (operations or {}).values():
+            if not isinstance(operation, dict):
+                continue
+            responses = operation.setdefault("responses", {})
+            wanted = {503: "Neo4j does not answer: retry after Retry-After seconds"}
+            if "requestBody" in operation:
+                wanted.update(_GENERIC)
+            for status, description in wanted.items():
+                if status not in responses and str(status) not in responses:
+                    responses[str(status)] = {"description": description, "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
 
 
 def register(app: Flask) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import current_app
 from flask_smorest import Api as _Api
 
-from app.errors import ErrorSchema
+from app.errors import ErrorResponses, ErrorSchema
 from graph.driver import Graph
 
 
@@ -18,7 +18,7 @@ class Api(_Api):
         """Leave error handling to app/errors.py so every error has one shape."""
 
 
-api = Api()
+api = Api(spec_kwargs={"extra_plugins": [ErrorResponses()]})
 
 
 def graph() -> Graph:

@@ -58,6 +58,7 @@ def get_recall(recall_id):
 @require("regulator", "admin", "producer")
 @blp.arguments(AckIn)
 @blp.alt_response(201, schema=RecallOut, success=True, description="The case with the acknowledgement")
+@blp.alt_response(404, schema="Error", description="No such recall")
 @blp.alt_response(409, schema="Error", description="The case is closed")
 def acknowledge(body, recall_id):
     """Record that a holder removed/recovered its stock (a producer for its own party, or a regulator)."""
@@ -77,6 +78,7 @@ def acknowledge(body, recall_id):
 @require("regulator", "admin")
 @blp.arguments(CloseIn)
 @blp.alt_response(200, schema=RecallOut, success=True, description="The closed case")
+@blp.alt_response(404, schema="Error", description="No such recall")
 @blp.alt_response(409, schema="Error", description="Closed already")
 def close_recall(body, recall_id):
     """Close a case."""
@@ -87,6 +89,7 @@ def close_recall(body, recall_id):
 @require("regulator", "admin")
 @blp.arguments(RecallExportQuery, location="query")
 @blp.alt_response(200, success=True, description="CSV or XLSX")
+@blp.alt_response(404, schema="Error", description="No such recall")
 def export_recall(args, recall_id):
     """The case's sortable spreadsheet of key data elements (FSMA 204 / PTI columns)."""
     case = recalls.get(graph(), recall_id)
@@ -104,6 +107,7 @@ def export_recall(args, recall_id):
 @require("regulator", "admin")
 @blp.arguments(HoldIn)
 @blp.response(200, HoldOut)
+@blp.alt_response(404, schema="Error", description="No such lot")
 @blp.alt_response(409, schema="Error", description="The lot is recalled")
 def hold_lot(body, gtin, lot):
     """Put a lot on hold while investigating: it cannot be shipped or sold until released."""
@@ -114,6 +118,7 @@ def hold_lot(body, gtin, lot):
 @require("regulator", "admin")
 @blp.arguments(HoldIn)
 @blp.response(200, HoldOut)
+@blp.alt_response(404, schema="Error", description="No such lot")
 @blp.alt_response(409, schema="Error", description="The lot is recalled")
 def release_lot(body, gtin, lot):
     """Release a held lot."""

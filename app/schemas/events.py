@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from app.schemas.fields import GLN, GTIN, LotNumber, Serial
+from app.schemas.fields import GLN, GTIN, Instant, LotNumber, Serial
 from app.schemas.lots import LotIn
 
 UNITS = validate.Length(1, 10)
@@ -32,7 +32,7 @@ class _Event(Schema):
     """What every producer-friendly event has: where (the acting party) and when."""
 
     party_gln = GLN(required=True, metadata={"description": "the party (and location) recording the event"})
-    event_time = fields.AwareDateTime(load_default=None, metadata={"description": "default: now"})
+    event_time = Instant(load_default=None, metadata={"description": "default: now"})
 
 
 class TransformationIn(_Event):

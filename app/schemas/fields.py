@@ -54,3 +54,17 @@ class Serial(_GS1Field):
     """A serial number (GS1 AI 21): 1-20 characters of GS1's set 82."""
 
     check = staticmethod(keys.validate_serial)
+
+
+class Instant(fields.AwareDateTime):
+    """An ISO 8601 date-time with a UTC offset within ±14:00 (the offsets clocks use; Neo4j stores up to ±18:00).
+
+    Python accepts offsets up to ±23:59, which the database would refuse mid-query: check them here instead.
+    """
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        offset = moment.utcoffset()
+        if offset is not None and abs(offset.total_seconds()) > 14 * 3600:
+            raise ValidationError(f"UTC offset {moment.strftime('%z')} is outside -14:00..+14:00")
+        return moment

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from app.schemas.fields import GLN, GTIN, LotNumber
+from app.schemas.fields import GLN, GTIN, Instant, LotNumber
 from graph.quality import CERTIFICATE_TYPES
 
 
@@ -30,7 +30,7 @@ class InspectionIn(Schema):
     standard = fields.String(required=True, validate=validate.Length(1, 80), metadata={"example": "GB 2762-2022"})
     verdict = fields.String(required=True, validate=validate.OneOf(("pass", "fail")))
     results = fields.List(fields.Nested(TestResult), required=True, validate=validate.Length(1, 200))
-    event_time = fields.AwareDateTime(load_default=None, metadata={"description": "default: now"})
+    event_time = Instant(load_default=None, metadata={"description": "default: now"})
 
     @validates_schema
     def _verdict_matches_results(self, data, **kwargs):

@@ -6,7 +6,7 @@ from datetime import UTC
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from app.schemas.fields import GTIN, LotNumber
+from app.schemas.fields import GTIN, Instant, LotNumber
 
 DIRECTIONS = ("back", "forward", "both")
 EXPORT_FORMATS = ("csv", "xlsx", "epcis")
@@ -15,9 +15,9 @@ EXPORT_FORMATS = ("csv", "xlsx", "epcis")
 class Window(Schema):
     """A contamination window: both ends or neither, `from` not after `to`."""
 
-    from_ = fields.AwareDateTime(data_key="from", load_default=None, default_timezone=UTC,
+    from_ = Instant(data_key="from", load_default=None, default_timezone=UTC,
                                  metadata={"description": "start of the contamination window (ISO 8601)"})
-    to = fields.AwareDateTime(load_default=None, default_timezone=UTC,
+    to = Instant(load_default=None, default_timezone=UTC,
                               metadata={"description": "end of the contamination window (ISO 8601)"})
 
     @validates_schema
@@ -44,8 +44,8 @@ class TraceExportQuery(TraceQuery):
 class RangeExportQuery(Schema):
     """Every key data element recorded between two instants, as a sortable spreadsheet."""
 
-    from_ = fields.AwareDateTime(data_key="from", required=True, default_timezone=UTC)
-    to = fields.AwareDateTime(required=True, default_timezone=UTC)
+    from_ = Instant(data_key="from", required=True, default_timezone=UTC)
+    to = Instant(required=True, default_timezone=UTC)
     format = fields.String(load_default="xlsx", validate=validate.OneOf(("csv", "xlsx")))
 
     @validates_schema

@@ -1,0 +1,1 @@
+"""Hardening: fuzzing, hostile input, outages, authorization, QR forgery, backup and restore."""
