@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from app.schemas.fields import GLN, GTIN, LotNumber
+
+EARLIEST = date(1900, 1, 1)
 
 
 class LotIn(Schema):
@@ -21,6 +25,12 @@ class LotIn(Schema):
     @validates_schema
     def _dates_in_order(self, data, **kwargs):
         produced, expires = data.get("production_date"), data.get("expiry_date")
+        # A day of leeway: the producer's calendar (China, UTC+8) may be a day ahead of the server's.
+        if produced and produced > date.today() + timedelta(days=1):
+            raise ValidationError(f"{produced.isoformat()} is in the future: record a lot once it exists",
+                                  "production_date")
+        if produced and produced < EARLIEST:
+            raise ValidationError(f"must not be before {EARLIEST.isoformat()}", "production_date")
         if produced and expires and expires < produced:
             raise ValidationError("must not be before production_date", "expiry_date")
 
