@@ -523,3 +523,103 @@ def sample_starts(graph: Graph, which: str, k: int) -> list[str]:
     total = graph.query(COUNTS[which], read=True)[0]["n"] or 1
     p = min(1.0, 20.0 * k / total)
     return [r["key"] for r in graph.query(SAMPLES[which], read=True, p=p, k=k)]
+
+
+# Key data elements of a set of objects, grouped by event: an event's JSON (for its documents), places and
+# parties are read once per event, not once per (event, object) row. A recall's own `recalled` events list a
+# thousand objects each; per row, their JSON alone would be a thousand copies of ~100 KB.
+KEY_DATA: LiteralString = """
+CALL () {
+    UNWIND $lots AS k
+    MATCH (n:Lot {key: k})
+    RETURN n
+    UNION ALL
+    UNWIND $items AS k
+    MATCH (n:Item {key: k})
+    RETURN n
+    UNION ALL
+    UNWIND $units AS k
+    MATCH (n:LogisticUnit {key: k})
+    RETURN n
+}
+MATCH (e:Event)-[o:OBJECT|INPUT|OUTPUT|PARENT|CHILD]->(n)
+WHERE NOT coalesce(e.erroneous, false)
+WITH e, collect({role: type(o), quantity: o.quantity, uom: o.uom, key: n.key,
+                 kind: CASE WHEN n:Lot THEN 'lot' WHEN n:Item THEN 'item' WHEN n:LogisticUnit THEN 'sscc'
+                       ELSE 'other' END,
+                 gtin: n.gtin, lot: n.lot, serial: n.serial, sscc: n.sscc, lot_unit: n.unit, owner_gln: n.owner_gln,
+                 product: [(n)-[:OF_PRODUCT]->(p:Product) | p {.gtin, .name_zh, .name_en, .unit}][0]}) AS objects
+CALL (e) {
+    OPTIONAL MATCH (e)-[:BIZ_LOCATION]->(loc)
+    OPTIONAL MATCH (loc)-[:OF_PARTY]->(lp:Party)
+    RETURN coalesce(lp.gln, loc.gln) AS location_gln, lp.name_zh AS location_name
+}
+CALL (e) {
+    MATCH (e)-[sd:SOURCE]->(x)
+    WITH sd, CASE WHEN x:Party THEN x ELSE head([(x)-[:OF_PARTY]->(xp:Party) | xp]) END AS party
+    ORDER BY sd.type = 'owning_party' DESC
+    RETURN head(collect(party {.gln, .name_zh, .name_en})) AS ship_from
+}
+CALL (e) {
+    MATCH (e)-[sd:DESTINATION]->(x)
+    WITH sd, CASE WHEN x:Party THEN x ELSE head([(x)-[:OF_PARTY]->(xp:Party) | xp]) END AS party
+    ORDER BY sd.type = 'owning_party' DESC
+    RETURN head(collect(party {.gln, .name_zh, .name_en})) AS ship_to
+}
+RETURN e.event_id AS event_id, e.type AS event_type, e.action AS action, e.biz_step AS biz_step,
+       e.disposition AS disposition, e.event_time AS event_time, e.event_time_zone_offset AS tz,
+       location_gln, location_name, ship_from, ship_to, e.doc AS doc, objects
+"""
+
+OWNERS: LiteralString = """
+UNWIND $glns AS g
+MATCH (p:Party {gln: g})
+RETURN p.gln AS gln, p.name_zh AS name_zh
+"""
+
+
+def key_data_rows(graph: Graph, keys: list[str], max_rows: int = 200_000) -> list[dict]:
+    """Return the key data elements of every valid event on these objects, one row per (event, object), in time
+    order: the rows graph.exports.kde_rows gives for keys, read per event (two round trips in one read
+    transaction: the events, then the few traceability-lot-code sources by GLN).
+
+    Args:
+        graph: the database.
+        keys: business keys of lots, items and logistic units (a trace's nodes or a recall's affected set).
+        max_rows: the most rows answered (the spreadsheet stays openable).
+
+    Raises:
+        Unavailable: the database does not answer.
+    """
+    keys = list(dict.fromkeys(keys))
+    params = {"lots": [k for k in keys if k.startswith("lot:")], "items": [k for k in keys if k.startswith("item:")],
+              "units": [k for k in keys if k.startswith("sscc:")]}
+
+    def work(tx) -> tuple[list, dict]:
+        events = [dict(r) for r in tx.run(KEY_DATA, params)]  # plain maps and lists: no .data() walk
+        glns = sorted({o["owner_gln"] for e in events for o in e["objects"] if o["owner_gln"]})
+        owners = {r["gln"]: r["name_zh"] for r in tx.run(OWNERS, glns=glns)} if glns else {}
+        return events, owners
+
+    events, owners = graph.read(work)
+    staged = []
+    for e in events:
+        documents = documents_of(e["doc"])
+        base = {k: _plain(e[k]) for k in ("event_id", "event_type", "action", "biz_step", "disposition", "tz",
+                                          "location_gln", "location_name", "ship_from", "ship_to")}
+        base["documents"] = documents
+        when = e["event_time"]
+        base["event_time"] = _plain(when)
+        order = when.to_native() if hasattr(when, "to_native") else when
+        for o in e["objects"]:
+            p = o["product"] or {}
+            owner = o["owner_gln"] if o["owner_gln"] in owners else None
+            staged.append(((order, e["event_id"] or "", o["key"]), {
+                **base, "role": o["role"], "quantity": o["quantity"], "uom": o["uom"], "key": o["key"],
+                "kind": o["kind"], "gtin": o["gtin"] or p.get("gtin"), "lot": o["lot"], "serial": o["serial"],
+                "sscc": o["sscc"], "lot_unit": o["lot_unit"], "product_zh": p.get("name_zh"),
+                "product_en": p.get("name_en"), "product_unit": p.get("unit"), "tlc_source_gln": owner,
+                "tlc_source_name": owners.get(owner) if owner else None,
+            }))
+    staged.sort(key=lambda s: s[0])
+    return [row for _, row in staged[:max_rows]]

@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
 """Benchmark trace and recall on a loaded graph, against the standard EPCIS way of tracing.
 
-    .venv/bin/python scripts/bench_trace.py --uri bolt://127.0.0.1:7687 [--samples 200] [--recalls 1]
+    .venv/bin/python scripts/bench_trace.py --uri bolt://127.0.0.1:7687 [--samples 200] [--recall-target 10000] [--runs 3]
 
 Start objects are sampled from the database: retail packs (items, else lots nothing was made from) for back traces,
 origin lots (farm lots that fed a transformation) for forward traces and recalls. Printed figures:
 - trace back from retail packs: p50/p99 of the one-traversal trace (graph/trace.py, one round trip each);
 - forward trace from origin lots: p50/p99 and the downstream size;
-- recall of an origin lot: opening the case (closure, statuses, recalled events, holders) plus its XLSX
-  spreadsheet. This WRITES to the database (the lot and everything made from it become `recalled`); --recalls 0
+- a wide recall of origin lots reaching about --recall-target objects: opening the case (closure, statuses,
+  recalled events, holders) plus its spreadsheet rows and XLSX. This WRITES to the database (the lots and
+  everything made from them become `recalled`); --recall-target 0
   skips it;
 - the EPCIS way: the same back traces as an EPCIS 2.0 client must do them, one GET /epcis/events query per
   generation (MATCH_anyEPC for instances, MATCH_epcClass for lots, every page followed), and the ratio.
@@ -27,10 +28,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app import create_app, exports  # noqa: E402
-from graph import exports as kde  # noqa: E402
 from graph import recalls, tokens, trace  # noqa: E402
 from gs1.errors import InvalidIdentifier  # noqa: E402
 from gs1.identifiers import Ref, parse_identifier  # noqa: E402
+from scripts import benchlib  # noqa: E402
 
 DL = "https://id.gs1.org"
 
@@ -114,6 +115,104 @@ def epcis_back_trace(client, headers: dict, start: str, per_page: int = 1000) ->
     return seen, requests
 
 
+def _wide_recall(graph, origins: list[str], target: int) -> tuple[float, float, float, int, int, int]:
+    """Open one recall of origin lots reaching about `target` objects, then its spreadsheet (rows + XLSX).
+
+    Returns:
+        (open seconds, rows seconds, XLSX seconds, affected objects, spreadsheet rows, origin lots recalled).
+    """
+    t0 = time.perf_counter()
+    case = recalls.open_case(graph, origins, 1, "benchmark: wide recall")
+    t1 = time.perf_counter()
+    rows = trace.key_data_rows(graph, recalls.export_keys(case))
+    t2 = time.perf_counter()
+    exports.to_xlsx(rows, case["recall_id"])
+    t3 = time.perf_counter()
+    return t1 - t0, t2 - t1, t3 - t2, len(case["affected"]), len(rows), len(origins)
+
+
+def measure(app, graph, samples: int = 200, forward: int = 20, recall_target: int = 10_000, epcis: int = 20,
+            runs: int = 3, log=print) -> list[benchlib.Figure]:
+    """Back and forward traces, a wide recall with its spreadsheet, and the EPCIS way, as Figures."""
+    out: list[benchlib.Figure] = []
+    retail = trace.sample_starts(graph, "retail", samples)
+    if len(retail) < samples:
+        retail += trace.sample_starts(graph, "retail_lot", samples - len(retail))
+    origins = trace.sample_starts(graph, "origin", max(forward, 50))
+    if not retail or not origins:
+        log("nothing to trace: load a network first")
+        return out
+    for key in retail[:20] + origins[:5]:  # warm the page cache and the query plans
+        trace.trace(graph, key, "back")
+        trace.trace(graph, key, "forward")
+    back_runs, ours = [], {}
+    for _ in range(runs):
+        times = []
+        for key in retail:
+            t0 = time.perf_counter()
+            answer = trace.trace(graph, key, "back")
+            times.append(time.perf_counter() - t0)
+            ours[key] = {n["id"] for n in answer["nodes"]}
+        back_runs.append(times)
+    sizes = [len(ours[k]) for k in retail]
+    out += benchlib.latency_figures("trace back from a retail pack", back_runs,
+                                    f"{len(retail)} packs a run, upstream nodes median "
+                                    f"{statistics.median(sizes):.0f} max {max(sizes)}; load {benchlib.load_average()}")
+    fwd_runs, fwd_sizes = [], []
+    for _ in range(runs):
+        times = []
+        for key in origins[:forward]:
+            t0 = time.perf_counter()
+            answer = trace.trace(graph, key, "forward")
+            times.append(time.perf_counter() - t0)
+            fwd_sizes.append(len(answer["nodes"]))
+        fwd_runs.append(times)
+    out += benchlib.latency_figures("trace forward from an origin lot", fwd_runs,
+                                    f"{forward} origin lots a run, downstream nodes median "
+                                    f"{statistics.median(fwd_sizes):.0f} max {max(fwd_sizes)}")
+    if recall_target:
+        # Warm the recall's plans on one lot first: a served recall runs on a planned query.
+        warm = trace.sample_starts(graph, "origin", 1)
+        recalls.open_case(graph, warm, 3, "benchmark: warm-up")
+        many = trace.sample_starts(graph, "origin", max(1, recall_target // 10))
+        opened, rows_s, xlsx_s, affected, nrows, n = _wide_recall(graph, many, recall_target)
+        note = (f"{n} origin lots, {affected:,} affected objects, {nrows:,} rows; open {opened:.2f} s + rows "
+                f"{rows_s:.2f} s + XLSX {xlsx_s:.2f} s; load {benchlib.load_average()}")
+        log("wide recall: " + note)
+        out.append(benchlib.Figure("recall with spreadsheet (wide)", "s", [opened + rows_s + xlsx_s], note, False))
+    if epcis:
+        token = tokens.create(graph, "admin", None, "bench_trace")
+        headers = {"Authorization": f"Bearer {token['token']}"}
+        client = app.test_client()
+        epcis_times, requests, agree = [], [], 0
+        sample = retail[:epcis]
+        for key in sample:
+            t0 = time.perf_counter()
+            found, n = epcis_back_trace(client, headers, key)
+            epcis_times.append(time.perf_counter() - t0)
+            requests.append(n)
+            agree += found == ours[key]
+        tokens.revoke(graph, token["token_id"])
+        one = [statistics.median(r[i] for r in back_runs) for i in range(len(sample))]
+        ratio = [e / o for e, o in zip(epcis_times, one, strict=True) if o > 0]
+        out += benchlib.latency_figures("trace back the EPCIS way (/epcis/events per generation)", [epcis_times],
+                                        f"{len(sample)} packs, requests median {statistics.median(requests):.0f} "
+                                        f"max {max(requests)}; same upstream set in {agree}/{len(sample)}")
+        out.append(benchlib.Figure("EPCIS way / one traversal (per pack, median)", "x",
+                                   [statistics.median(ratio)], f"min {min(ratio):.1f}x, max {max(ratio):.1f}x"))
+    return out
+
+
+def bench(ctx) -> list[benchlib.Figure]:
+    """scripts/bench.py plug-in: traces, a wide recall with its spreadsheet (writes!) and the EPCIS way."""
+    app = create_app({"NEO4J_URI": ctx.neo4j_uri, "MIGRATE_ON_START": False, "TESTING": True,
+                      "RATELIMIT_ENABLED": False})
+    try:
+        return measure(app, app.extensions["graph"], runs=max(1, min(ctx.runs, 5)))
+    finally:
+        app.extensions["graph"].close()
+
+
 def main() -> int:
     """Run the benchmark and print its figures."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -123,8 +222,10 @@ def main() -> int:
     ap.add_argument("--database", default=os.environ.get("NEO4J_DATABASE", "neo4j"))
     ap.add_argument("--samples", type=int, default=200, help="back traces from retail packs")
     ap.add_argument("--forward", type=int, default=20, help="forward traces from origin lots")
-    ap.add_argument("--recalls", type=int, default=1, help="recalls to open (writes!)")
+    ap.add_argument("--recall-target", type=int, default=10_000,
+                    help="objects the wide recall should reach (0 skips it; it WRITES)")
     ap.add_argument("--epcis", type=int, default=20, help="back traces done the EPCIS way")
+    ap.add_argument("--runs", type=int, default=3)
     args = ap.parse_args()
 
     app = create_app({"NEO4J_URI": args.uri, "NEO4J_USER": args.user, "NEO4J_PASSWORD": args.password,
@@ -132,71 +233,8 @@ def main() -> int:
                       "RATELIMIT_ENABLED": False})
     graph = app.extensions["graph"]
     print(f"graph {args.uri} (Neo4j {graph.server_version()})")
-
-    retail = trace.sample_starts(graph, "retail", args.samples)
-    if len(retail) < args.samples:
-        retail += trace.sample_starts(graph, "retail_lot", args.samples - len(retail))
-    origins = trace.sample_starts(graph, "origin", max(args.forward, args.recalls))
-    print(f"sampled {len(retail)} retail packs, {len(origins)} origin lots")
-    if not retail or not origins:
-        print("nothing to trace: load a network first (scripts/generate.py)")
-        return 1
-
-    trace.trace(graph, retail[0], "back")  # warm the page cache and the query plan
-    back_times, back_sizes, ours = [], [], {}
-    for key in retail:
-        t0 = time.perf_counter()
-        answer = trace.trace(graph, key, "back")
-        back_times.append(time.perf_counter() - t0)
-        back_sizes.append(len(answer["nodes"]))
-        ours[key] = {n["id"] for n in answer["nodes"]}
-    print(f"trace back from retail packs: n={len(back_times)} p50 {ms(pct(back_times, .5))} "
-          f"p99 {ms(pct(back_times, .99))} max {ms(max(back_times))}; nodes p50 {statistics.median(back_sizes):.0f} "
-          f"max {max(back_sizes)}")
-
-    fwd_times, fwd_sizes = [], []
-    for key in origins[: args.forward]:
-        t0 = time.perf_counter()
-        answer = trace.trace(graph, key, "forward")
-        fwd_times.append(time.perf_counter() - t0)
-        fwd_sizes.append(len(answer["nodes"]))
-    print(f"trace forward from origin lots: n={len(fwd_times)} p50 {ms(pct(fwd_times, .5))} "
-          f"p99 {ms(pct(fwd_times, .99))}; downstream nodes p50 {statistics.median(fwd_sizes):.0f} "
-          f"max {max(fwd_sizes)}")
-
-    if args.recalls:
-        # the widest origin lots make the hardest recalls
-        widest = sorted(zip(fwd_sizes, origins, strict=False), reverse=True)[: args.recalls]
-        for size, key in widest:
-            t0 = time.perf_counter()
-            case = recalls.open_case(graph, [key], 1, "benchmark")
-            t1 = time.perf_counter()
-            rows = kde.kde_rows(graph, keys=[a["key"] for a in case["affected"]])
-            sheet = exports.to_xlsx(rows, case["recall_id"])
-            t2 = time.perf_counter()
-            print(f"recall {case['recall_id']} of {key}: {len(case['affected'])} affected objects "
-                  f"(forward trace saw {size}), {len(case['holders'])} holders; open {ms(t1 - t0)}, "
-                  f"spreadsheet {len(rows)} rows {len(sheet) // 1024} KiB {ms(t2 - t1)}, total {ms(t2 - t0)}")
-
-    if args.epcis:
-        token = tokens.create(graph, "admin", None, "bench_trace")
-        headers = {"Authorization": f"Bearer {token['token']}"}
-        client = app.test_client()
-        epcis_times, requests, agree = [], [], 0
-        sample = retail[: args.epcis]
-        for key in sample:
-            t0 = time.perf_counter()
-            found, n = epcis_back_trace(client, headers, key)
-            epcis_times.append(time.perf_counter() - t0)
-            requests.append(n)
-            agree += found == ours[key]
-        tokens.revoke(graph, token["token_id"])
-        ours_p50 = pct(back_times[: len(sample)], .5)
-        print(f"trace back the EPCIS way: n={len(sample)} p50 {ms(pct(epcis_times, .5))} "
-              f"p99 {ms(pct(epcis_times, .99))}; requests p50 {statistics.median(requests):.0f} max {max(requests)}; "
-              f"same upstream set as the traversal in {agree}/{len(sample)}")
-        print(f"one traversal is {pct(epcis_times, .5) / ours_p50:.1f}x faster (p50) and "
-              f"{pct(epcis_times, .99) / pct(back_times[: len(sample)], .99):.1f}x (p99)")
+    for f in measure(app, graph, args.samples, args.forward, args.recall_target, args.epcis, args.runs):
+        print(f.line())
     graph.close()
     return 0
 

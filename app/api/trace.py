@@ -72,7 +72,7 @@ def export_trace(answer: dict, fmt: str, name: str, rows: list[dict] | None = No
     if fmt == "epcis":
         return _download(jsonify(exports.epcis_document(answer["docs"])).get_data(), fmt, name)
     if rows is None:
-        rows = kde.kde_rows(graph(), keys=[n["id"] for n in answer["nodes"]])
+        rows = tracing.key_data_rows(graph(), [n["id"] for n in answer["nodes"]])
     body = exports.to_csv(rows) if fmt == "csv" else exports.to_xlsx(rows, "Trace")
     return _download(body, fmt, name)
 
