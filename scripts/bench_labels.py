@@ -51,6 +51,22 @@ def make_labels(n: int) -> list[LabelData]:
     return out
 
 
+def bench(ctx) -> list:
+    """scripts/bench.py plug-in: PNG labels/s on one process and a 1,000-label PDF sheet (the 10,000-label run is
+    left to running this script alone: about a minute)."""
+    from scripts import benchlib
+
+    png = make_labels(200)
+    render_png(png[0], "50x30")
+    png_runs = benchlib.repeat(lambda: [render_png(lb, "50x30") for lb in png], runs=ctx.runs, warmup=0)
+    sheet = make_labels(1000)
+    pdf_runs = benchlib.repeat(lambda: render_pdf_sheet(sheet, "50x30"), runs=max(1, ctx.runs // 2), warmup=0)
+    load = benchlib.load_average()
+    return [benchlib.rate_figure("label PNG 50x30 300 dpi (one process)", len(png), png_runs,
+                                 f"200 signed gift-box labels a run; load {load}"),
+            benchlib.Figure("label PDF sheet, 1,000 labels", "s", pdf_runs, f"load {load}", False)]
+
+
 def main() -> None:
     """Run the three measurements and print one line each."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
