@@ -1,0 +1,213 @@
+"""Every write endpoint x every role x own/other party -> the expected 2xx/401/403.
+
+The endpoints come from /openapi.json, so a new write endpoint without a row here fails the test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+
+from graph import recalls, serials, tokens
+from labels.serials import make_serial
+from tests.capture.helpers import commission, document
+from tests.factories import auth, gln, gtin, lot_code
+from tests.hardening.test_hostile_input import refused
+
+ROLES = ("none", "producer", "lab", "regulator", "admin")
+WRITE_METHODS = ("post", "put", "patch", "delete")
+TODAY = "2026-09-20"
+
+
+@dataclass
+class World:
+    """One fresh party P (farm, lab, certifier, retailer) holding a lot, with what each endpoint needs."""
+
+    p: dict
+    other: dict
+    product: dict
+    lot: dict
+    graph: object
+    app: object
+    client: object
+    admin_token: str
+
+    @property
+    def lot_path(self) -> str:
+        return f"{self.lot['gtin']}/{self.lot['lot']}"
+
+    def items(self, n: int) -> list[str]:
+        secret = self.app.config["SECRET_KEY"]
+        run = serials.create_run(self.graph, self.lot["gtin"], self.lot["lot"], n,
+                                 lambda: make_serial(secret, self.lot["gtin"], self.lot["lot"]), "matrix")
+        # commissioned at P (admin capture), so P holds them and may pack them
+        uris = [f"https://id.gs1.org/01/{self.lot['gtin']}/21/{s}" for s in run["serials"]]
+        event = commission(self.p["gln"], self.lot["gtin"], self.lot["lot"], 1.0)
+        event.pop("quantityList")
+        event["epcList"] = uris
+        answer = self.client.post("/epcis/capture", json=document(event), headers=auth(self.admin_token))
+        assert answer.status_code == 202 and answer.get_json()["success"], answer.get_data(as_text=True)[:300]
+        return run["serials"]
+
+    def shipped_to_p(self) -> dict:
+        """The other party ships P one unit of its lot; P may then receive it."""
+        lot = self.lot["other_lot"]
+        body = {"party_gln": self.other["gln"], "destination_gln": self.p["gln"],
+                "lots": [{"gtin": lot["gtin"], "lot": lot["lot"], "quantity": 1, "unit": "KGM"}]}
+        answer = self.client.post("/api/v1/shipments", json=body, headers=auth(self.admin_token))
+        assert answer.status_code == 201, answer.get_data(as_text=True)[:300]
+        return lot
+
+    def recall(self) -> str:
+        case = recalls.open_case(self.graph, [f"lot:{self.lot['gtin']}:{self.lot['lot']}"], 3, "matrix test", None,
+                                 opened_by="matrix")
+        return case["recall_id"]
+
+
+def _lots(w: World) -> list[dict]:
+    return [{"gtin": w.lot["gtin"], "lot": w.lot["lot"], "quantity": 1, "unit": "KGM"}]
+
+
+def _inspection(w: World) -> dict:
+    return {"lab_gln": w.p["gln"], "gtin": w.lot["gtin"], "lot": w.lot["lot"], "report_no": lot_code(),
+            "sample_id": "S1", "date": TODAY, "standard": "GB 2762-2022", "verdict": "pass",
+            "results": [{"item": "cadmium", "value": 0.01, "limit": 0.1, "unit": "mg/kg", "pass": True}]}
+
+
+def _aggregation(w: World) -> dict:
+    parent, *children = w.items(3)
+    return {"party_gln": w.p["gln"], "action": "ADD", "parent": {"gtin": w.lot["gtin"], "serial": parent},
+            "children": [{"gtin": w.lot["gtin"], "serial": s} for s in children]}
+
+
+def _inspecting(w: World) -> dict:
+    """An EPCIS inspecting event of P's lot at P: what a lab token may capture (and a producer too)."""
+    event = commission(w.p["gln"], w.lot["gtin"], w.lot["lot"], 1.0)
+    event.update(action="OBSERVE", bizStep="inspecting", disposition="conformant")
+    event["quantityList"] = [{"epcClass": event["quantityList"][0]["epcClass"]}]
+    return document(event)
+
+
+@dataclass(frozen=True)
+class Row:
+    """Who may call an endpoint, whether the party in the request must be the caller's, and a valid request."""
+
+    roles: tuple[str, ...]
+    own_party_only: bool
+    request: Callable[[World], tuple[str, dict]]
+
+
+# path template -> row. A producer/lab "own" call names its party; "other" names a party it does not act for.
+MATRIX: dict[str, Row] = {
+    "/api/v1/parties": Row(("admin",), False, lambda w: (
+        "/api/v1/parties", {"gln": gln(), "name_zh": "矩阵", "roles": ["retailer"]})),
+    "/api/v1/tokens": Row(("admin",), False, lambda w: (
+        "/api/v1/tokens", {"role": "producer", "party_gln": w.p["gln"], "label": "matrix"})),
+    "/api/v1/products": Row(("producer", "admin"), True, lambda w: (
+        "/api/v1/products", {"gtin": gtin(), "name_zh": "人参", "category": "ginseng", "unit": "KGM",
+                             "owner_gln": w.p["gln"]})),
+    "/api/v1/lots": Row(("producer", "admin"), True, lambda w: (
+        "/api/v1/lots", {"gtin": w.product["gtin"], "lot": lot_code(), "quantity": 5, "unit": "KGM",
+                         "production_date": TODAY, "owner_gln": w.p["gln"]})),
+    "/api/v1/lots/{gtin}/{lot}/print-runs": Row(("producer", "admin"), True, lambda w: (
+        f"/api/v1/lots/{w.lot_path}/print-runs", {"count": 2})),
+    "/epcis/capture": Row(("producer", "lab", "admin"), True, lambda w: ("/epcis/capture", _inspecting(w))),
+    "/api/v1/transformations": Row(("producer", "admin"), True, lambda w: (
+        "/api/v1/transformations", {"party_gln": w.p["gln"], "inputs": _lots(w),
+                                    "outputs": [{"gtin": w.product["gtin"], "lot": lot_code(), "quantity": 1}]})),
+    "/api/v1/aggregations": Row(("producer", "admin"), True, lambda w: ("/api/v1/aggregations", _aggregation(w))),
+    "/api/v1/shipments": Row(("producer", "admin"), True, lambda w: (
+        "/api/v1/shipments", {"party_gln": w.p["gln"], "destination_gln": w.other["gln"], "lots": _lots(w)})),
+    "/api/v1/receipts": Row(("producer", "admin"), True, lambda w: (
+        "/api/v1/receipts", {"party_gln": w.p["gln"], "source_gln": w.other["gln"], "lots": [
+            {"gtin": (lot := w.shipped_to_p())["gtin"], "lot": lot["lot"], "quantity": 1, "unit": "KGM"}]})),
+    "/api/v1/dispositions": Row(("producer", "admin"), True, lambda w: (
+        "/api/v1/dispositions", {"party_gln": w.p["gln"], "kind": "sold", "lots": _lots(w)})),
+    "/api/v1/inspections": Row(("lab", "admin"), True, lambda w: ("/api/v1/inspections", _inspection(w))),
+    "/api/v1/certificates": Row(("producer", "admin"), True, lambda w: (
+        "/api/v1/certificates", {"type": "organic", "number": lot_code(), "issuer_gln": w.p["gln"],
+                                 "valid_from": TODAY, "valid_until": "2027-09-20", "gtin": w.product["gtin"]})),
+    "/api/v1/trace/common-source": Row(("regulator", "admin"), False, lambda w: (
+        "/api/v1/trace/common-source", {"lots": [{"gtin": w.lot["gtin"], "lot": w.lot["lot"]}] * 2})),
+    "/api/v1/recalls": Row(("regulator", "admin"), False, lambda w: (
+        "/api/v1/recalls", {"lots": [{"gtin": w.lot["gtin"], "lot": w.lot["lot"]}], "reason": "matrix test",
+                            "level": 3})),
+    "/api/v1/recalls/{recall_id}/acknowledgements": Row(("producer", "regulator", "admin"), True, lambda w: (
+        f"/api/v1/recalls/{w.recall()}/acknowledgements",
+        {"party_gln": w.p["gln"], "quantity_removed": 1, "quantity_recovered": 0, "unit": "KGM"})),
+    "/api/v1/recalls/{recall_id}/close": Row(("regulator", "admin"), False, lambda w: (
+        f"/api/v1/recalls/{w.recall()}/close", {"note": "done"})),
+    "/api/v1/lots/{gtin}/{lot}/hold": Row(("regulator", "admin"), False, lambda w: (
+        f"/api/v1/lots/{w.lot_path}/hold", {"reason": "matrix"})),
+    "/api/v1/lots/{gtin}/{lot}/release": Row(("regulator", "admin"), False, lambda w: (
+        f"/api/v1/lots/{w.lot_path}/release", {})),
+}
+
+
+def write_endpoints(client) -> set[str]:
+    """Every operation of /openapi.json that is not a GET: its path template."""
+    spec = client.get("/openapi.json").get_json()
+    return {path for path, ops in spec["paths"].items() for method in ops if method in WRITE_METHODS}
+
+
+def test_every_write_endpoint_has_a_row(client):
+    endpoints = write_endpoints(client)
+    assert endpoints - set(MATRIX) == set(), "write endpoints without an authorization row"
+    assert set(MATRIX) - endpoints == set(), "rows for endpoints that no longer exist"
+
+
+def expected(row: Row, role: str, party: str) -> int:
+    """The status class a role gets: 401 without a token, 403 outside its roles or party, 2xx otherwise."""
+    if role == "none":
+        return 401
+    if role not in row.roles:
+        return 403
+    if row.own_party_only and party == "other" and role in ("producer", "lab"):
+        return 403
+    return 200
+
+
+@pytest.fixture
+def client(open_app):
+    """A client of the app without rate limits (the matrix sends hundreds of requests, many 401s)."""
+    return open_app.test_client()
+
+
+@pytest.fixture
+def world(factory, graph, open_app, client, admin_token):
+    p = factory.party(roles=("farm", "lab", "certifier", "retailer", "processor"))
+    other = factory.party(roles=("distributor",))
+    product = factory.product(p["gln"])
+    lot = factory.lot(product["gtin"], p["gln"], quantity=100.0)
+    # the other party shipped P some of its own lot, so a receipt by P has something to receive
+    other_lot = factory.lot(product["gtin"], other["gln"], quantity=10.0)
+    return World(p, other, product, {**lot, "other_lot": other_lot}, graph, open_app, client, admin_token)
+
+
+def _token(graph, world: World, role: str, party: str) -> str | None:
+    if role == "none":
+        return None
+    acts_for = world.p["gln"] if party == "own" else world.other["gln"]
+    if role in ("regulator", "admin"):
+        acts_for = None
+    return tokens.create(graph, role, acts_for, "matrix")["token"]
+
+
+@pytest.mark.parametrize("party", ["own", "other"])
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("endpoint", sorted(MATRIX))
+def test_authorization_matrix(client, graph, world, endpoint, role, party):
+    row = MATRIX[endpoint]
+    path, body = row.request(world)
+    token = _token(graph, world, role, party)
+    headers = {"Accept": "application/json", **(auth(token) if token else {})}
+    response = client.post(path, json=body, headers=headers)
+    want = expected(row, role, party)
+    if want == 200:
+        assert 200 <= response.status_code < 300, (endpoint, role, party, response.get_data(as_text=True)[:400])
+        answer = response.get_json(silent=True)
+        assert not isinstance(answer, dict) or answer.get("success", True) is True, answer  # a capture job
+    else:
+        refused(response, want)
