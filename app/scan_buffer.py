@@ -68,8 +68,14 @@ class ScanBuffer:
         while True:
             batch = self._take(block=False)
             if not batch:
-                return total
+                break
             total += self._write(batch)
+        # The writer thread may hold a batch it took off the queue: wait until it is written too, so a scan after a
+        # flush sees every earlier one (copy detection reads the item summaries they update).
+        done = self._queue.all_tasks_done
+        with done:
+            done.wait_for(lambda: self._queue.unfinished_tasks == 0, timeout=30)
+        return total
 
     def close(self) -> None:
         """Stop the writer and flush what is left."""
@@ -107,6 +113,13 @@ class ScanBuffer:
         return batch
 
     def _write(self, batch: list[dict]) -> int:
+        try:
+            return self._write_batch(batch)
+        finally:
+            for _ in batch:
+                self._queue.task_done()
+
+    def _write_batch(self, batch: list[dict]) -> int:
         # One writer at a time: copy detection reads and updates item summaries, which must see earlier batches.
         with self._flush_lock:
             for attempt in range(3):

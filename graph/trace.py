@@ -147,14 +147,12 @@ CALL (all_rels) {
 }
 // the events on the way (erroneous ones excluded) with their objects, places, parties and documents
 CALL (nodes) {
+    // objects: the traced objects each event names, gathered by the same expansion that finds the events; an
+    // event naming thousands of objects (a pallet, a recall's `recalled` event) is not expanded again
     UNWIND nodes AS n
-    MATCH (e:Event)-[:OBJECT|INPUT|OUTPUT|PARENT|CHILD]->(n)
+    MATCH (e:Event)-[o:OBJECT|INPUT|OUTPUT|PARENT|CHILD]->(n)
     WHERE NOT coalesce(e.erroneous, false)
-    WITH DISTINCT e
-    CALL (e) {
-        MATCH (e)-[o:OBJECT|INPUT|OUTPUT|PARENT|CHILD]->(x)
-        RETURN collect({key: x.key, role: type(o), quantity: o.quantity, uom: o.uom}) AS objects
-    }
+    WITH e, collect({key: n.key, role: type(o), quantity: o.quantity, uom: o.uom}) AS objects
     CALL (e) {
         OPTIONAL MATCH (e)-[:BIZ_LOCATION]->(loc)
         OPTIONAL MATCH (loc)-[:OF_PARTY]->(lp:Party)
@@ -267,7 +265,8 @@ def trace(graph: Graph, key: str, direction: str = "both", window: tuple[datetim
 
     Returns:
         {start, direction, window, nodes, edges, events, holders, receipts, inspections, certificates, parties}
-        with plain JSON values; parties include private contact fields (the caller decides what to show).
+        with plain JSON values; each event lists the traced objects it names (not every object of a pallet or a
+        recall event); parties include private contact fields (the caller decides what to show).
 
     Raises:
         NotFound: no such object.
