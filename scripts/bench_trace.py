@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Benchmark trace and recall on a loaded graph, against the standard EPCIS way of tracing.
 
-    .venv/bin/python scripts/bench_trace.py --uri bolt://127.0.0.1:7687 [--samples 200] [--recall-target 10000] [--runs 3]
+    .venv/bin/python scripts/bench_trace.py --uri bolt://127.0.0.1:7687 [--samples 200] [--recall-target 10000]
 
 Start objects are sampled from the database: retail packs (items, else lots nothing was made from) for back traces,
 origin lots (farm lots that fed a transformation) for forward traces and recalls. Printed figures:
