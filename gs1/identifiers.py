@@ -8,6 +8,7 @@ A URN carries the GS1 company prefix length, so URN -> GTIN/GLN/SSCC needs no lo
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from gs1 import digital_link as dl
 from gs1.errors import InvalidIdentifier
@@ -277,6 +278,13 @@ def parse_identifier(uri: str) -> Ref:
     """
     if not isinstance(uri, str):
         raise InvalidIdentifier(f"identifier must be a string, got {type(uri).__name__}")
+    return _parse_cached(uri)
+
+
+@lru_cache(maxsize=65536)
+def _parse_cached(uri: str) -> Ref:
+    # Capture sees the same locations, parties and lots many times over; a Ref is immutable, so it is shared.
+    # Errors are not cached (lru_cache stores only returned values).
     if uri != uri.strip() or not uri:
         raise InvalidIdentifier(f"identifier {uri!r} is empty or has surrounding whitespace")
     if uri.startswith("urn:epc:"):
