@@ -320,7 +320,10 @@ def normalize_event(ev: dict, location: str = "", prefixes: dict[str, str] | Non
 
     if not isinstance(ev, dict):
         raise InvalidEvent("an event must be a JSON object", here)
-    prefixes = context_prefixes(prefixes or DEFAULT_PREFIXES, ev.get("@context"))
+    own_context = ev.get("@context")
+    # Building the prefix map costs a dict copy: only events with a context of their own need their own map.
+    if prefixes is None or own_context is not None:
+        prefixes = context_prefixes(prefixes or DEFAULT_PREFIXES, own_context)
     ev_type = ev.get("type")
     if isinstance(ev_type, str) and ev_type.startswith("epcis:"):
         ev_type = ev_type[len("epcis:"):]
