@@ -41,6 +41,9 @@ class Config:
     MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 20 * 1024 * 1024)
     CAPTURE_MAX_EVENTS = _int("CAPTURE_MAX_EVENTS", 10000)
     TOKEN_CACHE_SECONDS = _int("TOKEN_CACHE_SECONDS", 30)
+    # Producer capture rules: output mass at most this factor of the input mass; events at most this far ahead.
+    TRANSFORM_MAX_YIELD = float(os.environ.get("TRANSFORM_MAX_YIELD", "").strip() or 1.05)
+    CAPTURE_MAX_FUTURE_SECONDS = _int("CAPTURE_MAX_FUTURE_SECONDS", 300)
     JSON_AS_ASCII = False
 
     # flask-smorest / OpenAPI
@@ -64,3 +67,6 @@ class Config:
     SCAN_QUEUE_MAX = _int("SCAN_QUEUE_MAX", 10000)
     SCAN_BATCH_SIZE = _int("SCAN_BATCH_SIZE", 500)
     SCAN_FLUSH_SECONDS = float(_int("SCAN_FLUSH_MS", 500)) / 1000
+    # How long a process reuses a code's lineage facts on the consumer page (statuses are always read live).
+    # Unset: 5 s when serving, 0 under TESTING.
+    SCAN_CACHE_SECONDS = float(os.environ["SCAN_CACHE_SECONDS"]) if os.environ.get("SCAN_CACHE_SECONDS") else None

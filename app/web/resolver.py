@@ -7,7 +7,6 @@ JSON. Unknown or malformed codes get a friendly page in the same style, never a 
 from __future__ import annotations
 
 import json
-import os
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -48,8 +47,9 @@ def _init_buffer(state) -> None:
     )
     # Tests change data between scans of one code and expect to see it at once; served pages keep the lineage
     # facts a few seconds (statuses are read live either way).
-    # (SCAN_CACHE_SECONDS belongs in app/config.py; until it is there the environment is read here.)
-    seconds = app.config.get("SCAN_CACHE_SECONDS", os.environ.get("SCAN_CACHE_SECONDS", 0.0 if app.testing else 5.0))
+    seconds = app.config.get("SCAN_CACHE_SECONDS")
+    if seconds is None:
+        seconds = 0.0 if app.testing else 5.0
     app.extensions["scan_page_cache"] = scan_store.PageCache(float(seconds))
 
 
