@@ -15,59 +15,33 @@ from graph.errors import NotFound
 
 MATCH_FILTERS = ("epc", "any", "cls", "input", "output", "parent")
 
-# Without an identifier filter: walk events in (record_time, event_id) order.
-_SCAN: LiteralString = """
-MATCH (e:Event)
-WHERE ($event_ids IS NULL OR e.event_id IN $event_ids)
-  AND ($types IS NULL OR e.type IN $types)
-  AND ($actions IS NULL OR e.action IN $actions)
-  AND ($biz_steps IS NULL OR e.biz_step IN $biz_steps)
-  AND ($dispositions IS NULL OR e.disposition IN $dispositions)
-  AND ($read_points IS NULL OR e.read_point IN $read_points)
-  AND ($biz_locations IS NULL OR e.biz_location IN $biz_locations)
-  AND ($ge_event_time IS NULL OR e.event_time >= datetime($ge_event_time))
-  AND ($lt_event_time IS NULL OR e.event_time < datetime($lt_event_time))
-  AND ($ge_record_time IS NULL OR e.record_time >= datetime($ge_record_time))
-  AND ($lt_record_time IS NULL OR e.record_time < datetime($lt_record_time))
-  AND ($party IS NULL OR e.recorded_by = $party OR e.read_point STARTS WITH 'loc:' + $party
-       OR e.biz_location STARTS WITH 'loc:' + $party)
-  AND ($after_time IS NULL OR e.record_time > datetime($after_time)
-       OR (e.record_time = datetime($after_time) AND e.event_id > $after_id))
-  AND ($epc IS NULL OR EXISTS { MATCH (e)-[:OBJECT|CHILD]->(x) WHERE x.key IN $epc.keys OR (x:Item AND x.gtin IN
-       $epc.gtins) })
-  AND ($any IS NULL OR EXISTS { MATCH (e)-[:OBJECT|CHILD|PARENT|INPUT|OUTPUT]->(x) WHERE x.key IN $any.keys
-       OR (x:Item AND x.gtin IN $any.gtins) })
-  AND ($cls IS NULL OR EXISTS { MATCH (e)-[:OBJECT|CHILD|INPUT|OUTPUT]->(x) WHERE (x:Lot AND x.key IN $cls.keys)
-       OR ((x:Lot OR x:Product) AND x.gtin IN $cls.gtins) })
-  AND ($input IS NULL OR EXISTS { MATCH (e)-[:INPUT]->(x) WHERE x.key IN $input.keys OR x.gtin IN $input.gtins })
-  AND ($output IS NULL OR EXISTS { MATCH (e)-[:OUTPUT]->(x) WHERE x.key IN $output.keys
-       OR x.gtin IN $output.gtins })
-  AND ($parent IS NULL OR EXISTS { MATCH (e)-[:PARENT]->(x) WHERE x.key IN $parent.keys
-       OR x.gtin IN $parent.gtins })
-RETURN e.doc AS doc, e.context AS context, e.record_time AS record_time, e.event_id AS event_id
-ORDER BY e.record_time, e.event_id
-LIMIT $limit
-"""
-
-# With one: start from the named objects (index seeks), so a big history is not scanned.
-_ANCHORED: LiteralString = """
+# One statement for both cases: with an identifier filter ($anchor) the candidates come from index seeks on the named
+# objects, so a big history is not scanned; without one, every event is a candidate.
+_PAGE: LiteralString = """
 CALL () {
-    UNWIND $anchor.keys AS k MATCH (n:Lot {key: k}) RETURN n
+    WITH 1 AS _ WHERE $anchor IS NULL
+    MATCH (e:Event) RETURN e
     UNION
-    UNWIND $anchor.keys AS k MATCH (n:Item {key: k}) RETURN n
+    UNWIND $anchor.keys AS k MATCH (n:Lot {key: k}) MATCH (e:Event)-[:OBJECT|CHILD|PARENT|INPUT|OUTPUT]->(n) RETURN e
     UNION
-    UNWIND $anchor.keys AS k MATCH (n:LogisticUnit {key: k}) RETURN n
+    UNWIND $anchor.keys AS k MATCH (n:Item {key: k}) MATCH (e:Event)-[:OBJECT|CHILD|PARENT|INPUT|OUTPUT]->(n) RETURN e
     UNION
-    UNWIND $anchor.keys AS k MATCH (n:OtherObject {key: k}) RETURN n
+    UNWIND $anchor.keys AS k MATCH (n:LogisticUnit {key: k})
+    MATCH (e:Event)-[:OBJECT|CHILD|PARENT|INPUT|OUTPUT]->(n) RETURN e
     UNION
-    UNWIND $anchor.gtins AS g MATCH (n:Product {gtin: g}) RETURN n
+    UNWIND $anchor.keys AS k MATCH (n:OtherObject {key: k})
+    MATCH (e:Event)-[:OBJECT|CHILD|PARENT|INPUT|OUTPUT]->(n) RETURN e
     UNION
-    UNWIND $anchor.gtins AS g MATCH (n:Lot) WHERE n.gtin = g RETURN n
+    UNWIND $anchor.gtins AS g MATCH (n:Product {gtin: g})
+    MATCH (e:Event)-[:OBJECT|CHILD|PARENT|INPUT|OUTPUT]->(n) RETURN e
     UNION
-    UNWIND $anchor.gtins AS g MATCH (n:Item) WHERE n.gtin = g RETURN n
+    UNWIND $anchor.gtins AS g MATCH (n:Lot) WHERE n.gtin = g MATCH (e:Event)-[:OBJECT|CHILD|PARENT|INPUT|OUTPUT]->(n)
+    RETURN e
+    UNION
+    UNWIND $anchor.gtins AS g MATCH (n:Item) WHERE n.gtin = g MATCH (e:Event)-[:OBJECT|CHILD|PARENT|INPUT|OUTPUT]->(n)
+    RETURN e
 }
-MATCH (e:Event)-[:OBJECT|CHILD|PARENT|INPUT|OUTPUT]->(n)
-WITH DISTINCT e
+WITH e
 WHERE ($event_ids IS NULL OR e.event_id IN $event_ids)
   AND ($types IS NULL OR e.type IN $types)
   AND ($actions IS NULL OR e.action IN $actions)
@@ -126,10 +100,7 @@ def page(graph: Graph, filters: dict[str, Any], limit: int, after: tuple[str, st
     params = {name: filters.get(name) for name in PARAMS}
     params.update(limit=limit, after_time=after[0] if after else None, after_id=after[1] if after else None)
     anchor = next((params[m] for m in MATCH_FILTERS if params[m] is not None), None)
-    if anchor is not None:
-        rows = graph.query(_ANCHORED, read=True, anchor=anchor, **params)
-    else:
-        rows = graph.query(_SCAN, read=True, **params)
+    rows = graph.query(_PAGE, read=True, anchor=anchor, **params)
     return [{"doc": json.loads(r["doc"]), "event_id": r["event_id"],
              "context": json.loads(r["context"]) if r["context"] else None,
              "record_time": r["record_time"].to_native().isoformat()} for r in rows]
