@@ -1,18 +1,22 @@
-"""A faster QR encoder on top of ``qrcode``: same symbols, about 4x less time per code.
+"""A faster QR encoder on top of ``qrcode``: same symbols, about 8x less time per code.
 
-``qrcode`` places the data bit by bit and scores each of the 8 masks with per-module Python
-loops; that is ~7 ms per label URI and the whole budget of a 100 labels/s renderer. Here the
-data path for a version is computed once and reused, and the mask penalties (ISO/IEC 18004
-7.8.3, scored exactly as ``qrcode.util.lost_point`` does) are counted on strings and ints.
+``qrcode`` places the data bit by bit, builds its bit stream one ``put_bit`` call at a time, divides
+the Reed-Solomon polynomial with generic polynomial objects and scores each of the 8 masks with
+per-module Python loops; that is ~7 ms per label URI and the whole budget of a 100 labels/s renderer.
+Here the data path for a version is computed once and reused, the bit stream is one Python int, the
+error-correction codewords come from a table-driven shift register (a product table per generator),
+and the mask penalties (ISO/IEC 18004 7.8.3, scored exactly as ``qrcode.util.lost_point`` does) are
+counted with a few regular-expression passes over all rows and columns at once.
 Tests check that the chosen mask and the final matrix equal what ``qrcode`` produces.
 """
 
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 
 import qrcode
-from qrcode import util
+from qrcode import base, exceptions, util
 
 _DATA_PATH: dict[int, tuple[tuple[int, int], ...]] = {}
 _MASKS: dict[tuple[int, int], tuple[bool, ...]] = {}
@@ -81,11 +85,11 @@ def _mask_diff(version: int, n: int, mask: int) -> tuple[int, ...]:
 def _penalty_rows(ints: list[int], n: int) -> int:
     rows = [format(v, f"0{n}b") for v in ints]
     cols = ["".join(col) for col in zip(*rows, strict=True)]
-    score = 0
-    for line in rows + cols:
-        for m in _RUN5.finditer(line):
-            score += m.end() - m.start() - 2
-        score += 40 * len(_FINDER.findall(line))
+    # One string of every row and column: the separator is neither 0 nor 1, so no run or finder
+    # pattern crosses from one line into the next, and each regex runs once instead of 2n times.
+    lines = "|".join(rows + cols)
+    runs = _RUN5.findall(lines)
+    score = sum(map(len, runs)) - 2 * len(runs) + 40 * len(_FINDER.findall(lines))
     full = (1 << n) - 1
     for a, b in zip(ints, ints[1:], strict=False):
         dark = a & b
@@ -101,8 +105,128 @@ def penalty(modules: list[list[bool]]) -> int:
     return _penalty_rows(_row_ints(modules), len(modules))
 
 
+class _Bits:
+    """The bit stream as one int: ``put`` shifts a whole field in (qrcode's BitBuffer goes bit by bit)."""
+
+    __slots__ = ("length", "value")
+
+    def __init__(self) -> None:
+        self.value = 0
+        self.length = 0
+
+    def put(self, num: int, length: int) -> None:
+        self.value = (self.value << length) | (num & ((1 << length) - 1))
+        self.length += length
+
+    def put_bit(self, bit: bool) -> None:
+        self.put(1 if bit else 0, 1)
+
+    def __len__(self) -> int:
+        return self.length
+
+
+_EXP = [0] * 512
+_LOG = [0] * 256
+_x = 1
+for _i in range(255):
+    _EXP[_i] = _x
+    _LOG[_x] = _i
+    _x <<= 1
+    if _x & 0x100:
+        _x ^= 0x11D  # x^8 + x^4 + x^3 + x^2 + 1, the QR field polynomial
+for _i in range(255, 512):
+    _EXP[_i] = _EXP[_i - 255]
+_PRODUCTS: dict[int, tuple[tuple[int, ...], ...]] = {}
+
+
+def _gf_mul(a: int, b: int) -> int:
+    return 0 if a == 0 or b == 0 else _EXP[_LOG[a] + _LOG[b]]
+
+
+def _products(ec_count: int) -> tuple[tuple[int, ...], ...]:
+    """For each byte f, f times the generator's coefficients after the leading 1 (the shift register taps)."""
+    table = _PRODUCTS.get(ec_count)
+    if table is None:
+        gen = [1]
+        for i in range(ec_count):  # prod (x - a^i); minus is xor in GF(2^8)
+            root = _EXP[i]
+            gen = [a ^ _gf_mul(b, root) for a, b in zip([*gen, 0], [0, *gen], strict=True)]
+        taps = gen[1:]
+        table = _PRODUCTS[ec_count] = tuple(tuple(_gf_mul(f, g) for g in taps) for f in range(256))
+    return table
+
+
+def _ec_codewords(data: list[int], ec_count: int) -> list[int]:
+    """The Reed-Solomon remainder of ``data`` (ISO/IEC 18004 7.5.2), by a table-driven shift register."""
+    table = _products(ec_count)
+    rem = [0] * ec_count
+    for byte in data:
+        taps = table[byte ^ rem[0]]
+        rem = [a ^ b for a, b in zip(rem[1:], taps, strict=False)]
+        rem.append(taps[-1])
+    return rem
+
+
+def _write(data_list, mode_sizes: dict[int, int]) -> _Bits:
+    bits = _Bits()
+    for data in data_list:
+        bits.put(data.mode, 4)
+        bits.put(len(data), mode_sizes[data.mode])
+        data.write(bits)
+    return bits
+
+
+def create_data(version: int, error_correction: int, data_list) -> list[int]:
+    """Return the final codeword sequence of a symbol (data and EC blocks interleaved), as ``util.create_data``.
+
+    Raises:
+        qrcode.exceptions.DataOverflowError: if the data do not fit this version.
+    """
+    bits = _write(data_list, util.mode_sizes_for_version(version))
+    rs_blocks = base.rs_blocks(version, error_correction)
+    bit_limit = sum(block.data_count * 8 for block in rs_blocks)
+    if len(bits) > bit_limit:
+        raise exceptions.DataOverflowError(f"Code length overflow. Data size ({len(bits)}) > size available "
+                                           f"({bit_limit})")
+    bits.put(0, min(bit_limit - len(bits), 4))  # terminator
+    if len(bits) % 8:
+        bits.put(0, 8 - len(bits) % 8)
+    codewords = list(bits.value.to_bytes(len(bits) // 8, "big")) if len(bits) else []
+    pads = (util.PAD0, util.PAD1)
+    codewords += [pads[i % 2] for i in range(bit_limit // 8 - len(codewords))]
+    dc_blocks, ec_blocks, offset = [], [], 0
+    for block in rs_blocks:
+        dc = codewords[offset:offset + block.data_count]
+        offset += block.data_count
+        dc_blocks.append(dc)
+        ec_blocks.append(_ec_codewords(dc, block.total_count - block.data_count))
+    out = []
+    for blocks in (dc_blocks, ec_blocks):
+        for i in range(max(len(b) for b in blocks)):
+            out.extend(b[i] for b in blocks if i < len(b))
+    return out
+
+
 class FastQRCode(qrcode.QRCode):
-    """``qrcode.QRCode`` with cached data placement and a string/int mask scorer."""
+    """``qrcode.QRCode`` with cached data placement, an int bit stream, table-driven Reed-Solomon and a
+    string/int mask scorer."""
+
+    def best_fit(self, start=None):  # noqa: D102 - overrides qrcode's method, same contract
+        start = start or 1
+        util.check_version(start)
+        mode_sizes = util.mode_sizes_for_version(start)
+        needed = len(_write(self.data_list, mode_sizes))
+        self.version = bisect_left(util.BIT_LIMIT_TABLE[self.error_correction], needed, start)
+        if self.version == 41:
+            raise exceptions.DataOverflowError()
+        if mode_sizes is not util.mode_sizes_for_version(self.version):
+            self.best_fit(start=self.version)
+        return self.version
+
+    def makeImpl(self, test, mask_pattern):  # noqa: D102, N802 - overrides qrcode's method, same contract
+        if self.data_cache is None:
+            self.data_cache = create_data(self.version, self.error_correction, self.data_list)
+        super().makeImpl(test, mask_pattern)
 
     def map_data(self, data, mask_pattern):  # noqa: D102 - overrides qrcode's method, same contract
         path = _data_path(self.modules, self.version)

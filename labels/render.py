@@ -79,6 +79,7 @@ class _Text:
     y: float  # baseline
     pt: float
     text: str
+    varies: bool = False  # differs from label to label of a lot (the element string with its serial)
 
 
 @dataclass(frozen=True)
@@ -247,7 +248,7 @@ def layout(label: LabelData, size: str = "50x30", font: FontFile | None = None) 
     hri_top = y
     for ln in lines:
         text, pt = _fit(m, ln, inner_w, hri_pt, s.min_pt)
-        ops.append(_Text(s.margin, y + m.ascent * pt * _PT_MM, pt, text))
+        ops.append(_Text(s.margin, y + m.ascent * pt * _PT_MM, pt, text, varies=True))
         y += line_h
 
     # The QR is the one element that must never be shrunk by text: it takes its space first.
@@ -289,18 +290,31 @@ def layout(label: LabelData, size: str = "50x30", font: FontFile | None = None) 
 # ---------------------------------------------------------------- PNG
 
 
-def _draw_png(ops: Iterable, spec: _Spec, dpi: int, font: FontFile) -> Image.Image:
-    px = dpi / 25.4
-    img = Image.new("L", (round(spec.width * px), round(spec.height * px)), 255)
-    draw = ImageDraw.Draw(img)
+_BACKGROUNDS: dict[tuple, Image.Image] = {}
+_BACKGROUND_CACHE = 64
+
+
+def _background(fixed: tuple, spec: _Spec, dpi: int, font: FontFile) -> Image.Image:
+    """The label with its fixed text and badges drawn: the same for every label of a lot, so drawn once.
+
+    Text rendering is a quarter of a label's time; a print run only changes the serial, its QR and the element
+    string, which are painted over a copy of this.
+    """
+    key = (fixed, spec, dpi, font)
+    img = _BACKGROUNDS.get(key)
+    if img is None:
+        px = dpi / 25.4
+        img = Image.new("L", (round(spec.width * px), round(spec.height * px)), 255)
+        _paint(ImageDraw.Draw(img), fixed, px, dpi, font)
+        if len(_BACKGROUNDS) >= _BACKGROUND_CACHE:
+            _BACKGROUNDS.pop(next(iter(_BACKGROUNDS)))
+        _BACKGROUNDS[key] = img
+    return img
+
+
+def _paint(draw: ImageDraw.ImageDraw, ops: Iterable, px: float, dpi: int, font: FontFile) -> None:
     for op in ops:
-        if isinstance(op, _Qr):
-            n = len(op.matrix)
-            # Whole pixels per module: a fractional module size smears edges and hurts scanning.
-            module = max(1, int(op.side * px) // n)
-            small = Image.frombytes("L", (n, n), bytes(0 if v else 255 for row in op.matrix for v in row))
-            img.paste(small.resize((n * module, n * module), Image.NEAREST), (round(op.x * px), round(op.y * px)))
-        elif isinstance(op, _Text):
+        if isinstance(op, _Text):
             draw.text(
                 (op.x * px, op.y * px),
                 op.text,
@@ -315,7 +329,37 @@ def _draw_png(ops: Iterable, spec: _Spec, dpi: int, font: FontFile) -> Image.Ima
                 outline=0,
                 width=max(1, round(op.line * px)),
             )
+
+
+def _draw_png(ops: Iterable, spec: _Spec, dpi: int, font: FontFile) -> Image.Image:
+    px = dpi / 25.4
+    ops = list(ops)
+    fixed = tuple(op for op in ops if not isinstance(op, _Qr) and not getattr(op, "varies", False))
+    img = _background(fixed, spec, dpi, font).copy()
+    _paint(ImageDraw.Draw(img), [op for op in ops if isinstance(op, _Text) and op.varies], px, dpi, font)
+    for op in ops:
+        if isinstance(op, _Qr):
+            n = len(op.matrix)
+            # Whole pixels per module: a fractional module size smears edges and hurts scanning. The QR is built
+            # 1-bit (a module per pixel, dark = 0) and scaled as such, then pasted into the grayscale label.
+            module = max(1, int(op.side * px) // n)
+            small = Image.frombytes("1", (n, n), _pack_rows(op.matrix))
+            img.paste(small.resize((n * module, n * module), Image.NEAREST), (round(op.x * px), round(op.y * px)))
     return img
+
+
+_LIGHT = bytes.maketrans(b"\x00\x01", b"10")
+
+
+def _pack_rows(matrix: Sequence[Sequence[bool]]) -> bytes:
+    """The matrix as 1-bit rows, MSB first, each padded to whole bytes (Pillow's raw "1" layout; 1 = light)."""
+    n = len(matrix)
+    width = (n + 7) // 8
+    out = bytearray()
+    for row in matrix:
+        bits = bytes(row).translate(_LIGHT).ljust(width * 8, b"0")
+        out += int(bits, 2).to_bytes(width, "big")
+    return bytes(out)
 
 
 def render_png(label: LabelData, size: str = "50x30", dpi: int = 300) -> bytes:
