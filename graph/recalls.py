@@ -19,7 +19,7 @@ from neo4j import ManagedTransaction
 from graph import events as capture
 from graph.driver import Graph, tx_rows
 from graph.errors import Conflict, NotFound, RuleViolation
-from graph.trace import PARTY_FIELDS, _plain, documents_of
+from graph.trace import PARTY_FIELDS, _plain, documents_of, recall_key_data_rows
 from gs1.epcis import normalize_event
 
 LEVELS = (1, 2, 3)
@@ -82,7 +82,7 @@ OPEN: LiteralString = """
 CREATE (r:Recall {recall_id: $r.recall_id, level: $r.level, reason: $r.reason, status: 'open',
                   opened_at: datetime($r.opened_at), opened_by: $r.opened_by, start_by: datetime($r.start_by),
                   complete_by: datetime($r.complete_by), window_from: $r.window_from, window_to: $r.window_to,
-                  affected_count: size($affected)})
+                  affected_count: size($affected), capture_id: $r.capture_id})
 WITH r
 CALL (r) {
     UNWIND $implicated AS k
@@ -123,6 +123,9 @@ CALL (r) {
 RETURN r.recall_id AS recall_id
 """
 
+# The case, read back in one round trip. Rows are lists, not maps, and grouped where values repeat: the affected
+# objects per product (names once per product), the shipments per event (an event's JSON once, for its documents,
+# not once per object it names): a 10,000-lot case was 10,000 copies of its shipping events' JSON before.
 CASE: LiteralString = """
 MATCH (r:Recall {recall_id: $id})
 CALL (r) {
@@ -132,21 +135,26 @@ CALL (r) {
 CALL (r) {
     MATCH (r)-[:AFFECTS]->(n)
     OPTIONAL MATCH (n)-[:OF_PRODUCT]->(p:Product)
-    RETURN collect({key: n.key, kind: CASE WHEN n:Lot THEN 'lot' WHEN n:Item THEN 'item' ELSE 'sscc' END,
-                    gtin: n.gtin, lot: n.lot, serial: n.serial, sscc: n.sscc, status: n.status,
-                    quantity: n.quantity, unit: n.unit, product_zh: p.name_zh, product_en: p.name_en}) AS affected
+    WITH p, collect([n.key, CASE WHEN n:Lot THEN 'lot' WHEN n:Item THEN 'item' ELSE 'sscc' END, n.gtin, n.lot,
+                     n.serial, n.sscc, n.status, n.quantity, n.unit]) AS objects
+    RETURN collect([p.name_zh, p.name_en, objects]) AS affected
 }
 CALL (r) {
     MATCH (r)-[:AFFECTS]->(n)<-[h:HOLDS]-(p:Party)
     WHERE coalesce(h.quantity, 0) > 0 OR coalesce(h.pending, 0) > 0
-    RETURN collect({gln: p.gln, key: n.key, quantity: h.quantity, pending: h.pending, unit: h.unit}) AS holdings
+    RETURN collect([p.gln, n.key, h.quantity, h.pending, h.unit]) AS holdings
 }
 CALL (r) {
-    MATCH (r)-[:AFFECTS]->(n)<-[o:OBJECT]-(e:Event)-[:DESTINATION]->(x)
-    WHERE NOT coalesce(e.erroneous, false) AND e.biz_step IN ['shipping', 'departing']
-    WITH n, o, e, CASE WHEN x:Party THEN x.gln ELSE head([(x)-[:OF_PARTY]->(xp:Party) | xp.gln]) END AS gln
-    RETURN collect({gln: gln, key: n.key, quantity: o.quantity, uom: o.uom, date: e.event_time,
-                    event_id: e.event_id, doc: e.doc}) AS shipments
+    MATCH (r)-[:AFFECTS]->(n)<-[o:OBJECT]-(e:Event)
+    WHERE e.biz_step IN ['shipping', 'departing'] AND NOT coalesce(e.erroneous, false)
+    WITH e, collect([n.key, o.quantity, o.uom]) AS objects
+    CALL (e) {
+        MATCH (e)-[:DESTINATION]->(x)
+        WITH CASE WHEN x:Party THEN x.gln ELSE head([(x)-[:OF_PARTY]->(xp:Party) | xp.gln]) END AS gln
+        RETURN collect(gln) AS glns
+    }
+    WITH e, objects, glns WHERE size(glns) > 0
+    RETURN collect([glns, e.event_id, e.event_time, e.doc, objects]) AS shipments
 }
 CALL (r) {
     MATCH (r)-[nf:NOTIFIES]->(p:Party)
@@ -159,6 +167,8 @@ CALL (r) {
 }
 RETURN r {.*} AS recall, implicated, affected, holdings, shipments, notified, acks
 """
+
+_AFFECTED_FIELDS = ("key", "kind", "gtin", "lot", "serial", "sscc", "status", "quantity", "unit")
 
 
 def open_case(graph: Graph, implicated: list[str], level: int, reason: str,
@@ -188,8 +198,9 @@ def open_case(graph: Graph, implicated: list[str], level: int, reason: str,
     opened = (now or datetime.now(UTC)).astimezone(UTC)
     due = deadlines(opened, level)
     recall_id = f"RC-{opened:%Y%m%d}-{uuid.uuid4().hex[:8].upper()}"
-    record = {"recall_id": recall_id, "level": level, "reason": reason, "opened_at": opened.isoformat(),
-              "opened_by": opened_by, "start_by": due["start_by"].isoformat(),
+    capture_id = capture.new_capture_id()  # the case's own `recalled` events: left out of its spreadsheet
+    record = {"recall_id": recall_id, "capture_id": capture_id, "level": level, "reason": reason,
+              "opened_at": opened.isoformat(), "opened_by": opened_by, "start_by": due["start_by"].isoformat(),
               "complete_by": due["complete_by"].isoformat(),
               "window_from": window[0].astimezone(UTC).isoformat() if window else None,
               "window_to": window[1].astimezone(UTC).isoformat() if window else None}
@@ -205,7 +216,7 @@ def open_case(graph: Graph, implicated: list[str], level: int, reason: str,
             )
         affected = sorted({k for r in rows for k in r["keys"]})
         tx_rows(tx, OPEN, r=record, implicated=implicated, affected=affected)
-        _record_events(tx, recall_id, affected, opened, opened_by)
+        _record_events(tx, recall_id, affected, opened, opened_by, capture_id)
         return recall_id
 
     graph.write(work)
@@ -213,7 +224,7 @@ def open_case(graph: Graph, implicated: list[str], level: int, reason: str,
 
 
 def _record_events(tx: ManagedTransaction, recall_id: str, affected: list[str], at: datetime,
-                   token_id: str | None) -> None:
+                   token_id: str | None, capture_id: str) -> None:
     """Record `recalled` for every affected object as ObjectEvents through the capture write path."""
     when = at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
     raws = []
@@ -240,7 +251,7 @@ def _record_events(tx: ManagedTransaction, recall_id: str, affected: list[str], 
         raws.append(raw)
     context = ["https://ref.gs1.org/standards/epcis/epcis-context.jsonld", {"tracegraph": RECALL_NS}]
     normalized = [(i, normalize_event({"@context": context, **raw}, f"recall[{i}]")) for i, raw in enumerate(raws)]
-    job = capture.CaptureJob(capture_id=capture.new_capture_id())
+    job = capture.CaptureJob(capture_id=capture_id)
     job.event_count = len(normalized)
     capture.capture_tx(tx, normalized, capture.Policy(role="admin", token_id=token_id), job)
     capture.raise_first_error(job)
@@ -275,15 +286,19 @@ def shape(row: dict) -> dict:
             "objects": defaultdict(lambda: {"quantity": 0.0, "pending": 0.0, "unit": None, "shipments": []}),
             "acknowledgements": [],
         }
-    for h in row["holdings"]:
-        if h["gln"] in by_party:
-            o = by_party[h["gln"]]["objects"][h["key"]]
-            o["quantity"], o["pending"], o["unit"] = h["quantity"] or 0, h["pending"] or 0, h["unit"]
-    for s in row["shipments"]:
-        if s["gln"] in by_party:
-            o = by_party[s["gln"]]["objects"][s["key"]]
-            o["shipments"].append({"quantity": s["quantity"], "uom": s["uom"], "date": _plain(s["date"]),
-                                   "event_id": s["event_id"], "documents": documents_of(s["doc"])})
+    for gln, key, quantity, pending, unit in row["holdings"]:
+        if gln in by_party:
+            o = by_party[gln]["objects"][key]
+            o["quantity"], o["pending"], o["unit"] = quantity or 0, pending or 0, unit
+    for glns, event_id, when, doc, objects in row["shipments"]:
+        date, documents = _plain(when), documents_of(doc)
+        for gln in dict.fromkeys(glns):
+            if gln not in by_party:
+                continue
+            held = by_party[gln]["objects"]
+            for key, quantity, uom in objects:
+                held[key]["shipments"].append({"quantity": quantity, "uom": uom, "date": date, "event_id": event_id,
+                                               "documents": documents})
     for a in acks:
         if a.get("party_gln") in by_party:
             by_party[a["party_gln"]]["acknowledgements"].append(a)
@@ -294,7 +309,8 @@ def shape(row: dict) -> dict:
                         for k, v in sorted(h["objects"].items())]
         h["acknowledged"] = bool(h["acknowledgements"])
         holders.append(h)
-    affected = sorted(row["affected"], key=lambda a: a["key"])
+    affected = sorted(({**dict(zip(_AFFECTED_FIELDS, o, strict=True)), "product_zh": name_zh, "product_en": name_en}
+                       for name_zh, name_en, objects in row["affected"] for o in objects), key=lambda a: a["key"])
     return {
         "recall_id": recall["recall_id"],
         "level": recall["level"],
@@ -441,6 +457,28 @@ def set_hold(graph: Graph, key: str, hold: bool, reason: str | None = None) -> d
     if rows[0]["before"] == "recalled":
         raise Conflict(f"{key} is recalled; a recall case governs it, not a hold")
     return {"key": key, "before": rows[0]["before"], "status": rows[0]["after"]}
+
+
+CAPTURE_OF: LiteralString = """
+MATCH (r:Recall {recall_id: $id})
+RETURN r.capture_id AS capture_id
+"""
+
+
+def export_rows(graph: Graph, recall_id: str) -> list[dict]:
+    """Return a case's spreadsheet rows: the key data elements of every tracking event on its affected objects.
+
+    The case's own `recalled` events are left out (they record the recall, they are not a tracking event of the
+    goods); the affected set is read from the case in the same query that reads the events.
+
+    Raises:
+        NotFound: no such recall.
+        Unavailable: the database does not answer.
+    """
+    rows = graph.query(CAPTURE_OF, read=True, id=recall_id)
+    if not rows:
+        raise NotFound(f"no recall {recall_id}", field="recall_id")
+    return recall_key_data_rows(graph, recall_id, skip_capture=rows[0]["capture_id"])
 
 
 def export_keys(case: dict) -> list[str]:

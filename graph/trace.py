@@ -526,8 +526,10 @@ def sample_starts(graph: Graph, which: str, k: int) -> list[str]:
 
 # Key data elements of a set of objects, grouped by event: an event's JSON (for its documents), places and
 # parties are read once per event, not once per (event, object) row. A recall's own `recalled` events list a
-# thousand objects each; per row, their JSON alone would be a thousand copies of ~100 KB.
-KEY_DATA: LiteralString = """
+# thousand objects each; per row, their JSON alone would be a thousand copies of ~100 KB. Objects come back as
+# lists (a 10,000-lot recall has 30,000+ of them: maps cost the driver a key string per field) with their
+# product's GTIN only; names are looked up once per product.
+_KEY_DATA_OF_KEYS: LiteralString = """
 CALL () {
     UNWIND $lots AS k
     MATCH (n:Lot {key: k})
@@ -541,13 +543,17 @@ CALL () {
     MATCH (n:LogisticUnit {key: k})
     RETURN n
 }
+"""
+_KEY_DATA_OF_RECALL: LiteralString = """
+MATCH (:Recall {recall_id: $recall_id})-[:AFFECTS]->(n)
+"""
+_KEY_DATA_EVENTS: LiteralString = """
 MATCH (e:Event)-[o:OBJECT|INPUT|OUTPUT|PARENT|CHILD]->(n)
-WHERE NOT coalesce(e.erroneous, false)
-WITH e, collect({role: type(o), quantity: o.quantity, uom: o.uom, key: n.key,
-                 kind: CASE WHEN n:Lot THEN 'lot' WHEN n:Item THEN 'item' WHEN n:LogisticUnit THEN 'sscc'
-                       ELSE 'other' END,
-                 gtin: n.gtin, lot: n.lot, serial: n.serial, sscc: n.sscc, lot_unit: n.unit, owner_gln: n.owner_gln,
-                 product: [(n)-[:OF_PRODUCT]->(p:Product) | p {.gtin, .name_zh, .name_en, .unit}][0]}) AS objects
+WHERE NOT coalesce(e.erroneous, false) AND ($skip_capture IS NULL OR coalesce(e.capture_id, '') <> $skip_capture)
+WITH e, collect([type(o), o.quantity, o.uom, n.key,
+                 CASE WHEN n:Lot THEN 'lot' WHEN n:Item THEN 'item' WHEN n:LogisticUnit THEN 'sscc' ELSE 'other' END,
+                 n.gtin, n.lot, n.serial, n.sscc, n.unit, n.owner_gln,
+                 head([(n)-[:OF_PRODUCT]->(p:Product) | p.gtin])]) AS objects
 CALL (e) {
     OPTIONAL MATCH (e)-[:BIZ_LOCATION]->(loc)
     OPTIONAL MATCH (loc)-[:OF_PARTY]->(lp:Party)
@@ -565,15 +571,22 @@ CALL (e) {
     ORDER BY sd.type = 'owning_party' DESC
     RETURN head(collect(party {.gln, .name_zh, .name_en})) AS ship_to
 }
-RETURN e.event_id AS event_id, e.type AS event_type, e.action AS action, e.biz_step AS biz_step,
-       e.disposition AS disposition, e.event_time AS event_time, e.event_time_zone_offset AS tz,
-       location_gln, location_name, ship_from, ship_to, e.doc AS doc, objects
+RETURN [e.event_id, e.type, e.action, e.biz_step, e.disposition, e.event_time, e.event_time_zone_offset,
+        location_gln, location_name, ship_from, ship_to, e.doc, objects] AS event
 """
+KEY_DATA: LiteralString = _KEY_DATA_OF_KEYS + _KEY_DATA_EVENTS
+KEY_DATA_OF_RECALL: LiteralString = _KEY_DATA_OF_RECALL + _KEY_DATA_EVENTS
 
 OWNERS: LiteralString = """
 UNWIND $glns AS g
 MATCH (p:Party {gln: g})
 RETURN p.gln AS gln, p.name_zh AS name_zh
+"""
+
+PRODUCTS: LiteralString = """
+UNWIND $gtins AS g
+MATCH (p:Product {gtin: g})
+RETURN p.gtin AS gtin, p.name_zh AS name_zh, p.name_en AS name_en, p.unit AS unit
 """
 
 
@@ -592,31 +605,59 @@ def key_data_rows(graph: Graph, keys: list[str], max_rows: int = 200_000) -> lis
     """
     keys = list(dict.fromkeys(keys))
     params = {"lots": [k for k in keys if k.startswith("lot:")], "items": [k for k in keys if k.startswith("item:")],
-              "units": [k for k in keys if k.startswith("sscc:")]}
+              "units": [k for k in keys if k.startswith("sscc:")], "skip_capture": None}
+    return _key_data(graph, KEY_DATA, params, max_rows)
 
-    def work(tx) -> tuple[list, dict]:
-        events = [dict(r) for r in tx.run(KEY_DATA, params)]  # plain maps and lists: no .data() walk
-        glns = sorted({o["owner_gln"] for e in events for o in e["objects"] if o["owner_gln"]})
+
+def recall_key_data_rows(graph: Graph, recall_id: str, skip_capture: str | None = None,
+                         max_rows: int = 200_000) -> list[dict]:
+    """Return the key data element rows of a recall case's affected objects (as key_data_rows), found from the
+    case itself in the same round trip.
+
+    Args:
+        graph: the database.
+        recall_id: the case.
+        skip_capture: leave out the events of this capture (the case's own `recalled` events: not a tracking event).
+        max_rows: the most rows answered.
+
+    Raises:
+        Unavailable: the database does not answer.
+    """
+    return _key_data(graph, KEY_DATA_OF_RECALL, {"recall_id": recall_id, "skip_capture": skip_capture}, max_rows)
+
+
+_EVENT_FIELDS = ("event_id", "event_type", "action", "biz_step", "disposition", "event_time", "tz", "location_gln",
+                 "location_name", "ship_from", "ship_to", "doc", "objects")
+
+
+def _key_data(graph: Graph, query: LiteralString, params: dict, max_rows: int) -> list[dict]:
+    def work(tx) -> tuple[list, dict, dict]:
+        events = [r[0] for r in tx.run(query, params)]
+        glns = sorted({o[10] for e in events for o in e[12] if o[10]})
+        gtins = sorted({o[11] for e in events for o in e[12] if o[11]})
         owners = {r["gln"]: r["name_zh"] for r in tx.run(OWNERS, glns=glns)} if glns else {}
-        return events, owners
+        products = {r["gtin"]: dict(r) for r in tx.run(PRODUCTS, gtins=gtins)} if gtins else {}
+        return events, owners, products
 
-    events, owners = graph.read(work)
+    events, owners, products = graph.read(work)
     staged = []
-    for e in events:
-        documents = documents_of(e["doc"])
-        base = {k: _plain(e[k]) for k in ("event_id", "event_type", "action", "biz_step", "disposition", "tz",
-                                          "location_gln", "location_name", "ship_from", "ship_to")}
-        base["documents"] = documents
+    no_product: dict = {}
+    for values in events:
+        e = dict(zip(_EVENT_FIELDS, values, strict=True))
+        base = {k: e[k] for k in ("event_id", "event_type", "action", "biz_step", "disposition", "tz",
+                                  "location_gln", "location_name", "ship_from", "ship_to")}
+        base["documents"] = documents_of(e["doc"])
         when = e["event_time"]
         base["event_time"] = _plain(when)
         order = when.to_native() if hasattr(when, "to_native") else when
-        for o in e["objects"]:
-            p = o["product"] or {}
-            owner = o["owner_gln"] if o["owner_gln"] in owners else None
-            staged.append(((order, e["event_id"] or "", o["key"]), {
-                **base, "role": o["role"], "quantity": o["quantity"], "uom": o["uom"], "key": o["key"],
-                "kind": o["kind"], "gtin": o["gtin"] or p.get("gtin"), "lot": o["lot"], "serial": o["serial"],
-                "sscc": o["sscc"], "lot_unit": o["lot_unit"], "product_zh": p.get("name_zh"),
+        event_id = e["event_id"] or ""
+        for role, quantity, uom, key, kind, gtin, lot, serial, sscc, lot_unit, owner_gln, product in e["objects"]:
+            p = products.get(product, no_product)
+            owner = owner_gln if owner_gln in owners else None
+            staged.append(((order, event_id, key), {
+                **base, "role": role, "quantity": quantity, "uom": uom, "key": key,
+                "kind": kind, "gtin": gtin or p.get("gtin"), "lot": lot, "serial": serial,
+                "sscc": sscc, "lot_unit": lot_unit, "product_zh": p.get("name_zh"),
                 "product_en": p.get("name_en"), "product_unit": p.get("unit"), "tlc_source_gln": owner,
                 "tlc_source_name": owners.get(owner) if owner else None,
             }))

@@ -7,10 +7,10 @@ Start objects are sampled from the database: retail packs (items, else lots noth
 origin lots (farm lots that fed a transformation) for forward traces and recalls. Printed figures:
 - trace back from retail packs: p50/p99 of the one-traversal trace (graph/trace.py, one round trip each);
 - forward trace from origin lots: p50/p99 and the downstream size;
-- a wide recall of origin lots reaching about --recall-target objects: opening the case (closure, statuses,
-  recalled events, holders) plus its spreadsheet rows and XLSX. This WRITES to the database (the lots and
-  everything made from them become `recalled`); --recall-target 0
-  skips it;
+- a wide recall: one farm lot that fans out to --recall-target downstream lots (a mill lot packed into that many
+  bag lots shipped to --retailers retailers), captured first through the real capture path (graph/bulk.py), then
+  recalled through the API as a regulator does it: POST /api/v1/recalls, then GET /api/v1/recalls/{id}/export
+  (XLSX). This WRITES to the database (a fresh network each run, recalled); --recall-target 0 skips it;
 - the EPCIS way: the same back traces as an EPCIS 2.0 client must do them, one GET /epcis/events query per
   generation (MATCH_anyEPC for instances, MATCH_epcClass for lots, every page followed), and the ratio.
 The EPCIS client runs in-process through Flask's test client: no network in the way, so the ratio is conservative.
@@ -20,17 +20,21 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import statistics
 import sys
 import time
+import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app import create_app, exports  # noqa: E402
-from graph import recalls, tokens, trace  # noqa: E402
+from app import create_app  # noqa: E402
+from graph import bulk, tokens, trace  # noqa: E402
 from gs1.errors import InvalidIdentifier  # noqa: E402
 from gs1.identifiers import Ref, parse_identifier  # noqa: E402
+from gs1.keys import check_digit  # noqa: E402
 from scripts import benchlib  # noqa: E402
 
 DL = "https://id.gs1.org"
@@ -115,24 +119,135 @@ def epcis_back_trace(client, headers: dict, start: str, per_page: int = 1000) ->
     return seen, requests
 
 
-def _wide_recall(graph, origins: list[str], target: int) -> tuple[float, float, float, int, int, int]:
-    """Open one recall of origin lots reaching about `target` objects, then its spreadsheet (rows + XLSX).
+def _gln(rng: random.Random) -> str:
+    body = "69" + "".join(rng.choice("0123456789") for _ in range(10))
+    return body + check_digit(body)
+
+
+def _gtin(rng: random.Random) -> str:
+    body = "0690" + "".join(rng.choice("0123456789") for _ in range(9))
+    return body + check_digit(body)
+
+
+def wide_network(lots: int = 10_000, retailers: int = 200, rng: random.Random | None = None) -> tuple[str, list[dict]]:
+    """One farm lot -> a mill lot -> `lots` bag lots shipped (and received) in equal shares to `retailers`.
 
     Returns:
-        (open seconds, rows seconds, XLSX seconds, affected objects, spreadsheet rows, origin lots recalled).
+        (the farm lot's key, the EPCIS events in capture order).
     """
+    rng = rng or random.Random()
+    farm, mill, shops = _gln(rng), _gln(rng), [_gln(rng) for _ in range(retailers)]
+    paddy, milled, bag = _gtin(rng), _gtin(rng), _gtin(rng)
+    tag = uuid.UUID(int=rng.getrandbits(128)).hex[:6].upper()
+    clock = [datetime(2026, 9, 20, 2, tzinfo=UTC)]
+    events: list[dict] = []
+
+    def event(kind: str, **body) -> None:
+        clock[0] += timedelta(minutes=1)
+        events.append({"type": kind, "eventID": f"urn:uuid:{uuid.UUID(int=rng.getrandbits(128))}",
+                       "eventTime": clock[0].isoformat().replace("+00:00", "Z"), "eventTimeZoneOffset": "+08:00",
+                       **body})
+
+    def ship(objects: list[dict], src: str, dst: str, n: int) -> None:
+        bt = [{"type": "desadv", "bizTransaction": f"urn:epcglobal:cbv:bt:{src}:DN{tag}{n:05d}"}]
+        ends = {"sourceList": [{"type": "owning_party", "source": f"{DL}/417/{src}"}],
+                "destinationList": [{"type": "owning_party", "destination": f"{DL}/417/{dst}"}]}
+        event("ObjectEvent", action="OBSERVE", bizStep="shipping", disposition="in_transit",
+              readPoint={"id": f"{DL}/414/{src}"}, bizTransactionList=bt, quantityList=objects, **ends)
+        event("ObjectEvent", action="OBSERVE", bizStep="receiving", disposition="in_progress",
+              readPoint={"id": f"{DL}/414/{dst}"}, bizLocation={"id": f"{DL}/414/{dst}"}, bizTransactionList=bt,
+              quantityList=objects, **ends)
+
+    farm_lot, mill_lot = f"{DL}/01/{paddy}/10/P{tag}", f"{DL}/01/{milled}/10/M{tag}"
+    total = 20.0 * lots
+    event("ObjectEvent", action="ADD", bizStep="harvesting", disposition="active", readPoint={"id": f"{DL}/414/{farm}"},
+          bizLocation={"id": f"{DL}/414/{farm}"},
+          quantityList=[{"epcClass": farm_lot, "quantity": total * 1.25, "uom": "KGM"}])
+    ship([{"epcClass": farm_lot, "quantity": total * 1.25, "uom": "KGM"}], farm, mill, 0)
+    event("TransformationEvent", bizStep="commissioning", disposition="active", readPoint={"id": f"{DL}/414/{mill}"},
+          bizLocation={"id": f"{DL}/414/{mill}"},
+          inputQuantityList=[{"epcClass": farm_lot, "quantity": total * 1.25, "uom": "KGM"}],
+          outputQuantityList=[{"epcClass": mill_lot, "quantity": total, "uom": "KGM"}])
+    bags = [f"{DL}/01/{bag}/10/B{tag}{i:05d}" for i in range(lots)]
+    for start in range(0, lots, 1000):  # one packing run per thousand bags
+        chunk = bags[start:start + 1000]
+        event("TransformationEvent", bizStep="commissioning", disposition="active",
+              readPoint={"id": f"{DL}/414/{mill}"}, bizLocation={"id": f"{DL}/414/{mill}"},
+              inputQuantityList=[{"epcClass": mill_lot, "quantity": 20.0 * len(chunk), "uom": "KGM"}],
+              outputQuantityList=[{"epcClass": b, "quantity": 20.0, "uom": "KGM"} for b in chunk])
+    share = -(-lots // retailers)
+    for n, shop in enumerate(shops, start=1):
+        chunk = bags[(n - 1) * share:n * share]
+        if chunk:
+            ship([{"epcClass": b, "quantity": 20.0, "uom": "KGM"} for b in chunk], mill, shop, n)
+    return f"lot:{paddy}:P{tag}", events
+
+
+def build_wide(graph, lots: int, retailers: int, rng: random.Random | None = None) -> tuple[str, float, int]:
+    """Capture a wide network through graph/bulk.py (the capture write path).
+
+    Returns:
+        (the farm lot's key, capture seconds, events captured).
+    """
+    farm_lot, events = wide_network(lots, retailers, rng)
     t0 = time.perf_counter()
-    case = recalls.open_case(graph, origins, 1, "benchmark: wide recall")
+    for start in range(0, len(events), 100):
+        doc = {"@context": ["https://ref.gs1.org/standards/epcis/epcis-context.jsonld"], "type": "EPCISDocument",
+               "schemaVersion": "2.0", "creationDate": "2026-10-01T00:00:00Z",
+               "epcisBody": {"eventList": events[start:start + 100]}}
+        job = bulk.capture_events(graph, doc)
+        if job.get("errors"):
+            raise RuntimeError(f"wide network capture failed: {job['errors']}")
+    return farm_lot, time.perf_counter() - t0, len(events)
+
+
+def wide_recall(client, headers: dict, farm_lot: str) -> dict:
+    """Recall one farm lot through the API and download the case's XLSX, timing each step."""
+    _, gtin, lot = farm_lot.split(":", 2)
+    t0 = time.perf_counter()
+    response = client.post("/api/v1/recalls", headers=headers,
+                           json={"lots": [{"gtin": gtin, "lot": lot}], "level": 1, "reason": "benchmark: wide recall"})
     t1 = time.perf_counter()
-    rows = trace.key_data_rows(graph, recalls.export_keys(case))
+    if response.status_code != 201:
+        raise RuntimeError(f"recall -> {response.status_code} {response.get_data(as_text=True)[:300]}")
+    case = response.get_json()
+    sheet = client.get(f"/api/v1/recalls/{case['recall_id']}/export?format=xlsx", headers=headers)
     t2 = time.perf_counter()
-    exports.to_xlsx(rows, case["recall_id"])
-    t3 = time.perf_counter()
-    return t1 - t0, t2 - t1, t3 - t2, len(case["affected"]), len(rows), len(origins)
+    if sheet.status_code != 200:
+        raise RuntimeError(f"export -> {sheet.status_code} {sheet.get_data(as_text=True)[:300]}")
+    return {"open": t1 - t0, "export": t2 - t1, "total": t2 - t0, "affected": len(case["affected"]),
+            "holders": len(case["holders"]), "xlsx_bytes": len(sheet.get_data()), "recall_id": case["recall_id"]}
+
+
+def recall_figures(app, graph, lots: int = 10_000, retailers: int = 200, runs: int = 3,
+                   log=print) -> list[benchlib.Figure]:
+    """Build a fresh wide network per run, recall its farm lot through the API and download the spreadsheet."""
+    token = tokens.create(graph, "regulator", None, "bench_trace")
+    headers = {"Authorization": f"Bearer {token['token']}"}
+    client = app.test_client()
+    try:
+        warm, _, _ = build_wide(graph, 20, 2)  # the recall's plans are cached by the time a real one comes
+        wide_recall(client, headers, warm)
+        results = []
+        for _ in range(runs):
+            farm_lot, built, n = build_wide(graph, lots, retailers)
+            log(f"wide network: {n} events, {lots:,} bag lots, {retailers} retailers captured in {built:.1f} s")
+            r = wide_recall(client, headers, farm_lot)
+            log(f"wide recall: open {r['open']:.2f} s + XLSX {r['export']:.2f} s, {r['affected']:,} affected, "
+                f"{r['holders']} holders, load {benchlib.load_average()}")
+            results.append(r)
+    finally:
+        tokens.revoke(graph, token["token_id"])
+    last = results[-1]
+    note = (f"1 farm lot -> {last['affected']:,} affected objects, {last['holders']} holders; open "
+            + ", ".join(f"{r['open']:.2f}" for r in results) + " s + XLSX "
+            + ", ".join(f"{r['export']:.2f}" for r in results) + f" s; load {benchlib.load_average()}")
+    return [benchlib.Figure("recall of a farm lot with spreadsheet (wide, API)", "s", [r["total"] for r in results],
+                            note, False)]
 
 
 def measure(app, graph, samples: int = 200, forward: int = 20, recall_target: int = 10_000, epcis: int = 20,
-            runs: int = 3, log=print) -> list[benchlib.Figure]:
+            runs: int = 3, log=print, retailers: int = 200) -> list[benchlib.Figure]:
     """Back and forward traces, a wide recall with its spreadsheet, and the EPCIS way, as Figures."""
     out: list[benchlib.Figure] = []
     retail = trace.sample_starts(graph, "retail", samples)
@@ -171,15 +286,7 @@ def measure(app, graph, samples: int = 200, forward: int = 20, recall_target: in
                                     f"{forward} origin lots a run, downstream nodes median "
                                     f"{statistics.median(fwd_sizes):.0f} max {max(fwd_sizes)}")
     if recall_target:
-        # Warm the recall's plans on one lot first: a served recall runs on a planned query.
-        warm = trace.sample_starts(graph, "origin", 1)
-        recalls.open_case(graph, warm, 3, "benchmark: warm-up")
-        many = trace.sample_starts(graph, "origin", max(1, recall_target // 10))
-        opened, rows_s, xlsx_s, affected, nrows, n = _wide_recall(graph, many, recall_target)
-        note = (f"{n} origin lots, {affected:,} affected objects, {nrows:,} rows; open {opened:.2f} s + rows "
-                f"{rows_s:.2f} s + XLSX {xlsx_s:.2f} s; load {benchlib.load_average()}")
-        log("wide recall: " + note)
-        out.append(benchlib.Figure("recall with spreadsheet (wide)", "s", [opened + rows_s + xlsx_s], note, False))
+        out += recall_figures(app, graph, recall_target, retailers, runs, log)
     if epcis:
         token = tokens.create(graph, "admin", None, "bench_trace")
         headers = {"Authorization": f"Bearer {token['token']}"}
@@ -223,7 +330,8 @@ def main() -> int:
     ap.add_argument("--samples", type=int, default=200, help="back traces from retail packs")
     ap.add_argument("--forward", type=int, default=20, help="forward traces from origin lots")
     ap.add_argument("--recall-target", type=int, default=10_000,
-                    help="objects the wide recall should reach (0 skips it; it WRITES)")
+                    help="bag lots the recalled farm lot fans out to (0 skips it; it WRITES)")
+    ap.add_argument("--retailers", type=int, default=200, help="retailers the bag lots are shipped to")
     ap.add_argument("--epcis", type=int, default=20, help="back traces done the EPCIS way")
     ap.add_argument("--runs", type=int, default=3)
     args = ap.parse_args()
@@ -233,7 +341,8 @@ def main() -> int:
                       "RATELIMIT_ENABLED": False})
     graph = app.extensions["graph"]
     print(f"graph {args.uri} (Neo4j {graph.server_version()})")
-    for f in measure(app, graph, args.samples, args.forward, args.recall_target, args.epcis, args.runs):
+    for f in measure(app, graph, args.samples, args.forward, args.recall_target, args.epcis, args.runs,
+                     retailers=args.retailers):
         print(f.line())
     graph.close()
     return 0

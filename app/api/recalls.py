@@ -12,7 +12,6 @@ from app.errors import ApiError
 from app.extensions import graph
 from app.schemas.recalls import AckIn, CloseIn, HoldIn, HoldOut, RecallExportQuery, RecallIn, RecallOut
 from graph import recalls
-from graph import trace as tracing
 
 blp = Blueprint("recalls", __name__, url_prefix="/api/v1", description="Recalls and holds")
 
@@ -92,8 +91,7 @@ def close_recall(body, recall_id):
 @blp.alt_response(404, schema="Error", description="No such recall")
 def export_recall(args, recall_id):
     """The case's sortable spreadsheet of key data elements (FSMA 204 / PTI columns)."""
-    case = recalls.get(graph(), recall_id)
-    rows = tracing.key_data_rows(graph(), [a["key"] for a in case["affected"]])
+    rows = recalls.export_rows(graph(), recall_id)
     fmt = args["format"]
     body = exports.to_csv(rows) if fmt == "csv" else exports.to_xlsx(rows, recall_id)
     mimetype = "text/csv; charset=utf-8" if fmt == "csv" else (
