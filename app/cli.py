@@ -87,3 +87,7 @@ def register_cli(app: Flask) -> None:
     for group in (graph_cli, tokens_cli, demo_cli, audit_cli):
         app.cli.add_command(group)
     app.cli.add_command(__import__("app.capture_cli", fromlist=["epcis_cli"]).epcis_cli)
+    from app.backup import backup_command, restore_command
+
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)

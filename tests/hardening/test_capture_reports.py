@@ -1,0 +1,27 @@
+"""Bugs found while hardening, in files another engineer owns (graph/events.py): strict xfails until fixed."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.capture.helpers import commission, document, lot_uri
+from tests.factories import auth, lot_code
+
+
+@pytest.mark.xfail(strict=True, reason="graph/events.py adds custody deltas as floats: 0.1 + 0.2 - 0.3 leaves "
+                                       "5.6e-17 held, so a party that consumed everything still 'holds' the lot "
+                                       "(a recall would notify it); round quantities (e.g. to 1e-9) when applying")
+def test_consuming_everything_leaves_exactly_nothing_held(client, factory, graph, admin_token):
+    farm = factory.party()
+    product = factory.product(farm["gln"])
+    lot = lot_code()
+    events = [commission(farm["gln"], product["gtin"], lot, 0.1), commission(farm["gln"], product["gtin"], lot, 0.2)]
+    consume = commission(farm["gln"], product["gtin"], lot, 0.3, when="2026-09-21T08:00:00+08:00")
+    consume.update(action="DELETE", bizStep="destroying", disposition="destroyed")
+    for doc in (document(*events), document(consume)):
+        answer = client.post("/epcis/capture", json=doc, headers=auth(admin_token))
+        assert answer.status_code == 202 and answer.get_json()["success"], answer.get_data(as_text=True)
+    held = graph.query("MATCH (:Party {gln: $gln})-[h:HOLDS]->(:Lot {key: $key}) RETURN h.quantity AS q",
+                       read=True, gln=farm["gln"], key=f"lot:{product['gtin']}:{lot}")
+    assert held and lot_uri(product["gtin"], lot)
+    assert held[0]["q"] == 0
