@@ -267,7 +267,7 @@ def get(graph: Graph, recall_id: str) -> dict:
     Raises:
         NotFound: no such recall.
     """
-    rows = graph.query(CASE, read=True, id=recall_id)
+    rows = graph.read(lambda tx: [dict(r) for r in tx.run(CASE, id=recall_id)])  # plain lists: no .data() walk
     if not rows:
         raise NotFound(f"no recall {recall_id}", field="recall_id")
     return shape(rows[0])

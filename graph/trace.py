@@ -128,7 +128,9 @@ CALL (fwd_nodes, back_nodes) {
     OPTIONAL MATCH (n)-[:OF_PRODUCT]->(p:Product)
     RETURN collect({key: n.key, kind: CASE WHEN n:Lot THEN 'lot' WHEN n:Item THEN 'item'
                                      WHEN n:LogisticUnit THEN 'sscc' ELSE 'other' END,
-                    props: n {.*}, product: p {.gtin, .name_zh, .name_en, .unit, .category}}) AS node_rows,
+                    props: n {.gtin, .lot, .serial, .sscc, .status, .quantity, .unit, .owner_gln, .production_date,
+                              .expiry_date},
+                    product: p {.gtin, .name_zh, .name_en, .unit, .category}}) AS node_rows,
            collect(n) AS nodes
 }
 CALL (fwd_nodes) {
@@ -164,8 +166,11 @@ CALL (nodes) {
         WITH sd, x, CASE WHEN x:Party THEN x.gln ELSE head([(x)-[:OF_PARTY]->(xp:Party) | xp.gln]) END AS gln
         RETURN collect({side: type(sd), type: sd.type, gln: coalesce(gln, x.gln), ref: x.key}) AS parties
     }
+    // an event's JSON only when the answer needs it: every event for an EPCISDocument, else only those with
+    // business documents (a packing run or a recall event names thousands of objects: ~100 KB each, no documents)
     RETURN collect({event_id: e.event_id, type: e.type, action: e.action, biz_step: e.biz_step,
-                    disposition: e.disposition, event_time: e.event_time, doc: e.doc, objects: objects,
+                    disposition: e.disposition, event_time: e.event_time, objects: objects,
+                    doc: CASE WHEN $with_docs OR e.doc CONTAINS '"bizTransactionList"' THEN e.doc END,
                     biz_location: biz_location, biz_location_gln: biz_location_gln, parties: parties}) AS events
 }
 CALL (nodes) {
@@ -275,11 +280,10 @@ def trace(graph: Graph, key: str, direction: str = "both", window: tuple[datetim
     """
     if direction not in DIRECTIONS:
         raise ValueError(f"direction must be one of {DIRECTIONS}")
-    rows = graph.query(
-        TRACE, read=True, key=key, party=party,
-        fwd=direction in ("forward", "both"), back=direction in ("back", "both"),
-        **{"from": window[0] if window else None, "to": window[1] if window else None},
-    )
+    params = {"key": key, "party": party, "with_docs": with_docs, "fwd": direction in ("forward", "both"),
+              "back": direction in ("back", "both"), "from": window[0] if window else None,
+              "to": window[1] if window else None}
+    rows = graph.read(lambda tx: [dict(r) for r in tx.run(TRACE, params)])  # plain values: no .data() walk
     if not rows:
         raise NotFound(f"nothing is recorded under {key}", field="key")
     row = rows[0]
@@ -315,7 +319,7 @@ def shape(row: dict, direction: str, window: tuple[datetime, datetime] | None, w
         raw = json.loads(e["doc"]) if isinstance(e["doc"], str) else e["doc"]
         if with_docs:
             captured.append(raw)
-        docs = documents_of(raw)
+        docs = documents_of(raw) if raw else []
         ev = {k: _plain(e[k]) for k in ("event_id", "type", "action", "biz_step", "disposition", "event_time",
                                           "biz_location", "biz_location_gln")}
         ev["objects"] = sorted(e["objects"], key=lambda o: (o["role"], o["key"]))
