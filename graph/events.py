@@ -381,9 +381,11 @@ MERGE (p)-[h:HOLDS]->(n)
 ON CREATE SET h.quantity = 0.0, h.pending = 0.0, h.shipped_in = 0.0, h.received = 0.0
 WITH h, r, coalesce(h.shipped_in, h.pending, 0.0) AS s0, coalesce(h.received, 0.0) AS r0
 WITH h, r, coalesce(h.quantity, 0.0) - CASE WHEN s0 > r0 THEN s0 ELSE r0 END + r.db AS own,
-     s0 + r.ds AS s1, r0 + r.dr AS r1
-SET h.shipped_in = s1, h.received = r1, h.quantity = own + CASE WHEN s1 > r1 THEN s1 ELSE r1 END,
-    h.pending = CASE WHEN s1 > r1 THEN s1 - r1 ELSE 0.0 END, h.unit = coalesce(h.unit, r.unit)
+     round(s0 + r.ds, 6) AS s1, round(r0 + r.dr, 6) AS r1
+// Quantities are decimals (EPCIS): rounding every stored sum to 6 places makes custody independent of the order
+// and batching of the additions (binary floats would leave order-dependent residue such as 0.30000000000000004).
+SET h.shipped_in = s1, h.received = r1, h.quantity = round(own + CASE WHEN s1 > r1 THEN s1 ELSE r1 END, 6),
+    h.pending = CASE WHEN s1 > r1 THEN round(s1 - r1, 6) ELSE 0.0 END, h.unit = coalesce(h.unit, r.unit)
 """
 
 _DECLARE: LiteralString = """
