@@ -216,7 +216,7 @@ CALL () {
     UNWIND $units AS k MATCH (n:LogisticUnit {key: k}) RETURN n
 }
 OPTIONAL MATCH (p:Party)-[h:HOLDS]->(n)
-RETURN n.key AS key, n.status AS status, n.first_time AS first_time, n.gtin AS gtin,
+RETURN n.key AS key, n.status AS status, n.first_time.epochMillis AS first_time, n.gtin AS gtin,
        collect(CASE WHEN p IS NULL THEN null
                ELSE {gln: p.gln, quantity: h.quantity, pending: coalesce(h.pending, 0), unit: h.unit,
                      shipped_in: coalesce(h.shipped_in, h.pending, 0.0), received: coalesce(h.received, 0.0)} END)
@@ -451,9 +451,12 @@ def _ilmd_lot(ev: NormalizedEvent) -> str | None:
 
 
 def _dt(value: Any) -> datetime | None:
-    """A Neo4j DateTime or ISO text as an aware datetime."""
+    """Epoch milliseconds (read back: the driver's DateTime conversion is slow per row), ISO text or a Neo4j DateTime
+    as an aware datetime."""
     if value is None:
         return None
+    if isinstance(value, int):
+        return datetime.fromtimestamp(value / 1000, UTC)
     if isinstance(value, str):
         return datetime.fromisoformat(value.replace("Z", "+00:00"))
     return value.to_native()
