@@ -79,11 +79,12 @@ def source(app, graph):
 
 
 def _custody(graph: Graph) -> list:
+    # Empty edges (0 held, 0 pending) are left by reversed events: see test_capture_reports.py and backup.counts.
     rows = graph.query(
-        "MATCH (p:Party)-[h:HOLDS]->(n) RETURN p.gln AS party, n.key AS key, h.quantity AS quantity, "
-        "h.pending AS pending, h.unit AS unit ORDER BY party, key", read=True)
-    # Capture adds float deltas, so the order of events with the same recordTime leaves residues like 7e-15 (see
-    # tests/hardening/test_capture_reports.py): compare to a millionth of a unit.
+        "MATCH (p:Party)-[h:HOLDS]->(n) WHERE abs(h.quantity) >= 0.000001 OR abs(h.pending) >= 0.000001 "
+        "RETURN p.gln AS party, n.key AS key, h.quantity AS quantity, h.pending AS pending, h.unit AS unit "
+        "ORDER BY party, key", read=True)
+    # Custody held before sums were rounded (data of earlier runs) may carry residues like 7e-15.
     return [{**r, "quantity": round(r["quantity"] or 0, 6) + 0.0, "pending": round(r["pending"] or 0, 6) + 0.0}
             for r in rows]
 
