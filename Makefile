@@ -4,7 +4,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
-WORKERS ?= 3
+WORKERS ?= 2
 THREADS ?= 4
 
 .PHONY: run test setup system neo4j neo4j-stop neo4j-status bench lint clean
