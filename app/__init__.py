@@ -26,6 +26,7 @@ def create_app(config: dict | None = None) -> Flask:
         app.config.update(config)
     from app.request_body import StrictJSONProvider, init_request_body
 
+    # Duplicate keys, NaN and over-deep nesting are refused rather than silently read (see app/request_body.py).
     app.json = StrictJSONProvider(app)
     app.json.ensure_ascii = False
     _refuse_insecure_production(app)
