@@ -198,8 +198,9 @@ class Chains:
         return events
 
     def inspect(self, rng: random.Random, ts: float, lab: Party, gtin: str, lot: str, chain: str,
-                sample: tuple[float, str | None]) -> tuple[bool, list[dict]]:
-        """Sample and test a lot: the inspection record, the inspecting event and, on failure, destruction."""
+                sample: tuple[float, str | None], holder: Party, held: float) -> tuple[bool, list[dict]]:
+        """Sample and test a lot: the inspection record, the inspecting event and, on failure, the holder destroying
+        the whole lot (``held`` kg, at the holder's site: the lab never held it)."""
         self._report += 1
         fail = rng.random() < FAIL_RATE
         results = _results(rng, chain, fail)
@@ -217,8 +218,8 @@ class Chains:
         events = [object_event(ts, "OBSERVE", "inspecting", "non_conformant" if fail else "conformant", lab,
                                quantities=[qty(uri, sample[0], sample[1])], biz_tx=bt)]
         if fail:
-            events.append(object_event(ts + 2 * DAY, "DELETE", "destroying", "destroyed", lab,
-                                       quantities=[qty(uri, sample[0], sample[1])], biz_tx=bt))
+            events.append(object_event(ts + 2 * DAY, "DELETE", "destroying", "destroyed", holder,
+                                       quantities=[qty(uri, held, "KGM")], biz_tx=bt))
         return not fail, events
 
     def _unit_time(self, chain: str, start: float, i: int, n: int) -> float:
@@ -273,7 +274,7 @@ class Chains:
             ok = True
             if rng.random() < 0.3:
                 ok, found = self.inspect(rng, t + DAY, rng.choice(w.labs[:4]), mill.products["milled"], mill_code,
-                                         "rice", (2, "KGM"))
+                                         "rice", (2, "KGM"), mill, milled)
                 events += found
             if ok:
                 stock = []
@@ -339,7 +340,7 @@ class Chains:
                                          ilmd={"tg:process": "生晒参 sun-dried", "cbvmda:countryOfOrigin": "CN"}))
             self._lot()
             ok, found = self.inspect(rng, t + 3 * DAY, rng.choice([w.labs[0], w.labs[3], w.labs[4]]), dried_gtin,
-                                     dried_code, "ginseng", (0.5, "KGM"))
+                                     dried_code, "ginseng", (0.5, "KGM"), proc, dried)
             events += found
             if not ok:
                 yield events
@@ -409,8 +410,8 @@ class Chains:
                 self._lot()
                 ok = True
                 if rng.random() < 0.25:
-                    ok, found = self.inspect(rng, t + HOUR + k * 60, w.labs[5], house.products["carcass"], code,
-                                             "beef", (0.2, "KGM"))
+                    ok, found = self.inspect(rng, t + k * 600 + HOUR, w.labs[5], house.products["carcass"], code,
+                                             "beef", (0.2, "KGM"), house, kg)
                     events += found
                 if ok:
                     carcasses.append((uri, kg))
