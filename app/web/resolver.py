@@ -6,7 +6,6 @@ JSON. Unknown or malformed codes get a friendly page in the same style, never a 
 
 from __future__ import annotations
 
-import gc
 import json
 import uuid
 from datetime import UTC, datetime
@@ -52,12 +51,6 @@ def _init_buffer(state) -> None:
     if seconds is None:
         seconds = 0.0 if app.testing else 5.0
     app.extensions["scan_page_cache"] = scan_store.PageCache(float(seconds))
-    if not app.testing:
-        # A served process keeps its ~100k import-time objects for life; every full collection walked them all,
-        # stalling the worker's threads 50-250 ms under load (issue 4). Frozen, a full collection walks only
-        # what requests and caches made since. Tests build many apps: they keep the default collector.
-        gc.collect()
-        gc.freeze()
 
 
 def scan_buffer() -> ScanBuffer:
