@@ -554,6 +554,11 @@ MATCH (:Recall {recall_id: $recall_id})-[:AFFECTS]->(n)
 _KEY_DATA_EVENTS: LiteralString = """
 MATCH (e:Event)-[o:OBJECT|INPUT|OUTPUT|PARENT|CHILD]->(n)
 WHERE NOT coalesce(e.erroneous, false) AND ($skip_capture IS NULL OR coalesce(e.capture_id, '') <> $skip_capture)
+  AND ($from IS NULL OR e.event_time >= $from) AND ($to IS NULL OR e.event_time <= $to)
+  AND ($party IS NULL OR EXISTS {
+        MATCH (e)-[:BIZ_LOCATION|SOURCE|DESTINATION]->(x)
+        WHERE x.gln = $party OR EXISTS { (x)-[:OF_PARTY]->(:Party {gln: $party}) }
+  })
 WITH e, collect([type(o), o.quantity, o.uom, n.key,
                  CASE WHEN n:Lot THEN 'lot' WHEN n:Item THEN 'item' WHEN n:LogisticUnit THEN 'sscc' ELSE 'other' END,
                  n.gtin, n.lot, n.serial, n.sscc, n.unit, n.owner_gln,
@@ -578,7 +583,16 @@ CALL (e) {
 RETURN [e.event_id, e.type, e.action, e.biz_step, e.disposition, e.event_time, e.event_time_zone_offset,
         location_gln, location_name, ship_from, ship_to, e.doc, objects] AS event
 """
+# A period: the objects of the first $max events recorded as happening then (each event gives at least one row, so
+# the spreadsheet's row limit is reached without reading the whole history); the events part keeps the period.
+_KEY_DATA_OF_PERIOD: LiteralString = """
+MATCH (e0:Event) WHERE e0.event_time >= $from AND e0.event_time <= $to AND NOT coalesce(e0.erroneous, false)
+WITH e0 ORDER BY e0.event_time LIMIT $max
+MATCH (e0)-[:OBJECT|INPUT|OUTPUT|PARENT|CHILD]->(n)
+WITH DISTINCT n
+"""
 KEY_DATA: LiteralString = _KEY_DATA_OF_KEYS + _KEY_DATA_EVENTS
+KEY_DATA_OF_PERIOD: LiteralString = _KEY_DATA_OF_PERIOD + _KEY_DATA_EVENTS
 KEY_DATA_OF_RECALL: LiteralString = _KEY_DATA_OF_RECALL + _KEY_DATA_EVENTS
 
 OWNERS: LiteralString = """
@@ -596,7 +610,7 @@ RETURN p.gtin AS gtin, p.name_zh AS name_zh, p.name_en AS name_en, p.unit AS uni
 
 def key_data_rows(graph: Graph, keys: list[str], max_rows: int = 200_000) -> list[dict]:
     """Return the key data elements of every valid event on these objects, one row per (event, object), in time
-    order: the rows graph.exports.kde_rows gives for keys, read per event (two round trips in one read
+    order: the rows of a spreadsheet, read per event (two round trips in one read
     transaction: the events, then the few traceability-lot-code sources by GLN).
 
     Args:
@@ -609,8 +623,25 @@ def key_data_rows(graph: Graph, keys: list[str], max_rows: int = 200_000) -> lis
     """
     keys = list(dict.fromkeys(keys))
     params = {"lots": [k for k in keys if k.startswith("lot:")], "items": [k for k in keys if k.startswith("item:")],
-              "units": [k for k in keys if k.startswith("sscc:")], "skip_capture": None}
+              "units": [k for k in keys if k.startswith("sscc:")]}
     return _key_data(graph, KEY_DATA, params, max_rows)
+
+
+def period_key_data_rows(graph: Graph, period: tuple[datetime, datetime], party: str | None = None,
+                         max_rows: int = 200_000) -> list[dict]:
+    """Return the key data element rows (as key_data_rows) of every valid event recorded as happening in a period.
+
+    Args:
+        graph: the database.
+        period: (from, to) aware datetimes, both included.
+        party: when set, only events this party took part in (at its location, as source or destination).
+        max_rows: the most rows answered.
+
+    Raises:
+        Unavailable: the database does not answer.
+    """
+    params = {"from": period[0], "to": period[1], "party": party, "max": max_rows}
+    return _key_data(graph, KEY_DATA_OF_PERIOD, params, max_rows)
 
 
 def recall_key_data_rows(graph: Graph, recall_id: str, skip_capture: str | None = None,
@@ -635,6 +666,8 @@ _EVENT_FIELDS = ("event_id", "event_type", "action", "biz_step", "disposition", 
 
 
 def _key_data(graph: Graph, query: LiteralString, params: dict, max_rows: int) -> list[dict]:
+    params = {"skip_capture": None, "from": None, "to": None, "party": None, **params}
+
     def work(tx) -> tuple[list, dict, dict]:
         events = [r[0] for r in tx.run(query, params)]
         glns = sorted({o[10] for e in events for o in e[12] if o[10]})

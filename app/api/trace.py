@@ -19,7 +19,6 @@ from app.schemas.trace import (
     TraceOut,
     TraceQuery,
 )
-from graph import exports as kde
 from graph import trace as tracing
 from gs1 import keys as gs1_keys
 
@@ -115,7 +114,7 @@ def export_lot_trace(args, gtin, lot):
 @blp.alt_response(200, success=True, description="CSV or XLSX")
 def export_period(args):
     """Export every key data element recorded in a period (a producer: only events its party took part in)."""
-    rows = kde.kde_rows(graph(), period=(args["from_"], args["to"]), party=_party_filter())
+    rows = tracing.period_key_data_rows(graph(), (args["from_"], args["to"]), party=_party_filter())
     stamp = f"{args['from_'].astimezone(UTC):%Y%m%d}-{args['to'].astimezone(UTC):%Y%m%d}"
     body = exports.to_csv(rows) if args["format"] == "csv" else exports.to_xlsx(rows, "Period")
     return _download(body, args["format"], f"kde-{stamp}")

@@ -148,3 +148,28 @@ def test_common_source_ranks_the_shared_farm_lot_first(client, graph, admin_toke
     assert reaches == sorted(reaches, reverse=True)
     too_few = client.post("/api/v1/trace/common-source", json={"lots": body["lots"][:1]}, headers=auth(regulator))
     assert too_few.status_code == 422
+
+
+def test_period_export_lists_the_events_of_the_period_and_only_a_producers_own(client, factory, regulator):
+    from tests.capture.helpers import commission, document, ship
+
+    farm, mill, other = factory.party(), factory.party(roles=("processor",)), factory.party()
+    g, lot = gtin(), lot_code()
+    # A day no other test uses, so the period holds exactly these events.
+    day = f"1999-0{random.randint(1, 9)}-{random.randint(10, 28)}"
+    events = [commission(farm["gln"], g, lot, 50, when=f"{day}T08:00:00+08:00"),
+              ship(farm["gln"], mill["gln"], g, lot, 20, when=f"{day}T09:00:00+08:00"),
+              commission(other["gln"], gtin(), lot_code(), 5, when=f"{day}T10:00:00+08:00")]
+    assert client.post("/epcis/capture", json=document(*events), headers=auth(factory.admin_token)).status_code == 202
+    path = f"/api/v1/trace/export?from={day}T00:00:00%2B08:00&to={day}T23:59:59%2B08:00&format=csv"
+
+    def rows(token):
+        answer = client.get(path, headers=auth(token))
+        assert answer.status_code == 200
+        return list(csv.DictReader(io.StringIO(answer.data.decode("utf-8-sig"))))
+
+    everything = rows(regulator)
+    assert sorted(r["Event ID"] for r in everything) == sorted(e["eventID"] for e in events)
+    assert {r["Ship-To GLN"] for r in everything if r["Critical Tracking Event"] == "Shipping"} == {mill["gln"]}
+    assert sorted(r["Event ID"] for r in rows(farm["token"])) == sorted(e["eventID"] for e in events[:2])
+    assert [r["Event ID"] for r in rows(other["token"])] == [events[2]["eventID"]]
