@@ -691,7 +691,7 @@ def _key_data(graph: Graph, query: LiteralString, params: dict, max_rows: int) -
         for role, quantity, uom, key, kind, gtin, lot, serial, sscc, lot_unit, owner_gln, product in e["objects"]:
             p = products.get(product, no_product)
             owner = owner_gln if owner_gln in owners else None
-            staged.append(((order, event_id, key), {
+            staged.append(((order, event_id, key or ""), {  # a class-level object (a Product) has no key
                 **base, "role": role, "quantity": quantity, "uom": uom, "key": key,
                 "kind": kind, "gtin": gtin or p.get("gtin"), "lot": lot, "serial": serial,
                 "sscc": sscc, "lot_unit": lot_unit, "product_zh": p.get("name_zh"),

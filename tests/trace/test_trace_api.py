@@ -173,3 +173,25 @@ def test_period_export_lists_the_events_of_the_period_and_only_a_producers_own(c
     assert {r["Ship-To GLN"] for r in everything if r["Critical Tracking Event"] == "Shipping"} == {mill["gln"]}
     assert sorted(r["Event ID"] for r in rows(farm["token"])) == sorted(e["eventID"] for e in events[:2])
     assert [r["Event ID"] for r in rows(other["token"])] == [events[2]["eventID"]]
+
+
+def test_period_export_includes_class_level_quantities(client, factory, regulator):
+    """A quantity of a GTIN without a lot (a class, stored on the Product, which has no key) must not break it."""
+    from tests.capture.helpers import document, event_id, loc
+
+    farm = factory.party()
+    g = gtin()
+    day = f"1998-0{random.randint(1, 9)}-{random.randint(10, 28)}"
+    event = {"type": "ObjectEvent", "eventID": event_id(), "eventTime": f"{day}T08:00:00+08:00",
+             "eventTimeZoneOffset": "+08:00", "action": "OBSERVE", "bizStep": "inspecting",
+             # Two objects in one event: their rows are ordered by key, and the class has none.
+             "quantityList": [{"epcClass": f"https://id.gs1.org/01/{g}", "quantity": 3, "uom": "KGM"},
+                              {"epcClass": f"https://id.gs1.org/01/{g}/10/{lot_code()}", "quantity": 1,
+                               "uom": "KGM"}],
+             "readPoint": loc(farm["gln"])}
+    assert client.post("/epcis/capture", json=document(event), headers=auth(factory.admin_token)).status_code == 202
+    answer = client.get(f"/api/v1/trace/export?from={day}T00:00:00%2B08:00&to={day}T23:59:59%2B08:00&format=csv",
+                        headers=auth(regulator))
+    assert answer.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(answer.data.decode("utf-8-sig"))))
+    assert [r["Event ID"] for r in rows] == [event["eventID"]] * 2
