@@ -84,6 +84,16 @@ def test_generation_is_deterministic():
     assert digest(Network("XS", 7)) != digest(Network("XS", 8))
 
 
+def test_generated_events_carry_unique_event_ids():
+    """Every event has its own urn:uuid eventID, different in another namespace (so loads never collide)."""
+    ids = [ev["eventID"] for doc, _ in Network("XS", 7).documents(1000) for ev in doc["epcisBody"]["eventList"]]
+    assert all(re.fullmatch(r"urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", i)
+               for i in ids)
+    assert len(set(ids)) == len(ids)
+    other = {ev["eventID"] for doc, _ in Network("XS", 7, 1).documents(1000) for ev in doc["epcisBody"]["eventList"]}
+    assert not other & set(ids)
+
+
 def test_http_capture_and_bulk_build_the_same_graph(app, client, graph, admin_token, namespaces):
     """Census and sampled lineage closures agree between the HTTP and the bulk loads of one network."""
     ns_http, ns_bulk = namespaces
