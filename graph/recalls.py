@@ -3,7 +3,7 @@
 Opening a case is one transaction: compute the forward closure of every implicated lot (optionally only through
 what was made from it inside a contamination window), mark every affected Lot/Item `recalled`, snapshot who
 holds or received any of it (NOTIFIES), and record a `recalled` disposition for each affected object as EPCIS
-ObjectEvents through the capture write path (graph/events.py), so the record itself shows the recall.
+ObjectEvents (graph/events.py writes them as it writes every event), so the record itself shows the recall.
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ OPTIONAL MATCH (s:Lot {key: $keys[i]})
 CALL (s) {
     WITH s WHERE s IS NOT NULL AND $from IS NULL
     MATCH (s)-[:TRANSFORMED_INTO|HAS_ITEM|PACKED_IN*0..]->(d)
-    RETURN collect(DISTINCT d.key) AS plain
+    RETURN collect(DISTINCT d) AS plain
 }
 CALL (s) {
     WITH s WHERE s IS NOT NULL AND $from IS NOT NULL
@@ -71,11 +71,11 @@ CALL (s) {
         WHERE r.time >= $from AND r.time <= $to
         WITH DISTINCT n
         MATCH (n)-[:TRANSFORMED_INTO|HAS_ITEM|PACKED_IN*0..]->(d)
-        RETURN collect(DISTINCT d.key) AS down
+        RETURN collect(DISTINCT d) AS down
     }
-    RETURN [x IN ident | x.key] + down AS windowed
+    RETURN ident + down AS windowed
 }
-RETURN i, s IS NOT NULL AS found, plain + windowed AS keys
+RETURN i, s IS NOT NULL AS found, [n IN plain + windowed | [n.key, elementId(n)]] AS nodes
 """
 
 OPEN: LiteralString = """
@@ -90,14 +90,8 @@ CALL (r) {
     CREATE (r)-[:IMPLICATES]->(l)
 }
 CALL (r) {
-    UNWIND $affected AS k
-    CALL (k) {
-        OPTIONAL MATCH (l:Lot {key: k})
-        OPTIONAL MATCH (i:Item {key: k})
-        OPTIONAL MATCH (u:LogisticUnit {key: k})
-        RETURN coalesce(l, i, u) AS n
-    }
-    WITH r, n WHERE n IS NOT NULL
+    UNWIND $affected AS a
+    MATCH (n) WHERE elementId(n) = a
     CREATE (r)-[:AFFECTS]->(n)
     FOREACH (_ IN CASE WHEN n:Lot OR n:Item THEN [1] ELSE [] END |
         SET n.status = 'recalled', n.status_changed_at = datetime())
@@ -214,20 +208,23 @@ def open_case(graph: Graph, implicated: list[str], level: int, reason: str,
                 "no such lot: " + ", ".join(implicated[i] for i in missing), field=None,
                 details={"json": {"lots": {str(i): ["no such lot"] for i in missing}}},
             )
-        affected = sorted({k for r in rows for k in r["keys"]})
-        tx_rows(tx, OPEN, r=record, implicated=implicated, affected=affected)
-        _record_events(tx, recall_id, affected, opened, opened_by, capture_id)
+        targets = {key: eid for r in rows for key, eid in r["nodes"]}
+        affected = sorted(targets)
+        tx_rows(tx, OPEN, r=record, implicated=implicated, affected=[targets[k] for k in affected])
+        _record_events(tx, recall_id, affected, targets, opened, opened_by, capture_id)
         return recall_id
 
     graph.write(work)
     return get(graph, recall_id)
 
 
-def _record_events(tx: ManagedTransaction, recall_id: str, affected: list[str], at: datetime,
-                   token_id: str | None, capture_id: str) -> None:
-    """Record `recalled` for every affected object as ObjectEvents through the capture write path."""
+def _record_events(tx: ManagedTransaction, recall_id: str, affected: list[str], targets: dict[str, str],
+                   at: datetime, token_id: str | None, capture_id: str) -> None:
+    """Record `recalled` for every affected object as ObjectEvents (EVENT_CHUNK objects each) in the case's
+    transaction: plain observations, written by graph/events.py's record_observations."""
     when = at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    raws = []
+    context = ["https://ref.gs1.org/standards/epcis/epcis-context.jsonld", {"tracegraph": RECALL_NS}]
+    normalized = []
     for start in range(0, len(affected), EVENT_CHUNK):
         epcs, classes = [], []
         for key in affected[start:start + EVENT_CHUNK]:
@@ -240,21 +237,17 @@ def _record_events(tx: ManagedTransaction, recall_id: str, affected: list[str], 
                 epcs.append(f"{DL}/01/{gtin}/21/{_escape(serial)}")
             elif kind == "sscc":
                 epcs.append(f"{DL}/00/{rest}")
-        raw = {"type": "ObjectEvent", "eventID": f"urn:uuid:{uuid.uuid4()}", "eventTime": when,
-               "eventTimeZoneOffset": "+08:00", "action": "OBSERVE", "bizStep": "holding",
+        raw = {"@context": context, "type": "ObjectEvent", "eventID": f"urn:uuid:{uuid.uuid4()}",
+               "eventTime": when, "eventTimeZoneOffset": "+08:00", "action": "OBSERVE", "bizStep": "holding",
                "disposition": "recalled", "persistentDisposition": {"set": ["recalled"]},
                "tracegraph:recallID": recall_id}
         if epcs:
             raw["epcList"] = epcs
         if classes:
             raw["quantityList"] = classes
-        raws.append(raw)
-    context = ["https://ref.gs1.org/standards/epcis/epcis-context.jsonld", {"tracegraph": RECALL_NS}]
-    normalized = [(i, normalize_event({"@context": context, **raw}, f"recall[{i}]")) for i, raw in enumerate(raws)]
-    job = capture.CaptureJob(capture_id=capture_id)
-    job.event_count = len(normalized)
-    capture.capture_tx(tx, normalized, capture.Policy(role="admin", token_id=token_id), job)
-    capture.raise_first_error(job)
+        normalized.append(normalize_event(raw, f"recall[{len(normalized)}]"))
+    capture.record_observations(tx, normalized, targets, capture.Policy(role="admin", token_id=token_id),
+                                capture_id)
 
 
 def _escape(value: str) -> str:

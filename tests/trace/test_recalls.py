@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import random
 import uuid
 from datetime import UTC, datetime
+from urllib.parse import quote
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -174,3 +176,29 @@ def test_recall_never_misses_a_holder(graph, admin_token, seed, errors, pick):
 def _origins(n) -> set[str]:
     """Farms and processors that made an object and no longer hold it need no notice; receivers always do."""
     return set(n.parties["farm"]) | set(n.parties["processor"])
+
+
+def test_recalled_events_are_stored_like_captured_events(client, graph, net, regulator, admin_token):
+    """The case's `recalled` events (written without the capture checks) read back as EPCIS events like any other:
+    the same Event properties as a captured event, every affected object named once, valid through /epcis/events."""
+    case = _open(client, regulator, [net.raw_lots[0]]).json
+    stored = graph.query(
+        """
+        MATCH (r:Recall {recall_id: $id})
+        MATCH (e:Event {capture_id: r.capture_id})-[:OBJECT]->(n)
+        WITH e, collect(n.key) AS keys
+        RETURN e.event_id AS id, keys, keys(e) AS props
+        """, read=True, id=case["recall_id"])
+    named = [k for row in stored for k in row["keys"]]
+    assert sorted(named) == sorted(a["key"] for a in case["affected"])
+    captured = graph.query("MATCH (e:Event) WHERE e.capture_id IS NOT NULL AND NOT e.disposition = 'recalled' "
+                           "AND e.read_point IS NULL RETURN keys(e) AS props LIMIT 1", read=True)
+    for row in stored:
+        if captured:
+            assert set(row["props"]) >= set(captured[0]["props"]) - {"read_point", "biz_location", "context"}
+        got = client.get("/epcis/events/" + quote(row["id"], safe=""), headers=auth(admin_token))
+        assert got.status_code == 200, got.json
+        ev = got.json["epcisBody"]["queryResults"]["resultsBody"]["eventList"][0]
+        assert ev["disposition"] == "recalled" and ev["action"] == "OBSERVE"
+        assert len(ev.get("epcList", [])) + len(ev.get("quantityList", [])) == len(row["keys"])
+        assert case["recall_id"] in json.dumps(ev), ev
