@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections import deque
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any, LiteralString
 
@@ -530,9 +531,11 @@ def sample_starts(graph: Graph, which: str, k: int) -> list[str]:
 
 # Key data elements of a set of objects, grouped by event: an event's JSON (for its documents), places and
 # parties are read once per event, not once per (event, object) row. A recall's own `recalled` events list a
-# thousand objects each; per row, their JSON alone would be a thousand copies of ~100 KB. Objects come back as
-# lists (a 10,000-lot recall has 30,000+ of them: maps cost the driver a key string per field) with their
-# product's GTIN only; names are looked up once per product.
+# thousand objects each; per row, their JSON alone would be a thousand copies of ~100 KB; an event's JSON is
+# only read when it names business transactions at all. Objects come back as lists (a 10,000-lot recall has
+# 30,000+ of them: maps cost the driver a key string per field); names are looked up once per product. A lot or
+# an item is always OF_PRODUCT the product of its own GTIN (graph-model), so only other objects walk that edge:
+# the walk was a third of the query's time for a 10,000-lot recall.
 _KEY_DATA_OF_KEYS: LiteralString = """
 CALL () {
     UNWIND $lots AS k
@@ -562,7 +565,8 @@ WHERE NOT coalesce(e.erroneous, false) AND ($skip_capture IS NULL OR coalesce(e.
 WITH e, collect([type(o), o.quantity, o.uom, n.key,
                  CASE WHEN n:Lot THEN 'lot' WHEN n:Item THEN 'item' WHEN n:LogisticUnit THEN 'sscc' ELSE 'other' END,
                  n.gtin, n.lot, n.serial, n.sscc, n.unit, n.owner_gln,
-                 head([(n)-[:OF_PRODUCT]->(p:Product) | p.gtin])]) AS objects
+                 CASE WHEN n:Lot OR n:Item THEN null ELSE head([(n)-[:OF_PRODUCT]->(p:Product) | p.gtin]) END])
+       AS objects
 CALL (e) {
     OPTIONAL MATCH (e)-[:BIZ_LOCATION]->(loc)
     OPTIONAL MATCH (loc)-[:OF_PARTY]->(lp:Party)
@@ -581,7 +585,8 @@ CALL (e) {
     RETURN head(collect(party {.gln, .name_zh, .name_en})) AS ship_to
 }
 RETURN [e.event_id, e.type, e.action, e.biz_step, e.disposition, e.event_time, e.event_time_zone_offset,
-        location_gln, location_name, ship_from, ship_to, e.doc, objects] AS event
+        location_gln, location_name, ship_from, ship_to,
+        CASE WHEN e.doc CONTAINS '"bizTransactionList"' THEN e.doc END, objects] AS event
 """
 # A period: the objects of the first $max events recorded as happening then (each event gives at least one row, so
 # the spreadsheet's row limit is reached without reading the whole history); the events part keeps the period.
@@ -608,7 +613,7 @@ RETURN p.gtin AS gtin, p.name_zh AS name_zh, p.name_en AS name_en, p.unit AS uni
 """
 
 
-def key_data_rows(graph: Graph, keys: list[str], max_rows: int = 200_000) -> list[dict]:
+def key_data_rows(graph: Graph, keys: list[str], max_rows: int = 200_000) -> KeyDataRows:
     """Return the key data elements of every valid event on these objects, one row per (event, object), in time
     order: the rows of a spreadsheet, read per event (two round trips in one read
     transaction: the events, then the few traceability-lot-code sources by GLN).
@@ -628,7 +633,7 @@ def key_data_rows(graph: Graph, keys: list[str], max_rows: int = 200_000) -> lis
 
 
 def period_key_data_rows(graph: Graph, period: tuple[datetime, datetime], party: str | None = None,
-                         max_rows: int = 200_000) -> list[dict]:
+                         max_rows: int = 200_000) -> KeyDataRows:
     """Return the key data element rows (as key_data_rows) of every valid event recorded as happening in a period.
 
     Args:
@@ -645,7 +650,7 @@ def period_key_data_rows(graph: Graph, period: tuple[datetime, datetime], party:
 
 
 def recall_key_data_rows(graph: Graph, recall_id: str, skip_capture: str | None = None,
-                         max_rows: int = 200_000) -> list[dict]:
+                         max_rows: int = 200_000) -> KeyDataRows:
     """Return the key data element rows of a recall case's affected objects (as key_data_rows), found from the
     case itself in the same round trip.
 
@@ -661,42 +666,102 @@ def recall_key_data_rows(graph: Graph, recall_id: str, skip_capture: str | None 
     return _key_data(graph, KEY_DATA_OF_RECALL, {"recall_id": recall_id, "skip_capture": skip_capture}, max_rows)
 
 
+class KeyDataRows(Sequence):
+    """Key data element rows (dicts: an event's fields and one object's), kept grouped by event.
+
+    `groups` lists (event fields, [object fields, ...]) in row order: a writer renders an event's cells once for
+    all its objects (a recall's packing event lists a thousand lots). Iterating or indexing gives the merged row
+    dicts, built on demand.
+    """
+
+    __slots__ = ("groups", "_count", "_rows")
+
+    def __init__(self, groups: list[tuple[dict, list[dict]]]):
+        self.groups = groups
+        self._count = sum(len(objects) for _, objects in groups)
+        self._rows: list[dict] | None = None
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __iter__(self) -> Iterator[dict]:
+        for event, objects in self.groups:
+            for obj in objects:
+                yield {**event, **obj}
+
+    def __getitem__(self, index):
+        if self._rows is None:
+            self._rows = list(self)
+        return self._rows[index]
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and list(self) == list(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
 _EVENT_FIELDS = ("event_id", "event_type", "action", "biz_step", "disposition", "event_time", "tz", "location_gln",
                  "location_name", "ship_from", "ship_to", "doc", "objects")
 
 
-def _key_data(graph: Graph, query: LiteralString, params: dict, max_rows: int) -> list[dict]:
+def _key_data(graph: Graph, query: LiteralString, params: dict, max_rows: int) -> KeyDataRows:
     params = {"skip_capture": None, "from": None, "to": None, "party": None, **params}
 
     def work(tx) -> tuple[list, dict, dict]:
         events = [r[0] for r in tx.run(query, params)]
         glns = sorted({o[10] for e in events for o in e[12] if o[10]})
-        gtins = sorted({o[11] for e in events for o in e[12] if o[11]})
+        gtins = sorted({o[11] or (o[5] if o[4] in ("lot", "item") else None) for e in events for o in e[12]} - {None})
         owners = {r["gln"]: r["name_zh"] for r in tx.run(OWNERS, glns=glns)} if glns else {}
         products = {r["gtin"]: dict(r) for r in tx.run(PRODUCTS, gtins=gtins)} if gtins else {}
         return events, owners, products
 
     events, owners, products = graph.read(work)
-    staged = []
     no_product: dict = {}
+    staged = []
     for values in events:
-        e = dict(zip(_EVENT_FIELDS, values, strict=True))
-        base = {k: e[k] for k in ("event_id", "event_type", "action", "biz_step", "disposition", "tz",
-                                  "location_gln", "location_name", "ship_from", "ship_to")}
-        base["documents"] = documents_of(e["doc"])
-        when = e["event_time"]
-        base["event_time"] = _plain(when)
-        order = when.to_native() if hasattr(when, "to_native") else when
-        event_id = e["event_id"] or ""
-        for role, quantity, uom, key, kind, gtin, lot, serial, sscc, lot_unit, owner_gln, product in e["objects"]:
-            p = products.get(product, no_product)
+        (event_id, event_type, action, biz_step, disposition, when, tz, location_gln, location_name, ship_from,
+         ship_to, doc, objects) = values
+        event = {"event_id": event_id, "event_type": event_type, "action": action, "biz_step": biz_step,
+                 "disposition": disposition, "tz": tz, "location_gln": location_gln, "location_name": location_name,
+                 "ship_from": ship_from, "ship_to": ship_to, "documents": documents_of(doc) if doc else [],
+                 "event_time": _plain(when)}
+        rows = []
+        for role, quantity, uom, key, kind, gtin, lot, serial, sscc, lot_unit, owner_gln, product in objects:
+            p = products.get(product or (gtin if kind in ("lot", "item") else None), no_product)
             owner = owner_gln if owner_gln in owners else None
-            staged.append(((order, event_id, key or ""), {  # a class-level object (a Product) has no key
-                **base, "role": role, "quantity": quantity, "uom": uom, "key": key,
-                "kind": kind, "gtin": gtin or p.get("gtin"), "lot": lot, "serial": serial,
-                "sscc": sscc, "lot_unit": lot_unit, "product_zh": p.get("name_zh"),
-                "product_en": p.get("name_en"), "product_unit": p.get("unit"), "tlc_source_gln": owner,
-                "tlc_source_name": owners.get(owner) if owner else None,
+            rows.append((key or "", {  # a class-level object (a Product) has no key
+                "role": role, "quantity": quantity, "uom": uom, "key": key, "kind": kind,
+                "gtin": gtin or p.get("gtin"), "lot": lot, "serial": serial, "sscc": sscc, "lot_unit": lot_unit,
+                "product_zh": p.get("name_zh"), "product_en": p.get("name_en"), "product_unit": p.get("unit"),
+                "tlc_source_gln": owner, "tlc_source_name": owners.get(owner) if owner else None,
             }))
-    staged.sort(key=lambda s: s[0])
-    return [row for _, row in staged[:max_rows]]
+        rows.sort(key=_first)
+        staged.append((when.to_native() if hasattr(when, "to_native") else when, event_id or "", event, rows))
+    staged.sort(key=_order)
+    groups: list[tuple[dict, list[dict]]] = []
+    left = max_rows
+    i = 0
+    while i < len(staged) and left > 0:
+        j = i + 1
+        while j < len(staged) and _order(staged[j]) == _order(staged[i]):
+            j += 1
+        if j == i + 1:
+            group = [obj for _, obj in staged[i][3][:left]]
+            groups.append((staged[i][2], group))
+        else:  # events at the same time with the same ID (none, or a duplicate): their rows interleave by key
+            tied = sorted(((key, event, obj) for _, _, event, rows in staged[i:j] for key, obj in rows), key=_first)
+            group = []
+            for _, event, obj in tied[:left]:
+                groups.append((event, [obj]))
+                group.append(obj)
+        left -= len(group)
+        i = j
+    return KeyDataRows(groups)
+
+
+def _first(staged: tuple) -> Any:
+    return staged[0]
+
+
+def _order(staged: tuple) -> tuple:
+    return staged[0], staged[1]

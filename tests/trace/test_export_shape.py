@@ -1,0 +1,113 @@
+"""A recall's spreadsheet keeps its shape: every (event, object) row and every column, the same cells in CSV and
+XLSX, and the rows grouped by event render exactly as the same rows one by one."""
+
+from __future__ import annotations
+
+import csv
+import io
+import random
+from collections import Counter
+
+import pytest
+from openpyxl import load_workbook
+
+from app import exports
+from graph import parties, products, tokens
+from graph.trace import KeyDataRows
+from tests.factories import auth
+from tests.trace import network
+from tests.trace.arrange import capture
+from tests.trace.reference import dl_key
+
+ROLES = {"epcList": "object", "quantityList": "object", "inputEPCList": "input", "inputQuantityList": "input",
+         "outputEPCList": "output", "outputQuantityList": "output", "childEPCs": "child", "childQuantityList": "child"}
+
+
+@pytest.fixture(scope="module")
+def regulator(graph):
+    """A regulator token."""
+    return tokens.create(graph, "regulator", None, "tests")["token"]
+
+
+@pytest.fixture(scope="module")
+def named_net(graph, admin_token):
+    """A captured network whose parties and products have names (so every name column has something to show)."""
+    net = network.generate(random.Random(21), farms=2, processors=2, retailers=2, errors=1)
+    capture(graph, admin_token, net)
+    glns = [g for group in net.parties.values() for g in group]
+    parties.upsert_many(graph, [{"gln": g, "name_zh": f"参场 {i} & <合作社>", "roles": ["farm"]}
+                                for i, g in enumerate(glns)])
+    products.upsert_many(graph, [{"gtin": g, "name_zh": f"人参 {name}", "name_en": f"Ginseng {name}",
+                                  "category": "ginseng", "owner_gln": glns[0]} for name, g in net.products.items()])
+    return net
+
+
+def _expected(net, affected: set[str]) -> Counter:
+    """(event ID, object key, role) of every tracking event on an affected object, from the events as sent."""
+    declared = {ev["eventID"] for ev in net.events if ev.get("errorDeclaration")}
+    want: Counter = Counter()
+    for ev in net.events:
+        if ev["eventID"] in declared:
+            continue
+        named = [(ev["parentID"], "parent")] if ev.get("parentID") else []
+        for field, role in ROLES.items():
+            named += [(x if isinstance(x, str) else x["epcClass"], role) for x in ev.get(field, [])]
+        for uri, role in named:
+            key = dl_key(uri)
+            if key in affected:
+                want[(ev["eventID"], key, role)] += 1
+    return want
+
+
+def _key(row: dict) -> str:
+    if row["SSCC"]:
+        return f"sscc:{row['SSCC']}"
+    if row["Serial"]:
+        return f"item:{row['GTIN']}:{row['Serial']}"
+    return f"lot:{row['GTIN']}:{row['Traceability Lot Code']}"
+
+
+def test_recall_spreadsheet_has_every_row_and_column_alike_in_csv_and_xlsx(client, named_net, regulator):
+    net = named_net
+    body = {"lots": [{"gtin": net.raw_lots[0].split(":")[1], "lot": net.raw_lots[0].split(":", 2)[2]}],
+            "level": 1, "reason": "spreadsheet shape"}
+    case = client.post("/api/v1/recalls", json=body, headers=auth(regulator)).json
+    url = f"/api/v1/recalls/{case['recall_id']}/export"
+    text = client.get(f"{url}?format=csv", headers=auth(regulator)).data.decode("utf-8-sig")
+    cells = list(csv.reader(io.StringIO(text)))
+    xlsx = client.get(f"{url}?format=xlsx", headers=auth(regulator)).data
+    sheet = [["" if v is None else str(v) for v in r] for r in load_workbook(io.BytesIO(xlsx)).active.iter_rows(
+        values_only=True)]
+    assert sheet == cells
+    assert cells[0] == list(exports.HEADERS)
+    rows = [dict(zip(cells[0], r, strict=True)) for r in cells[1:]]
+    got = Counter((r["Event ID"], _key(r), r["Role"]) for r in rows)
+    assert got == _expected(net, {a["key"] for a in case["affected"]})
+    assert [(r["Event Time (UTC)"], r["Event ID"]) for r in rows] == sorted(
+        (r["Event Time (UTC)"], r["Event ID"]) for r in rows)
+    # every column says something for this network (a column lost on the way shows up empty)
+    assert [h for h in exports.HEADERS if not any(r[h] for r in rows)] == []
+    shipped = [r for r in rows if r["Critical Tracking Event"] == "Shipping"]
+    assert shipped and all(r["Ship-From Name"].startswith("参场 ") and r["Reference Document Number"]
+                           for r in shipped)
+    assert all(r["Product Description"].startswith("人参 ") for r in rows if r["GTIN"])
+
+
+def test_rows_grouped_by_event_write_the_same_files_as_the_rows_one_by_one():
+    event = {"event_id": "urn:uuid:1", "event_type": "ObjectEvent", "biz_step": "shipping",
+             "event_time": "2026-09-01T08:00:00Z", "location_gln": "6901234000017", "location_name": " 参场 ",
+             "ship_from": {"gln": "6901234000017", "name_zh": "参场"}, "ship_to": {"gln": "6901234000024"},
+             "documents": [{"type": "desadv", "id": "DN<1>"}], "disposition": "in_transit"}
+    objects = [{"kind": "lot", "lot": f"L{i}", "gtin": "06901234567892", "quantity": [20.0, 3, None][i % 3],
+                "uom": "KGM", "product_zh": "人参", "role": "OBJECT", "tlc_source_gln": "6901234000017"}
+               for i in range(5)] + [{"kind": "item", "serial": "S\x01", "role": "CHILD"}, {"kind": "sscc"}]
+    other = {**event, "event_id": "urn:uuid:2", "biz_step": "receiving", "documents": []}
+    grouped = KeyDataRows([(event, objects), (other, objects[:2]), ({}, [{}, {"kind": "item"}])])
+    flat = list(grouped)
+    assert len(grouped) == len(flat) == 11 and grouped[5] == {**event, **objects[5]} and grouped == flat
+    assert exports.table(grouped) == exports.table(flat) == [[get(r) for _, get in exports.COLUMNS] for r in flat]
+    assert exports.to_csv(grouped) == exports.to_csv(flat)
+    assert exports.to_xlsx(grouped, "RC-1") == exports.to_xlsx(flat, "RC-1")
+    ws = load_workbook(io.BytesIO(exports.to_xlsx(grouped, "RC-1"))).active
+    assert [["" if v is None else v for v in r] for r in ws.iter_rows(min_row=2, values_only=True)] == [
+        [v.replace("\x01", "") if isinstance(v, str) else v for v in r] for r in exports.table(flat)]
