@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import random
 from collections import Counter
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from app import exports
 from graph import parties, products, tokens
-from graph.trace import KeyDataRows
+from graph.trace import KeyDataRows, _documents_in, documents_of
 from tests.factories import auth
 from tests.trace import network
 from tests.trace.arrange import capture
@@ -111,3 +114,28 @@ def test_rows_grouped_by_event_write_the_same_files_as_the_rows_one_by_one():
     ws = load_workbook(io.BytesIO(exports.to_xlsx(grouped, "RC-1"))).active
     assert [["" if v is None else v for v in r] for r in ws.iter_rows(min_row=2, values_only=True)] == [
         [v.replace("\x01", "") if isinstance(v, str) else v for v in r] for r in exports.table(flat)]
+
+
+_BT = st.lists(st.fixed_dictionaries({"type": st.sampled_from(["desadv", "urn:epcglobal:cbv:btt:po", 3]),
+                                      "bizTransaction": st.text(max_size=12)}), max_size=3)
+_JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.text(alphabet='ab"\\{}[]:, \u53c2', max_size=8)
+                     | st.just("bizTransactionList") | st.just('"bizTransactionList"'),
+                     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
+                         st.sampled_from(["a", "b", "bizTransactionList", 'q"{']), inner, max_size=3), max_leaves=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(doc=st.dictionaries(st.sampled_from(["type", "eventID", "quantityList", "x:ext", "bizTransactionList"]),
+                           _JSON, max_size=4), bt=st.none() | _BT, spaced=st.booleans())
+def test_documents_read_from_the_key_alone_equal_the_full_decode(doc, bt, spaced):
+    if bt is not None:
+        doc = {**doc, "bizTransactionList": bt}
+    text = json.dumps(doc, ensure_ascii=False, separators=(", ", ": ") if spaced else (",", ":"))
+    assert _outcome(_documents_in, text) == _outcome(documents_of, text)
+
+
+def _outcome(read, text: str) -> object:
+    try:
+        return read(text)
+    except TypeError:  # a schema-invalid bizTransactionList (a number): both refuse it alike
+        return TypeError
