@@ -260,8 +260,11 @@ def _sheet_rows(rows: Iterable[dict], cols: list[str]) -> Iterator[str]:
     yield f'<row r="1">{header}</row>'
     obj_cols = [cols[i] for i in _OBJECT_COLUMNS]
     ev_cols = [cols[i] for i in _EVENT_COLUMNS]
-    head, rest = _Cells(obj_cols[:_HEAD]), _Cells(obj_cols[_HEAD:])
+    lot, product, rest = _Cells(obj_cols[:1]), _Cells(obj_cols[1:_HEAD]), _Cells(obj_cols[_HEAD:])
     ev_mid, ev_tail = _Cells(ev_cols[:_MID]), _Cells(ev_cols[_MID:])
+    # an object's cells but its lot code mostly repeat (product, quantity, unit, source, role): rendered once
+    # per combination; the quantity's type is part of it (20 and 20.0 are equal keys, not equal cells)
+    parts: dict[tuple, tuple[str, str]] = {}
     n = 2
     for event, objects in _groups(rows):
         ev = _event_values(event)
@@ -269,7 +272,13 @@ def _sheet_rows(rows: Iterable[dict], cols: list[str]) -> Iterator[str]:
         tail = ev_tail.render(ev[_MID:]) + "</row>"
         for obj in objects:
             o = _object_values(obj)
-            row = f'<row r="{_ROW}">{head.render(o[:_HEAD])}{mid}{rest.render(o[_HEAD:])}{tail}'
+            key = (*o[1:], o[3].__class__)
+            cells = parts.get(key)
+            if cells is None:
+                if len(parts) >= 20_000:
+                    parts.clear()
+                cells = parts[key] = (product.render(o[1:_HEAD]), rest.render(o[_HEAD:]))
+            row = f'<row r="{_ROW}">{lot.render(o[:1])}{cells[0]}{mid}{cells[1]}{tail}'
             yield row.replace(_ROW, str(n))
             n += 1
 

@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import random
+import zipfile
 from collections import Counter
 
 import pytest
@@ -139,3 +140,10 @@ def _outcome(read, text: str) -> object:
         return read(text)
     except TypeError:  # a schema-invalid bizTransactionList (a number): both refuse it alike
         return TypeError
+
+
+def test_equal_numbers_of_another_type_keep_their_own_cells():
+    rows = [{"kind": "lot", "lot": "L1", "quantity": q, "uom": "KGM"} for q in (20, 20.0, 20, True)]
+    sheet = zipfile.ZipFile(io.BytesIO(exports.to_xlsx(rows))).read("xl/worksheets/sheet1.xml").decode()
+    assert [sheet.count(f'<c r="D{n}"><v>{v}</v></c>') for n, v in ((2, "20"), (3, "20.0"), (4, "20"))] == [1, 1, 1]
+    assert '<c r="D5" t="b"><v>1</v></c>' in sheet
