@@ -10,6 +10,7 @@ from app.api.trace import _key
 from app.auth import current_principal, ensure_party, require
 from app.errors import ApiError
 from app.extensions import graph
+from app.gcpause import large_answer
 from app.schemas.recalls import AckIn, CloseIn, HoldIn, HoldOut, RecallExportQuery, RecallIn, RecallOut
 from graph import recalls
 
@@ -32,6 +33,7 @@ def _visible(case: dict) -> dict:
 @blp.arguments(RecallIn)
 @blp.alt_response(201, schema=RecallOut, success=True, description="The case")
 @blp.alt_response(404, schema="Error", description="An implicated lot does not exist")
+@large_answer
 def open_recall(body):
     """Open a recall: mark the forward closure recalled, record it as EPCIS events, list every holder."""
     window = body["window"]
@@ -48,6 +50,7 @@ def open_recall(body):
 @require("regulator", "admin", "producer")
 @blp.alt_response(200, schema=RecallOut, success=True, description="The case")
 @blp.alt_response(404, schema="Error", description="No such recall")
+@large_answer
 def get_recall(recall_id):
     """Show a case: affected lots, holders with contacts and quantities, deadlines, effectiveness."""
     return jsonify(_visible(recalls.get(graph(), recall_id)))
@@ -59,6 +62,7 @@ def get_recall(recall_id):
 @blp.alt_response(201, schema=RecallOut, success=True, description="The case with the acknowledgement")
 @blp.alt_response(404, schema="Error", description="No such recall")
 @blp.alt_response(409, schema="Error", description="The case is closed")
+@large_answer
 def acknowledge(body, recall_id):
     """Record that a holder removed/recovered its stock (a producer for its own party, or a regulator)."""
     principal = current_principal()
@@ -79,6 +83,7 @@ def acknowledge(body, recall_id):
 @blp.alt_response(200, schema=RecallOut, success=True, description="The closed case")
 @blp.alt_response(404, schema="Error", description="No such recall")
 @blp.alt_response(409, schema="Error", description="Closed already")
+@large_answer
 def close_recall(body, recall_id):
     """Close a case."""
     return jsonify(recalls.close(graph(), recall_id, current_principal().token_id, body["note"]))
@@ -89,6 +94,7 @@ def close_recall(body, recall_id):
 @blp.arguments(RecallExportQuery, location="query")
 @blp.alt_response(200, success=True, description="CSV or XLSX")
 @blp.alt_response(404, schema="Error", description="No such recall")
+@large_answer
 def export_recall(args, recall_id):
     """The case's sortable spreadsheet of key data elements (FSMA 204 / PTI columns)."""
     rows = recalls.export_rows(graph(), recall_id)

@@ -11,6 +11,7 @@ from app import exports
 from app.auth import current_principal, require
 from app.errors import ApiError
 from app.extensions import graph
+from app.gcpause import large_answer
 from app.schemas.trace import (
     CommonSourceIn,
     CommonSourceOut,
@@ -81,6 +82,7 @@ def export_trace(answer: dict, fmt: str, name: str, rows: list[dict] | None = No
 @blp.arguments(TraceQuery, location="query")
 @blp.alt_response(200, schema=TraceOut, success=True, description="The lineage (nodes + edges, events, parties)")
 @blp.alt_response(404, schema="Error", description="No such lot")
+@large_answer
 def trace_lot(args, gtin, lot):
     """Trace a lot back to its origins and/or forward to every holder, in one graph traversal."""
     return jsonify(trace_answer(_key("lot", gtin, lot), args))
@@ -91,6 +93,7 @@ def trace_lot(args, gtin, lot):
 @blp.arguments(TraceQuery, location="query")
 @blp.alt_response(200, schema=TraceOut, success=True, description="The lineage (nodes + edges, events, parties)")
 @blp.alt_response(404, schema="Error", description="No such item")
+@large_answer
 def trace_item(args, gtin, serial):
     """Trace a serialized item (a gift box, an animal) back and/or forward."""
     return jsonify(trace_answer(_key("item", gtin, serial), args))
@@ -101,6 +104,7 @@ def trace_item(args, gtin, serial):
 @blp.arguments(TraceExportQuery, location="query")
 @blp.alt_response(200, success=True, description="CSV, XLSX or an EPCIS 2.0 JSON-LD document")
 @blp.alt_response(404, schema="Error", description="No such lot")
+@large_answer
 def export_lot_trace(args, gtin, lot):
     """Export a lot's trace: a sortable FSMA 204-style spreadsheet, or every event as an EPCISDocument."""
     key = _key("lot", gtin, lot)
@@ -112,6 +116,7 @@ def export_lot_trace(args, gtin, lot):
 @require(*READERS)
 @blp.arguments(RangeExportQuery, location="query")
 @blp.alt_response(200, success=True, description="CSV or XLSX")
+@large_answer
 def export_period(args):
     """Export every key data element recorded in a period (a producer: only events its party took part in)."""
     rows = tracing.period_key_data_rows(graph(), (args["from_"], args["to"]), party=_party_filter())
@@ -124,6 +129,7 @@ def export_period(args):
 @require("regulator", "admin")
 @blp.arguments(CommonSourceIn)
 @blp.response(200, CommonSourceOut)
+@large_answer
 def common_source(body):
     """Rank the upstream lots, parties and events that several implicated lots share (outbreak investigation)."""
     keys = [f"lot:{x['gtin']}:{x['lot']}" for x in body["lots"]]
