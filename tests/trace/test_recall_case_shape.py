@@ -1,0 +1,121 @@
+"""The shape of a recall case, pinned: `recalls.get` answers exactly what a plain row-by-row reading of the case's
+graph gives (same keys in the same order, same values, same list order), on generated networks with shipments,
+business documents, holdings, erroneous events and acknowledgements."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections import defaultdict
+
+import pytest
+
+from graph import recalls, tokens
+from graph.trace import PARTY_FIELDS, _plain, documents_of
+from tests.factories import auth
+from tests.trace import network
+from tests.trace.arrange import capture
+
+
+def _reference(graph, recall_id: str) -> dict:
+    """The case read one row per (object, holding) and per (object, shipment), each shipment's JSON fully decoded."""
+    def rows(cypher: str) -> list[dict]:
+        return graph.query(cypher, read=True, id=recall_id)
+
+    recall = _plain(rows("MATCH (r:Recall {recall_id: $id}) RETURN r {.*} AS r")[0]["r"])
+    implicated = [r["k"] for r in rows("MATCH (:Recall {recall_id: $id})-[:IMPLICATES]->(l:Lot) RETURN l.key AS k")]
+    affected = rows("""
+        MATCH (:Recall {recall_id: $id})-[:AFFECTS]->(n)
+        OPTIONAL MATCH (n)-[:OF_PRODUCT]->(p:Product)
+        RETURN n.key AS key, CASE WHEN n:Lot THEN 'lot' WHEN n:Item THEN 'item' ELSE 'sscc' END AS kind,
+               n.gtin AS gtin, n.lot AS lot, n.serial AS serial, n.sscc AS sscc, n.status AS status,
+               n.quantity AS quantity, n.unit AS unit, p.name_zh AS product_zh, p.name_en AS product_en
+        """)
+    holdings = rows("""
+        MATCH (:Recall {recall_id: $id})-[:AFFECTS]->(n)<-[h:HOLDS]-(p:Party)
+        WHERE coalesce(h.quantity, 0) > 0 OR coalesce(h.pending, 0) > 0
+        RETURN p.gln AS gln, n.key AS key, h.quantity AS quantity, h.pending AS pending, h.unit AS unit
+        """)
+    shipped = rows("""
+        MATCH (:Recall {recall_id: $id})-[:AFFECTS]->(n)<-[o:OBJECT]-(e:Event)-[:DESTINATION]->(x)
+        WHERE e.biz_step IN ['shipping', 'departing'] AND NOT coalesce(e.erroneous, false)
+        WITH n, o, e, CASE WHEN x:Party THEN x.gln ELSE head([(x)-[:OF_PARTY]->(xp:Party) | xp.gln]) END AS gln
+        WHERE gln IS NOT NULL
+        RETURN DISTINCT gln, n.key AS key, o.quantity AS quantity, o.uom AS uom, e.event_time AS time,
+               e.event_id AS event_id, e.doc AS doc
+        """)
+    notified = rows("""
+        MATCH (:Recall {recall_id: $id})-[nf:NOTIFIES]->(p:Party)
+        RETURN p {.*} AS party, nf.units AS units, nf.quantities AS quantities
+        """)
+    acks = _plain([r["a"] for r in rows("""
+        MATCH (a:RecallAck)-[:ACKNOWLEDGES]->(:Recall {recall_id: $id}) RETURN a {.*} AS a ORDER BY a.at
+        """)])
+
+    holders = {}
+    for n in notified:
+        holders[n["party"]["gln"]] = {
+            "party": {k: _plain(n["party"].get(k)) for k in PARTY_FIELDS},
+            "held_at_opening": [{"unit": u, "quantity": q} for u, q in zip(n["units"], n["quantities"], strict=True)],
+            "objects": defaultdict(lambda: {"quantity": 0.0, "pending": 0.0, "unit": None, "shipments": []}),
+            "acknowledgements": [a for a in acks if a.get("party_gln") == n["party"]["gln"]],
+        }
+    for h in holdings:
+        if h["gln"] in holders:
+            o = holders[h["gln"]]["objects"][h["key"]]
+            o["quantity"], o["pending"], o["unit"] = h["quantity"] or 0, h["pending"] or 0, h["unit"]
+    for s in shipped:
+        if s["gln"] in holders:
+            holders[s["gln"]]["objects"][s["key"]]["shipments"].append(
+                {"quantity": s["quantity"], "uom": s["uom"], "date": _plain(s["time"]), "event_id": s["event_id"],
+                 "documents": documents_of(s["doc"])})
+    listed = []
+    for gln in sorted(holders):
+        h = holders[gln]
+        held = [{"key": k, **v, "shipments": sorted(v["shipments"], key=lambda s: s["date"] or "")}
+                for k, v in sorted(h["objects"].items())]
+        listed.append({"party": h["party"], "held_at_opening": h["held_at_opening"], "objects": held,
+                       "acknowledgements": h["acknowledgements"], "acknowledged": bool(h["acknowledgements"])})
+    affected.sort(key=lambda a: a["key"])
+    return {
+        "recall_id": recall["recall_id"], "level": recall["level"], "reason": recall["reason"],
+        "status": recall["status"], "opened_at": recall["opened_at"], "closed_at": recall.get("closed_at"),
+        "window": ({"from": recall["window_from"], "to": recall["window_to"]} if recall.get("window_from")
+                   else None),
+        "deadlines": {"start_by": recall["start_by"], "complete_by": recall["complete_by"]},
+        "implicated": sorted(implicated),
+        "affected": affected,
+        "affected_lots": [a for a in affected if a["kind"] == "lot"],
+        "holders": listed,
+        "effectiveness": recalls.effectiveness(listed, acks),
+    }
+
+
+def _ordered(value) -> str:
+    """JSON with every dict's keys in their own order (the API sorts them; the exports read them in order)."""
+    return json.dumps(value, ensure_ascii=False, indent=1)
+
+
+@pytest.mark.parametrize("seed", [11, 12, 13])
+def test_a_case_reads_exactly_as_its_graph_row_by_row(client, graph, admin_token, seed):
+    net = network.generate(random.Random(seed), farms=3, processors=2, retailers=3, errors=2)
+    capture(graph, admin_token, net)
+    regulator = tokens.create(graph, "regulator", None, "shape")["token"]
+    lots = [{"gtin": k.split(":")[1], "lot": k.split(":")[2]} for k in net.raw_lots[:2]]
+    opened = client.post("/api/v1/recalls", headers=auth(regulator),
+                         json={"lots": lots, "level": 2, "reason": "shape"})
+    assert opened.status_code == 201, opened.json
+    recall_id = opened.json["recall_id"]
+    case = recalls.get(graph, recall_id)
+    assert any(s["documents"] for h in case["holders"] for o in h["objects"] for s in o["shipments"])
+    assert any(o["quantity"] for h in case["holders"] for o in h["objects"])
+    assert _ordered(case) == _ordered(_reference(graph, recall_id))
+
+    holder = case["holders"][-1]["party"]["gln"]
+    ack = {"party_gln": holder, "quantity_removed": 3, "quantity_recovered": 2.5, "unit": "KGM", "note": "n"}
+    assert client.post(f"/api/v1/recalls/{recall_id}/acknowledgements", json=ack,
+                       headers=auth(regulator)).status_code == 201
+    acked = recalls.get(graph, recall_id)
+    assert acked["holders"][-1]["acknowledged"]
+    assert _ordered(acked) == _ordered(_reference(graph, recall_id))
+    assert opened.json == json.loads(json.dumps(case))  # the API answers what get answers
