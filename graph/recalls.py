@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta, timezone
+from operator import itemgetter
 from typing import LiteralString
 from urllib.parse import quote
 
@@ -19,7 +20,7 @@ from neo4j import ManagedTransaction
 from graph import events as capture
 from graph.driver import Graph, tx_rows
 from graph.errors import Conflict, NotFound, RuleViolation
-from graph.trace import PARTY_FIELDS, _plain, documents_of, recall_key_data_rows
+from graph.trace import PARTY_FIELDS, _plain, documents_in, documents_of, recall_key_data_rows
 from gs1.epcis import normalize_event
 
 LEVELS = (1, 2, 3)
@@ -118,8 +119,9 @@ RETURN r.recall_id AS recall_id
 """
 
 # The case, read back in one round trip. Rows are lists, not maps, and grouped where values repeat: the affected
-# objects per product (names once per product), the shipments per event (an event's JSON once, for its documents,
-# not once per object it names): a 10,000-lot case was 10,000 copies of its shipping events' JSON before.
+# objects per product (names once per product), the holdings per party (its GLN once), the shipments per event
+# (an event's JSON once, for its documents, not once per object it names): a 10,000-lot case was 10,000 copies
+# of its shipping events' JSON before.
 CASE: LiteralString = """
 MATCH (r:Recall {recall_id: $id})
 CALL (r) {
@@ -136,19 +138,23 @@ CALL (r) {
 CALL (r) {
     MATCH (r)-[:AFFECTS]->(n)<-[h:HOLDS]-(p:Party)
     WHERE coalesce(h.quantity, 0) > 0 OR coalesce(h.pending, 0) > 0
-    RETURN collect([p.gln, n.key, h.quantity, h.pending, h.unit]) AS holdings
+    WITH p, collect([n.key, h.quantity, h.pending, h.unit]) AS held
+    RETURN collect([p.gln, held]) AS holdings
 }
+// an object is named by a handful of events (made, shipped, received, recalled): group the names by event first
+// and test each event's properties once, not once per object it names
 CALL (r) {
     MATCH (r)-[:AFFECTS]->(n)<-[o:OBJECT]-(e:Event)
+    WITH e, collect(o) AS named
     WHERE e.biz_step IN ['shipping', 'departing'] AND NOT coalesce(e.erroneous, false)
-    WITH e, collect([n.key, o.quantity, o.uom]) AS objects
     CALL (e) {
         MATCH (e)-[:DESTINATION]->(x)
         WITH CASE WHEN x:Party THEN x.gln ELSE head([(x)-[:OF_PARTY]->(xp:Party) | xp.gln]) END AS gln
         RETURN collect(gln) AS glns
     }
-    WITH e, objects, glns WHERE size(glns) > 0
-    RETURN collect([glns, e.event_id, e.event_time, e.doc, objects]) AS shipments
+    WITH e, named, glns WHERE size(glns) > 0
+    RETURN collect([glns, e.event_id, e.event_time, e.doc,
+                    [o IN named | [endNode(o).key, o.quantity, o.uom]]]) AS shipments
 }
 CALL (r) {
     MATCH (r)-[nf:NOTIFIES]->(p:Party)
@@ -161,9 +167,6 @@ CALL (r) {
 }
 RETURN r {.*} AS recall, implicated, affected, holdings, shipments, notified, acks
 """
-
-_AFFECTED_FIELDS = ("key", "kind", "gtin", "lot", "serial", "sscc", "status", "quantity", "unit")
-
 
 def open_case(graph: Graph, implicated: list[str], level: int, reason: str,
               window: tuple[datetime, datetime] | None = None, opened_by: str | None = None,
@@ -271,39 +274,53 @@ def shape(row: dict) -> dict:
     recall = _plain(row["recall"])
     acks = _plain(row["acks"])
     by_party: dict[str, dict] = {}
+    held_by: dict[str, dict[str, dict]] = {}  # gln -> key -> the holder's entry for that object
     for n in row["notified"]:
         p = n["party"]
         by_party[p["gln"]] = {
             "party": {k: _plain(p.get(k)) for k in PARTY_FIELDS},
             "held_at_opening": [{"unit": u, "quantity": q} for u, q in zip(n["units"], n["quantities"], strict=False)],
-            "objects": defaultdict(lambda: {"quantity": 0.0, "pending": 0.0, "unit": None, "shipments": []}),
+            "objects": None,  # filled in below; the key keeps its place in the answer
             "acknowledgements": [],
         }
-    for gln, key, quantity, pending, unit in row["holdings"]:
-        if gln in by_party:
-            o = by_party[gln]["objects"][key]
-            o["quantity"], o["pending"], o["unit"] = quantity or 0, pending or 0, unit
-    for glns, event_id, when, doc, objects in row["shipments"]:
-        date, documents = _plain(when), documents_of(doc)
-        for gln in dict.fromkeys(glns):
-            if gln not in by_party:
-                continue
-            held = by_party[gln]["objects"]
-            for key, quantity, uom in objects:
-                held[key]["shipments"].append({"quantity": quantity, "uom": uom, "date": date, "event_id": event_id,
-                                               "documents": documents})
+        held_by[p["gln"]] = {}
+    for gln, held in row["holdings"]:
+        objects = held_by.get(gln)
+        if objects is not None:
+            for key, quantity, pending, unit in held:
+                objects[key] = {"key": key, "quantity": quantity or 0, "pending": pending or 0, "unit": unit,
+                                "shipments": []}
+    for glns, event_id, when, doc, named in row["shipments"]:
+        targets = [held_by[gln] for gln in dict.fromkeys(glns) if gln in held_by]
+        if not targets:
+            continue
+        date = _plain(when)
+        documents = documents_in(doc) if isinstance(doc, str) else documents_of(doc)
+        for objects in targets:
+            for key, quantity, uom in named:
+                o = objects.get(key)
+                if o is None:
+                    o = objects[key] = {"key": key, "quantity": 0.0, "pending": 0.0, "unit": None, "shipments": []}
+                o["shipments"].append({"quantity": quantity, "uom": uom, "date": date, "event_id": event_id,
+                                       "documents": documents})
     for a in acks:
         if a.get("party_gln") in by_party:
             by_party[a["party_gln"]]["acknowledgements"].append(a)
     holders = []
     for gln in sorted(by_party):
         h = by_party[gln]
-        h["objects"] = [{"key": k, **v, "shipments": sorted(v["shipments"], key=lambda s: s["date"] or "")}
-                        for k, v in sorted(h["objects"].items())]
+        objects = held_by[gln]
+        h["objects"] = [objects[k] for k in sorted(objects)]
+        for o in h["objects"]:
+            if len(o["shipments"]) > 1:
+                o["shipments"].sort(key=_shipment_date)
         h["acknowledged"] = bool(h["acknowledgements"])
         holders.append(h)
-    affected = sorted(({**dict(zip(_AFFECTED_FIELDS, o, strict=True)), "product_zh": name_zh, "product_en": name_en}
-                       for name_zh, name_en, objects in row["affected"] for o in objects), key=lambda a: a["key"])
+    affected = [{"key": key, "kind": kind, "gtin": gtin, "lot": lot, "serial": serial, "sscc": sscc, "status": status,
+                 "quantity": quantity, "unit": unit, "product_zh": name_zh, "product_en": name_en}
+                for name_zh, name_en, objects in row["affected"]
+                for key, kind, gtin, lot, serial, sscc, status, quantity, unit in objects]
+    affected.sort(key=_key_of)
     return {
         "recall_id": recall["recall_id"],
         "level": recall["level"],
@@ -320,6 +337,13 @@ def shape(row: dict) -> dict:
         "holders": holders,
         "effectiveness": effectiveness(holders, acks),
     }
+
+
+def _shipment_date(shipment: dict) -> str:
+    return shipment["date"] or ""
+
+
+_key_of = itemgetter("key")
 
 
 def effectiveness(holders: list[dict], acks: list[dict]) -> dict:

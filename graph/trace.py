@@ -765,10 +765,14 @@ _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
 _DECODER = json.JSONDecoder()
 
 
-def _documents_in(doc: str) -> list[dict]:
+def documents_in(doc: str) -> list[dict]:
     """documents_of(doc) without decoding the whole JSON: a shipment lists hundreds of objects, one business
     transaction. When the key occurs once and at the top level (outside every string, one brace deep, in no
-    array), only its value is decoded; anything else takes the full decode."""
+    array), only its value is decoded; anything else takes the full decode.
+
+    Args:
+        doc: an event's stored JSON text.
+    """
     at = doc.find(_BT_KEY)
     if at < 0:
         return []
@@ -783,6 +787,9 @@ def _documents_in(doc: str) -> list[dict]:
                     return documents_of(doc)
                 return documents_of({"bizTransactionList": value})
     return documents_of(doc)
+
+
+_documents_in = documents_in  # the export's name for it
 
 
 def _first(staged: tuple) -> Any:
