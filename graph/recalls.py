@@ -128,11 +128,13 @@ CALL (r) {
     OPTIONAL MATCH (r)-[:IMPLICATES]->(l:Lot)
     RETURN collect(l.key) AS implicated
 }
+// a lot's or item's product is the one its GTIN names (OF_PRODUCT is merged on it): one index look-up per GTIN,
+// not an OF_PRODUCT walk per object; a logistic unit has no GTIN and no product
 CALL (r) {
     MATCH (r)-[:AFFECTS]->(n)
-    OPTIONAL MATCH (n)-[:OF_PRODUCT]->(p:Product)
-    WITH p, collect([n.key, CASE WHEN n:Lot THEN 'lot' WHEN n:Item THEN 'item' ELSE 'sscc' END, n.gtin, n.lot,
-                     n.serial, n.sscc, n.status, n.quantity, n.unit]) AS objects
+    WITH n.gtin AS gtin, collect([n.key, CASE WHEN n:Lot THEN 'lot' WHEN n:Item THEN 'item' ELSE 'sscc' END, n.gtin,
+                                  n.lot, n.serial, n.sscc, n.status, n.quantity, n.unit]) AS objects
+    OPTIONAL MATCH (p:Product {gtin: gtin})
     RETURN collect([p.name_zh, p.name_en, objects]) AS affected
 }
 CALL (r) {
