@@ -158,9 +158,10 @@ CALL (r) {
     RETURN collect([glns, e.event_id, e.event_time, e.doc,
                     [o IN named | [endNode(o).key, o.quantity, o.uom]]]) AS shipments
 }
+// only the party fields the case shows: every other property (created_at...) costs a temporal value to decode
 CALL (r) {
     MATCH (r)-[nf:NOTIFIES]->(p:Party)
-    RETURN collect({party: p {.*}, units: nf.units, quantities: nf.quantities}) AS notified
+    RETURN collect([[k IN $party_fields | p[k]], nf.units, nf.quantities]) AS notified
 }
 CALL (r) {
     OPTIONAL MATCH (a:RecallAck)-[:ACKNOWLEDGES]->(r)
@@ -265,7 +266,7 @@ def get(graph: Graph, recall_id: str) -> dict:
     Raises:
         NotFound: no such recall.
     """
-    rows = graph.read(lambda tx: [dict(r) for r in tx.run(CASE, id=recall_id)])  # plain lists: no .data() walk
+    rows = graph.read(lambda tx: [dict(r) for r in tx.run(CASE, id=recall_id, party_fields=list(PARTY_FIELDS))])
     if not rows:
         raise NotFound(f"no recall {recall_id}", field="recall_id")
     return shape(rows[0])
@@ -277,15 +278,15 @@ def shape(row: dict) -> dict:
     acks = _plain(row["acks"])
     by_party: dict[str, dict] = {}
     held_by: dict[str, dict[str, dict]] = {}  # gln -> key -> the holder's entry for that object
-    for n in row["notified"]:
-        p = n["party"]
-        by_party[p["gln"]] = {
-            "party": {k: _plain(p.get(k)) for k in PARTY_FIELDS},
-            "held_at_opening": [{"unit": u, "quantity": q} for u, q in zip(n["units"], n["quantities"], strict=False)],
+    for fields, units, quantities in row["notified"]:
+        party = dict(zip(PARTY_FIELDS, _plain(fields), strict=True))
+        by_party[party["gln"]] = {
+            "party": party,
+            "held_at_opening": [{"unit": u, "quantity": q} for u, q in zip(units, quantities, strict=False)],
             "objects": None,  # filled in below; the key keeps its place in the answer
             "acknowledgements": [],
         }
-        held_by[p["gln"]] = {}
+        held_by[party["gln"]] = {}
     for gln, held in row["holdings"]:
         objects = held_by.get(gln)
         if objects is not None:
