@@ -100,6 +100,12 @@ def _ordered(value) -> str:
 def test_a_case_reads_exactly_as_its_graph_row_by_row(client, graph, admin_token, seed):
     net = network.generate(random.Random(seed), farms=3, processors=2, retailers=3, errors=2)
     capture(graph, admin_token, net)
+    graph.query("""
+        UNWIND $glns AS gln
+        MATCH (p:Party {gln: gln})
+        SET p.name_zh = '长春' + gln, p.name_en = 'Changchun ' + gln, p.region_code = '220100', p.uscc = 'U' + gln,
+            p.contact_phone = '+86 431 ' + right(gln, 6), p.contact_email = gln + '@example.cn'
+        """, glns=net.parties["retailer"][:2] + net.parties["distributor"])  # capture made them bare
     regulator = tokens.create(graph, "regulator", None, "shape")["token"]
     lots = [{"gtin": k.split(":")[1], "lot": k.split(":")[2]} for k in net.raw_lots[:2]]
     opened = client.post("/api/v1/recalls", headers=auth(regulator),
@@ -109,6 +115,7 @@ def test_a_case_reads_exactly_as_its_graph_row_by_row(client, graph, admin_token
     case = recalls.get(graph, recall_id)
     assert any(s["documents"] for h in case["holders"] for o in h["objects"] for s in o["shipments"])
     assert any(o["quantity"] for h in case["holders"] for o in h["objects"])
+    assert any(h["party"]["contact_email"] for h in case["holders"])
     assert _ordered(case) == _ordered(_reference(graph, recall_id))
 
     holder = case["holders"][-1]["party"]["gln"]
