@@ -204,7 +204,8 @@ def main() -> None:
     port = int(os.environ.get("BENCH_PORT", "8761"))
     gunicorn = None
     try:
-        report.add(generation_rate(args.scale, args.seed))
+        if not args.reuse:  # a reused store was generated before (L: two minutes of generating for nothing)
+            report.add(generation_rate(args.scale, args.seed))
         base_url = f"http://127.0.0.1:{port}"
         if args.load == "http" or not args.load_only:
             gunicorn = start_gunicorn(uri, port, args.workers, args.threads)
