@@ -194,6 +194,7 @@ class Report:
     figures: list[Figure] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     started: datetime = field(default_factory=lambda: datetime.now(UTC))
+    commit: str = field(default_factory=git_commit)  # the code that ran: read at the start, not when appending
 
     def add(self, figures: Figure | Iterable[Figure]) -> None:
         """Add figures and print them at once."""
@@ -209,7 +210,7 @@ class Report:
     def markdown(self) -> str:
         """The report as a markdown section."""
         lines = [f"### {self.title}", "",
-                 f"{self.started:%Y-%m-%d %H:%M} UTC · commit {git_commit()} · {machine()} · "
+                 f"{self.started:%Y-%m-%d %H:%M} UTC · commit {self.commit} · {machine()} · "
                  f"load average at the end {load_average()}", "",
                  "| figure | median | spread (half-range / median) | runs | note |", "|---|---|---|---|---|"]
         lines += [f.row() for f in self.figures]
