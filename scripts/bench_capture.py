@@ -130,7 +130,8 @@ def bench(ctx) -> list:
     rates = [run_once(port, ctx.admin_token, [make_document(1000) for _ in range(6)], 2, host)
              for _ in range(max(1, min(ctx.runs, 3)))]
     return [benchlib.Figure("capture POST /epcis/capture (1,000-event docs)", "events/s", rates,
-                            f"2 clients, 6 docs per run, on a database of {ctx.events:,} events")]
+                            "2 clients, 6 docs per run, " + (f"on a database of {ctx.events:,} events" if ctx.events
+                                                             else "on the reused store (--reuse)"))]
 
 
 def _machine() -> str:
