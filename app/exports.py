@@ -105,12 +105,6 @@ def _groups(rows: Iterable[dict]) -> Iterable[tuple[dict, Sequence[dict]]]:
     return groups if groups is not None else ((r, (r,)) for r in rows)
 
 
-def _values(r: dict) -> list:
-    """One row's cells, exactly as COLUMNS defines them."""
-    o, ev = _object_values(r), _event_values(r)
-    return o[:_HEAD] + ev[:_MID] + o[_HEAD:] + ev[_MID:]
-
-
 def _object_values(r: dict) -> list:
     """The object's cells (_OBJECT_COLUMNS) of a row, in one function (a 10,000-lot recall sheet has 30,000 rows)."""
     g = r.get

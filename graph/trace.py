@@ -724,7 +724,7 @@ def _key_data(graph: Graph, query: LiteralString, params: dict, max_rows: int) -
          ship_to, doc, objects) = values
         event = {"event_id": event_id, "event_type": event_type, "action": action, "biz_step": biz_step,
                  "disposition": disposition, "tz": tz, "location_gln": location_gln, "location_name": location_name,
-                 "ship_from": ship_from, "ship_to": ship_to, "documents": _documents_in(doc) if doc else [],
+                 "ship_from": ship_from, "ship_to": ship_to, "documents": documents_in(doc) if doc else [],
                  "event_time": _plain(when)}
         rows = []
         for role, quantity, uom, key, kind, gtin, lot, serial, sscc, lot_unit, owner_gln, product in objects:
@@ -788,8 +788,6 @@ def documents_in(doc: str) -> list[dict]:
                 return documents_of({"bizTransactionList": value})
     return documents_of(doc)
 
-
-_documents_in = documents_in  # the export's name for it
 
 
 def _first(staged: tuple) -> Any:

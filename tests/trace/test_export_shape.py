@@ -17,7 +17,7 @@ from openpyxl import load_workbook
 
 from app import exports
 from graph import parties, products, tokens
-from graph.trace import KeyDataRows, _documents_in, documents_of
+from graph.trace import KeyDataRows, documents_in, documents_of
 from tests.factories import auth
 from tests.trace import network
 from tests.trace.arrange import capture
@@ -132,7 +132,7 @@ def test_documents_read_from_the_key_alone_equal_the_full_decode(doc, bt, spaced
     if bt is not None:
         doc = {**doc, "bizTransactionList": bt}
     text = json.dumps(doc, ensure_ascii=False, separators=(", ", ": ") if spaced else (",", ":"))
-    assert _outcome(_documents_in, text) == _outcome(documents_of, text)
+    assert _outcome(documents_in, text) == _outcome(documents_of, text)
 
 
 def _outcome(read, text: str) -> object:
