@@ -79,6 +79,58 @@ CALL (s) {
 RETURN i, s IS NOT NULL AS found, [n IN plain + windowed | [n.key, elementId(n)]] AS nodes
 """
 
+# The case's parts, one definition each, read by OPEN (inside the opening transaction, so the case is answered
+# from what opening it reads) and by CASE (later). Rows are lists, not maps, and grouped where values repeat: the
+# affected objects per product (names once per product), the holdings per party (its GLN once), the shipments per
+# event (an event's JSON once, for its documents, not once per object it names): a 10,000-lot case was 10,000
+# copies of its shipping events' JSON before.
+#
+# A lot's or item's product is the one its GTIN names (OF_PRODUCT is merged on it): one index look-up per GTIN,
+# not an OF_PRODUCT walk per object; a logistic unit has no GTIN and no product.
+_AFFECTED_PART: LiteralString = """
+CALL (r) {
+    MATCH (r)-[:AFFECTS]->(n)
+    WITH n.gtin AS gtin, collect([n.key, CASE WHEN n:Lot THEN 'lot' WHEN n:Item THEN 'item' ELSE 'sscc' END, n.gtin,
+                                  n.lot, n.serial, n.sscc, n.status, n.quantity, n.unit]) AS objects
+    OPTIONAL MATCH (p:Product {gtin: gtin})
+    RETURN collect([p.name_zh, p.name_en, objects]) AS affected
+}
+"""
+
+# everyone holding any of it, or with some of it in transit to them
+_HOLDINGS_PART: LiteralString = """
+CALL (r) {
+    MATCH (r)-[:AFFECTS]->(n)<-[h:HOLDS]-(p:Party)
+    WHERE coalesce(h.quantity, 0) > 0 OR coalesce(h.pending, 0) > 0
+    WITH p, collect([n.key, h.quantity, h.pending, h.unit]) AS held
+    RETURN collect([p.gln, held]) AS holdings
+}
+"""
+
+# The events that sent any of it somewhere, with the parties they name as destination (a party names itself; a
+# location names its party: never expand from a dense party node). An object is named by a handful of events
+# (made, shipped, received, recalled): group the names by event first and test each event's properties once.
+# Events of $listed steps are the case's shipments (documents and what each sent); the other $notified steps
+# (receipts) only name parties to notify.
+_SHIPMENTS_PART: LiteralString = """
+CALL (r) {
+    MATCH (r)-[:AFFECTS]->(n)<-[o:OBJECT]-(e:Event)
+    WITH e, collect(o) AS named
+    WHERE e.biz_step IN $notified AND NOT coalesce(e.erroneous, false)
+    CALL (e) {
+        MATCH (e)-[:DESTINATION]->(x)
+        WITH CASE WHEN x:Party THEN x.gln ELSE head([(x)-[:OF_PARTY]->(xp:Party) | xp.gln]) END AS gln
+        RETURN collect(gln) AS glns
+    }
+    WITH e, named, glns, e.biz_step IN $listed AS listed WHERE size(glns) > 0
+    RETURN collect([glns, e.event_id, e.event_time, CASE WHEN listed THEN e.doc END,
+                    CASE WHEN listed THEN [o IN named | [endNode(o).key, o.quantity, o.uom]] END]) AS shipments
+}
+"""
+
+LISTED_STEPS = ["shipping", "departing"]
+NOTIFIED_STEPS = ["shipping", "departing", "receiving", "arriving"]
+
 OPEN: LiteralString = """
 CREATE (r:Recall {recall_id: $r.recall_id, level: $r.level, reason: $r.reason, status: 'open',
                   opened_at: datetime($r.opened_at), opened_by: $r.opened_by, start_by: datetime($r.start_by),
@@ -97,67 +149,28 @@ CALL (r) {
     FOREACH (_ IN CASE WHEN n:Lot OR n:Item THEN [1] ELSE [] END |
         SET n.status = 'recalled', n.status_changed_at = datetime())
 }
-// who to notify: everyone holding (or with goods in transit) and everyone who received any of it
-CALL (r) {
-    CALL (r) {
-        MATCH (r)-[:AFFECTS]->(n)<-[h:HOLDS]-(p:Party)
-        WHERE coalesce(h.quantity, 0) > 0 OR coalesce(h.pending, 0) > 0
-        RETURN p, coalesce(h.quantity, 0) + coalesce(h.pending, 0) AS q, coalesce(h.unit, 'EA') AS unit
-        UNION ALL
-        MATCH (r)-[:AFFECTS]->(n)<-[:OBJECT]-(e:Event)-[:DESTINATION]->(x)
-        WHERE NOT coalesce(e.erroneous, false) AND e.biz_step IN ['shipping', 'departing', 'receiving', 'arriving']
-        // a party names itself; a location names its party (never expand from a dense party node)
-        WITH CASE WHEN x:Party THEN x ELSE head([(x)-[:OF_PARTY]->(xp:Party) | xp]) END AS p
-        WHERE p IS NOT NULL
-        RETURN p, 0.0 AS q, null AS unit
-    }
-    WITH p, unit, sum(q) AS q
-    WITH p, collect(CASE WHEN unit IS NULL THEN null ELSE [unit, q] END) AS held
-    CREATE (r)-[:NOTIFIES {units: [h IN held | h[0]], quantities: [h IN held | h[1]]}]->(p)
-}
-RETURN r.recall_id AS recall_id
+""" + _AFFECTED_PART + _HOLDINGS_PART + _SHIPMENTS_PART + """
+RETURN r {.*} AS recall, affected, holdings, shipments
 """
 
-# The case, read back in one round trip. Rows are lists, not maps, and grouped where values repeat: the affected
-# objects per product (names once per product), the holdings per party (its GLN once), the shipments per event
-# (an event's JSON once, for its documents, not once per object it names): a 10,000-lot case was 10,000 copies
-# of its shipping events' JSON before.
+# who to notify, with what each held when the case opened (per unit), as open_case works it out from the holdings
+# and shipments OPEN read
+NOTIFY: LiteralString = """
+MATCH (r:Recall {recall_id: $id})
+UNWIND $notify AS x
+MATCH (p:Party {gln: x.gln})
+CREATE (r)-[:NOTIFIES {units: x.units, quantities: x.quantities}]->(p)
+RETURN collect([[k IN $party_fields | p[k]], x.units, x.quantities]) AS notified
+"""
+
+# The case, read back in one round trip.
 CASE: LiteralString = """
 MATCH (r:Recall {recall_id: $id})
 CALL (r) {
     OPTIONAL MATCH (r)-[:IMPLICATES]->(l:Lot)
     RETURN collect(l.key) AS implicated
 }
-// a lot's or item's product is the one its GTIN names (OF_PRODUCT is merged on it): one index look-up per GTIN,
-// not an OF_PRODUCT walk per object; a logistic unit has no GTIN and no product
-CALL (r) {
-    MATCH (r)-[:AFFECTS]->(n)
-    WITH n.gtin AS gtin, collect([n.key, CASE WHEN n:Lot THEN 'lot' WHEN n:Item THEN 'item' ELSE 'sscc' END, n.gtin,
-                                  n.lot, n.serial, n.sscc, n.status, n.quantity, n.unit]) AS objects
-    OPTIONAL MATCH (p:Product {gtin: gtin})
-    RETURN collect([p.name_zh, p.name_en, objects]) AS affected
-}
-CALL (r) {
-    MATCH (r)-[:AFFECTS]->(n)<-[h:HOLDS]-(p:Party)
-    WHERE coalesce(h.quantity, 0) > 0 OR coalesce(h.pending, 0) > 0
-    WITH p, collect([n.key, h.quantity, h.pending, h.unit]) AS held
-    RETURN collect([p.gln, held]) AS holdings
-}
-// an object is named by a handful of events (made, shipped, received, recalled): group the names by event first
-// and test each event's properties once, not once per object it names
-CALL (r) {
-    MATCH (r)-[:AFFECTS]->(n)<-[o:OBJECT]-(e:Event)
-    WITH e, collect(o) AS named
-    WHERE e.biz_step IN ['shipping', 'departing'] AND NOT coalesce(e.erroneous, false)
-    CALL (e) {
-        MATCH (e)-[:DESTINATION]->(x)
-        WITH CASE WHEN x:Party THEN x.gln ELSE head([(x)-[:OF_PARTY]->(xp:Party) | xp.gln]) END AS gln
-        RETURN collect(gln) AS glns
-    }
-    WITH e, named, glns WHERE size(glns) > 0
-    RETURN collect([glns, e.event_id, e.event_time, e.doc,
-                    [o IN named | [endNode(o).key, o.quantity, o.uom]]]) AS shipments
-}
+""" + _AFFECTED_PART + _HOLDINGS_PART + _SHIPMENTS_PART + """
 // only the party fields the case shows: every other property (created_at...) costs a temporal value to decode
 CALL (r) {
     MATCH (r)-[nf:NOTIFIES]->(p:Party)
@@ -170,6 +183,23 @@ CALL (r) {
 }
 RETURN r {.*} AS recall, implicated, affected, holdings, shipments, notified, acks
 """
+
+
+def _notify(holdings: list, shipments: list) -> list[dict]:
+    """Who to notify and what each held (quantity plus in transit, per unit; EA when a holding names none): every
+    holder, and every party an event sent any of it to, whether it holds some now or not."""
+    held: dict[str, dict[str, float]] = {}
+    for gln, objects in holdings:
+        per_unit = held.setdefault(gln, {})
+        for _, quantity, pending, unit in objects:
+            unit = unit or "EA"
+            per_unit[unit] = per_unit.get(unit, 0.0) + (quantity or 0) + (pending or 0)
+    for glns, *_ in shipments:
+        for gln in glns:
+            held.setdefault(gln, {})
+    return [{"gln": gln, "units": sorted(per_unit), "quantities": [float(per_unit[u]) for u in sorted(per_unit)]}
+            for gln, per_unit in held.items()]
+
 
 def open_case(graph: Graph, implicated: list[str], level: int, reason: str,
               window: tuple[datetime, datetime] | None = None, opened_by: str | None = None,
@@ -205,7 +235,7 @@ def open_case(graph: Graph, implicated: list[str], level: int, reason: str,
               "window_from": window[0].astimezone(UTC).isoformat() if window else None,
               "window_to": window[1].astimezone(UTC).isoformat() if window else None}
 
-    def work(tx: ManagedTransaction) -> str:
+    def work(tx: ManagedTransaction) -> dict:
         rows = tx_rows(tx, AFFECTED, keys=implicated, **{"from": window[0] if window else None,
                                                          "to": window[1] if window else None})
         missing = [r["i"] for r in rows if not r["found"]]
@@ -216,12 +246,19 @@ def open_case(graph: Graph, implicated: list[str], level: int, reason: str,
             )
         targets = {key: eid for r in rows for key, eid in r["nodes"]}
         affected = sorted(targets)
-        tx_rows(tx, OPEN, r=record, implicated=implicated, affected=[targets[k] for k in affected])
+        # records as they come (no .data(): its recursive copy of 10,000 affected objects costs more than the read)
+        row = dict(tx.run(OPEN, r=record, implicated=implicated, affected=[targets[k] for k in affected],
+                          listed=LISTED_STEPS, notified=NOTIFIED_STEPS).single(strict=True))
+        row["notified"] = tx_rows(tx, NOTIFY, id=recall_id, notify=_notify(row["holdings"], row["shipments"]),
+                                  party_fields=list(PARTY_FIELDS))[0]["notified"]
         _record_events(tx, recall_id, affected, targets, opened, opened_by, capture_id)
-        return recall_id
+        return row
 
-    graph.write(work)
-    return get(graph, recall_id)
+    row = graph.write(work)
+    # the case as get() reads it, from the opening transaction's own reads: what it just wrote, nothing else yet
+    row["implicated"], row["acks"] = implicated, []
+    row["shipments"] = [s for s in row["shipments"] if s[4] is not None]
+    return shape(row)
 
 
 def _record_events(tx: ManagedTransaction, recall_id: str, affected: list[str], targets: dict[str, str],
@@ -266,7 +303,8 @@ def get(graph: Graph, recall_id: str) -> dict:
     Raises:
         NotFound: no such recall.
     """
-    rows = graph.read(lambda tx: [dict(r) for r in tx.run(CASE, id=recall_id, party_fields=list(PARTY_FIELDS))])
+    rows = graph.read(lambda tx: [dict(r) for r in tx.run(CASE, id=recall_id, party_fields=list(PARTY_FIELDS),
+                                                           listed=LISTED_STEPS, notified=LISTED_STEPS)])
     if not rows:
         raise NotFound(f"no recall {recall_id}", field="recall_id")
     return shape(rows[0])
@@ -336,10 +374,18 @@ def shape(row: dict) -> dict:
         "deadlines": {"start_by": recall["start_by"], "complete_by": recall["complete_by"]},
         "implicated": sorted(row["implicated"]),
         "affected": affected,
-        "affected_lots": [a for a in affected if a["kind"] == "lot"],
+        "affected_count": _counted(affected),
         "holders": holders,
         "effectiveness": effectiveness(holders, acks),
     }
+
+
+def _counted(affected: list[dict]) -> dict[str, int]:
+    """How many lots, serialized items and logistic units the case covers (the list itself is `affected`)."""
+    kinds = {"lot": 0, "item": 0, "sscc": 0}
+    for a in affected:
+        kinds[a["kind"]] += 1
+    return {"lots": kinds["lot"], "items": kinds["item"], "logistic_units": kinds["sscc"]}
 
 
 def _shipment_date(shipment: dict) -> str:

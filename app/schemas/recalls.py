@@ -74,7 +74,8 @@ class RecallOut(Schema):
     deadlines = fields.Dict(metadata={"description": "start_by (24/48/72 h), complete_by (10/20/30 working days)"})
     implicated = fields.List(fields.String())
     affected = fields.List(fields.Dict())
-    affected_lots = fields.List(fields.Dict())
+    affected_count = fields.Dict(metadata={"description": "lots, items, logistic_units: how many of each the "
+                                                          "affected list holds"})
     holders = fields.List(fields.Dict(), metadata={"description": "party with contact, objects held/received, "
                                                                   "quantities, ship dates, documents, acks"})
     effectiveness = fields.Dict()

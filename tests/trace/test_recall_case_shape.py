@@ -85,10 +85,33 @@ def _reference(graph, recall_id: str) -> dict:
         "deadlines": {"start_by": recall["start_by"], "complete_by": recall["complete_by"]},
         "implicated": sorted(implicated),
         "affected": affected,
-        "affected_lots": [a for a in affected if a["kind"] == "lot"],
+        "affected_count": {"lots": sum(a["kind"] == "lot" for a in affected),
+                           "items": sum(a["kind"] == "item" for a in affected),
+                           "logistic_units": sum(a["kind"] == "sscc" for a in affected)},
         "holders": listed,
         "effectiveness": recalls.effectiveness(listed, acks),
     }
+
+
+def _to_notify(graph, recall_id: str) -> dict[str, dict[str, float]]:
+    """Who a case must notify, read plainly: every holder (held or in transit) with its quantities per unit, and
+    every party a shipment or receipt of an affected object names as destination."""
+    want: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for h in graph.query("""
+            MATCH (:Recall {recall_id: $id})-[:AFFECTS]->(n)<-[h:HOLDS]-(p:Party)
+            WHERE coalesce(h.quantity, 0) > 0 OR coalesce(h.pending, 0) > 0
+            RETURN p.gln AS gln, coalesce(h.unit, 'EA') AS unit, coalesce(h.quantity, 0) + coalesce(h.pending, 0) AS q
+            """, read=True, id=recall_id):
+        want[h["gln"]][h["unit"]] += h["q"]
+    for d in graph.query("""
+            MATCH (:Recall {recall_id: $id})-[:AFFECTS]->(n)<-[:OBJECT]-(e:Event)-[:DESTINATION]->(x)
+            WHERE e.biz_step IN ['shipping', 'departing', 'receiving', 'arriving'] AND NOT coalesce(e.erroneous, false)
+            OPTIONAL MATCH (x)-[:OF_PARTY]->(xp:Party)
+            WITH CASE WHEN x:Party THEN x.gln ELSE xp.gln END AS gln WHERE gln IS NOT NULL
+            RETURN DISTINCT gln
+            """, read=True, id=recall_id):
+        want[d["gln"]]  # noqa: B018 (a party to notify that holds none of it now)
+    return {gln: dict(units) for gln, units in want.items()}
 
 
 def _ordered(value) -> str:
@@ -113,6 +136,11 @@ def test_a_case_reads_exactly_as_its_graph_row_by_row(client, graph, admin_token
     assert opened.status_code == 201, opened.json
     recall_id = opened.json["recall_id"]
     case = recalls.get(graph, recall_id)
+    notified = {h["party"]["gln"]: {q["unit"]: round(q["quantity"], 6) for q in h["held_at_opening"]}
+                for h in case["holders"]}
+    assert notified == {gln: {u: round(q, 6) for u, q in units.items()}
+                        for gln, units in _to_notify(graph, recall_id).items()}
+    assert any(notified.values())  # (seed 11 also has a receiver that holds none of it now)
     assert any(s["documents"] for h in case["holders"] for o in h["objects"] for s in o["shipments"])
     assert any(o["quantity"] for h in case["holders"] for o in h["objects"])
     assert any(h["party"]["contact_email"] for h in case["holders"])
