@@ -4,24 +4,43 @@
     .venv/bin/python scripts/bench_scan.py --url http://127.0.0.1:8000 ...        # an already running server
     .venv/bin/python scripts/bench_scan.py --mix 2x4,3x4,4x4 --runs 3             # compare worker x thread mixes
     .venv/bin/python scripts/bench_scan.py --arrange 2 ...                        # add 2 small test chains first
+    .venv/bin/python scripts/bench_scan.py --rate 500 --seconds 10                # open loop: 500 pages/s offered
 
 Codes are sampled from the database (lots and their items; `flask demo load` gives the demo province). Every
 request is a real scan: the page query runs and the scan is queued for the batched writer. The target on the
 2-core reference machine is >= 500 pages/s with p99 <= 50 ms (issue 4).
 
-The load generator is `wrk` (C, keep-alive connections, a Lua script picking a random code per request) when it
-is installed (`apt-get install wrk`), else a Python fallback (one process, threads over keep-alive connections),
-which costs a good part of a core itself and so understates the server. Either way the generator shares the
-machine's cores with gunicorn and Neo4j: the figures are a floor. Rate limiting is off for the server started here.
-"""
+Two ways to load the server, because they answer two different questions:
 
+- Closed loop (the default): N keep-alive connections, each sending its next request as soon as the last one is
+  answered. This finds the most pages/s the server can serve, and its percentiles are those of a saturated
+  server, where every request queues behind the others: the tail is mostly queueing.
+  The generator is `wrk` (C, a Lua script picking a random code per request) when it is installed
+  (`apt-get install wrk`), else a Python fallback (threads over keep-alive connections) which costs a good part of
+  a core itself and so understates the server.
+- Open loop (`--rate R`): requests start on a schedule, every 1/R seconds (or as a Poisson process of rate R with
+  `--arrivals poisson`), whether or not earlier ones were answered, the way independent phones scan. Latency is
+  measured from each request's scheduled start, so a request that waits for a free connection, or behind a
+  stalled server, counts that wait (coordinated omission corrected, as wrk2 and vegeta do); a closed loop would
+  simply send fewer requests during a stall and hide it. At R = 500 this is the p99 the SLO speaks of: what
+  consumers see at the target rate, not at saturation. The generator is built in (wrk2 is not packaged here):
+  one asyncio event loop, raw HTTP/1.1 over a pool of keep-alive connections grown on demand up to
+  --connections (default 256), request bytes prepared in advance. Requests that start more than 10 ms late are
+  the generator's own lag: when more than 1% do, the run is flagged as not valid.
+
+Either way the generator shares the machine's cores with gunicorn and Neo4j: the figures are a floor. Rate
+limiting is off for the server started here.
+"""
 from __future__ import annotations
 
 import argparse
+import asyncio
 import http.client
 import json
 import os
 import random
+import re
+import resource
 import shutil
 import signal
 import socket
@@ -222,6 +241,213 @@ def measure(url: str, paths: list[str], runs: int, connections: int, seconds: fl
     return out
 
 
+# --- open loop: requests on a schedule, latency from the scheduled start ------------------------------------
+
+SLO_RATE = 500  # pages/s offered in the suite's open-loop figures (issue 4)
+LATE_START_MS = 10.0  # a request dispatched later than this after its scheduled start is the generator's lag
+LAG_TOLERANCE = 0.01  # more late starts than this share of a run makes the run not valid
+DRAIN_SECONDS = 10.0  # answers may come this long after the schedule ends (wrk's --timeout); later ones time out
+_CLOSE = re.compile(rb"\r\nconnection:[ \t]*close", re.IGNORECASE)
+_LENGTH = re.compile(rb"\r\ncontent-length:[ \t]*(\d+)", re.IGNORECASE)
+_CHUNKED = re.compile(rb"\r\ntransfer-encoding:[^\r]*chunked", re.IGNORECASE)
+# A reused keep-alive connection that the server closed while idle fails like this before any byte comes back.
+_STALE = (ConnectionResetError, BrokenPipeError, asyncio.IncompleteReadError)
+
+
+def arrival_offsets(rate: float, seconds: float, arrivals: str = "uniform",
+                    rng: random.Random | None = None) -> list[float]:
+    """Scheduled starts in seconds from the run's start: every 1/rate, or a Poisson process of that rate."""
+    if arrivals == "uniform":
+        return [i / rate for i in range(round(rate * seconds))]
+    rng = rng or random.Random()
+    out, t = [], rng.expovariate(rate)
+    while t < seconds:
+        out.append(t)
+        t += rng.expovariate(rate)
+    return out
+
+
+def request_heads(url: str, paths: list[str], accept: str) -> list[bytes]:
+    """Each path's GET request up to the User-Agent value, which the connection completes with its phone number."""
+    host = urlsplit(url).netloc
+    return [f"GET {p} HTTP/1.1\r\nHost: {host}\r\nAccept: {accept}\r\nUser-Agent: bench-phone-".encode()
+            for p in paths]
+
+
+async def read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
+    """Read one HTTP/1.1 response (Content-Length, chunked, or up to the close); its status and keep-alive."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    if not head.startswith(b"HTTP/1."):
+        raise ValueError(f"not an HTTP/1.x response: {head[:40]!r}")
+    status = int(head[9:12])
+    keep = not head.startswith(b"HTTP/1.0") and not _CLOSE.search(head)
+    length = _LENGTH.search(head)
+    if status < 200 or status in (204, 304):
+        pass
+    elif length:
+        await reader.readexactly(int(length.group(1)))
+    elif _CHUNKED.search(head):
+        while size := int((await reader.readline()).split(b";")[0], 16):
+            await reader.readexactly(size + 2)  # the chunk and its CRLF
+        while (await reader.readline()).strip():  # trailers, up to the blank line
+            pass
+    else:
+        await reader.read()
+        keep = False
+    return status, keep
+
+
+async def _open_loop(host: str, port: int, heads: list[bytes], picks: list[int], offsets: list[float],
+                     seconds: float, max_connections: int) -> dict:
+    """Send heads[picks[i]] at offsets[i]; the connection pool grows while every connection is busy."""
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue()
+    latencies: list[float] = []
+    errors: dict[str, int] = {}
+    workers: list[asyncio.Task] = []
+    all_answered = asyncio.Event()
+    s = {"idle": 0, "outstanding": 0, "scheduling": True, "last": 0.0}
+
+    async def connection(n: int) -> None:
+        suffix = f"{n}\r\n\r\n".encode()  # each connection is one phone, as in the wrk script
+        reader: asyncio.StreamReader | None = None
+        writer: asyncio.StreamWriter | None = None
+        try:
+            while True:
+                s["idle"] += 1
+                due, head = await queue.get()
+                s["idle"] -= 1
+                for attempt in (1, 2):
+                    reused = writer is not None and not reader.at_eof()
+                    try:
+                        if not reused:
+                            if writer is not None:
+                                writer.close()
+                            reader, writer = await asyncio.open_connection(host, port)
+                        writer.write(head + suffix)
+                        status, keep = await read_response(reader)
+                    except (OSError, EOFError, asyncio.LimitOverrunError, ValueError) as exc:
+                        if writer is not None:
+                            writer.close()
+                            writer = None
+                        stale = isinstance(exc, _STALE) and not getattr(exc, "partial", b"")
+                        if reused and stale and attempt == 1:
+                            continue
+                        status = type(exc).__name__
+                    else:
+                        if not keep:
+                            writer.close()
+                            writer = None
+                    break
+                now = loop.time()
+                if isinstance(status, int) and 200 <= status < 300:
+                    latencies.append(now - due)
+                else:
+                    errors[str(status)] = errors.get(str(status), 0) + 1
+                s["last"] = now
+                s["outstanding"] -= 1
+                if not s["outstanding"] and not s["scheduling"]:
+                    all_answered.set()
+        finally:
+            if writer is not None:
+                writer.close()
+
+    late, worst_lag, waited = 0, 0.0, 0
+    start = loop.time() + 0.05  # let the first connections open before the clock starts
+    for offset, pick in zip(offsets, picks, strict=True):
+        due = start + offset
+        now = loop.time()
+        if due > now:
+            await asyncio.sleep(due - now)
+            now = loop.time()
+        lag = now - due
+        worst_lag = max(worst_lag, lag)
+        if lag * 1000 > LATE_START_MS:
+            late += 1
+        if queue.qsize() >= s["idle"]:  # no connection free for this request
+            if len(workers) < max_connections:
+                workers.append(asyncio.create_task(connection(len(workers) + 1)))
+            else:
+                waited += 1
+        s["outstanding"] += 1
+        queue.put_nowait((due, heads[pick]))
+    s["scheduling"] = False
+    if s["outstanding"]:
+        try:
+            async with asyncio.timeout(DRAIN_SECONDS):
+                await all_answered.wait()
+        except TimeoutError:
+            errors["timeout"] = s["outstanding"]
+    for w in workers:
+        w.cancel()
+    await asyncio.gather(*workers, return_exceptions=True)
+    await asyncio.sleep(0)  # let the closed transports finish closing inside this loop
+    # Per second of the schedule, or of longer when the last answers came after it (a server falling behind).
+    seconds = max(seconds, s["last"] - start)
+    ms = [x * 1000 for x in latencies]
+    return {"rate": len(ms) / seconds, "pages": len(ms), "scheduled": len(offsets),
+            "p50": benchlib.percentile(ms, 50), "p90": benchlib.percentile(ms, 90),
+            "p99": benchlib.percentile(ms, 99), "max": max(ms, default=float("nan")), "errors": errors,
+            "late": late, "max_lag": worst_lag * 1000, "connections": len(workers), "waited": waited}
+
+
+def run_open(url: str, paths: list[str], rate: float, seconds: float, accept: str = "text/html",
+             arrivals: str = "uniform", max_connections: int = 256, seed: int | None = None) -> dict:
+    """One open-loop run: `rate` requests/s offered for `seconds`; latencies (ms) from each scheduled start."""
+    rng = random.Random(seed)
+    offsets = arrival_offsets(rate, seconds, arrivals, rng)
+    picks = [rng.randrange(len(paths)) for _ in offsets]
+    heads = request_heads(url, paths, accept)
+    parts = urlsplit(url)
+    before, started = resource.getrusage(resource.RUSAGE_SELF), time.monotonic()
+    r = asyncio.run(_open_loop(parts.hostname, parts.port or 80, heads, picks, offsets, seconds,
+                                   max_connections))
+    after, wall = resource.getrusage(resource.RUSAGE_SELF), time.monotonic() - started
+    r["cpu"] = (after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime) / wall
+    r["offered"], r["arrivals"], r["generator"] = rate, arrivals, "python open loop"
+    r["valid"] = r["late"] <= LAG_TOLERANCE * max(1, r["scheduled"])
+    return r
+
+
+def measure_open(url: str, paths: list[str], runs: int, rate: float, seconds: float, warmup: float,
+                 accept: str = "text/html", arrivals: str = "uniform", max_connections: int = 256) -> list[dict]:
+    """A warm-up at the rate, then `runs` open-loop runs; each result carries the load average after it."""
+    if warmup:
+        run_open(url, paths, rate, warmup, accept, arrivals, max_connections)
+    out = []
+    for _ in range(runs):
+        r = run_open(url, paths, rate, seconds, accept, arrivals, max_connections)
+        r["load"] = benchlib.load_average()
+        out.append(r)
+    return out
+
+
+def lag_warning(r: dict) -> str:
+    """A loud line when the generator could not keep its own schedule (the run's figures are then not valid)."""
+    return (f"  !!! GENERATOR LAG: {r['late']} of {r['scheduled']} requests started more than {LATE_START_MS:.0f} ms "
+            f"late (worst {r['max_lag']:.0f} ms, generator CPU {r['cpu']:.0%} of a core): the generator, not the "
+            f"server, fell behind; this run's figures are NOT VALID")
+
+
+def open_figures(name: str, results: list[dict], note: str) -> list[benchlib.Figure]:
+    """Achieved pages/s, p50 and p99 figures from open-loop runs, with lag, errors and generator CPU in the note."""
+    errors = sum(sum(r["errors"].values()) for r in results)
+    late = sum(r["late"] for r in results)
+    cpu = ", ".join(f"{r['cpu']:.0%}" for r in results)
+    note = (f"{note}; {results[0]['offered']:g}/s offered ({results[0]['arrivals']}), latency from scheduled start; "
+            f"{results[0]['generator']}, CPU {cpu} of a core; "
+            f"load avg after runs {', '.join(r['load'].split()[0] for r in results)}")
+    if errors:
+        note += f"; {errors} failed requests"
+    if late:
+        note += f"; {late} requests started > {LATE_START_MS:.0f} ms late"
+    if not all(r["valid"] for r in results):
+        note += "; GENERATOR LAG: runs not valid"
+    return [benchlib.Figure(f"{name} achieved", "/s", [r["rate"] for r in results], note),
+            benchlib.Figure(f"{name} p50", "ms", [r["p50"] for r in results], "", False),
+            benchlib.Figure(f"{name} p99", "ms", [r["p99"] for r in results], "", False)]
+
+
 def figures(name: str, results: list[dict], note: str) -> list[benchlib.Figure]:
     """pages/s, p50 and p99 figures from measured runs."""
     errors = sum(sum(r["errors"].values()) for r in results)
@@ -246,9 +472,39 @@ def bench(ctx) -> list[benchlib.Figure]:
         out += figures("scan page (HTML)", measure(url, paths, ctx.runs, 16, 10, 3), setup)
         out += figures("scan page (JSON)", measure(url, paths, max(1, ctx.runs // 2), 16, 10, 2,
                                                    "application/json"), setup)
+        rated = measure_open(url, paths, ctx.runs, SLO_RATE, 10, 2)
+        for r in rated:
+            if not r["valid"]:
+                print(lag_warning(r), flush=True)
+        used = max(r["connections"] for r in rated)
+        out += open_figures(f"scan page (HTML) at {SLO_RATE}/s offered", rated,
+                            f"{WORKERS} gthread workers x {THREADS} threads, {used} connections at most, "
+                            f"{len(paths)} codes")
     finally:
         stop_gunicorn(proc)
     return out
+
+
+def print_open(results: list[dict], url: str, codes: int, connections: int, label: str, as_json: bool,
+               cache_seconds: float | None) -> None:
+    """Print open-loop runs, a loud line for each run the generator could not keep, and the medians."""
+    first = results[0]
+    print(f"scan page ({'JSON' if as_json else 'HTML'}) via {url}: {codes} codes, open loop {first['offered']:g}/s "
+          f"offered ({first['arrivals']} arrivals), up to {connections} connections, {label}, {os.cpu_count()} CPUs, "
+          f"cache {cache_seconds if cache_seconds is not None else 'default'}; latency from scheduled start")
+    for r in results:
+        busy = f" (all busy for {r['waited']})" if r["waited"] else ""
+        print(f"  run: offered {r['offered']:g}/s achieved {r['rate']:.1f} pages/s  p50 {r['p50']:.1f} ms  "
+              f"p90 {r['p90']:.1f} ms  p99 {r['p99']:.1f} ms  max {r['max']:.1f} ms  errors {r['errors'] or 'none'}  "
+              f"late-start {r['late']} (worst {r['max_lag']:.1f} ms)  connections {r['connections']}"
+              f"{busy}  generator CPU {r['cpu']:.0%}  "
+              f"load {r['load']}")
+        if not r["valid"]:
+            print(lag_warning(r))
+    med = {k: statistics.median(r[k] for r in results) for k in ("rate", "p50", "p99")}
+    valid = "" if all(r["valid"] for r in results) else "  (NOT VALID: generator lag, see above)"
+    print(f"  median: achieved {med['rate']:.1f} pages/s at {first['offered']:g}/s offered (target >= 500), "
+          f"p50 {med['p50']:.1f} ms, p99 {med['p99']:.1f} ms (target <= 50){valid}")
 
 
 def main() -> None:
@@ -257,7 +513,12 @@ def main() -> None:
     ap.add_argument("--url", help="a running server (default: start gunicorn)")
     ap.add_argument("--neo4j", default=os.environ.get("NEO4J_URI", "bolt://127.0.0.1:7687"))
     ap.add_argument("--mix", default=f"{WORKERS}x{THREADS}", help="gunicorn workers x threads, comma-separated")
-    ap.add_argument("--connections", "--clients", type=int, default=16)
+    ap.add_argument("--connections", "--clients", type=int, default=None,
+                    help="closed loop: connections (default 16); open loop: most connections the pool grows to "
+                         "(default 256)")
+    ap.add_argument("--rate", type=float, help="open loop: pages/s offered on a schedule (e.g. 500, the SLO rate)")
+    ap.add_argument("--arrivals", choices=["uniform", "poisson"], default="uniform",
+                    help="open loop: a request every 1/rate s, or a Poisson process of that rate")
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--warmup", type=float, default=3.0)
     ap.add_argument("--runs", type=int, default=3)
@@ -267,6 +528,11 @@ def main() -> None:
     ap.add_argument("--generator", choices=["auto", "wrk", "python"], default="auto")
     ap.add_argument("--cache-seconds", type=float, default=None, help="SCAN_CACHE_SECONDS of the server (0: off)")
     args = ap.parse_args()
+    if args.rate is not None and args.generator == "wrk":
+        ap.error("--rate uses the built-in open-loop generator (wrk has no fixed-rate mode; wrk2 is not packaged)")
+    if args.rate is not None and args.rate <= 0:
+        ap.error("--rate must be positive")
+    connections = args.connections or (16 if args.rate is None else 256)
 
     paths = code_paths(args.neo4j, args.arrange, args.codes)
     if not paths:
@@ -277,13 +543,20 @@ def main() -> None:
         proc, url = (None, args.url) if mix is None else start_gunicorn(args.neo4j, *mix,
                                                                           cache_seconds=args.cache_seconds)
         try:
-            results = measure(url, paths, args.runs, args.connections, args.seconds, args.warmup, accept,
-                              args.generator)
+            if args.rate is not None:
+                results = measure_open(url, paths, args.runs, args.rate, args.seconds, args.warmup, accept,
+                                       args.arrivals, connections)
+            else:
+                results = measure(url, paths, args.runs, connections, args.seconds, args.warmup, accept,
+                                  args.generator)
         finally:
             if proc is not None:
                 stop_gunicorn(proc)
         label = "running server" if mix is None else f"{mix[0]} workers x {mix[1]} threads"
-        print(f"scan page ({'JSON' if args.json else 'HTML'}) via {url}: {len(paths)} codes, {args.connections} "
+        if args.rate is not None:
+            print_open(results, url, len(paths), connections, label, args.json, args.cache_seconds)
+            continue
+        print(f"scan page ({'JSON' if args.json else 'HTML'}) via {url}: {len(paths)} codes, {connections} "
               f"connections, {label}, {os.cpu_count()} CPUs, generator {results[0]['generator']}, "
               f"cache {args.cache_seconds if args.cache_seconds is not None else 'default'}")
         for r in results:
