@@ -255,8 +255,6 @@ _CHILD = "--open-loop-child"  # argv of the generator's child process: the job a
 _CLOSE = re.compile(rb"\r\nconnection:[ \t]*close", re.IGNORECASE)
 _LENGTH = re.compile(rb"\r\ncontent-length:[ \t]*(\d+)", re.IGNORECASE)
 _CHUNKED = re.compile(rb"\r\ntransfer-encoding:[^\r]*chunked", re.IGNORECASE)
-# A reused keep-alive connection that the server closed while idle fails like this before any byte comes back.
-_STALE = (ConnectionResetError, BrokenPipeError, asyncio.IncompleteReadError)
 
 
 def arrival_offsets(rate: float, seconds: float, arrivals: str = "uniform",
@@ -302,6 +300,13 @@ async def read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
     return status, keep
 
 
+def stale(exc: BaseException) -> bool:
+    """Whether a request failed as on a keep-alive connection the server closed while idle: before any answer."""
+    if isinstance(exc, asyncio.IncompleteReadError):
+        return exc.expected is None and not exc.partial  # EOF while waiting for the status line
+    return isinstance(exc, ConnectionResetError | BrokenPipeError)
+
+
 async def _open_loop(host: str, port: int, heads: list[bytes], picks: list[int], offsets: list[float],
                      seconds: float, max_connections: int) -> dict:
     """Send heads[picks[i]] at offsets[i]; the connection pool grows while every connection is busy."""
@@ -335,8 +340,7 @@ async def _open_loop(host: str, port: int, heads: list[bytes], picks: list[int],
                         if writer is not None:
                             writer.close()
                             writer = None
-                        stale = isinstance(exc, _STALE) and not getattr(exc, "partial", b"")
-                        if reused and stale and attempt == 1:
+                        if reused and attempt == 1 and stale(exc):
                             continue
                         status = type(exc).__name__
                     else:
@@ -403,7 +407,7 @@ def run_open(url: str, paths: list[str], rate: float, seconds: float, accept: st
     The generator runs in a child process of its own session. Linux (autogroup) shares the CPU fairly between
     sessions first and only then between the threads of a session by their nice value: in the session of the
     gunicorn this script started, the generator would wait whenever that session had used its share, and fall
-    behind its schedule on a busy machine. On its own it needs a few % of a core and is scheduled at once.
+    behind its schedule on a busy machine. On its own (session nice -5 when allowed) it needs a few % of a core.
     """
     job = {"url": url, "paths": paths, "rate": rate, "seconds": seconds, "accept": accept, "arrivals": arrivals,
            "max_connections": max_connections, "seed": seed}
@@ -415,13 +419,24 @@ def run_open(url: str, paths: list[str], rate: float, seconds: float, accept: st
     return json.loads(out.stdout)
 
 
-def generate_open(job: dict) -> dict:
-    """The open-loop run itself (in the child process): schedule, drive, measure its own CPU."""
+def raise_priority() -> int:
+    """Nice the generator's own session (its autogroup) and thread up by GENERATOR_NICE when allowed; 0 if not."""
     try:
         os.nice(GENERATOR_NICE)
-        nice = GENERATOR_NICE
     except OSError:
-        nice = 0
+        return 0
+    try:
+        # With autogroups the session's nice sets its share against the others; the thread's only orders it
+        # within its session, where it is alone.
+        Path("/proc/self/autogroup").write_text(f"{GENERATOR_NICE}\n")
+    except OSError:
+        pass  # no autogroups: the thread's nice is what counts
+    return GENERATOR_NICE
+
+
+def generate_open(job: dict) -> dict:
+    """The open-loop run itself (in the child process): schedule, drive, measure its own CPU."""
+    nice = raise_priority()
     rate, seconds, arrivals = job["rate"], job["seconds"], job["arrivals"]
     rng = random.Random(job["seed"])
     offsets = arrival_offsets(rate, seconds, arrivals, rng)
