@@ -8,6 +8,7 @@ ObjectEvents (graph/events.py writes them as it writes every event), so the reco
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -21,7 +22,8 @@ from graph import events as capture
 from graph.driver import Graph, tx_rows
 from graph.errors import Conflict, NotFound, RuleViolation
 from graph.trace import PARTY_FIELDS, _plain, documents_in, documents_of, recall_key_data_rows
-from gs1.epcis import normalize_event
+from gs1.epcis import EPCQuantity, normalize_event
+from gs1.identifiers import Ref
 
 LEVELS = (1, 2, 3)
 START_HOURS = {1: 24, 2: 48, 3: 72}
@@ -131,7 +133,7 @@ CALL (r) {
 LISTED_STEPS = ["shipping", "departing"]
 NOTIFIED_STEPS = ["shipping", "departing", "receiving", "arriving"]
 
-OPEN: LiteralString = """
+_OPEN_WRITE: LiteralString = """
 CREATE (r:Recall {recall_id: $r.recall_id, level: $r.level, reason: $r.reason, status: 'open',
                   opened_at: datetime($r.opened_at), opened_by: $r.opened_by, start_by: datetime($r.start_by),
                   complete_by: datetime($r.complete_by), window_from: $r.window_from, window_to: $r.window_to,
@@ -149,9 +151,11 @@ CALL (r) {
     FOREACH (_ IN CASE WHEN n:Lot OR n:Item THEN [1] ELSE [] END |
         SET n.status = 'recalled', n.status_changed_at = datetime())
 }
-""" + _AFFECTED_PART + _HOLDINGS_PART + _SHIPMENTS_PART + """
+"""
+_OPEN_RETURN: LiteralString = """
 RETURN r {.*} AS recall, affected, holdings, shipments
 """
+OPEN: LiteralString = _OPEN_WRITE + _AFFECTED_PART + _HOLDINGS_PART + _SHIPMENTS_PART + _OPEN_RETURN
 
 # who to notify, with what each held when the case opened (per unit), as open_case works it out from the holdings
 # and shipments OPEN read
@@ -164,13 +168,14 @@ RETURN collect([[k IN $party_fields | p[k]], x.units, x.quantities]) AS notified
 """
 
 # The case, read back in one round trip.
-CASE: LiteralString = """
+_CASE_RECALL: LiteralString = """
 MATCH (r:Recall {recall_id: $id})
 CALL (r) {
     OPTIONAL MATCH (r)-[:IMPLICATES]->(l:Lot)
     RETURN collect(l.key) AS implicated
 }
-""" + _AFFECTED_PART + _HOLDINGS_PART + _SHIPMENTS_PART + """
+"""
+_CASE_REST: LiteralString = """
 // only the party fields the case shows: every other property (created_at...) costs a temporal value to decode
 CALL (r) {
     MATCH (r)-[nf:NOTIFIES]->(p:Party)
@@ -183,6 +188,7 @@ CALL (r) {
 }
 RETURN r {.*} AS recall, implicated, affected, holdings, shipments, notified, acks
 """
+CASE: LiteralString = _CASE_RECALL + _AFFECTED_PART + _HOLDINGS_PART + _SHIPMENTS_PART + _CASE_REST
 
 
 def _notify(holdings: list, shipments: list) -> list[dict]:
@@ -236,8 +242,9 @@ def open_case(graph: Graph, implicated: list[str], level: int, reason: str,
               "window_to": window[1].astimezone(UTC).isoformat() if window else None}
 
     def work(tx: ManagedTransaction) -> dict:
-        rows = tx_rows(tx, AFFECTED, keys=implicated, **{"from": window[0] if window else None,
-                                                         "to": window[1] if window else None})
+        # records as they come (no .data(): its recursive copy of 10,000 affected objects costs more than the read)
+        rows = [dict(r) for r in tx.run(AFFECTED, keys=implicated, **{"from": window[0] if window else None,
+                                                                        "to": window[1] if window else None})]
         missing = [r["i"] for r in rows if not r["found"]]
         if missing:
             raise NotFound(
@@ -246,7 +253,6 @@ def open_case(graph: Graph, implicated: list[str], level: int, reason: str,
             )
         targets = {key: eid for r in rows for key, eid in r["nodes"]}
         affected = sorted(targets)
-        # records as they come (no .data(): its recursive copy of 10,000 affected objects costs more than the read)
         row = dict(tx.run(OPEN, r=record, implicated=implicated, affected=[targets[k] for k in affected],
                           listed=LISTED_STEPS, notified=NOTIFIED_STEPS).single(strict=True))
         row["notified"] = tx_rows(tx, NOTIFY, id=recall_id, notify=_notify(row["holdings"], row["shipments"]),
@@ -264,31 +270,43 @@ def open_case(graph: Graph, implicated: list[str], level: int, reason: str,
 def _record_events(tx: ManagedTransaction, recall_id: str, affected: list[str], targets: dict[str, str],
                    at: datetime, token_id: str | None, capture_id: str) -> None:
     """Record `recalled` for every affected object as ObjectEvents (EVENT_CHUNK objects each) in the case's
-    transaction: plain observations, written by graph/events.py's record_observations."""
+    transaction: plain observations, written by graph/events.py's record_observations.
+
+    The event's own fields are normalised as every captured event's are; its objects are the keys the graph gave,
+    written as Digital Links and taken as they are, not parsed back from the links (10,000 links parsed and their
+    check digits recomputed cost more than the rest of the write).
+    """
     when = at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
     context = ["https://ref.gs1.org/standards/epcis/epcis-context.jsonld", {"tracegraph": RECALL_NS}]
     normalized = []
     for start in range(0, len(affected), EVENT_CHUNK):
-        epcs, classes = [], []
+        epcs, classes, items, lots = [], [], [], []
         for key in affected[start:start + EVENT_CHUNK]:
             kind, _, rest = key.partition(":")
             if kind == "lot":
                 gtin, _, lot = rest.partition(":")
-                classes.append({"epcClass": f"{DL}/01/{gtin}/10/{_escape(lot)}"})
+                uri = f"{DL}/01/{gtin}/10/{_escape(lot)}"
+                classes.append({"epcClass": uri})
+                lots.append(EPCQuantity(Ref("lot", gtin=gtin, lot=lot, uri=uri)))
             elif kind == "item":
                 gtin, _, serial = rest.partition(":")
-                epcs.append(f"{DL}/01/{gtin}/21/{_escape(serial)}")
+                uri = f"{DL}/01/{gtin}/21/{_escape(serial)}"
+                epcs.append(uri)
+                items.append(EPCQuantity(Ref("item", gtin=gtin, serial=serial, uri=uri)))
             elif kind == "sscc":
-                epcs.append(f"{DL}/00/{rest}")
+                uri = f"{DL}/00/{rest}"
+                epcs.append(uri)
+                items.append(EPCQuantity(Ref("sscc", sscc=rest, uri=uri)))
         raw = {"@context": context, "type": "ObjectEvent", "eventID": f"urn:uuid:{uuid.uuid4()}",
                "eventTime": when, "eventTimeZoneOffset": "+08:00", "action": "OBSERVE", "bizStep": "holding",
                "disposition": "recalled", "persistentDisposition": {"set": ["recalled"]},
                "tracegraph:recallID": recall_id}
+        event = normalize_event(raw, f"recall[{len(normalized)}]")  # before the objects: it would parse them
         if epcs:
             raw["epcList"] = epcs
         if classes:
             raw["quantityList"] = classes
-        normalized.append(normalize_event(raw, f"recall[{len(normalized)}]"))
+        normalized.append(dataclasses.replace(event, objects=items + lots, raw=raw))
     capture.record_observations(tx, normalized, targets, capture.Policy(role="admin", token_id=token_id),
                                 capture_id)
 
