@@ -81,17 +81,18 @@ CALL (s) {
 RETURN i, s IS NOT NULL AS found, [n IN plain + windowed | [n.key, elementId(n)]] AS nodes
 """
 
-# The case's parts, one definition each, read by OPEN (inside the opening transaction, so the case is answered
-# from what opening it reads) and by CASE (later). Rows are lists, not maps, and grouped where values repeat: the
-# affected objects per product (names once per product), the holdings per party (its GLN once), the shipments per
-# event (an event's JSON once, for its documents, not once per object it names): a 10,000-lot case was 10,000
-# copies of its shipping events' JSON before.
+# The case's parts, one definition each, over the affected nodes `ns`: read by OPEN_READ (in the opening
+# transaction, before its writes: the case is answered from what opening it reads, and the store is read, not
+# 10,000 relationships the transaction has just added) and by CASE (later, over the AFFECTS edges). Rows are
+# lists, not maps, and grouped where values repeat: the affected objects per product (names once per product),
+# the holdings per party (its GLN once), the shipments per event (an event's JSON once, for its documents, not
+# once per object it names): a 10,000-lot case was 10,000 copies of its shipping events' JSON before.
 #
 # A lot's or item's product is the one its GTIN names (OF_PRODUCT is merged on it): one index look-up per GTIN,
 # not an OF_PRODUCT walk per object; a logistic unit has no GTIN and no product.
 _AFFECTED_PART: LiteralString = """
-CALL (r) {
-    MATCH (r)-[:AFFECTS]->(n)
+CALL (ns) {
+    UNWIND ns AS n
     WITH n.gtin AS gtin, collect([n.key, CASE WHEN n:Lot THEN 'lot' WHEN n:Item THEN 'item' ELSE 'sscc' END, n.gtin,
                                   n.lot, n.serial, n.sscc, n.status, n.quantity, n.unit]) AS objects
     OPTIONAL MATCH (p:Product {gtin: gtin})
@@ -101,8 +102,9 @@ CALL (r) {
 
 # everyone holding any of it, or with some of it in transit to them
 _HOLDINGS_PART: LiteralString = """
-CALL (r) {
-    MATCH (r)-[:AFFECTS]->(n)<-[h:HOLDS]-(p:Party)
+CALL (ns) {
+    UNWIND ns AS n
+    MATCH (n)<-[h:HOLDS]-(p:Party)
     WHERE coalesce(h.quantity, 0) > 0 OR coalesce(h.pending, 0) > 0
     WITH p, collect([n.key, h.quantity, h.pending, h.unit]) AS held
     RETURN collect([p.gln, held]) AS holdings
@@ -115,8 +117,9 @@ CALL (r) {
 # Events of $listed steps are the case's shipments (documents and what each sent); the other $notified steps
 # (receipts) only name parties to notify.
 _SHIPMENTS_PART: LiteralString = """
-CALL (r) {
-    MATCH (r)-[:AFFECTS]->(n)<-[o:OBJECT]-(e:Event)
+CALL (ns) {
+    UNWIND ns AS n
+    MATCH (n)<-[o:OBJECT]-(e:Event)
     WITH e, collect(o) AS named
     WHERE e.biz_step IN $notified AND NOT coalesce(e.erroneous, false)
     CALL (e) {
@@ -153,12 +156,21 @@ CALL (r) {
 }
 """
 _OPEN_RETURN: LiteralString = """
-RETURN r {.*} AS recall, affected, holdings, shipments
+RETURN r {.*} AS recall
 """
-OPEN: LiteralString = _OPEN_WRITE + _AFFECTED_PART + _HOLDINGS_PART + _SHIPMENTS_PART + _OPEN_RETURN
+OPEN: LiteralString = _OPEN_WRITE + _OPEN_RETURN
+_OPEN_NODES: LiteralString = """
+UNWIND $affected AS a
+MATCH (n) WHERE elementId(n) = a
+WITH collect(n) AS ns
+"""
+_OPEN_READ_RETURN: LiteralString = """
+RETURN affected, holdings, shipments
+"""
+OPEN_READ: LiteralString = _OPEN_NODES + _AFFECTED_PART + _HOLDINGS_PART + _SHIPMENTS_PART + _OPEN_READ_RETURN
 
 # who to notify, with what each held when the case opened (per unit), as open_case works it out from the holdings
-# and shipments OPEN read
+# and shipments OPEN_READ read
 NOTIFY: LiteralString = """
 MATCH (r:Recall {recall_id: $id})
 UNWIND $notify AS x
@@ -173,6 +185,10 @@ MATCH (r:Recall {recall_id: $id})
 CALL (r) {
     OPTIONAL MATCH (r)-[:IMPLICATES]->(l:Lot)
     RETURN collect(l.key) AS implicated
+}
+CALL (r) {
+    MATCH (r)-[:AFFECTS]->(n)
+    RETURN collect(n) AS ns
 }
 """
 _CASE_REST: LiteralString = """
@@ -253,8 +269,13 @@ def open_case(graph: Graph, implicated: list[str], level: int, reason: str,
             )
         targets = {key: eid for r in rows for key, eid in r["nodes"]}
         affected = sorted(targets)
-        row = dict(tx.run(OPEN, r=record, implicated=implicated, affected=[targets[k] for k in affected],
-                          listed=LISTED_STEPS, notified=NOTIFIED_STEPS).single(strict=True))
+        ids = [targets[k] for k in affected]
+        row = dict(tx.run(OPEN_READ, affected=ids, listed=LISTED_STEPS, notified=NOTIFIED_STEPS).single(strict=True))
+        for _, _, objects in row["affected"]:
+            for o in objects:
+                if o[1] in ("lot", "item"):
+                    o[6] = "recalled"  # as OPEN is about to set it
+        row["recall"] = tx.run(OPEN, r=record, implicated=implicated, affected=ids).single(strict=True)["recall"]
         row["notified"] = tx_rows(tx, NOTIFY, id=recall_id, notify=_notify(row["holdings"], row["shipments"]),
                                   party_fields=list(PARTY_FIELDS))[0]["notified"]
         _record_events(tx, recall_id, affected, targets, opened, opened_by, capture_id)
