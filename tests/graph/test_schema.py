@@ -18,3 +18,11 @@ def test_every_business_key_has_a_uniqueness_constraint(graph):
 def test_migrate_twice_changes_nothing(graph):
     assert migrate(graph) == []
     assert pending(graph) == []
+
+
+def test_lots_carry_no_status_index(graph):
+    """No query finds lots by status; every lot created and every recall paid for one (V0006 drops it)."""
+    rows = graph.query("SHOW INDEXES YIELD labelsOrTypes, properties RETURN *", read=True)
+    on_lots = {tuple(r["properties"] or ()) for r in rows if (r["labelsOrTypes"] or [None])[0] == "Lot"}
+    assert ("key",) in on_lots and ("gtin",) in on_lots  # the query answers
+    assert ("status",) not in on_lots
