@@ -667,12 +667,18 @@ def recall_key_data_rows(graph: Graph, recall_id: str, skip_capture: str | None 
     return _key_data(graph, KEY_DATA_OF_RECALL, {"recall_id": recall_id, "skip_capture": skip_capture}, max_rows)
 
 
+# An object's fields in a KeyDataRows group, in this order (tuples: a 10,000-lot recall has 30,000 of them, and
+# a dict per object cost more to build and to read back than the spreadsheet's own writing of them).
+OBJECT_FIELDS = ("role", "quantity", "uom", "key", "kind", "gtin", "lot", "serial", "sscc", "lot_unit", "product_zh",
+                 "product_en", "product_unit", "tlc_source_gln", "tlc_source_name")
+
+
 class KeyDataRows(Sequence):
     """Key data element rows (dicts: an event's fields and one object's), kept grouped by event.
 
-    `groups` lists (event fields, [object fields, ...]) in row order: a writer renders an event's cells once for
-    all its objects (a recall's packing event lists a thousand lots). Iterating or indexing gives the merged row
-    dicts, built on demand.
+    `groups` lists (event fields, [object fields as OBJECT_FIELDS tuples, ...]) in row order: a writer renders an
+    event's cells once for all its objects (a recall's packing event lists a thousand lots). Iterating or indexing
+    gives the merged row dicts, built on demand.
     """
 
     __slots__ = ("groups", "_count", "_rows")
@@ -688,7 +694,7 @@ class KeyDataRows(Sequence):
     def __iter__(self) -> Iterator[dict]:
         for event, objects in self.groups:
             for obj in objects:
-                yield {**event, **obj}
+                yield {**event, **dict(zip(OBJECT_FIELDS, obj, strict=True))}
 
     def __getitem__(self, index):
         if self._rows is None:
@@ -717,7 +723,8 @@ def _key_data(graph: Graph, query: LiteralString, params: dict, max_rows: int) -
         return events, owners, products
 
     events, owners, products = graph.read(work)
-    no_product: dict = {}
+    no_product = (None, None, None, None)
+    named = {gtin: (p["gtin"], p["name_zh"], p["name_en"], p["unit"]) for gtin, p in products.items()}
     staged = []
     for values in events:
         (event_id, event_type, action, biz_step, disposition, when, tz, location_gln, location_name, ship_from,
@@ -728,14 +735,12 @@ def _key_data(graph: Graph, query: LiteralString, params: dict, max_rows: int) -
                  "event_time": _plain(when)}
         rows = []
         for role, quantity, uom, key, kind, gtin, lot, serial, sscc, lot_unit, owner_gln, product in objects:
-            p = products.get(product or (gtin if kind in ("lot", "item") else None), no_product)
+            p_gtin, name_zh, name_en, unit = named.get(product or (gtin if kind in ("lot", "item") else None),
+                                                       no_product)
             owner = owner_gln if owner_gln in owners else None
-            rows.append((key or "", {  # a class-level object (a Product) has no key
-                "role": role, "quantity": quantity, "uom": uom, "key": key, "kind": kind,
-                "gtin": gtin or p.get("gtin"), "lot": lot, "serial": serial, "sscc": sscc, "lot_unit": lot_unit,
-                "product_zh": p.get("name_zh"), "product_en": p.get("name_en"), "product_unit": p.get("unit"),
-                "tlc_source_gln": owner, "tlc_source_name": owners.get(owner) if owner else None,
-            }))
+            rows.append((key or "", (  # OBJECT_FIELDS; a class-level object (a Product) has no key
+                role, quantity, uom, key, kind, gtin or p_gtin, lot, serial, sscc, lot_unit, name_zh, name_en, unit,
+                owner, owners.get(owner) if owner else None)))
         rows.sort(key=_first)
         staged.append((when.to_native() if hasattr(when, "to_native") else when, event_id or "", event, rows))
     staged.sort(key=_order)

@@ -17,7 +17,7 @@ from openpyxl import load_workbook
 
 from app import exports
 from graph import parties, products, tokens
-from graph.trace import KeyDataRows, documents_in, documents_of
+from graph.trace import OBJECT_FIELDS, KeyDataRows, documents_in, documents_of
 from tests.factories import auth
 from tests.trace import network
 from tests.trace.arrange import capture
@@ -106,9 +106,13 @@ def test_rows_grouped_by_event_write_the_same_files_as_the_rows_one_by_one():
                 "uom": "KGM", "product_zh": "人参", "role": "OBJECT", "tlc_source_gln": "6901234000017"}
                for i in range(5)] + [{"kind": "item", "serial": "S\x01", "role": "CHILD"}, {"kind": "sscc"}]
     other = {**event, "event_id": "urn:uuid:2", "biz_step": "receiving", "documents": []}
-    grouped = KeyDataRows([(event, objects), (other, objects[:2]), ({}, [{}, {"kind": "item"}])])
+    fields = [tuple(o.get(f) for f in OBJECT_FIELDS) for o in objects]
+    grouped = KeyDataRows([(event, fields), (other, fields[:2]), ({}, [(None,) * len(OBJECT_FIELDS),
+                                                                       fields[-2]])])
     flat = list(grouped)
-    assert len(grouped) == len(flat) == 11 and grouped[5] == {**event, **objects[5]} and grouped == flat
+    assert len(grouped) == len(flat) == 11 and grouped == flat
+    assert grouped[5] == {**event, **dict.fromkeys(OBJECT_FIELDS), **objects[5]}
+    assert flat[-1] == {**dict.fromkeys(OBJECT_FIELDS), "kind": "item", "serial": "S\x01", "role": "CHILD"}
     assert exports.table(grouped) == exports.table(flat) == [[get(r) for _, get in exports.COLUMNS] for r in flat]
     assert exports.to_csv(grouped) == exports.to_csv(flat)
     assert exports.to_xlsx(grouped, "RC-1") == exports.to_xlsx(flat, "RC-1")
