@@ -82,8 +82,8 @@ RETURN i, s IS NOT NULL AS found, [n IN plain + windowed | [n.key, elementId(n)]
 """
 
 # The case's parts, one definition each, over the affected nodes `ns`: read by OPEN_READ (in the opening
-# transaction, before its writes: the case is answered from what opening it reads, and the store is read, not
-# 10,000 relationships the transaction has just added) and by CASE (later, over the AFFECTS edges). Rows are
+# transaction, right after OPEN: the case is answered from what opening it reads; the nodes are found by element
+# ID, not through the 10,000 AFFECTS edges the transaction has just added) and by CASE (later). Rows are
 # lists, not maps, and grouped where values repeat: the affected objects per product (names once per product),
 # the holdings per party (its GLN once), the shipments per event (an event's JSON once, for its documents, not
 # once per object it names): a 10,000-lot case was 10,000 copies of its shipping events' JSON before.
@@ -270,12 +270,13 @@ def open_case(graph: Graph, implicated: list[str], level: int, reason: str,
         targets = {key: eid for r in rows for key, eid in r["nodes"]}
         affected = sorted(targets)
         ids = [targets[k] for k in affected]
+        # Write first: AFFECTS locks every affected node, and capture locks the objects it names before it reads
+        # them, so a shipment either committed before this point (and the reads below see its holder) or waits
+        # for this case and then finds its goods recalled. Read first, a shipment committed in between would go
+        # to a holder nobody notifies.
+        recall = tx.run(OPEN, r=record, implicated=implicated, affected=ids).single(strict=True)["recall"]
         row = dict(tx.run(OPEN_READ, affected=ids, listed=LISTED_STEPS, notified=NOTIFIED_STEPS).single(strict=True))
-        for _, _, objects in row["affected"]:
-            for o in objects:
-                if o[1] in ("lot", "item"):
-                    o[6] = "recalled"  # as OPEN is about to set it
-        row["recall"] = tx.run(OPEN, r=record, implicated=implicated, affected=ids).single(strict=True)["recall"]
+        row["recall"] = recall
         row["notified"] = tx_rows(tx, NOTIFY, id=recall_id, notify=_notify(row["holdings"], row["shipments"]),
                                   party_fields=list(PARTY_FIELDS))[0]["notified"]
         _record_events(tx, recall_id, affected, targets, opened, opened_by, capture_id)
