@@ -81,9 +81,9 @@ CALL (s) {
 RETURN i, s IS NOT NULL AS found, [n IN plain + windowed | [n.key, elementId(n)]] AS nodes
 """
 
-# The case's parts, one definition each, over the affected nodes `ns`: read by OPEN_READ (in the opening
-# transaction, right after OPEN: the case is answered from what opening it reads; the nodes are found by element
-# ID, not through the 10,000 AFFECTS edges the transaction has just added) and by CASE (later). Rows are
+# The case's parts, one definition each, over the affected nodes `ns`: read by OPEN_AFFECTED and OPEN_HOLDERS (in
+# the opening transaction: the case is answered from what opening it reads; the nodes are found by element ID,
+# not through the 10,000 AFFECTS edges the transaction has just added) and by CASE (later). Rows are
 # lists, not maps, and grouped where values repeat: the affected objects per product (names once per product),
 # the holdings per party (its GLN once), the shipments per event (an event's JSON once, for its documents, not
 # once per object it names): a 10,000-lot case was 10,000 copies of its shipping events' JSON before.
@@ -164,13 +164,19 @@ UNWIND $affected AS a
 MATCH (n) WHERE elementId(n) = a
 WITH collect(n) AS ns
 """
-_OPEN_READ_RETURN: LiteralString = """
-RETURN affected, holdings, shipments
+_OPEN_AFFECTED_RETURN: LiteralString = """
+RETURN affected
 """
-OPEN_READ: LiteralString = _OPEN_NODES + _AFFECTED_PART + _HOLDINGS_PART + _SHIPMENTS_PART + _OPEN_READ_RETURN
+_OPEN_HOLDERS_RETURN: LiteralString = """
+RETURN holdings, shipments
+"""
+# The affected objects' fields are read before OPEN (a lot's or item's identity and size never change; its status
+# is the one OPEN sets); who holds them, and where they were shipped, after (see open_case).
+OPEN_AFFECTED: LiteralString = _OPEN_NODES + _AFFECTED_PART + _OPEN_AFFECTED_RETURN
+OPEN_HOLDERS: LiteralString = _OPEN_NODES + _HOLDINGS_PART + _SHIPMENTS_PART + _OPEN_HOLDERS_RETURN
 
 # who to notify, with what each held when the case opened (per unit), as open_case works it out from the holdings
-# and shipments OPEN_READ read
+# and shipments OPEN_HOLDERS read
 NOTIFY: LiteralString = """
 MATCH (r:Recall {recall_id: $id})
 UNWIND $notify AS x
@@ -270,13 +276,20 @@ def open_case(graph: Graph, implicated: list[str], level: int, reason: str,
         targets = {key: eid for r in rows for key, eid in r["nodes"]}
         affected = sorted(targets)
         ids = [targets[k] for k in affected]
-        # Write first: AFFECTS locks every affected node, and capture locks the objects it names before it reads
-        # them, so a shipment either committed before this point (and the reads below see its holder) or waits
-        # for this case and then finds its goods recalled. Read first, a shipment committed in between would go
+        # read before OPEN changes them: the nodes' own fields read back from the transaction's state cost twice
+        by_product = tx.run(OPEN_AFFECTED, affected=ids).single(strict=True)["affected"]
+        for _, _, objects in by_product:
+            for o in objects:
+                if o[1] in ("lot", "item"):
+                    o[6] = "recalled"  # as OPEN sets it
+        # Holders after OPEN: AFFECTS locks every affected node, and capture locks the objects it names before it
+        # reads them, so a shipment either committed before this point (and the read sees its holder) or waits
+        # for this case and then finds its goods recalled. Read before, a shipment committed in between would go
         # to a holder nobody notifies.
         recall = tx.run(OPEN, r=record, implicated=implicated, affected=ids).single(strict=True)["recall"]
-        row = dict(tx.run(OPEN_READ, affected=ids, listed=LISTED_STEPS, notified=NOTIFIED_STEPS).single(strict=True))
-        row["recall"] = recall
+        row = dict(tx.run(OPEN_HOLDERS, affected=ids, listed=LISTED_STEPS, notified=NOTIFIED_STEPS
+                          ).single(strict=True))
+        row["recall"], row["affected"] = recall, by_product
         row["notified"] = tx_rows(tx, NOTIFY, id=recall_id, notify=_notify(row["holdings"], row["shipments"]),
                                   party_fields=list(PARTY_FIELDS))[0]["notified"]
         _record_events(tx, recall_id, affected, targets, opened, opened_by, capture_id)
