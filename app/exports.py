@@ -261,6 +261,7 @@ def _sheet_rows(rows: Iterable[dict], cols: list[str]) -> Iterator[str]:
     # an object's cells but its lot code mostly repeat (product, quantity, unit, source, role): rendered once
     # per combination; the quantity's type is part of it (20 and 20.0 are equal keys, not equal cells)
     parts: dict[tuple, tuple[str, str]] = {}
+    lots: dict[str, str] = {}
     n = 2
     for event, objects in _groups(rows):
         ev = _event_values(event)
@@ -274,7 +275,12 @@ def _sheet_rows(rows: Iterable[dict], cols: list[str]) -> Iterator[str]:
                 if len(parts) >= 20_000:
                     parts.clear()
                 cells = parts[key] = (product.render(o[1:_HEAD]), rest.render(o[_HEAD:]))
-            row = f'<row r="{_ROW}">{lot.render(o[:1])}{cells[0]}{mid}{cells[1]}{tail}'
+            lot_cell = lots.get(o[0])  # a lot is listed by each of its few events: rendered once
+            if lot_cell is None:
+                if len(lots) >= 20_000:
+                    lots.clear()
+                lot_cell = lots[o[0]] = lot.render(o[:1])
+            row = f'<row r="{_ROW}">{lot_cell}{cells[0]}{mid}{cells[1]}{tail}'
             yield row.replace(_ROW, str(n))
             n += 1
 
