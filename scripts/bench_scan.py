@@ -59,9 +59,10 @@ sys.path.insert(0, str(REPO))
 
 from scripts import benchlib  # noqa: E402
 
-# Recommended for a 2-core box with Neo4j on it (see docs/benchmarks.md "Scan and labels"): a worker per core
-# plus one, threads to overlap the database round trip.
-WORKERS, THREADS = 3, 4
+# What `make run` starts (Makefile WORKERS/THREADS), measured as shipped: a worker per core, threads to overlap
+# the database round trip. On the 2-core box 2x4 gives the lower tail at 500 pages/s offered (p99 23-36 ms
+# against 40-86 ms for 3x4; docs/benchmarks.md, session of 2026-11-25 night).
+WORKERS, THREADS = 2, 4
 
 _WRK_LUA = """
 local paths = {}
