@@ -150,25 +150,29 @@ def test_common_source_ranks_the_shared_farm_lot_first(client, graph, admin_toke
     assert too_few.status_code == 422
 
 
+def _period(day: str) -> str:
+    return f"/api/v1/trace/export?from={day}T00:00:00%2B08:00&to={day}T23:59:59%2B08:00&format=csv"
+
+
+def _unused_day(client, regulator: str) -> str:
+    """A day of the 20th century no event was recorded on yet (a kept test database has seen these tests run
+    before), so a period export of it holds exactly the events a test records."""
+    return next(d for d in (f"19{random.randint(0, 99):02d}-{random.randint(1, 12):02d}-{random.randint(10, 28)}"
+                            for _ in range(50))
+                if client.get(_period(d), headers=auth(regulator)).data.decode("utf-8-sig").count("\n") == 1)
+
+
 def test_period_export_lists_the_events_of_the_period_and_only_a_producers_own(client, factory, regulator):
     from tests.capture.helpers import commission, document, ship
 
     farm, mill, other = factory.party(), factory.party(roles=("processor",)), factory.party()
     g, lot = gtin(), lot_code()
-
-    def period(day: str) -> str:
-        return f"/api/v1/trace/export?from={day}T00:00:00%2B08:00&to={day}T23:59:59%2B08:00&format=csv"
-
-    # A day of the 20th century no event was recorded on (a kept test database has seen this test run before),
-    # so the period holds exactly these events.
-    day = next(d for d in (f"19{random.randint(0, 99):02d}-{random.randint(1, 12):02d}-{random.randint(10, 28)}"
-                           for _ in range(50))
-               if client.get(period(d), headers=auth(regulator)).data.decode("utf-8-sig").count("\n") == 1)
+    day = _unused_day(client, regulator)
     events = [commission(farm["gln"], g, lot, 50, when=f"{day}T08:00:00+08:00"),
               ship(farm["gln"], mill["gln"], g, lot, 20, when=f"{day}T09:00:00+08:00"),
               commission(other["gln"], gtin(), lot_code(), 5, when=f"{day}T10:00:00+08:00")]
     assert client.post("/epcis/capture", json=document(*events), headers=auth(factory.admin_token)).status_code == 202
-    path = period(day)
+    path = _period(day)
 
     def rows(token):
         answer = client.get(path, headers=auth(token))
@@ -188,7 +192,7 @@ def test_period_export_includes_class_level_quantities(client, factory, regulato
 
     farm = factory.party()
     g = gtin()
-    day = f"1998-0{random.randint(1, 9)}-{random.randint(10, 28)}"
+    day = _unused_day(client, regulator)
     event = {"type": "ObjectEvent", "eventID": event_id(), "eventTime": f"{day}T08:00:00+08:00",
              "eventTimeZoneOffset": "+08:00", "action": "OBSERVE", "bizStep": "inspecting",
              # Two objects in one event: their rows are ordered by key, and the class has none.
@@ -197,8 +201,7 @@ def test_period_export_includes_class_level_quantities(client, factory, regulato
                                "uom": "KGM"}],
              "readPoint": loc(farm["gln"])}
     assert client.post("/epcis/capture", json=document(event), headers=auth(factory.admin_token)).status_code == 202
-    answer = client.get(f"/api/v1/trace/export?from={day}T00:00:00%2B08:00&to={day}T23:59:59%2B08:00&format=csv",
-                        headers=auth(regulator))
+    answer = client.get(_period(day), headers=auth(regulator))
     assert answer.status_code == 200
     rows = list(csv.DictReader(io.StringIO(answer.data.decode("utf-8-sig"))))
     assert [r["Event ID"] for r in rows] == [event["eventID"]] * 2
