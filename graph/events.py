@@ -446,25 +446,22 @@ def event_props(ev: NormalizedEvent, doc: dict, chash: str, custody: list, captu
     }
 
 
-def record_observations(tx: ManagedTransaction, events: list[NormalizedEvent], targets: dict[str, str],
-                        policy: Policy, capture_id: str) -> int:
-    """Write OBSERVE ObjectEvents that change no custody and no lineage (a recall's `recalled` dispositions) in
-    one statement, with the same Event nodes and OBJECT edges capture writes.
+def observation_rows(events: list[NormalizedEvent], targets: dict[str, str], policy: Policy,
+                     capture_id: str) -> list[dict]:
+    """Build the rows record_observations writes: OBSERVE ObjectEvents that change no custody and no lineage (a
+    recall's `recalled` dispositions), with the same Event properties capture writes. Pure: a caller can build
+    them while the database works on something else.
 
     The full write path would read and check the state of every object named (10,000 lots in a wide recall: most
     of the time of opening it); here the caller has just found every object in the same transaction, so there is
     nothing to check: no location means no custody change, OBSERVE means no lineage.
 
     Args:
-        tx: the caller's write transaction.
         events: normalised ObjectEvents with action OBSERVE, an eventID, objects only (no location, source,
             destination or error declaration).
         targets: element ID of every object named, by key (as the caller's query returned them).
         policy: who records them (kept on each event).
         capture_id: the capture the events belong to.
-
-    Returns:
-        How many OBJECT edges were written.
 
     Raises:
         ValueError: an event is not a plain observation, or names an object not in ``targets`` (a caller's bug).
@@ -483,6 +480,19 @@ def record_observations(tx: ManagedTransaction, events: list[NormalizedEvent], t
         rows.append({"props": event_props(ev, doc, content_hash(ev.raw), [], capture_id, policy, None),
                      "event_time": ev.event_time, "record_time": record_time,
                      "objects": [[targets[eq.ref.key], eq.quantity, eq.uom] for eq in ev.objects]})
+    return rows
+
+
+def record_observations(tx: ManagedTransaction, rows: list[dict]) -> int:
+    """Write observation_rows in one statement: Event nodes and OBJECT edges as capture writes them.
+
+    Args:
+        tx: the caller's write transaction (the one that found the objects).
+        rows: what observation_rows built.
+
+    Returns:
+        How many OBJECT edges were written.
+    """
     if not rows:
         return 0
     return tx_rows(tx, _OBSERVATIONS, rows=rows)[0]["linked"]

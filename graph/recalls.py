@@ -287,12 +287,14 @@ def open_case(graph: Graph, implicated: list[str], level: int, reason: str,
         # for this case and then finds its goods recalled. Read before, a shipment committed in between would go
         # to a holder nobody notifies.
         recall = tx.run(OPEN, r=record, implicated=implicated, affected=ids).single(strict=True)["recall"]
-        row = dict(tx.run(OPEN_HOLDERS, affected=ids, listed=LISTED_STEPS, notified=NOTIFIED_STEPS
-                          ).single(strict=True))
+        holders = tx.run(OPEN_HOLDERS, affected=ids, listed=LISTED_STEPS, notified=NOTIFIED_STEPS)
+        # the events are built while Neo4j reads the holders (the driver has sent the query; its answer waits)
+        events = _recall_events(recall_id, affected, targets, opened, opened_by, capture_id)
+        row = dict(holders.single(strict=True))
         row["recall"], row["affected"] = recall, by_product
         row["notified"] = tx_rows(tx, NOTIFY, id=recall_id, notify=_notify(row["holdings"], row["shipments"]),
                                   party_fields=list(PARTY_FIELDS))[0]["notified"]
-        _record_events(tx, recall_id, affected, targets, opened, opened_by, capture_id)
+        capture.record_observations(tx, events)
         return row
 
     row = graph.write(work)
@@ -302,10 +304,10 @@ def open_case(graph: Graph, implicated: list[str], level: int, reason: str,
     return shape(row)
 
 
-def _record_events(tx: ManagedTransaction, recall_id: str, affected: list[str], targets: dict[str, str],
-                   at: datetime, token_id: str | None, capture_id: str) -> None:
-    """Record `recalled` for every affected object as ObjectEvents (EVENT_CHUNK objects each) in the case's
-    transaction: plain observations, written by graph/events.py's record_observations.
+def _recall_events(recall_id: str, affected: list[str], targets: dict[str, str], at: datetime,
+                   token_id: str | None, capture_id: str) -> list[dict]:
+    """The rows of a `recalled` ObjectEvent per EVENT_CHUNK affected objects: plain observations, built by
+    graph/events.py's observation_rows and written by its record_observations in the case's transaction.
 
     The event's own fields are normalised as every captured event's are; its objects are the keys the graph gave,
     written as Digital Links and taken as they are, not parsed back from the links (10,000 links parsed and their
@@ -342,8 +344,7 @@ def _record_events(tx: ManagedTransaction, recall_id: str, affected: list[str], 
         if classes:
             raw["quantityList"] = classes
         normalized.append(dataclasses.replace(event, objects=items + lots, raw=raw))
-    capture.record_observations(tx, normalized, targets, capture.Policy(role="admin", token_id=token_id),
-                                capture_id)
+    return capture.observation_rows(normalized, targets, capture.Policy(role="admin", token_id=token_id), capture_id)
 
 
 def _escape(value: str) -> str:
