@@ -1,4 +1,7 @@
-"""GS1 Digital Link URIs: percent-encoding of AI values, building GTIN URIs, parsing paths.
+"""GS1 Digital Link URIs: percent-encoding of AI values, building GTIN URIs and element strings, parsing paths.
+
+The one home of the GS1 resolver base (DEFAULT_BASE) and of Digital Link building and parsing: labels/ adds only
+what printing needs (a printable resolver host, the YYMMDD window), app/ and graph/ build and parse through here.
 
 Percent-encoding follows the GS1 Digital Link URI syntax (ABNF ``XSYMBOL``): of character set 82 only the
 digits, letters and ``- . _`` stay literal; every other symbol is written as ``%XX`` with upper-case hex,
@@ -242,3 +245,35 @@ def build_uri(
             params.append(f"{ai}={encode_value(value)}")
         uri += "?" + "&".join(params)
     return uri
+
+
+def element_string(
+    gtin: str,
+    lot: str | None = None,
+    serial: str | None = None,
+    query: dict[str, str] | None = None,
+) -> str:
+    """Return the bracketed human-readable GS1 element string, e.g. ``(01)...(11)...(17)...(10)...(21)...``.
+
+    GS1 concatenation puts predefined-length AIs (01 and the dates 11-17) before variable-length ones (10, 21),
+    as the Digital Link standard does when it converts a URI to an element string, so the text printed under a
+    code reads the same as what a scanner reports. Values are written as they are, not percent-encoded.
+
+    Args:
+        gtin: GTIN-8/12/13/14; written as GTIN-14.
+        lot: batch/lot (AI 10).
+        serial: serial number (AI 21).
+        query: data attributes keyed by AI; the dates (AIs 11-17) are written, in AI order, other AIs are not.
+
+    Raises:
+        InvalidIdentifier: bad GTIN, lot, serial or date.
+    """
+    parts = [f"(01){validate_gtin(gtin)}"]
+    query = query or {}
+    for ai in sorted(_DATE_AIS.intersection(query)):
+        parts.append(f"({ai}){validate_yymmdd(query[ai], f'AI {ai}')}")
+    if lot is not None:
+        parts.append(f"(10){validate_lot(lot)}")
+    if serial is not None:
+        parts.append(f"(21){validate_serial(serial)}")
+    return "".join(parts)

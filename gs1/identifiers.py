@@ -7,7 +7,7 @@ A URN carries the GS1 company prefix length, so URN -> GTIN/GLN/SSCC needs no lo
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from gs1 import digital_link as dl
@@ -24,6 +24,87 @@ from gs1.keys import (
 
 KINDS = ("item", "lot", "class", "sscc", "location", "party", "other")
 GS1_BASE = dl.DEFAULT_BASE
+
+
+# --- the graph's business keys ----------------------------------------------------------------------------------
+# One prefix per kind, then the GS1 key fields joined by ':'. Lots, serials and GLN extensions may contain ':'
+# themselves, so a key is split from the left (prefix, then the fixed-length GTIN/GLN), never from the right.
+_PREFIX = {"item": "item:", "lot": "lot:", "class": "class:", "sscc": "sscc:", "location": "loc:",
+           "party": "party:", "other": "other:"}
+_KIND_OF_PREFIX = {prefix[:-1]: kind for kind, prefix in _PREFIX.items()}
+
+
+def key_prefix(kind: str) -> str:
+    """Return the prefix every business key of ``kind`` starts with, e.g. ``"lot:"`` (for STARTS WITH tests).
+
+    Raises:
+        KeyError: ``kind`` is not one of KINDS.
+    """
+    return _PREFIX[kind]
+
+
+def key_kind(key: str) -> str:
+    """Return the kind (one of KINDS) of a business key, or "" when it has no known prefix."""
+    return _KIND_OF_PREFIX.get(key.partition(":")[0], "")
+
+
+def item_key(gtin: str, serial: str) -> str:
+    """Return an item's business key (GTIN-14 + serial, AI 21)."""
+    return f"{_PREFIX['item']}{gtin}:{serial}"
+
+
+def lot_key(gtin: str, lot: str) -> str:
+    """Return a lot's business key (GTIN-14 + batch/lot, AI 10), as capture derives it from an LGTIN or a DL."""
+    return f"{_PREFIX['lot']}{gtin}:{lot}"
+
+
+def class_key(gtin: str) -> str:
+    """Return a product class's business key (GTIN-14 alone)."""
+    return f"{_PREFIX['class']}{gtin}"
+
+
+def sscc_key(sscc: str) -> str:
+    """Return a logistic unit's business key (SSCC)."""
+    return f"{_PREFIX['sscc']}{sscc}"
+
+
+def location_key(gln: str, ext: str | None = None) -> str:
+    """Return a location's business key (GLN, optional extension AI 254); also the prefix of its sub-locations."""
+    return f"{_PREFIX['location']}{gln}:{ext}" if ext is not None else f"{_PREFIX['location']}{gln}"
+
+
+def party_key(gln: str) -> str:
+    """Return a party's business key (party GLN, AI 417)."""
+    return f"{_PREFIX['party']}{gln}"
+
+
+def ref_from_key(key: str) -> Ref:
+    """Return the Ref a business key of an item, lot, class, SSCC, location or party stands for.
+
+    The Ref's ``uri`` is its canonical Digital Link under the GS1 base.
+
+    Args:
+        key: a key as ``Ref.key`` returns it, e.g. ``lot:06901234567892:2024/R1``.
+
+    Raises:
+        InvalidIdentifier: the key has no known prefix, or is of kind 'other' (its URI is the key's rest).
+    """
+    kind, rest = key_kind(key), key.partition(":")[2]
+    if kind in ("item", "lot"):
+        gtin, _, value = rest.partition(":")
+        ref = Ref(kind, gtin=gtin, serial=value) if kind == "item" else Ref(kind, gtin=gtin, lot=value)
+    elif kind == "class":
+        ref = Ref(kind, gtin=rest)
+    elif kind == "sscc":
+        ref = Ref(kind, sscc=rest)
+    elif kind == "location":
+        gln, sep, ext = rest.partition(":")
+        ref = Ref(kind, gln=gln, ext=ext if sep else None)
+    elif kind == "party":
+        ref = Ref(kind, gln=rest)
+    else:
+        raise InvalidIdentifier(f"{key!r} is not the business key of a GS1-identified object")
+    return replace(ref, uri=ref.digital_link())
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,18 +130,18 @@ class Ref:
         """Return the stable business key, identical for the URN and the Digital Link form."""
         kind = self.kind
         if kind == "item":
-            return f"item:{self.gtin}:{self.serial}"
+            return item_key(self.gtin, self.serial)
         if kind == "lot":
-            return f"lot:{self.gtin}:{self.lot}"
+            return lot_key(self.gtin, self.lot)
         if kind == "class":
-            return f"class:{self.gtin}"
+            return class_key(self.gtin)
         if kind == "sscc":
-            return f"sscc:{self.sscc}"
+            return sscc_key(self.sscc)
         if kind == "location":
-            return f"loc:{self.gln}:{self.ext}" if self.ext is not None else f"loc:{self.gln}"
+            return location_key(self.gln, self.ext)
         if kind == "party":
-            return f"party:{self.gln}"
-        return f"other:{self.canonical or self.uri}"
+            return party_key(self.gln)
+        return f"{_PREFIX['other']}{self.canonical or self.uri}"
 
     def digital_link(self, base: str = GS1_BASE) -> str:
         """Return the canonical GS1 Digital Link URI under ``base`` (the received URI for non-GS1 'other')."""
@@ -74,11 +155,11 @@ class Ref:
                 quals.append(("21", self.serial))
             return base + dl.build_path("01", self.gtin or "", quals)
         if kind == "sscc":
-            return base + dl.build_path("00", self.sscc or "")
+            return base + dl.build_path("00", self.sscc)
         if kind == "location":
             return base + dl.build_path("414", self.gln or "", [("254", self.ext)] if self.ext is not None else [])
         if kind == "party":
-            return base + dl.build_path("417", self.gln or "")
+            return base + dl.build_path("417", self.gln)
         if self.canonical:
             return base + self.canonical[len(GS1_BASE):]
         return self.uri
@@ -311,5 +392,6 @@ def parse_location(uri: str) -> Ref:
     return ref
 
 
-__all__ = ["KINDS", "Ref", "parse_identifier", "parse_location", "validate_gln", "validate_lot",
-           "validate_serial", "validate_sscc"]
+__all__ = ["KINDS", "Ref", "class_key", "item_key", "key_kind", "key_prefix", "location_key", "lot_key",
+           "parse_identifier", "parse_location", "party_key", "ref_from_key", "sscc_key", "validate_gln",
+           "validate_lot", "validate_serial", "validate_sscc"]

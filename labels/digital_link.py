@@ -1,7 +1,8 @@
-"""Build the GS1 Digital Link URI and the human-readable element string that a label prints.
+"""What a printed GS1 label adds to a Digital Link: a resolver host that can be printed, values a validator accepts
+on paper, dates in the YYMMDD window, and errors as InvalidLabelData.
 
-Building only; parsing incoming URIs lives in ``gs1/``, whose key rules (check digits, set 82, percent-encoding)
-this module reuses so a label and the resolver can never disagree.
+The URI and the element string themselves are built by ``gs1.digital_link``, the one builder the resolver and
+capture use too, so a label and the resolver can never disagree.
 """
 
 from __future__ import annotations
@@ -11,12 +12,10 @@ from dataclasses import dataclass
 from datetime import date
 from urllib.parse import urlsplit
 
+from gs1 import digital_link as dl
 from gs1 import keys
-from gs1.digital_link import encode_value
+from gs1.errors import InvalidIdentifier
 from labels.errors import InvalidLabelData
-
-# GS1 AI encodable character set 82 (GS1 General Specifications, figure 7.11-1).
-SET_82 = keys.CHARSET_82
 
 # The standard says '"' becomes %22, but GS1's validator (digital-link.js, grammar 1.2) only
 # accepts a raw '"', which is not a legal URI character at all. No spelling passes both, and
@@ -25,17 +24,6 @@ _UNPRINTABLE_IN_URI = frozenset('"')
 
 _MAX_LOT = 20  # AI 10: X..20
 _MAX_SERIAL = 20  # AI 21: X..20
-
-
-def gs1_check_digit(digits: str) -> str:
-    """Return the GS1 mod-10 check digit for a string of digits without its check digit.
-
-    Raises:
-        InvalidLabelData: if ``digits`` is empty or not all ASCII digits.
-    """
-    if not digits or not digits.isascii() or not digits.isdigit():
-        raise InvalidLabelData(f"check digit needs digits, got {digits!r}")
-    return keys.check_digit(digits)
 
 
 def normalize_gtin(gtin: str) -> str:
@@ -50,22 +38,10 @@ def normalize_gtin(gtin: str) -> str:
         raise InvalidLabelData(str(exc)) from exc
 
 
-def percent_encode(value: str) -> str:
-    """Percent-encode an AI value for a Digital Link path segment or query value.
-
-    Raises:
-        InvalidLabelData: if ``value`` contains a character outside set 82.
-    """
-    bad = sorted({ch for ch in value if ch not in SET_82})
-    if bad:
-        raise InvalidLabelData(f"character {bad[0]!r} is not in GS1 character set 82")
-    return encode_value(value)
-
-
 def _check_ai_value(name: str, value: str, max_len: int) -> None:
     if not isinstance(value, str) or not 1 <= len(value) <= max_len:
         raise InvalidLabelData(f"{name} must be 1-{max_len} characters, got {value!r}")
-    bad = sorted({ch for ch in value if ch not in SET_82})
+    bad = sorted({ch for ch in value if ch not in keys.CHARSET_82})
     if bad:
         raise InvalidLabelData(f"{name} {value!r} has characters outside GS1 set 82: {''.join(bad)!r}")
     if _UNPRINTABLE_IN_URI & set(value):
@@ -133,18 +109,9 @@ def build_uri(
     stem = _check_base(base)
     gtin14 = normalize_gtin(gtin)
     _check_ai_value("lot", lot, _MAX_LOT)
-    uri = f"{stem}/01/{gtin14}/10/{percent_encode(lot)}"
     if serial is not None:
         _check_ai_value("serial", serial, _MAX_SERIAL)
-        uri += f"/21/{percent_encode(serial)}"
-    query = []
-    if production is not None:
-        query.append(f"11={_yymmdd('production date', production)}")
-    if expiry is not None:
-        query.append(f"17={_yymmdd('expiry date', expiry)}")
-    if query:
-        uri += "?" + "&".join(query)
-    return uri
+    return _built(dl.build_uri, stem, gtin14, lot, serial, _dates(production, expiry))
 
 
 def element_string(
@@ -170,17 +137,29 @@ def element_string(
     Raises:
         InvalidLabelData: if any value cannot be encoded.
     """
-    parts = [f"(01){normalize_gtin(gtin)}"]
-    if production is not None:
-        parts.append(f"(11){_yymmdd('production date', production)}")
-    if expiry is not None:
-        parts.append(f"(17){_yymmdd('expiry date', expiry)}")
+    gtin14 = normalize_gtin(gtin)
+    query = _dates(production, expiry)
     _check_ai_value("lot", lot, _MAX_LOT)
-    parts.append(f"(10){lot}")
     if serial is not None:
         _check_ai_value("serial", serial, _MAX_SERIAL)
-        parts.append(f"(21){serial}")
-    return "".join(parts)
+    return _built(dl.element_string, gtin14, lot, serial, query)
+
+
+def _dates(production: date | None, expiry: date | None) -> dict[str, str]:
+    query = {}
+    if production is not None:
+        query["11"] = _yymmdd("production date", production)
+    if expiry is not None:
+        query["17"] = _yymmdd("expiry date", expiry)
+    return query
+
+
+def _built(builder, *args) -> str:
+    # Everything was checked above with the label's own messages; gs1 checks again and must agree.
+    try:
+        return builder(*args)
+    except InvalidIdentifier as exc:
+        raise InvalidLabelData(str(exc)) from exc
 
 
 def build(base: str, ids: LabelIds) -> tuple[str, str]:

@@ -1,7 +1,16 @@
 import pytest
 
-from gs1.digital_link import build_uri, decode_value, encode_value, parse_elements, parse_path
+from gs1.digital_link import (
+    DEFAULT_BASE,
+    build_uri,
+    decode_value,
+    element_string,
+    encode_value,
+    parse_elements,
+    parse_path,
+)
 from gs1.errors import InvalidIdentifier
+from gs1.keys import CHARSET_82
 
 
 @pytest.mark.parametrize(
@@ -18,6 +27,13 @@ from gs1.errors import InvalidIdentifier
 def test_encode_value_follows_digital_link_percent_encoding(raw, encoded):
     assert encode_value(raw) == encoded
     assert decode_value(encoded) == raw
+
+
+def test_every_set82_character_outside_unreserved_is_percent_encoded():
+    unreserved = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._")
+    for ch in sorted(CHARSET_82):
+        expected = ch if ch in unreserved else f"%{ord(ch):02X}"
+        assert encode_value(ch) == expected
 
 
 def test_decode_value_rejects_malformed_escape():
@@ -91,3 +107,24 @@ def test_parse_path_rejects_invalid_links(uri):
 def test_parse_path_refuses_a_non_gtin_key():
     with pytest.raises(InvalidIdentifier, match="not a GTIN"):
         parse_path("https://id.gs1.org/414/9520123456788")
+
+
+def test_default_base_is_the_gs1_resolver():
+    assert DEFAULT_BASE == "https://id.gs1.org"
+
+
+def test_element_string_puts_dates_before_lot_and_serial_unencoded():
+    es = element_string("6901234567885", "A/B%C", "SER1", {"17": "260831", "11": "240901", "linkType": "x"})
+    assert es == "(01)06901234567885(11)240901(17)260831(10)A/B%C(21)SER1"
+    assert element_string("06901234567892") == "(01)06901234567892"
+    assert element_string("06901234567892", serial="S1") == "(01)06901234567892(21)S1"
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"gtin": "06901234567891"}, {"gtin": "06901234567892", "lot": ""}, {"gtin": "06901234567892", "serial": "X" * 21},
+     {"gtin": "06901234567892", "query": {"17": "261332"}}],
+)
+def test_element_string_rejects_bad_input(kwargs):
+    with pytest.raises(InvalidIdentifier):
+        element_string(**kwargs)

@@ -1,7 +1,20 @@
 import pytest
 
 from gs1.errors import InvalidIdentifier
-from gs1.identifiers import parse_identifier, parse_location
+from gs1.identifiers import (
+    Ref,
+    class_key,
+    item_key,
+    key_kind,
+    key_prefix,
+    location_key,
+    lot_key,
+    parse_identifier,
+    parse_location,
+    party_key,
+    ref_from_key,
+    sscc_key,
+)
 
 
 @pytest.mark.parametrize(
@@ -83,3 +96,48 @@ def test_refs_are_hashable_and_immutable():
     assert len({ref, parse_identifier("urn:epc:id:sgtin:0614141.107346.2017")}) == 1
     with pytest.raises(AttributeError):
         ref.serial = "x"  # type: ignore[misc]
+
+
+def test_key_builders_give_the_keys_capture_derives():
+    assert lot_key("04012345123456", "998877") == parse_identifier("urn:epc:class:lgtin:4012345.012345.998877").key
+    assert item_key("10614141073464", "2017") == parse_identifier("urn:epc:id:sgtin:0614141.107346.2017").key
+    assert class_key("04012345111224") == parse_identifier("urn:epc:idpat:sgtin:4012345.011122.*").key
+    assert sscc_key("106141412345678908") == parse_identifier("urn:epc:id:sscc:0614141.1234567890").key
+    assert location_key("0614141073467", "1234") == parse_identifier("urn:epc:id:sgln:0614141.07346.1234").key
+    assert location_key("4012345000016") == "loc:4012345000016"
+    assert party_key("1234567890128") == parse_identifier("urn:epc:id:pgln:1234567.89012").key
+
+
+@pytest.mark.parametrize(
+    ("key", "kind"),
+    [("lot:06901234567892:A:B", "lot"), ("item:06901234567892:S", "item"), ("class:06901234567892", "class"),
+     ("sscc:106141412345678908", "sscc"), ("loc:0614141073467:1", "location"), ("party:1234567890128", "party"),
+     ("other:urn:uuid:1", "other"), ("lots:x", ""), ("", "")],
+)
+def test_key_kind_reads_the_prefix(key, kind):
+    assert key_kind(key) == kind
+    if kind:
+        assert key.startswith(key_prefix(kind))
+
+
+@pytest.mark.parametrize(
+    ("key", "uri"),
+    [("lot:06901234567892:R/2024:1", "https://id.gs1.org/01/06901234567892/10/R%2F2024%3A1"),
+     ("item:06901234567892:S:1", "https://id.gs1.org/01/06901234567892/21/S%3A1"),
+     ("class:06901234567892", "https://id.gs1.org/01/06901234567892"),
+     ("sscc:106141412345678908", "https://id.gs1.org/00/106141412345678908"),
+     ("loc:0614141073467:a:b", "https://id.gs1.org/414/0614141073467/254/a%3Ab"),
+     ("loc:0614141073467", "https://id.gs1.org/414/0614141073467"),
+     ("party:1234567890128", "https://id.gs1.org/417/1234567890128")],
+)
+def test_ref_from_key_round_trips_through_its_digital_link(key, uri):
+    ref = ref_from_key(key)
+    assert ref.key == key and ref.uri == uri
+    assert parse_identifier(uri).key == key
+
+
+def test_ref_from_key_refuses_keys_of_other_things():
+    for key in ("other:urn:uuid:1", "nonsense", ""):
+        with pytest.raises(InvalidIdentifier):
+            ref_from_key(key)
+    assert Ref("lot", gtin="06901234567892", lot="L").key == "lot:06901234567892:L"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from labels.digital_link import SET_82, build_uri, element_string
+from gs1.keys import CHARSET_82
+from labels.digital_link import build_uri, element_string
 from labels.render import LabelData
 from labels.serials import make_serial
 
@@ -22,7 +23,7 @@ AWKWARD_LOTS = [
     "x!'()*+,",
     ":;<=>",
     "lot%20x",
-    "".join(sorted(SET_82 - {'"'}))[:20],
+    "".join(sorted(CHARSET_82 - {'"'}))[:20],
 ]
 
 

@@ -2,15 +2,8 @@ from datetime import date
 
 import pytest
 
-from labels.digital_link import (
-    SET_82,
-    InvalidLabelData,
-    build_uri,
-    element_string,
-    gs1_check_digit,
-    normalize_gtin,
-    percent_encode,
-)
+from gs1 import digital_link as dl
+from labels.digital_link import InvalidLabelData, build_uri, element_string, normalize_gtin
 
 BASE = "https://id.tracegraph.cn"
 
@@ -39,21 +32,9 @@ def test_bad_gtins_are_refused(gtin):
         build_uri(BASE, gtin, "L1")
 
 
-def test_check_digit_matches_gs1_example():
-    # GS1 General Specifications worked example: 952012345678 -> 8
-    assert gs1_check_digit("0952012345678") == "8"
-
-
 def test_awkward_lot_is_percent_encoded_per_digital_link_rules():
     uri = build_uri(BASE, "06901234567892", "A/B%C")
     assert uri.endswith("/10/A%2FB%25C")
-
-
-def test_every_set82_character_outside_unreserved_is_percent_encoded():
-    unreserved = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._")
-    for ch in sorted(SET_82):
-        expected = ch if ch in unreserved else f"%{ord(ch):02X}"
-        assert percent_encode(ch) == expected
 
 
 @pytest.mark.parametrize("lot", ["A B", "A#B", "批号1", "A~B", "", "X" * 21, 'A"B'])
@@ -91,6 +72,15 @@ def test_element_string_puts_fixed_length_ais_first():
 
 def test_element_string_without_optional_parts():
     assert element_string("06901234567892", "L1") == "(01)06901234567892(10)L1"
+
+
+def test_label_uri_and_element_string_are_the_gs1_ones():
+    # labels/ only adds printing rules: what it prints is exactly what gs1/ builds and the resolver parses.
+    query = {"11": "240901", "17": "260831"}
+    uri = build_uri(BASE, "6901234567885", "A/B%C", "SER1", expiry=date(2026, 8, 31), production=date(2024, 9, 1))
+    assert uri == dl.build_uri(BASE, "6901234567885", "A/B%C", "SER1", query)
+    es = element_string("6901234567885", "A/B%C", "SER1", expiry=date(2026, 8, 31), production=date(2024, 9, 1))
+    assert es == dl.element_string("6901234567885", "A/B%C", "SER1", query)
 
 
 def test_invalid_label_data_is_a_value_error():
