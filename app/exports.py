@@ -13,6 +13,7 @@ import re
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
+from urllib.parse import quote
 
 from graph.trace import OBJECT_FIELDS
 
@@ -136,13 +137,50 @@ def _event_values(r: dict) -> list:
     ]
 
 
+# A cell a spreadsheet program would read as a formula (OWASP "CSV injection"): GS1 lot codes may hold = + -, and
+# names, documents and notes are whatever a party typed. Such text cells are written as text: in CSV with a leading
+# apostrophe (which Excel and LibreOffice hide and keep as "text"), in XLSX with the cell style quotePrefix, so the
+# stored value stays exactly the lot code. Numbers are never strings here, so they stay numeric.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutral(value: object) -> object:
+    """Return a cell value a spreadsheet will not evaluate: text starting like a formula gets a leading quote."""
+    if value.__class__ is str and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _neutral_row(values: list) -> list:
+    return [neutral(v) for v in values]
+
+
 def to_csv(rows: Iterable[dict]) -> bytes:
-    """Return the rows as CSV in UTF-8 with a byte-order mark (so spreadsheet programs read Chinese names)."""
+    """Return the rows as CSV in UTF-8 with a byte-order mark (so spreadsheet programs read Chinese names).
+
+    Text cells that would start a formula are prefixed with an apostrophe (see FORMULA_START).
+    """
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(HEADERS)
-    writer.writerows(table(rows))
+    for event, objects in _groups(rows):
+        ev = _neutral_row(_event_values(event))  # once per event, not once per object it lists
+        mid, tail = ev[:_MID], ev[_MID:]
+        for obj in objects:
+            o = _neutral_row(_object_values(obj))
+            writer.writerow(o[:_HEAD] + mid + o[_HEAD:] + tail)
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
+
+
+def attachment(filename: str) -> str:
+    """Return a Content-Disposition value for a download named ``filename`` (RFC 6266).
+
+    A lot code may hold quotes, semicolons, non-ASCII or control characters: the plain ``filename`` is an ASCII
+    fallback with every other character replaced by ``_``, and ``filename*`` carries the exact name, UTF-8 and
+    percent-encoded, so no value can end the header parameter or add one.
+    """
+    fallback = re.sub(r"[^A-Za-z0-9._-]", "_", filename) or "download"
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 # A minimal SpreadsheetML package written directly: openpyxl (even write-only) spends ~0.2 ms a row, which is
@@ -183,8 +221,9 @@ _XLSX_STATIC = {
         '<fill><patternFill patternType="gray125"/></fill></fills>'
         '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
         '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
-        '<cellXfs count="2"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
-        '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/></cellXfs>'
+        '<cellXfs count="3"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+        '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/>'
+        '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0" quotePrefix="1"/></cellXfs>'
         '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
         '</styleSheet>'),
 }
@@ -214,9 +253,11 @@ def _cell(col: str, v: object) -> str:
     """One non-empty cell, with _ROW for its row number: an inline string, a boolean or a plain number."""
     if isinstance(v, str):
         t = _xml_text(v)
+        # style 2 (quotePrefix): text that looks like a formula stays text even when a person edits the cell
+        style = ' s="2"' if v.startswith(FORMULA_START) else ""
         if t[:1].isspace() or t[-1:].isspace():
-            return f'<c r="{col}{_ROW}" t="inlineStr"><is><t xml:space="preserve">{t}</t></is></c>'
-        return f'<c r="{col}{_ROW}" t="inlineStr"><is><t>{t}</t></is></c>'
+            return f'<c r="{col}{_ROW}"{style} t="inlineStr"><is><t xml:space="preserve">{t}</t></is></c>'
+        return f'<c r="{col}{_ROW}"{style} t="inlineStr"><is><t>{t}</t></is></c>'
     if isinstance(v, bool):
         return f'<c r="{col}{_ROW}" t="b"><v>{int(v)}</v></c>'
     return f'<c r="{col}{_ROW}"><v>{v!r}</v></c>'

@@ -472,10 +472,11 @@ def effectiveness(holders: list[dict], acks: list[dict]) -> dict:
     }
 
 
-ACK_CHECK: LiteralString = """
+# Locks the case, so two acknowledgements of one party cannot both pass the cap on what it held.
+ACK_LOCK: LiteralString = """
 MATCH (r:Recall {recall_id: $id})
-OPTIONAL MATCH (r)-[:NOTIFIES]->(p:Party {gln: $gln})
-RETURN r.status AS status, p IS NOT NULL AS notified
+SET r.status = r.status
+RETURN r.status AS status
 """
 
 ACK_CREATE: LiteralString = """
@@ -486,6 +487,52 @@ CREATE (a:RecallAck {ack_id: $a.ack_id, recall_id: $id, party_gln: $a.party_gln,
 CREATE (a)-[:ACKNOWLEDGES]->(r)
 CREATE (p)-[:ACKNOWLEDGED]->(a)
 """
+
+
+def ack_capacity(holder: dict, affected: list[dict]) -> dict[str, float]:
+    """What a holder of a case can have removed or recovered, per unit: what it held when the case opened plus
+    what the case's shipments sent it (a retailer that sold part of it still recovers from its customers).
+
+    A logistic unit (a pallet) is held as 1 EA whatever it carries; a party holding or sent one of the case's may
+    account for as much as the case's affected objects come to in each unit (its contents are not summed here).
+
+    Args:
+        holder: one entry of a case's ``holders`` (see shape).
+        affected: the case's ``affected`` objects.
+    """
+    cap: dict[str, float] = defaultdict(float)
+    if any(o["key"].startswith("sscc:") for o in holder["objects"]):
+        for a in affected:
+            if a["kind"] != "sscc":
+                cap[a["unit"] or "EA"] += a["quantity"] if a["quantity"] is not None else 1
+    for q in holder["held_at_opening"]:
+        cap[q["unit"] or "EA"] += q["quantity"] or 0
+    for o in holder["objects"]:
+        for s in o["shipments"]:
+            cap[s["uom"] or o["unit"] or "EA"] += s["quantity"] if s["quantity"] is not None else 1
+    return dict(cap)
+
+
+def ack_limit_error(capacity: dict[str, float], earlier: list[dict], ack: dict) -> tuple[str, str] | None:
+    """Tell which quantity of an acknowledgement takes its party beyond what it had of the case (field, message).
+
+    Args:
+        capacity: ack_capacity of the party.
+        earlier: the party's earlier acknowledgements in the case.
+        ack: the new one (quantity_removed, quantity_recovered, unit).
+
+    Returns:
+        None when the party's acknowledgements in the ack's unit, this one included, stay within its capacity.
+    """
+    unit = ack.get("unit") or "EA"
+    held = capacity.get(unit, 0.0)
+    for field in ("quantity_removed", "quantity_recovered"):
+        before = sum(a.get(field) or 0 for a in earlier if (a.get("unit") or "EA") == unit)
+        total = before + (ack.get(field) or 0)
+        if total > held * (1 + 1e-9) + 1e-9:  # tolerance for float sums of many partial acknowledgements
+            return field, (f"{field} would total {total:g} {unit}, more than the {held:g} {unit} of the case the "
+                           f"party held when it opened or was sent (already acknowledged: {before:g} {unit})")
+    return None
 
 
 def acknowledge(graph: Graph, recall_id: str, ack: dict) -> dict:
@@ -499,18 +546,26 @@ def acknowledge(graph: Graph, recall_id: str, ack: dict) -> dict:
     Raises:
         NotFound: no such recall.
         Conflict: the case is closed.
-        RuleViolation: the party was not notified in this case.
+        RuleViolation: the party was not notified in this case, or its acknowledgements would report more removed
+            or recovered (per unit, in total) than it held of the case when the case opened.
     """
     ack = {**ack, "ack_id": "ACK-" + uuid.uuid4().hex[:12].upper()}
 
     def work(tx: ManagedTransaction) -> None:
-        rows = tx_rows(tx, ACK_CHECK, id=recall_id, gln=ack["party_gln"])
+        rows = tx_rows(tx, ACK_LOCK, id=recall_id)
         if not rows:
             raise NotFound(f"no recall {recall_id}", field="recall_id")
         if rows[0]["status"] != "open":
             raise Conflict(f"recall {recall_id} is closed; it takes no more acknowledgements")
-        if not rows[0]["notified"]:
+        case = shape(dict(tx.run(CASE, id=recall_id, party_fields=list(PARTY_FIELDS), listed=LISTED_STEPS,
+                                 notified=LISTED_STEPS).single(strict=True)))
+        holder = next((h for h in case["holders"] if h["party"]["gln"] == ack["party_gln"]), None)
+        if holder is None:
             raise RuleViolation(f"party {ack['party_gln']} holds none of recall {recall_id}", field="party_gln")
+        # beyond what it had, an acknowledgement would inflate the case's effectiveness
+        problem = ack_limit_error(ack_capacity(holder, case["affected"]), holder["acknowledgements"], ack)
+        if problem is not None:
+            raise RuleViolation(f"recall {recall_id}: {problem[1]}", field=problem[0])
         tx.run(ACK_CREATE, id=recall_id, a=ack).consume()
 
     graph.write(work)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
 from gs1.errors import InvalidEvent, InvalidIdentifier
@@ -46,6 +46,9 @@ STANDARD_FIELDS = frozenset({
 
 _DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})")
 _OFFSET = re.compile(r"[+-](0\d|1[0-4]):[0-5]\d")
+_MAX_OFFSET = timedelta(hours=14)
+_EARLIEST = datetime(2, 1, 1, tzinfo=UTC)
+_LATEST = datetime(9998, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
 
 
 class EPCQuantity(NamedTuple):
@@ -156,9 +159,17 @@ def parse_time(value: Any, location: str) -> datetime:
         # datetime keeps microseconds; finer digits carry no meaning for EPCIS and would not parse.
         text = text[:dot] + text[dot:end][:7] + text[end:]
     try:
-        return datetime.fromisoformat(text)
+        dt = datetime.fromisoformat(text)
     except ValueError as e:
         raise InvalidEvent(f"{value!r} is not a valid date-time: {e}", location) from None
+    offset = dt.utcoffset()
+    if offset is not None and abs(offset) > _MAX_OFFSET:
+        raise InvalidEvent(f"{value!r} has a time zone offset beyond +/-14:00", location)
+    # Year 1 and year 9999 parse, but their UTC instant (or a day either side of it, which windows and
+    # rounding compute) falls outside what datetime can hold: refused here rather than failing later.
+    if not _EARLIEST <= dt <= _LATEST:
+        raise InvalidEvent(f"{value!r} is out of range: use a time between 0002-01-01 and 9998-12-31", location)
+    return dt
 
 
 def utc_iso(dt: datetime) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_smorest import Blueprint
 
-from app.auth import current_principal, ensure_party, require
+from app.auth import Principal, current_principal, ensure_party, require
 from app.capture import policy_for
 from app.extensions import graph
 from app.schemas.events import OriginLotIn
@@ -31,8 +31,22 @@ def create_lot(body):
 
 
 @blp.route("/<gtin>/<path:lot>")
-@blp.response(200, LotOut)
+@blp.response(200, LotOut, description="Without a token only the public part (no quantity, no holders); the "
+              "lot's owner, regulators and admins see every holder, another party only its own holding")
 @blp.alt_response(404, schema="Error", description="No such lot")
 def get_lot(gtin, lot):
-    """Show a lot and who holds it."""
-    return lots.get(graph(), gtin, lot)
+    """Show a lot; who holds how much only to those allowed to know it."""
+    return visible_lot(lots.get(graph(), gtin, lot), current_principal())
+
+
+PUBLIC_LOT_FIELDS = ("gtin", "lot", "unit", "production_date", "expiry_date", "status", "owner_gln")
+
+
+def visible_lot(lot: dict, principal: Principal | None) -> dict:
+    """The part of a lot this caller may see: who holds how much is a party's trade secret."""
+    if principal is not None and (principal.role in ("regulator", "admin") or principal.party_gln == lot["owner_gln"]):
+        return lot
+    public = {k: lot[k] for k in PUBLIC_LOT_FIELDS}
+    if principal is not None:
+        public["holders"] = [h for h in lot["holders"] if h["gln"] == principal.party_gln]
+    return public

@@ -103,7 +103,7 @@ def export_recall(args, recall_id):
     mimetype = "text/csv; charset=utf-8" if fmt == "csv" else (
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response = Response(body, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="{recall_id}.{fmt}"'
+    response.headers["Content-Disposition"] = exports.attachment(f"{recall_id}.{fmt}")
     return response
 
 

@@ -63,7 +63,7 @@ def trace_answer(key: str, args: dict, with_docs: bool = False) -> dict:
 
 def _download(body: bytes, fmt: str, name: str) -> Response:
     response = Response(body, mimetype=MIMETYPES[fmt])
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}.{"jsonld" if fmt == "epcis" else fmt}"'
+    response.headers["Content-Disposition"] = exports.attachment(f'{name}.{"jsonld" if fmt == "epcis" else fmt}')
     return response
 
 

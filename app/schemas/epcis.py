@@ -151,6 +151,14 @@ def decode_page_token(token: str, fingerprint: str | None = None) -> tuple[str, 
     if not isinstance(when, str) or not isinstance(last_id, str) or (fingerprint and fp != fingerprint):
         raise ValidationError("the page token belongs to another query; repeat the same parameters",
                               "nextPageToken")
+    # The token is readable base64 JSON and the fingerprint can be recomputed by anyone: its time goes into a
+    # Cypher datetime(), so a made-up one must be refused here (400), not by the database (500).
+    try:
+        when = utc_iso(parse_time(when, "nextPageToken"))
+    except GS1Error:
+        raise ValidationError("not a page token this server issued", "nextPageToken") from None
+    if len(last_id) > 2000:
+        raise ValidationError("not a page token this server issued", "nextPageToken")
     return when, last_id
 
 

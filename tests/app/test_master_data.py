@@ -53,7 +53,7 @@ def test_duplicate_lot_is_409_and_the_first_is_unchanged(client, factory):
             "production_date": "2026-09-20", "owner_gln": farm["gln"]}
     response = client.post("/api/v1/lots", json=body, headers=auth(farm["token"]))
     assert response.status_code == 409
-    shown = client.get(f"/api/v1/lots/{product['gtin']}/{lot['lot']}").json
+    shown = client.get(f"/api/v1/lots/{product['gtin']}/{lot['lot']}", headers=auth(farm["token"])).json
     assert shown["quantity"] == 50
     assert shown["holders"] == [{"gln": farm["gln"], "quantity": 50, "unit": "KGM"}]
 
