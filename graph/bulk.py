@@ -15,6 +15,7 @@ from graph import parties, products
 from graph.driver import Graph
 from gs1.epcis import context_prefixes, normalize_event
 from gs1.event_hash import event_hash
+from gs1.identifiers import key_prefix, lot_key
 
 BATCH = 5000
 
@@ -49,7 +50,7 @@ def upsert_inspections(graph: Graph, rows: list[dict]) -> int:
         rows: {lab_gln, report_no, sample_id, date (ISO), standard, verdict, results (list), gtin, lot}.
     """
     params = [{"key": f"{r['lab_gln']}:{r['report_no']}", "lab_gln": r["lab_gln"],
-               "lot_key": f"lot:{r['gtin']}:{r['lot']}",
+               "lot_key": lot_key(r["gtin"], r["lot"]),
                "props": {"key": f"{r['lab_gln']}:{r['report_no']}", "report_no": r["report_no"],
                          "sample_id": r.get("sample_id"), "standard": r.get("standard"), "verdict": r["verdict"],
                          "results": json.dumps(r.get("results") or [], ensure_ascii=False)},
@@ -79,7 +80,7 @@ def upsert_certificates(graph: Graph, rows: list[dict]) -> int:
         rows: {type, number, issuer_gln, name_zh, party_gln | gtin [+ lot], valid_from, valid_until}.
     """
     params = [{"key": f"{r['issuer_gln']}:{r['number']}", "party_gln": r.get("party_gln"), "gtin": r.get("gtin"),
-               "lot_key": f"lot:{r['gtin']}:{r['lot']}" if r.get("gtin") and r.get("lot") else None,
+               "lot_key": lot_key(r["gtin"], r["lot"]) if r.get("gtin") and r.get("lot") else None,
                "props": {"key": f"{r['issuer_gln']}:{r['number']}", "type": r["type"], "number": r["number"],
                          "issuer": r["issuer_gln"], "name_zh": r.get("name_zh")},
                "valid_from": r.get("valid_from"), "valid_until": r.get("valid_until")} for r in rows]
@@ -131,14 +132,14 @@ def capture_events(graph: Graph, doc: dict[str, Any], policy: event_store.Policy
 _CENSUS: LiteralString = """
 CALL () {
     MATCH (n:Party) WHERE n.gln STARTS WITH $prefix RETURN n
-    UNION MATCH (n:Location) WHERE n.key STARTS WITH 'loc:' + $prefix RETURN n
+    UNION MATCH (n:Location) WHERE n.key STARTS WITH $loc + $prefix RETURN n
     UNION MATCH (n:Product) WHERE n.gtin STARTS WITH '0' + $prefix RETURN n
     UNION MATCH (n:Lot) WHERE n.gtin STARTS WITH '0' + $prefix RETURN n
-    UNION MATCH (n:Item) WHERE n.key STARTS WITH 'item:0' + $prefix RETURN n
+    UNION MATCH (n:Item) WHERE n.key STARTS WITH $item + '0' + $prefix RETURN n
     UNION MATCH (n:LogisticUnit) WHERE substring(n.sscc, 1) STARTS WITH $prefix RETURN n
     UNION MATCH (n:Inspection) WHERE n.key STARTS WITH $prefix RETURN n
     UNION MATCH (n:Certificate) WHERE n.key STARTS WITH $prefix RETURN n
-    UNION MATCH (n:Event)-[:READ_POINT]->(l:Location) WHERE l.key STARTS WITH 'loc:' + $prefix RETURN n
+    UNION MATCH (n:Event)-[:READ_POINT]->(l:Location) WHERE l.key STARTS WITH $loc + $prefix RETURN n
 }
 WITH labels(n)[0] AS label, collect(n) AS ns
 CALL (ns) {
@@ -175,7 +176,8 @@ def census(graph: Graph, prefix: str) -> dict:
     nodes: dict[str, int] = {}
     rels: dict[str, int] = {}
     quantity: dict[str, float] = {}
-    for row in graph.query(_CENSUS, read=True, prefix=prefix):
+    for row in graph.query(_CENSUS, read=True, prefix=prefix, loc=key_prefix("location"),
+                           item=key_prefix("item")):
         nodes[row["label"]] = row["nodes"]
         for r in row["rels"]:
             name = f"{row['label']}-{r['rel']}"

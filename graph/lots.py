@@ -9,15 +9,11 @@ from graph.driver import Graph, tx_rows
 from graph.errors import NotFound
 from gs1.epcis import context_prefixes, normalize_event
 from gs1.event_hash import event_hash
-from gs1.identifiers import Ref
+from gs1.identifiers import Ref, lot_key
+from gs1.timezones import CHINA_OFFSET
 
 LOT_STATUSES = ("active", "on_hold", "recalled")
 LOT_FIELDS = ("gtin", "lot", "quantity", "unit", "production_date", "expiry_date", "status", "owner_gln")
-
-
-def lot_key(gtin: str, lot: str) -> str:
-    """Return a lot's business key (the same key capture derives from an LGTIN URN or a Digital Link URI)."""
-    return f"lot:{gtin}:{lot}"
 
 
 def create(graph: Graph, lot: dict, origin: dict | None = None, policy: events.Policy | None = None) -> dict:
@@ -86,7 +82,7 @@ def origin_event(lot: dict, origin: dict) -> dict:
     place = {"id": Ref("location", gln=lot["owner_gln"]).digital_link()}
     quantity = {"epcClass": Ref("lot", gtin=lot["gtin"], lot=lot["lot"]).digital_link(),
                 "quantity": lot["quantity"], "uom": lot["unit"]}
-    when = origin.get("event_time") or f"{lot['production_date']}T00:00:00.000+08:00"
+    when = origin.get("event_time") or f"{lot['production_date']}T00:00:00.000{CHINA_OFFSET}"
     event: dict = {"type": "ObjectEvent", "eventTime": when, "eventTimeZoneOffset": when[-6:], "action": "ADD"}
     ilmd: dict = {"cbvmda:lotNumber": lot["lot"]}
     if lot.get("expiry_date"):

@@ -8,6 +8,7 @@ from graph import events
 from graph.driver import Graph, tx_rows
 from graph.errors import NotFound, RuleViolation
 from gs1.epcis import NormalizedEvent
+from gs1.identifiers import lot_key
 
 CERTIFICATE_TYPES = ("green_food", "organic", "gi", "gap", "climate_quality")
 
@@ -28,7 +29,7 @@ def record_inspection(graph: Graph, inspection: dict, event: NormalizedEvent, po
         Forbidden: the token may not record the event.
     """
     params = {**inspection, "key": f"{inspection['lab_gln']}:{inspection['report_no']}",
-              "lot_key": f"lot:{inspection['gtin']}:{inspection['lot']}",
+              "lot_key": lot_key(inspection["gtin"], inspection["lot"]),
               "results": json.dumps(inspection["results"], ensure_ascii=False)}
 
     def work(tx):
@@ -90,7 +91,7 @@ def record_certificate(graph: Graph, certificate: dict) -> dict:
     if certificate["valid_until"] < certificate["valid_from"]:
         raise RuleViolation("valid_until is before valid_from", field="valid_until")
     params = {**certificate, "key": f"{certificate['issuer_gln']}:{certificate['number']}",
-              "lot_key": f"lot:{certificate.get('gtin')}:{certificate['lot']}" if certificate.get("lot") else None}
+              "lot_key": lot_key(certificate.get("gtin"), certificate["lot"]) if certificate.get("lot") else None}
     rows = graph.query(
         """
         OPTIONAL MATCH (issuer:Party {gln: $p.issuer_gln})

@@ -10,15 +10,10 @@ from neo4j import ManagedTransaction
 
 from graph.driver import Graph, tx_rows
 from graph.errors import Conflict, NotFound
-from graph.lots import lot_key
+from gs1.identifiers import item_key, lot_key
 
 # A collision needs two equal 50-bit random parts in the same product: one retry is already astronomically rare.
 _ATTEMPTS = 5
-
-
-def item_key(gtin: str, serial: str) -> str:
-    """Return an item's business key (the key capture derives from its Digital Link URI)."""
-    return f"item:{gtin}:{serial}"
 
 
 def label_facts(graph: Graph, gtin: str, lot: str) -> dict:
@@ -124,13 +119,14 @@ def _create_run(tx: ManagedTransaction, gtin: str, lot: str, serials: list[str],
         CREATE (l)-[:HAS_PRINT_RUN]->(run)
         WITH l, p, run
         UNWIND $serials AS serial
-        CREATE (i:Item {key: 'item:' + $gtin + ':' + serial, gtin: $gtin, serial: serial, lot: $lot,
+        CREATE (i:Item {key: $item_key_stem + serial, gtin: $gtin, serial: serial, lot: $lot,
                         print_run: $run_id, created_at: run.created_at})
         CREATE (l)-[:HAS_ITEM {print_run: $run_id}]->(i)
         CREATE (i)-[:OF_PRODUCT]->(p)
         RETURN count(i) AS n
         """,
         lot_key=lot_key(gtin, lot),
+        item_key_stem=item_key(gtin, ""),  # every item's key is this stem + its serial
         run_id=run_id,
         gtin=gtin,
         lot=lot,

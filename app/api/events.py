@@ -6,7 +6,7 @@ back through /epcis/events like any captured event. All or nothing: any problem 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from urllib.parse import quote
 
 from flask_smorest import Blueprint
@@ -22,9 +22,9 @@ from app.schemas.events import (
     TransformationIn,
 )
 from gs1.identifiers import Ref
+from gs1.timezones import CHINA
 
 blp = Blueprint("events", __name__, url_prefix="/api/v1", description="Supply-chain events (recorded as EPCIS)")
-_CHINA = timezone(timedelta(hours=8))
 DISPOSITIONS = {"sold": ("retail_selling", "retail_sold"), "consumed": ("dispensing", "dispensed"),
                 "destroyed": ("destroying", "destroyed")}
 
@@ -113,7 +113,7 @@ def _record(events: list[dict]) -> dict:
 def event_time(value: datetime | None) -> tuple[str, str]:
     """Return (eventTime, eventTimeZoneOffset) for a given or the current time (China time when none)."""
     if value is None:
-        value = datetime.now(UTC).astimezone(_CHINA)
+        value = datetime.now(UTC).astimezone(CHINA)
     text = value.isoformat(timespec="milliseconds")
     offset = text[-6:] if text[-6] in "+-" else "+00:00"
     return text, offset

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from urllib.parse import quote
 
 from flask_smorest import Blueprint
@@ -17,9 +17,9 @@ from app.schemas.quality import CertificateIn, CertificateOut, InspectionIn, Ins
 from graph import captures, quality
 from graph import events as store
 from gs1.epcis import context_prefixes
+from gs1.timezones import CHINA
 
 blp = Blueprint("quality", __name__, url_prefix="/api/v1", description="Inspections, certificates, data quality")
-_CHINA = timezone(timedelta(hours=8))
 
 
 @blp.route("/inspections", methods=["POST"])
@@ -31,7 +31,7 @@ _CHINA = timezone(timedelta(hours=8))
 def record_inspection(body):
     """Record a lab's inspection of a lot (and its EPCIS inspecting event); lab tokens for their own lab only."""
     principal = ensure_party(body["lab_gln"], "lab_gln")
-    when = (body.pop("event_time") or datetime.now(UTC).astimezone(_CHINA)).isoformat(timespec="milliseconds")
+    when = (body.pop("event_time") or datetime.now(UTC).astimezone(CHINA)).isoformat(timespec="milliseconds")
     event = {
         "type": "ObjectEvent", "eventTime": when, "eventTimeZoneOffset": when[-6:], "action": "OBSERVE",
         "bizStep": "inspecting", "disposition": "conformant" if body["verdict"] == "pass" else "non_conformant",

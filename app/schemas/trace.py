@@ -7,6 +7,7 @@ from datetime import UTC
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from app.schemas.fields import GTIN, Instant, LotNumber
+from gs1.identifiers import lot_key
 
 DIRECTIONS = ("back", "forward", "both")
 EXPORT_FORMATS = ("csv", "xlsx", "epcis")
@@ -93,7 +94,7 @@ class CommonSourceOut(Schema):
 class TraceNode(Schema):
     """A lot, item or logistic unit on the trace; `id` is its business key."""
 
-    id = fields.String(metadata={"example": "lot:06901234567892:FS2026-001"})
+    id = fields.String(metadata={"example": lot_key("06901234567892", "FS2026-001")})
     kind = fields.String(metadata={"description": "lot, item or sscc"})
     side = fields.String(metadata={"description": "start, back, forward or both"})
     depth = fields.Integer(allow_none=True, metadata={"description": "hops from the start; negative upstream"})

@@ -16,6 +16,7 @@ import pytest
 
 from graph import bulk
 from graph.migrate import migrate
+from gs1.identifiers import item_key, key_kind, lot_key
 from gs1.schema import validate_document
 from scripts.gen.load import load_bulk, load_http
 from scripts.gen.network import Network
@@ -35,10 +36,10 @@ def neutral(key: str) -> str:
         at = digits.find("69")
         return digits[:at + 2] + "nnn" + digits[at + 5:-1] + "c"
 
-    if key.startswith("item:"):
+    if key_kind(key) == "item":
         _, gtin, serial = key.split(":", 2)
         # Ginseng serials end in an HMAC over the GTIN, which differs by namespace; the random part does not.
-        key = f"item:{gtin}:{serial[:10] if len(serial) == 16 else serial}"
+        key = item_key(gtin, serial[:10] if len(serial) == 16 else serial)
     return _KEY_DIGITS.sub(blank, key)
 
 
@@ -134,7 +135,7 @@ def _lot_keys(ev: dict) -> list[str]:
     for name in ("quantityList", "outputQuantityList"):
         for q in ev.get(name) or []:
             parts = q["epcClass"].split("/")
-            out.append(f"lot:{parts[4]}:{parts[6]}")
+            out.append(lot_key(parts[4], parts[6]))
     return out
 
 
