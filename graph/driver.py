@@ -126,6 +126,10 @@ def translate(exc: Exception) -> Exception:
         return Conflict(_constraint_message(str(exc.message or exc)))
     if isinstance(exc, _UNAVAILABLE):
         return Unavailable("the graph database is not answering; retry shortly")
+    if isinstance(exc, nx.ClientError) and exc.code and "TransactionTimedOut" in exc.code:
+        # The client's per-transaction timeout or the server's db.transaction.timeout ended it: the caller retries
+        # later (503), as for a busy database; the work it asked for is not done.
+        return Unavailable("the graph database did not answer in time; retry shortly")
     if isinstance(exc, nx.ClientError) and exc.code and "Security" in exc.code:
         log.error("Neo4j refused our credentials: %s", exc.code)
         return Unavailable("the graph database refused the service's credentials")

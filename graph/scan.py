@@ -13,7 +13,7 @@ import time
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any, LiteralString
 
-from neo4j import READ_ACCESS, ManagedTransaction
+from neo4j import READ_ACCESS, ManagedTransaction, Query
 
 from graph.driver import Graph, translate, tx_rows
 from graph.errors import NotFound
@@ -35,6 +35,10 @@ MIN_TRAVEL_KM = 100.0
 MAX_SPEED_KMH = 900.0
 MAX_CLIENTS_AFTER_SALE = 3
 
+# Seconds Neo4j may spend on one public page read before it ends the transaction (the client gets a 503 and its
+# retry is a cache hit or the same bounded walk); a page takes tens of milliseconds.
+PAGE_TIMEOUT = 3.0
+
 # Stages of the consumer timeline, from the party's role at the event's place; bizStep decides when roles do not.
 STAGES = ("farm", "processing", "distribution", "retail")
 _ROLE_STAGE = {"farm": "farm", "processor": "processing", "distributor": "distribution", "retailer": "retail"}
@@ -45,15 +49,30 @@ _STEP_STAGE = {
 }
 _ORIGIN_STEPS = frozenset({"commissioning", "harvesting", "slaughtering"})
 
+# The lineage is one pruning breadth-first search: `min(length(path))` grouped by the node lets Neo4j expand each
+# upstream node once, at its least depth (VarLengthExpand(Pruning,BFS)), where listing paths would visit every path of
+# a lattice (5 wide and 9 deep: 5^9 paths, seconds of work, for 50 lots). A node's edges towards the scanned code are
+# then its edges to other nodes of that closure. `$lot_known` (the lot's facts are cached and the serial may be
+# made up) starts no search at all unless the serial is a registered item of this lot: an unknown serial costs index
+# lookups and the cached lot's statuses (`$lots`/`$items`), never a lineage walk.
 _PAGE: LiteralString = """
 OPTIONAL MATCH (p:Product {gtin: $gtin})
 OPTIONAL MATCH (l:Lot {key: $lot_key})
 OPTIONAL MATCH (i:Item {key: $item_key})
-WITH p, l, i, CASE WHEN i IS NOT NULL AND i.lot = $lot THEN i ELSE l END AS start
+WITH p, l, i, CASE WHEN i IS NOT NULL AND i.lot = $lot THEN i WHEN $lot_known THEN null ELSE l END AS start
 CALL (start) {
-    OPTIONAL MATCH path = (u)-[:TRANSFORMED_INTO|HAS_ITEM|PACKED_IN*0..16]->(start)
-    WITH u, path WHERE u IS NOT NULL
-    WITH u, min(length(path)) AS depth, collect(relationships(path)[0]) AS outs
+    OPTIONAL MATCH path = (start)<-[:TRANSFORMED_INTO|HAS_ITEM|PACKED_IN*0..16]-(u)
+    WITH u, min(length(path)) AS depth
+    WHERE u IS NOT NULL
+    WITH collect({node: u, depth: depth}) AS found
+    RETURN found, [f IN found | f.node] AS nodes
+}
+CALL (found, nodes) {
+    UNWIND found AS f
+    WITH f.node AS u, f.depth AS depth
+    OPTIONAL MATCH (u)-[r:TRANSFORMED_INTO|HAS_ITEM|PACKED_IN]->(x)
+    WHERE depth > 0 AND x IN nodes
+    WITH u, depth, collect(r) AS outs
     RETURN collect({
         node: u, depth: depth,
         cutoff: CASE WHEN depth = 0 OR any(r IN outs WHERE r.time IS NULL) THEN null
@@ -61,6 +80,16 @@ CALL (start) {
         via: [r IN outs WHERE r.event_id IS NOT NULL | r.event_id],
         product: [(u)-[:OF_PRODUCT]->(x:Product) | x][0]
     }) AS ups
+}
+CALL () {
+    UNWIND $lots AS k
+    MATCH (u:Lot {key: k}) WHERE u.status IN ['recalled', 'on_hold']
+    RETURN collect([k, u.status]) AS lot_flags
+}
+CALL () {
+    UNWIND $items AS k
+    MATCH (u:Item {key: k}) WHERE u.status IN ['recalled', 'on_hold']
+    RETURN collect([k, u.status]) AS item_flags
 }
 CALL (start) {
     OPTIONAL MATCH (start)-[pks:PACKED_IN*1..3]->(c)
@@ -119,7 +148,7 @@ RETURN p {.gtin, .name_zh, .name_en, .category, .standard} AS product,
        i {.*} AS item,
        [up IN ups | {key: up.node.key, depth: up.depth, status: up.node.status, lot: up.node.lot,
                      via: up.via, product_zh: up.product.name_zh, product_en: up.product.name_en}] AS upstream,
-       events, inspections, certificates
+       events, inspections, certificates, lot_flags + item_flags AS flags
 """
 
 
@@ -162,15 +191,15 @@ class PageCache:
         self._entries: dict[tuple, tuple[float, dict]] = {}
         self.hits = self.misses = 0
 
-    def get(self, key: tuple) -> dict | None:
-        """Return the fresh entry under ``key`` or None."""
+    def get(self, key: tuple, count: bool = True) -> dict | None:
+        """Return the fresh entry under ``key`` or None (``count``: add to the hit/miss figures)."""
         if self.seconds <= 0:
             return None
         entry = self._entries.get(key)
         if entry is None or entry[0] < time.monotonic():
-            self.misses += 1
+            self.misses += count
             return None
-        self.hits += 1
+        self.hits += count
         return entry[1]
 
     def put(self, key: tuple, value: dict) -> None:
@@ -191,8 +220,12 @@ class PageCache:
 
 
 def page(graph: Graph, gtin: str, lot: str, serial: str | None = None, today: date | None = None,
-         cache: PageCache | None = None) -> dict:
+         cache: PageCache | None = None, timeout: float | None = None) -> dict:
     """Gather everything the consumer page shows for a scanned lot or item, in one round trip.
+
+    A serial that is not a registered item of the lot gets the lot's facts (and the verdict `unknown_code`): they are
+    cached under the lot, never under the serial, so made-up serials neither fill the cache nor walk the lineage
+    again while the lot's facts are fresh.
 
     Args:
         graph: the database.
@@ -202,6 +235,7 @@ def page(graph: Graph, gtin: str, lot: str, serial: str | None = None, today: da
         today: the date certificates and expiry are judged against (default: today, UTC+8).
         cache: where the lineage facts of recently scanned codes are kept; with a fresh entry the round trip
             reads only statuses and the item's scan summary.
+        timeout: seconds Neo4j may spend on the read before it gives up (None: the server's own limit).
 
     Returns:
         Public facts: product, brand, lot, item (or None), item_lot_matches, recall, on_hold, origin, timeline,
@@ -209,31 +243,42 @@ def page(graph: Graph, gtin: str, lot: str, serial: str | None = None, today: da
 
     Raises:
         NotFound: the lot is not registered (the product may be, which the message says).
-        Unavailable: the database does not answer.
+        Unavailable: the database does not answer, or not within `timeout`.
     """
     today = today or datetime.now(timezone(timedelta(hours=8))).date()
     key = (gtin, lot, serial)
+    lot_entry = (gtin, lot, None)
     ikey = item_key(gtin, serial) if serial else None
     static = cache.get(key) if cache is not None else None
     if static is not None:
-        live = _live(graph, lot_key(gtin, lot), ikey, static["upstream"])
+        live = _live(graph, lot_key(gtin, lot), ikey, static["upstream"], timeout)
         if live["lot"] is not None:
             return _facts(static, live, lot, today)
         cache.clear()  # the lot went away under the cache: answer from the database
-    rows = _read_once(
+    lot_static = cache.get(lot_entry, count=False) if cache is not None and serial else None
+    keys = [u["key"] for u in lot_static["upstream"]] if lot_static else []
+    row = _read_once(
         graph,
         _PAGE,
+        timeout,
         gtin=gtin,
         lot=lot,
         lot_key=lot_key(gtin, lot),
         item_key=ikey,
-    )
-    row = rows[0]
+        lot_known=lot_static is not None,
+        lots=[k for k in keys if k.startswith("lot:")],
+        items=[k for k in keys if k.startswith("item:")],
+    )[0]
     if row["lot"] is None:
         if row["product"] is None:
             raise NotFound(f"no product with GTIN {gtin}", field="gtin")
         raise NotFound(f"no lot {lot} of GTIN {gtin}", field="lot")
     item = row["item"]
+    if serial and (item is None or item.get("lot") != lot):
+        if lot_static is not None:
+            live = {"lot": row["lot"], "item": item, "sold_at": None, "gone_at": None, "flags": row["flags"]}
+            return _facts(lot_static, live, lot, today)
+        key = lot_entry  # the lot's facts, walked from the lot: kept for the lot, not for a made-up serial
     events = _timeline(row["events"])
     gone, sold = _item_exits(row["events"], ikey if item else None)
     upstream = row["upstream"]
@@ -253,21 +298,58 @@ def page(graph: Graph, gtin: str, lot: str, serial: str | None = None, today: da
     return _facts(static, live, lot, today)
 
 
-def _read_once(graph: Graph, cypher: LiteralString, **params: Any) -> list[dict]:
-    """Run one read statement as an auto-commit transaction: one network round trip where a managed transaction
-    takes two (BEGIN+RUN+PULL, then COMMIT) and about twice the client CPU; a page read needs no retry loop."""
+def page_profile(graph: Graph, gtin: str, lot: str, serial: str | None = None, lot_known: bool = False) -> dict:
+    """Run the page's read under PROFILE and say how much work Neo4j did (for tests and benchmarks).
+
+    Args:
+        graph: the database.
+        gtin: GTIN-14 from the code.
+        lot: lot number from the code.
+        serial: serial from the code, if any.
+        lot_known: as when the lot's facts are cached (an unknown serial then walks nothing).
+
+    Returns:
+        {"db_hits": total over the plan's operators, "rows": the most rows one operator produced,
+         "operators": the operator names of the plan}.
+
+    Raises:
+        Unavailable: the database does not answer.
+    """
+    params = {"gtin": gtin, "lot": lot, "lot_key": lot_key(gtin, lot),
+              "item_key": item_key(gtin, serial) if serial else None, "lot_known": lot_known, "lots": [],
+              "items": []}
     try:
         with graph.driver.session(database=graph.database, default_access_mode=READ_ACCESS) as session:
-            return [r.data() for r in session.run(cypher, params)]
+            summary = session.run("PROFILE " + _PAGE, params).consume()
+    except Exception as exc:  # noqa: BLE001 - translated below, re-raised otherwise
+        raise translate(exc) from exc
+    hits, rows, names = 0, 0, []
+    stack = [summary.profile or {}]
+    while stack:
+        op = stack.pop()
+        hits += op.get("dbHits") or 0
+        rows = max(rows, op.get("rows") or 0)
+        names.append(op.get("operatorType", ""))
+        stack.extend(op.get("children") or [])
+    return {"db_hits": hits, "rows": rows, "operators": names}
+
+
+def _read_once(graph: Graph, cypher: LiteralString, timeout: float | None = None, **params: Any) -> list[dict]:
+    """Run one read statement as an auto-commit transaction: one network round trip where a managed transaction
+    takes two (BEGIN+RUN+PULL, then COMMIT) and about twice the client CPU; a page read needs no retry loop.
+    With `timeout`, Neo4j ends the transaction after that many seconds (a public page must not keep it busy)."""
+    try:
+        with graph.driver.session(database=graph.database, default_access_mode=READ_ACCESS) as session:
+            return [r.data() for r in session.run(Query(cypher, timeout=timeout), params)]
     except Exception as exc:  # noqa: BLE001 - translated below, re-raised otherwise
         raise translate(exc) from exc
 
 
-def _live(graph: Graph, lkey: str, ikey: str | None, upstream: list[dict]) -> dict:
+def _live(graph: Graph, lkey: str, ikey: str | None, upstream: list[dict], timeout: float | None = None) -> dict:
     """What a cached page must read fresh: statuses on the way, the lot, the item's summary, sale, consumption."""
     keys = [u["key"] for u in upstream]
     row = _read_once(
-        graph, _LIVE, lot_key=lkey, item_key=ikey,
+        graph, _LIVE, timeout, lot_key=lkey, item_key=ikey,
         lots=[k for k in keys if k.startswith("lot:")], items=[k for k in keys if k.startswith("item:")],
         sold_disp=sorted(SOLD_DISPOSITIONS), sold_steps=sorted(SOLD_STEPS),
         gone_disp=sorted(GONE_DISPOSITIONS), gone_steps=sorted(GONE_STEPS),
@@ -308,7 +390,8 @@ def verdict(serial: str | None, signature: str | None, facts: dict, copy_reason:
 
     Args:
         serial: the scanned serial, or None for a lot-level code.
-        signature: 'valid', 'malformed' (not one of our signed serials) or 'bad_signature', for item codes.
+        signature: 'valid', 'malformed' (not one of our signed serials) or 'bad_signature', for item codes; only a
+            valid one can be genuine.
         facts: the result of `page`.
         copy_reason: why the item looks copied (from `assess` and the stored flag), or None.
 
@@ -322,6 +405,10 @@ def verdict(serial: str | None, signature: str | None, facts: dict, copy_reason:
         return {"verdict": "invalid_signature", "level": "item", "reason": "signature"}
     if facts["item"] is None or not facts["item_lot_matches"]:
         return {"verdict": "unknown_code", "level": "item", "reason": "not_registered"}
+    if signature != "valid":
+        # Only the lot's owner issues signed serials (print runs); a serial anyone could have typed into a capture
+        # proves nothing about the pack in the shopper's hand, whoever recorded it.
+        return {"verdict": "unknown_code", "level": "item", "reason": "unsigned"}
     if copy_reason:
         return {"verdict": "suspected_copy", "level": "item", "reason": copy_reason}
     return {"verdict": "genuine", "level": "item", "reason": None}

@@ -77,7 +77,8 @@ def resolve(rest: str):
         return _problem(400, "bad_request", "no_lot", "this code names a product without a lot (AI 10)", lang)
     try:
         facts = scan_store.page(graph(), code.gtin, code.lot, code.serial,
-                                cache=current_app.extensions["scan_page_cache"])
+                                cache=current_app.extensions["scan_page_cache"],
+                                timeout=current_app.config.get("SCAN_QUERY_TIMEOUT", scan_store.PAGE_TIMEOUT))
     except NotFound as exc:
         return _problem(404, "not_found", "unknown", exc.message, lang)
     except Unavailable as exc:

@@ -176,3 +176,68 @@ def token(graph, party: dict, role: str = "producer") -> str:
     if "token" not in party:
         party["token"] = tokens.create(graph, role, party["gln"], "test")["token"]
     return party["token"]
+
+
+@dataclass
+class Lattice:
+    """A lineage lattice: `width` farm lots, each generation transformed whole into every lot of the next."""
+
+    farms: list[dict]
+    gtins: list[str]
+    generations: list[list[str]]  # lot codes per generation; generation 0 are the farm lots (gtins[0..width))
+    event_ids: list[str]  # the transformations, oldest first
+
+    @property
+    def last(self) -> tuple[str, str]:
+        """(gtin, lot) of one lot of the last generation."""
+        return self.gtins[-1], self.generations[-1][0]
+
+
+def lattice(graph, width: int = 5, depth: int = 9) -> Lattice:
+    """Farms commission `width` lots, ship them to one mill, which transforms every lot of a generation into every
+    lot of the next, `depth` times: width**depth paths lead back from a last lot to the farms, width*(depth+1)
+    lots are on them."""
+    farms = [_party(f"farm{n}", ["farm"], f"格子试验农场{n}", f"Lattice Farm {n}", "黑龙江省五常市", "Wuchang")
+             for n in range(width)]
+    mill = _party("mill", ["processor"], "格子米业", "Lattice Rice Mill", "黑龙江省五常市", "Wuchang")
+    parties.upsert_many(graph, [*farms, mill])
+    farm_gtins = [factories.gtin() for _ in farms]
+    gen_gtins = [factories.gtin() for _ in range(depth)]
+    products.upsert_many(graph, [
+        *({"gtin": g, "name_zh": "稻谷", "name_en": "Paddy rice", "category": "rice", "unit": "KGM",
+           "owner_gln": f["gln"]} for g, f in zip(farm_gtins, farms, strict=True)),
+        *({"gtin": g, "name_zh": f"大米 {n + 1}", "name_en": f"Rice stage {n + 1}", "category": "rice",
+           "unit": "KGM", "owner_gln": mill["gln"]} for n, g in enumerate(gen_gtins)),
+    ])
+    generations = [[factories.lot_code() for _ in range(width)] for _ in range(depth + 1)]
+
+    def q(gtin, lot):
+        return {"epcClass": f"{DL}/01/{gtin}/10/{lot}", "quantity": 100, "uom": "KGM"}
+
+    def ev(kind, when, gln, step, **body):
+        where = {"id": f"{DL}/414/{gln}"}
+        return {"type": kind, "eventID": f"urn:uuid:{uuid.uuid4()}", "eventTime": f"{when}{TZ}",
+                "eventTimeZoneOffset": TZ, "bizStep": step, "readPoint": where, "bizLocation": where, **body}
+
+    evs = []
+    for n, (farm, gtin, lot) in enumerate(zip(farms, farm_gtins, generations[0], strict=True)):
+        what = {"epcList": [], "quantityList": [q(gtin, lot)]}
+        owners = {"sourceList": [{"type": "owning_party", "source": f"{DL}/417/{farm['gln']}"}],
+                  "destinationList": [{"type": "owning_party", "destination": f"{DL}/417/{mill['gln']}"}]}
+        evs.append(ev("ObjectEvent", f"2026-09-1{n}T08:00:00", farm["gln"], "harvesting", action="ADD",
+                      disposition="active", **what))
+        evs.append(ev("ObjectEvent", f"2026-09-2{n}T08:00:00", farm["gln"], "shipping", action="OBSERVE",
+                      disposition="in_transit", **what, **owners))
+        evs.append(ev("ObjectEvent", f"2026-09-2{n}T16:00:00", mill["gln"], "receiving", action="OBSERVE",
+                      disposition="in_progress", **what, **owners))
+    gtin_of = [farm_gtins, *([g] * width for g in gen_gtins)]
+    event_ids = []
+    for n in range(depth):
+        e = ev("TransformationEvent", f"2026-10-{n + 1:02d}T09:00:00", mill["gln"], "commissioning",
+               disposition="active",
+               inputQuantityList=[q(g, lot) for g, lot in zip(gtin_of[n], generations[n], strict=True)],
+               outputQuantityList=[q(g, lot) for g, lot in zip(gtin_of[n + 1], generations[n + 1], strict=True)])
+        event_ids.append(e["eventID"])
+        evs.append(e)
+    capture(graph, evs)
+    return Lattice(farms, [*farm_gtins, *gen_gtins], generations, event_ids)
