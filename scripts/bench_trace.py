@@ -33,12 +33,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app import create_app  # noqa: E402
 from graph import bulk, tokens, trace  # noqa: E402
+from gs1.digital_link import DEFAULT_BASE as DL  # noqa: E402
 from gs1.errors import InvalidIdentifier  # noqa: E402
-from gs1.identifiers import Ref, parse_identifier  # noqa: E402
+from gs1.identifiers import Ref, key_kind, lot_key, parse_identifier, ref_from_key  # noqa: E402
 from gs1.keys import check_digit  # noqa: E402
+from gs1.timezones import CHINA_OFFSET  # noqa: E402
 from scripts import benchlib  # noqa: E402
-
-DL = "https://id.gs1.org"
 
 
 def pct(values: list[float], q: float) -> float:
@@ -54,14 +54,7 @@ def ms(seconds: float) -> str:
 
 def uri_of(key: str) -> str:
     """The Digital Link URI of a business key (lot, item, sscc)."""
-    kind, _, rest = key.partition(":")
-    if kind == "lot":
-        gtin, _, lot = rest.partition(":")
-        return f"{DL}/01/{gtin}/10/{lot}"
-    if kind == "item":
-        gtin, _, serial = rest.partition(":")
-        return f"{DL}/01/{gtin}/21/{serial}"
-    return f"{DL}/00/{rest}"
+    return ref_from_key(key).uri
 
 
 def _key(uri: str) -> Ref | None:
@@ -79,8 +72,8 @@ def epcis_back_trace(client, headers: dict, start: str, per_page: int = 1000) ->
     """
     seen, frontier, requests = {start}, {start}, 0
     while frontier:
-        instances = [uri_of(k) for k in frontier if not k.startswith("lot:")]
-        classes = [uri_of(k) for k in frontier if k.startswith("lot:")]
+        instances = [uri_of(k) for k in frontier if key_kind(k) != "lot"]
+        classes = [uri_of(k) for k in frontier if key_kind(k) == "lot"]
         found: list[dict] = []
         for param, values in (("MATCH_anyEPC", instances), ("MATCH_epcClass", classes)):
             if not values:
@@ -114,7 +107,7 @@ def epcis_back_trace(client, headers: dict, start: str, per_page: int = 1000) ->
                         *ev.get("outputEPCList", [])):
                 ref = _key(uri)
                 if ref is not None and ref.kind == "item" and ref.lot and ref.key in frontier:
-                    nxt.add(f"lot:{ref.gtin}:{ref.lot}")
+                    nxt.add(lot_key(ref.gtin, ref.lot))
         frontier = nxt - seen
         seen |= frontier
     return seen, requests
@@ -146,7 +139,7 @@ def wide_network(lots: int = 10_000, retailers: int = 200, rng: random.Random | 
     def event(kind: str, **body) -> None:
         clock[0] += timedelta(minutes=1)
         events.append({"type": kind, "eventID": f"urn:uuid:{uuid.UUID(int=rng.getrandbits(128))}",
-                       "eventTime": clock[0].isoformat().replace("+00:00", "Z"), "eventTimeZoneOffset": "+08:00",
+                       "eventTime": clock[0].isoformat().replace("+00:00", "Z"), "eventTimeZoneOffset": CHINA_OFFSET,
                        **body})
 
     def ship(objects: list[dict], src: str, dst: str, n: int) -> None:
@@ -181,7 +174,7 @@ def wide_network(lots: int = 10_000, retailers: int = 200, rng: random.Random | 
         chunk = bags[(n - 1) * share:n * share]
         if chunk:
             ship([{"epcClass": b, "quantity": 20.0, "uom": "KGM"} for b in chunk], mill, shop, n)
-    return f"lot:{paddy}:P{tag}", events
+    return lot_key(paddy, f"P{tag}"), events
 
 
 def build_wide(graph, lots: int, retailers: int, rng: random.Random | None = None) -> tuple[str, float, int]:

@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 
+from gs1.timezones import CHINA as TZ
+from gs1.timezones import CHINA_OFFSET
 from labels.serials import ALPHABET, RANDOM_LEN
 from labels.serials import _key_bytes as serial_key_bytes  # the signature layout is labels/'s, reused not copied
 from labels.serials import _signature as serial_signature
 from scripts.gen import ids
 from scripts.gen.world import BEEF_CUTS, Party, World
 
-TZ = timezone(timedelta(hours=8))
 HOUR = 3600.0
 DAY = 86400.0
 # Season windows (Asia/Shanghai): units are spread evenly over them.
@@ -70,7 +71,7 @@ def object_event(ts: float, action: str, biz_step: str, disposition: str, where:
                  quantities=None, biz_tx=None, sources=None, destinations=None, ilmd=None, sensors=None,
                  cert=None) -> dict:
     """An ObjectEvent at ``where``'s site."""
-    ev: dict = {"type": "ObjectEvent", "eventTime": stamp(ts), "eventTimeZoneOffset": "+08:00"}
+    ev: dict = {"type": "ObjectEvent", "eventTime": stamp(ts), "eventTimeZoneOffset": CHINA_OFFSET}
     if epcs:
         ev["epcList"] = epcs
     if quantities:
@@ -99,7 +100,7 @@ def transformation(ts: float, biz_step: str, where: Party, inputs: list[dict], o
                    output_epcs: list[str] | None = None, input_epcs: list[str] | None = None, ilmd=None,
                    cert=None) -> dict:
     """A TransformationEvent at ``where``'s site."""
-    ev: dict = {"type": "TransformationEvent", "eventTime": stamp(ts), "eventTimeZoneOffset": "+08:00"}
+    ev: dict = {"type": "TransformationEvent", "eventTime": stamp(ts), "eventTimeZoneOffset": CHINA_OFFSET}
     if input_epcs:
         ev["inputEPCList"] = input_epcs
     if inputs:
@@ -364,7 +365,7 @@ class Chains:
             events.append(object_event(pack_t + HOUR - 60, "ADD", "commissioning", "active", proc, epcs=cases))
             for c, sscc in zip(range(0, boxes, 12), cases, strict=True):
                 events.append({"type": "AggregationEvent", "eventTime": stamp(pack_t + HOUR + c * 60),
-                               "eventTimeZoneOffset": "+08:00", "parentID": sscc, "childEPCs": items[c:c + 12],
+                               "eventTimeZoneOffset": CHINA_OFFSET, "parentID": sscc, "childEPCs": items[c:c + 12],
                                "action": "ADD", "bizStep": "packing", "disposition": "in_progress",
                                "readPoint": {"id": ids.location_uri(proc.gln)},
                                "bizLocation": {"id": ids.location_uri(proc.gln)}})

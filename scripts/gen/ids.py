@@ -7,9 +7,8 @@ the same network twice into one database and compare the copies).
 
 from __future__ import annotations
 
+from gs1.digital_link import DEFAULT_BASE as DL
 from gs1.keys import check_digit
-
-DL = "https://id.gs1.org"
 
 
 class Keys:
