@@ -214,16 +214,27 @@ def backup_command(folder: Path, events_per_file: int):
 @with_appcontext
 def restore_command(folder: Path):
     """Rebuild the record from a backup FOLDER into an empty database; exit 1 when the counts differ."""
-    from graph.errors import GraphError
 
+    from app.audit import record
+    from graph.errors import Conflict, GraphError
+
+    manifest = _manifest(folder)
     try:
         now = restore(folder)
+    except Conflict as exc:
+        # Refused before anything was written: the database keeps its own trail, so the attempt goes on it.
+        record("restore", outcome="refused", path="restore", message=exc.message, body=manifest,
+               detail={"folder": str(folder.resolve())})
+        raise click.ClickException(exc.message) from None
     except GraphError as exc:
         raise click.ClickException(exc.message) from None
-    expected = _manifest(folder)["counts"]
-    if now != expected:
-        differ = {k: (expected[part].get(k), now[part].get(k)) for part in ("nodes", "relationships")
-                  for k in set(expected[part]) | set(now[part]) if expected[part].get(k) != now[part].get(k)}
+    expected = manifest["counts"]
+    differ = {k: (expected[part].get(k), now[part].get(k)) for part in ("nodes", "relationships")
+              for k in set(expected[part]) | set(now[part]) if expected[part].get(k) != now[part].get(k)}
+    # Appended after the count check (the backup's own trail was restored above; this entry continues it).
+    record("restore", outcome="done" if not differ else "counts differ", path="restore", body=manifest,
+           detail={"folder": str(folder.resolve()), "counts": now, "differ": differ})
+    if differ:
         raise click.ClickException(f"restored, but the counts differ from the backup's (backup, now): {differ}")
     click.echo(f"restored {sum(now['nodes'].values())} nodes and {sum(now['relationships'].values())} "
                f"relationships from {folder} ({current_app.config['NEO4J_URI']})")

@@ -13,6 +13,7 @@ import click
 import ijson
 from flask.cli import AppGroup
 
+from app.audit import record
 from app.capture import capture_document
 from app.errors import ApiError
 from gs1.epcis import utc_iso
@@ -55,12 +56,19 @@ def import_command(files, chunk, validate):
             for events in _chunks(fh, chunk):
                 doc = {"@context": context or [], "type": "EPCISDocument", "schemaVersion": "2.0",
                        "creationDate": utc_iso(datetime.now(UTC)), "epcisBody": {"eventList": events}}
+                where = {"file": os.path.abspath(path), "offset": done, "events": len(events)}
                 try:
                     job = capture_document(doc, None, "proceed", validate=validate)
                 except ApiError as exc:
                     totals["errors"] += len(events)
+                    record("cli.epcis_import", outcome="refused", status=exc.status, error_code=exc.code,
+                           message=exc.message, path="epcis import", body=doc, detail=where)
                     click.echo(f"\n  chunk refused: {exc.message}", err=True)
                     continue
+                record("cli.epcis_import", outcome="done", path="epcis import", body=doc,
+                       detail={**where, "captureID": job.capture_id, "captured": len(job.captured),
+                               "duplicates": len(job.duplicates), "errors": len(job.errors),
+                               "warnings": len(job.warnings)})
                 totals["captured"] += len(job.captured)
                 totals["duplicates"] += len(job.duplicates)
                 totals["errors"] += len(job.errors)

@@ -1,4 +1,4 @@
-"""Command-line tools: `flask graph migrate`, `flask tokens create`, `flask demo load`."""
+"""Command-line tools: `flask graph migrate`, `flask tokens create`, `flask demo load`, `flask audit verify`."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
+from app.audit import record
 from app.extensions import graph
 
 graph_cli = AppGroup("graph", help="The graph database.")
@@ -16,15 +17,17 @@ audit_cli = AppGroup("audit", help="The audit trail.")
 
 @audit_cli.command("verify")
 def audit_verify_command():
-    """Recompute the audit trail's hash chain; exit 1 when an entry was changed or removed."""
+    """Recompute the audit trail's keyed chain with the configured key; exit 1 at the first broken entry."""
+    from flask import current_app
+
+    from app.audit import audit_key, describe_verification
     from graph import audit
 
-    result = audit.verify(graph())
-    if result["ok"]:
-        click.echo(f"audit trail intact: {result['entries']} entries")
-        return
-    click.echo(f"audit trail BROKEN after {result['entries']} good entries: {result['problem']}", err=True)
-    raise SystemExit(1)
+    result = audit.verify(graph(), audit_key(current_app))
+    for line in describe_verification(result):
+        click.echo(line, err=not result["ok"])
+    if not result["ok"]:
+        raise SystemExit(1)
 
 
 @graph_cli.command("migrate")
@@ -54,6 +57,8 @@ def create_token_command(role, party_gln, label):
         created = tokens.create(graph(), role, party_gln, label)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
+    record("cli.tokens.create", outcome="done", path="tokens create", token_id=created["token_id"], role=role,
+           party_gln=party_gln, detail={"label": label})
     click.echo(created["token"])
 
 
@@ -64,6 +69,7 @@ def revoke_token_command(token_id):
     from graph import tokens
 
     tokens.revoke(graph(), token_id)
+    record("cli.tokens.revoke", outcome="done", path="tokens revoke", token_id=token_id)
     click.echo(f"revoked {token_id}")
 
 

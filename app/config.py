@@ -45,6 +45,10 @@ class Config:
     TRANSFORM_MAX_YIELD = float(os.environ.get("TRANSFORM_MAX_YIELD", "").strip() or 1.05)
     CAPTURE_MAX_FUTURE_SECONDS = _int("CAPTURE_MAX_FUTURE_SECONDS", 300)
     JSON_AS_ASCII = False
+    # Audit trail (app/audit.py): the HMAC key of its chain, kept outside the database (unset: derived from
+    # SECRET_KEY under its own domain), and the largest request body kept in an entry (its SHA-256 always is).
+    AUDIT_KEY = _str("AUDIT_KEY", "")
+    AUDIT_BODY_MAX = _int("AUDIT_BODY_MAX", 1024 * 1024)
 
     # flask-smorest / OpenAPI
     API_TITLE = "TraceGraph"

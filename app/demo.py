@@ -420,6 +420,7 @@ def load(app, only_if_empty: bool = False) -> dict | None:
     Idempotent: existing parties, products, inspections and certificates answer 409 and are left as they are;
     events carry fixed eventIDs, so re-capturing them is a no-op; the demo recall is opened only once.
     """
+    from app import audit
     from graph import parties as party_store
     from graph import tokens
 
@@ -429,8 +430,13 @@ def load(app, only_if_empty: bool = False) -> dict | None:
         return None
     data = build(app.config["SECRET_KEY"])
     party_store.upsert_many(graph, data.parties)  # master data: created or refreshed
-    made = {f"{role}:{name or '-'}": tokens.create(graph, role, P[name]["gln"] if name else None, "demo")["token"]
-            for role, name in DEMO_TOKENS}
+    created = {f"{role}:{name or '-'}": tokens.create(graph, role, P[name]["gln"] if name else None, "demo")
+               for role, name in DEMO_TOKENS}
+    made = {name: token["token"] for name, token in created.items()}
+    # The two writes above bypass HTTP; what goes through the test client below is audited as HTTP requests.
+    audit.record("demo.load", app=app, outcome="done", path="demo load", body={"parties": data.parties},
+                 detail={"tokens": [{k: t[k] for k in ("token_id", "role", "party_gln")} for t in created.values()],
+                         "products": len(data.products), "events": len(data.events)})
     client = app.test_client()
     admin = {"Authorization": f"Bearer {made['admin:-']}"}
 

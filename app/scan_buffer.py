@@ -14,6 +14,7 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Callable
 
 from graph import scan as scan_store
 from graph.driver import Graph
@@ -45,6 +46,9 @@ class ScanBuffer:
         self.interval = interval
         self.dropped = 0
         self.written = 0
+        # Called with each written batch (the scans' dicts, updated by the write: item_key, verdict) so copy flags
+        # the batch raised reach the audit trail (app/audit.py sets it); its failure never drops scans.
+        self.on_flags: Callable[[list[dict]], object] | None = None
         self._queue: queue.Queue[dict] = queue.Queue(maxsize=max_queue)
         self._lock = threading.Lock()
         self._flush_lock = threading.Lock()
@@ -126,6 +130,7 @@ class ScanBuffer:
                 try:
                     n = scan_store.record_scans(self.graph, batch)
                     self.written += n
+                    self._report_flags(batch)
                     return n
                 except GraphError as exc:
                     if attempt == 2:
@@ -138,6 +143,14 @@ class ScanBuffer:
                     self.dropped += len(batch)
                     return 0
         return 0
+
+    def _report_flags(self, batch: list[dict]) -> None:
+        if self.on_flags is None or not any(s.get("verdict") == "suspected_copy" for s in batch):
+            return
+        try:
+            self.on_flags(batch)
+        except Exception:  # noqa: BLE001 - the scans are written; a lost audit line is logged, never fatal here
+            log.exception("copy flags of %d scans not recorded in the audit trail", len(batch))
 
     def _run(self) -> None:
         while not self._stop.is_set():

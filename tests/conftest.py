@@ -15,6 +15,9 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
+# Every app the tests start (some with their own SECRET_KEY) appends to the one audit chain of the test database:
+# they must share its key, as a deployment's workers do (read by app/config.py when first imported).
+os.environ.setdefault("AUDIT_KEY", "tests-audit-key-" + "k" * 24)
 TEST_PORT = os.environ.get("TEST_NEO4J_BOLT_PORT", "7697")
 
 

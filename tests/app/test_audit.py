@@ -1,58 +1,235 @@
-"""Every write lands in the hash-chained audit trail; `flask audit verify` notices a changed or removed entry."""
+"""The audit trail: every write path appends an entry to a keyed chain; `flask audit verify` proves it or names the
+first broken entry.
 
+The chain is global: other tests append to it at the same time. Each test finds its own entries by a unique
+marker, and a test that tampers with an entry puts it back in a finally block.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import uuid
+
+from app.audit import audit_key
 from graph import audit
 from tests.factories import auth, gln
 
 
-def _write_something(client, admin_token) -> str:
+def _entry(graph, marker: str, kind: str | None = None) -> dict:
+    """The one entry whose body, query or detail holds the marker."""
+    rows = graph.query(
+        "MATCH (a:AuditEntry) WHERE a.body CONTAINS $m OR a.query CONTAINS $m OR a.detail CONTAINS $m "
+        "OR a.token_id = $m RETURN a {.*} AS a ORDER BY a.seq", read=True, m=marker)
+    rows = [r["a"] for r in rows if kind is None or r["a"].get("kind") == kind]
+    assert len(rows) == 1, rows
+    return rows[0]
+
+
+def _write_party(client, admin_token) -> tuple[dict, bytes]:
     body = {"gln": gln(), "name_zh": "审计测试", "roles": ["retailer"]}
-    assert client.post("/api/v1/parties", json=body, headers=auth(admin_token)).status_code == 201
-    return body["gln"]
+    raw = json.dumps(body).encode()
+    response = client.post("/api/v1/parties", data=raw, content_type="application/json", headers=auth(admin_token))
+    assert response.status_code == 201
+    return body, raw
 
 
-def _last_entry(graph) -> dict:
-    return graph.query("MATCH (a:AuditEntry) RETURN a {.*} AS a ORDER BY a.seq DESC LIMIT 1", read=True)[0]["a"]
+def _verify(app, graph) -> dict:
+    return audit.verify(graph, audit_key(app))
 
 
-def test_a_write_is_recorded_with_who_and_what(client, admin_token, graph):
-    _write_something(client, admin_token)
-    entry = _last_entry(graph)
-    assert entry["method"] == "POST" and entry["path"] == "/api/v1/parties" and entry["status"] == 201
-    assert entry["role"] == "admin" and entry["token_id"]
-    assert admin_token not in str(entry)
-    assert audit.verify(graph)["ok"]
+def test_a_write_is_recorded_with_who_what_and_its_body(client, admin_token, graph, app):
+    body, raw = _write_party(client, admin_token)
+    entry = _entry(graph, body["gln"])
+    assert (entry["kind"], entry["method"], entry["path"], entry["status"]) == ("http", "POST", "/api/v1/parties", 201)
+    assert entry["role"] == "admin" and entry["token_id"] and entry["actor"] == f"token:{entry['token_id']}"
+    # the body as sent is kept, so the change can be reconstructed; its hash is of those bytes
+    assert json.loads(entry["body"]) == body
+    assert entry["body_sha256"] == hashlib.sha256(raw).hexdigest() and entry["body_bytes"] == len(raw)
+    assert entry["alg"] == audit.KEYED and entry["key_id"] == audit.key_id(audit_key(app))
+    assert admin_token not in str(entry) and admin_token.split("_")[2] not in str(entry)
+    assert _verify(app, graph)["ok"]
 
 
-def test_a_failed_write_is_not_recorded(client, admin_token, graph):
-    _write_something(client, admin_token)
-    before = _last_entry(graph)["seq"]
-    assert client.post("/api/v1/parties", json={"gln": "1"}, headers=auth(admin_token)).status_code == 422
-    assert _last_entry(graph)["seq"] == before
+def test_a_refused_write_is_recorded_with_its_reason_and_caller(client, admin_token, factory, graph):
+    marker = uuid.uuid4().hex
+    bad = client.post("/api/v1/parties", json={"gln": "1", "name_zh": marker}, headers=auth(admin_token))
+    assert bad.status_code == 422
+    entry = _entry(graph, marker)
+    assert (entry["kind"], entry["outcome"], entry["status"]) == ("http.refused", "refused", 422)
+    assert entry["error_code"] == "validation_error" and entry["message"] == bad.json["error"]["message"]
+    assert entry["role"] == "admin" and marker in entry["body"]
+
+    producer = factory.party()
+    marker = uuid.uuid4().hex
+    forbidden = client.post(f"/api/v1/parties?note={marker}", json={"gln": gln(), "name_zh": "x", "roles": ["farm"]},
+                            headers=auth(producer["token"]))
+    assert forbidden.status_code == 403
+    entry = _entry(graph, marker)
+    assert (entry["status"], entry["error_code"], entry["role"]) == (403, "forbidden", "producer")
+    assert entry["party_gln"] == producer["gln"] and "admin" in entry["message"]
 
 
-def test_verify_detects_a_changed_entry_and_the_cli_fails(client, admin_token, graph, app):
-    _write_something(client, admin_token)
-    seq = _last_entry(graph)["seq"]
-    graph.query("MATCH (a:AuditEntry {seq: $seq}) SET a.path = '/forged'", seq=seq)
+def test_an_unauthenticated_attempt_names_the_presented_token_id_and_never_its_secret(client, graph):
+    marker = uuid.uuid4().hex
+    forged = "tg_0badc0de_" + "s3cret" * 8
+    response = client.post(f"/api/v1/parties?note={marker}", json={"gln": gln()},
+                           headers={"Authorization": f"Bearer {forged}"})
+    assert response.status_code == 401
+    entry = _entry(graph, marker)
+    assert (entry["status"], entry["error_code"]) == (401, "unauthorized")
+    assert entry["actor"] == "presented:tg_0badc0de" and entry.get("token_id") is None
+    assert "s3cret" not in str(entry)
+
+
+def test_secrets_in_a_body_are_redacted_and_the_rest_kept(client, admin_token, graph):
+    marker = uuid.uuid4().hex
+    body = {"gln": "1", "name_zh": marker, "password": "hunter2", "nested": [{"clientSecret": "abc123",
+            "access_token": "t0k3n", "token_id": "keepme"}], "note": "tg_0123abcd_" + "Z" * 43}
+    assert client.post("/api/v1/parties", json=body, headers=auth(admin_token)).status_code == 422
+    entry = _entry(graph, marker)
+    for secret in ("hunter2", "abc123", "t0k3n", "Z" * 43):
+        assert secret not in str(entry)
+    kept = json.loads(entry["body"])
+    assert kept["password"] == "[redacted]" and kept["nested"][0]["clientSecret"] == "[redacted]"
+    assert kept["nested"][0]["access_token"] == "[redacted]" and kept["nested"][0]["token_id"] == "keepme"
+    assert kept["note"] == "tg_0123abcd_[redacted]" and kept["name_zh"] == marker
+    assert entry["body_note"] == "redacted: access_token, clientSecret, password"
+    # the hash is of what is kept: a hash of the original beside the rest of it would let a password be guessed
+    assert entry["body_sha256"] == hashlib.sha256(entry["body"].encode()).hexdigest()
+
+
+def test_a_body_over_the_cap_keeps_its_hash_and_a_note(client, admin_token, graph, app):
+    marker = uuid.uuid4().hex
+    raw = json.dumps({"gln": "1", "name_zh": "x" * 300}).encode()
+    app.config["AUDIT_BODY_MAX"] = 100
     try:
-        result = audit.verify(graph)
-        assert not result["ok"] and f"entry {seq} was changed" in result["problem"]
-        cli = app.test_cli_runner().invoke(args=["audit", "verify"])
-        assert cli.exit_code == 1 and "BROKEN" in cli.output
+        assert client.post(f"/api/v1/parties?note={marker}", data=raw, content_type="application/json",
+                           headers=auth(admin_token)).status_code == 422
     finally:
-        graph.query("MATCH (a:AuditEntry {seq: $seq}) SET a.path = '/api/v1/parties'", seq=seq)
-    assert audit.verify(graph)["ok"]
+        app.config["AUDIT_BODY_MAX"] = 1024 * 1024
+    entry = _entry(graph, marker)
+    assert entry.get("body") is None and entry["body_sha256"] == hashlib.sha256(raw).hexdigest()
+    assert entry["body_bytes"] == len(raw) and "AUDIT_BODY_MAX" in entry["body_note"]
 
 
-def test_verify_detects_a_removed_entry(client, admin_token, graph):
-    _write_something(client, admin_token)
-    _write_something(client, admin_token)
-    seq = _last_entry(graph)["seq"] - 1
+def _tamper(graph, seq: int, changes: dict) -> dict:
+    """Overwrite properties of an entry; return what they were."""
+    saved = graph.query("MATCH (a:AuditEntry {seq: $seq}) RETURN a {.*} AS a", read=True, seq=seq)[0]["a"]
+    graph.query("MATCH (a:AuditEntry {seq: $seq}) SET a += $changes", seq=seq, changes=changes)
+    return saved
+
+
+def _put_back(graph, seq: int, saved: dict) -> None:
+    graph.query("MATCH (a:AuditEntry {seq: $seq}) SET a = $saved", seq=seq, saved=saved)
+
+
+def test_a_rewritten_entry_with_recomputed_plain_hashes_does_not_verify(client, admin_token, graph, app):
+    _write_party(client, admin_token)
+    body, _ = _write_party(client, admin_token)
+    entry = _entry(graph, body["gln"])
+    seq = entry["seq"]
+    # An attacker with write access to Neo4j changes the entry and recomputes SHA-256 links as the old chain had
+    # them, downgrading the entry to the unkeyed algorithm, and re-links the next entry to the new hash.
+    forged = {**entry, "path": "/forged"}
+    forged_hash = audit.legacy_hash(entry["prev_hash"], seq, forged)
+    saved = _tamper(graph, seq, {"path": "/forged", "hash": forged_hash, "alg": None, "key_id": None})
+    following = graph.query("MATCH (a:AuditEntry {seq: $seq}) RETURN a.prev_hash AS p", read=True, seq=seq + 1)
+    if following:
+        graph.query("MATCH (a:AuditEntry {seq: $seq}) SET a.prev_hash = $h", seq=seq + 1, h=forged_hash)
+    try:
+        result = _verify(app, graph)
+        assert not result["ok"] and result["broken_seq"] == seq and f"entry {seq} " in result["problem"]
+        assert result["last"]["seq"] == seq - 1
+        cli = app.test_cli_runner().invoke(args=["audit", "verify"])
+        assert cli.exit_code == 1 and f"BROKEN at entry #{seq}" in cli.output
+        # keeping the keyed algorithm and writing a plain SHA-256 as its "MAC" fails the same way
+        graph.query("MATCH (a:AuditEntry {seq: $seq}) SET a.alg = $alg, a.key_id = $kid", seq=seq, alg=audit.KEYED,
+                    kid=audit.key_id(audit_key(app)))
+        result = _verify(app, graph)
+        assert result["broken_seq"] == seq and "HMAC does not verify" in result["problem"]
+    finally:
+        _put_back(graph, seq, saved)
+        if following:
+            graph.query("MATCH (a:AuditEntry {seq: $seq}) SET a.prev_hash = $h", seq=seq + 1, h=following[0]["p"])
+    assert _verify(app, graph)["ok"]
+
+
+def test_a_removed_entry_and_a_field_added_beside_the_mac_are_found(client, admin_token, graph, app):
+    _write_party(client, admin_token)
+    body, _ = _write_party(client, admin_token)
+    seq = _entry(graph, body["gln"])["seq"] - 1
     saved = graph.query("MATCH (a:AuditEntry {seq: $seq}) WITH a, a {.*} AS props DELETE a RETURN props",
                         seq=seq)[0]["props"]
     try:
-        result = audit.verify(graph)
-        assert not result["ok"] and f"entry {seq} is missing" in result["problem"]
+        result = _verify(app, graph)
+        assert not result["ok"] and result["broken_seq"] == seq and f"entry {seq} is missing" in result["problem"]
     finally:
         graph.query("CREATE (a:AuditEntry) SET a = $props", props=saved)
-    assert audit.verify(graph)["ok"]
+    saved = _tamper(graph, seq, {"approved_by": "someone"})
+    try:
+        result = _verify(app, graph)
+        assert result["broken_seq"] == seq and "approved_by" in result["problem"]
+    finally:
+        _put_back(graph, seq, saved)
+    assert _verify(app, graph)["ok"]
+
+
+def test_verify_says_what_it_proved_and_fails_with_another_key(client, admin_token, graph, app):
+    body, _ = _write_party(client, admin_token)
+    seq = _entry(graph, body["gln"])["seq"]
+    cli = app.test_cli_runner().invoke(args=["audit", "verify"])
+    assert cli.exit_code == 0, cli.output
+    lines = cli.output.splitlines()
+    assert lines[0] == "audit trail intact"
+    result = _verify(app, graph)
+    assert result["first"]["seq"] == 1 and result["last"]["seq"] >= seq and result["entries"] >= seq
+    assert "entries verified: #1 (" in lines[1] and f"key id {audit.key_id(audit_key(app))}" in lines[2]
+    assert "chain head: #" in lines[3]
+    app.config["AUDIT_KEY"] = "another-key-" + "y" * 30
+    try:
+        other = app.test_cli_runner().invoke(args=["audit", "verify"])
+    finally:
+        app.config["AUDIT_KEY"] = ""
+    first_keyed = graph.query("MATCH (a:AuditEntry) WHERE a.alg = $alg RETURN min(a.seq) AS s", read=True,
+                              alg=audit.KEYED)[0]["s"]
+    assert other.exit_code == 1 and f"BROKEN at entry #{first_keyed}: " in other.output
+    assert "another audit key" in other.output
+
+
+def test_the_key_is_never_stored_and_is_separate_from_secret_key(app, graph):
+    key = audit_key(app)
+    assert key != app.config["SECRET_KEY"].encode() and len(key) == 32
+    assert graph.query("MATCH (n) WHERE any(k IN keys(n) WHERE n[k] = $hex) RETURN count(n) AS n", read=True,
+                       hex=key.hex())[0]["n"] == 0
+    app.config["AUDIT_KEY"] = "configured-audit-key"
+    try:
+        assert audit_key(app) == b"configured-audit-key"
+    finally:
+        app.config["AUDIT_KEY"] = ""
+
+
+def test_concurrent_writers_form_one_gapless_chain(app, graph):
+    marker = uuid.uuid4().hex
+    seqs: list[int] = []
+    errors: list[Exception] = []
+
+    def writer(n: int) -> None:
+        try:
+            for i in range(5):
+                seqs.append(audit.append(graph, {"at": "t", "kind": "test", "detail": f"{marker}:{n}:{i}"},
+                                         audit_key(app)))
+        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and len(set(seqs)) == 40
+    stored = graph.query("MATCH (a:AuditEntry) WHERE a.detail STARTS WITH $m RETURN a.seq AS s", read=True,
+                         m=marker + ":")
+    assert sorted(r["s"] for r in stored) == sorted(seqs)
+    assert _verify(app, graph)["ok"]
