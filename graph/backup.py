@@ -12,7 +12,6 @@ the allow-lists below.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -20,6 +19,7 @@ import neo4j.time
 from neo4j import ManagedTransaction
 
 from graph.driver import Graph
+from graph.epcis_query import as_declared
 from graph.errors import Conflict
 
 # label -> the property that identifies a node of it
@@ -124,13 +124,14 @@ def export(graph: Graph, on_node: Callable[[str, dict], None], on_relationship: 
         for record in tx.run(
             """
             MATCH (e:Event)
-            RETURN e.doc AS doc, e.context AS context, e {.capture_id, .recorded_by, .token_id, .record_time,
+            RETURN e.doc AS doc, e.error_declaration AS declaration, e.context AS context,
+                   e {.capture_id, .recorded_by, .token_id, .record_time,
                    .hashed, .context, .declared_in, .event_id,
                    declared_custody: CASE WHEN e.erroneous THEN e.custody END} AS provenance
             ORDER BY e.record_time, e.event_time, e.event_id
             """
         ):
-            on_event({"doc": json.loads(record["doc"]), "context": record["context"],
+            on_event({"doc": as_declared(record["doc"], record["declaration"]), "context": record["context"],
                       "provenance": _plain(record["provenance"])})
         return census
 

@@ -53,8 +53,8 @@ WHERE ($event_ids IS NULL OR e.event_id IN $event_ids)
   AND ($lt_event_time IS NULL OR e.event_time < datetime($lt_event_time))
   AND ($ge_record_time IS NULL OR e.record_time >= datetime($ge_record_time))
   AND ($lt_record_time IS NULL OR e.record_time < datetime($lt_record_time))
-  AND ($party IS NULL OR e.recorded_by = $party OR e.read_point STARTS WITH 'loc:' + $party
-       OR e.biz_location STARTS WITH 'loc:' + $party)
+  AND ($party IS NULL OR e.recorded_by = $party OR e.read_point STARTS WITH $party_places
+       OR e.biz_location STARTS WITH $party_places)
   AND ($after_time IS NULL OR e.record_time > datetime($after_time)
        OR (e.record_time = datetime($after_time) AND e.event_id > $after_id))
   AND ($epc IS NULL OR EXISTS { MATCH (e)-[:OBJECT|CHILD]->(x) WHERE x.key IN $epc.keys OR (x:Item AND x.gtin IN
@@ -68,17 +68,20 @@ WHERE ($event_ids IS NULL OR e.event_id IN $event_ids)
        OR x.gtin IN $output.gtins })
   AND ($parent IS NULL OR EXISTS { MATCH (e)-[:PARENT]->(x) WHERE x.key IN $parent.keys
        OR x.gtin IN $parent.gtins })
-RETURN e.doc AS doc, e.context AS context, e.record_time AS record_time, e.event_id AS event_id
+RETURN e.doc AS doc, e.error_declaration AS declaration, e.context AS context, e.record_time AS record_time,
+       e.event_id AS event_id
 ORDER BY e.record_time, e.event_id
 LIMIT $limit
 """
 
 _ONE: LiteralString = """
 MATCH (e:Event {event_id: $event_id})
-WHERE $party IS NULL OR e.recorded_by = $party OR e.read_point STARTS WITH 'loc:' + $party
-      OR e.biz_location STARTS WITH 'loc:' + $party
-RETURN e.doc AS doc, e.context AS context
+WHERE $party IS NULL OR e.recorded_by = $party OR e.read_point STARTS WITH $party_places
+      OR e.biz_location STARTS WITH $party_places
+RETURN e.doc AS doc, e.error_declaration AS declaration, e.context AS context
 """
+
+_ANY: LiteralString = "MATCH (e:Event) RETURN count(e) > 0 AS any"
 
 PARAMS = ("event_ids", "types", "actions", "biz_steps", "dispositions", "read_points", "biz_locations",
           "ge_event_time", "lt_event_time", "ge_record_time", "lt_record_time", "party", *MATCH_FILTERS)
@@ -100,10 +103,24 @@ def page(graph: Graph, filters: dict[str, Any], limit: int, after: tuple[str, st
     params = {name: filters.get(name) for name in PARAMS}
     params.update(limit=limit, after_time=after[0] if after else None, after_id=after[1] if after else None)
     anchor = next((params[m] for m in MATCH_FILTERS if params[m] is not None), None)
-    rows = graph.query(_PAGE, read=True, anchor=anchor, **params)
-    return [{"doc": json.loads(r["doc"]), "event_id": r["event_id"],
+    rows = graph.query(_PAGE, read=True, anchor=anchor, party_places=_places(params["party"]), **params)
+    return [{"doc": as_declared(r["doc"], r["declaration"]), "event_id": r["event_id"],
              "context": json.loads(r["context"]) if r["context"] else None,
              "record_time": r["record_time"].to_native().isoformat()} for r in rows]
+
+
+def _places(party: str | None) -> str | None:
+    # The key prefix of a party's locations: its GLN as a location, with or without an extension.
+    return location_key(party) if party is not None else None
+
+
+def has_events(graph: Graph) -> bool:
+    """Return whether any event has been captured (the demo loads itself into a store without events only).
+
+    Args:
+        graph: the database.
+    """
+    return graph.query(_ANY, read=True)[0]["any"]
 
 
 def get(graph: Graph, event_id: str, party: str | None = None) -> dict:
@@ -117,8 +134,17 @@ def get(graph: Graph, event_id: str, party: str | None = None) -> dict:
     Raises:
         NotFound: no such event (or not visible to the party).
     """
-    rows = graph.query(_ONE, read=True, event_id=event_id, party=party)
+    rows = graph.query(_ONE, read=True, event_id=event_id, party=party, party_places=_places(party))
     if not rows:
         raise NotFound(f"no event {event_id}", field="eventID")
-    return {"doc": json.loads(rows[0]["doc"]),
+    return {"doc": as_declared(rows[0]["doc"], rows[0]["declaration"]),
             "context": json.loads(rows[0]["context"]) if rows[0]["context"] else None}
+
+
+def as_declared(doc: str, declaration: str | None) -> dict:
+    """An event's stored document, with the errorDeclaration made later kept beside it (the event as captured is
+    never overwritten: EPCIS 2.0 reads a declared event back as the original plus its declaration)."""
+    event = json.loads(doc)
+    if declaration is not None:
+        event["errorDeclaration"] = json.loads(declaration)
+    return event

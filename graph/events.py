@@ -28,24 +28,22 @@ from typing import Any, LiteralString
 from neo4j import ManagedTransaction
 from neo4j.exceptions import TransientError
 
+from graph import ownership
 from graph.driver import Graph, tx_rows
 from graph.errors import Conflict, Forbidden, RuleViolation, Unavailable
-from gs1.epcis import EPCQuantity, NormalizedEvent, SourceDest
+from graph.ownership import CUSTODY_KINDS, EPSILON, ORIGIN_STEPS, PARTY_SDT, RECEIVE_STEPS, SHIP_STEPS  # noqa: F401
+from graph.ownership import name as _name
+from graph.ownership import party_of as _party_of
+from gs1.epcis import EPCQuantity, NormalizedEvent
 from gs1.identifiers import Ref
 
 # Ref.kind -> node label; "class" refs point at the Product (matched by GTIN, not by key).
 LABELS = {"lot": "Lot", "item": "Item", "sscc": "LogisticUnit", "other": "OtherObject", "class": "Product"}
-CUSTODY_KINDS = ("lot", "item", "sscc")
-ORIGIN_STEPS = frozenset({"commissioning", "harvesting", "slaughtering", "creating_class_instance"})
-SHIP_STEPS = frozenset({"shipping", "departing"})
-RECEIVE_STEPS = frozenset({"receiving", "accepting", "arriving"})
 REMOVE_STEPS = frozenset({"destroying", "retail_selling", "decommissioning", "dispensing", "disposing"})
 REMOVE_DISPOSITIONS = frozenset({"destroyed", "retail_sold", "disposed", "dispensed", "inactive"})
 DESTROY_STEPS = frozenset({"destroying", "disposing"})
 DESTROY_DISPOSITIONS = frozenset({"destroyed", "disposed"})
 BLOCKING_STATUSES = frozenset({"on_hold", "recalled"})
-PARTY_SDT = ("owning_party", "possessing_party")
-EPSILON = 1e-9
 RETRIES = 8
 
 
@@ -64,6 +62,12 @@ class Policy:
     require_known: bool = False
     max_yield: float = 1.05
     max_future: timedelta = timedelta(minutes=5)
+
+    @property
+    def checks_master_data(self) -> bool:
+        """Whether every product and party named must be registered: for party tokens always (capture never
+        creates master data for them), and for the producer API."""
+        return self.require_known or self.role != "admin"
 
 
 @dataclass
@@ -204,7 +208,7 @@ _EXISTING: LiteralString = """
 UNWIND $ids AS id
 MATCH (e:Event {event_id: id})
 RETURN e.event_id AS event_id, e.content_hash AS content_hash, e.erroneous AS erroneous, e.custody AS custody,
-       e.hashed AS hashed, elementId(e) AS eid
+       e.hashed AS hashed, e.recorded_by AS recorded_by, elementId(e) AS eid
 """
 
 _STATE: LiteralString = """
@@ -215,8 +219,12 @@ CALL () {
     UNION ALL
     UNWIND $units AS k MATCH (n:LogisticUnit {key: k}) RETURN n
 }
+// an item's lot's owner: who may commission the item (a print run's serials belong to their lot's owner)
+OPTIONAL MATCH (l:Lot)-[:HAS_ITEM]->(n:Item)
+WITH n, head(collect(l.owner_gln)) AS lot_owner
 OPTIONAL MATCH (p:Party)-[h:HOLDS]->(n)
 RETURN n.key AS key, n.status AS status, n.first_time.epochMillis AS first_time, n.gtin AS gtin,
+       n.owner_gln AS owner, lot_owner,
        collect(CASE WHEN p IS NULL THEN null
                ELSE {gln: p.gln, quantity: h.quantity, pending: coalesce(h.pending, 0), unit: h.unit,
                      shipped_in: coalesce(h.shipped_in, h.pending, 0.0), received: coalesce(h.received, 0.0)} END)
@@ -224,10 +232,12 @@ RETURN n.key AS key, n.status AS status, n.first_time.epochMillis AS first_time,
 """
 
 _KNOWN: LiteralString = """
-CALL () { UNWIND $gtins AS g MATCH (p:Product {gtin: g}) RETURN 'product' AS kind, g AS id
+CALL () { UNWIND $gtins AS g MATCH (p:Product {gtin: g})
+          RETURN 'product' AS kind, g AS id, p.owner_gln AS owner, coalesce(p.licensees, []) AS licensees
           UNION ALL
-          UNWIND $glns AS g MATCH (p:Party {gln: g}) RETURN 'party' AS kind, g AS id }
-RETURN kind, id
+          UNWIND $glns AS g MATCH (p:Party {gln: g}) RETURN 'party' AS kind, g AS id, null AS owner,
+          [] AS licensees }
+RETURN kind, id, owner, licensees
 """
 
 # Which of the document's lineage keys each source already reaches downstream in the stored graph: with the
@@ -378,20 +388,26 @@ UNWIND $rows AS r
 MATCH (p) WHERE elementId(p) = r.p
 MATCH (n) WHERE elementId(n) = r.n
 MERGE (p)-[h:HOLDS]->(n)
-ON CREATE SET h.quantity = 0.0, h.pending = 0.0, h.shipped_in = 0.0, h.received = 0.0
+ON CREATE SET h.quantity = 0.0, h.pending = 0.0, h.shipped_in = 0.0, h.received = 0.0, h.entries = 0
 WITH h, r, coalesce(h.shipped_in, h.pending, 0.0) AS s0, coalesce(h.received, 0.0) AS r0
 WITH h, r, coalesce(h.quantity, 0.0) - CASE WHEN s0 > r0 THEN s0 ELSE r0 END + r.db AS own,
      round(s0 + r.ds, 6) AS s1, round(r0 + r.dr, 6) AS r1
 // Quantities are decimals (EPCIS): rounding every stored sum to 6 places makes custody independent of the order
 // and batching of the additions (binary floats would leave order-dependent residue such as 0.30000000000000004).
 SET h.shipped_in = s1, h.received = r1, h.quantity = round(own + CASE WHEN s1 > r1 THEN s1 ELSE r1 END, 6),
-    h.pending = CASE WHEN s1 > r1 THEN round(s1 - r1, 6) ELSE 0.0 END, h.unit = coalesce(h.unit, r.unit)
+    h.pending = CASE WHEN s1 > r1 THEN round(s1 - r1, 6) ELSE 0.0 END, h.unit = coalesce(h.unit, r.unit),
+    h.entries = h.entries + r.dn
+// No custody entry left (the last was declared erroneous) and nothing held: the edge says nothing; a replay of the
+// record without that event never makes it. Edges from before the count (entries null) stay.
+WITH h WHERE h.entries <= 0 AND h.quantity = 0.0 AND h.pending = 0.0 AND h.shipped_in = 0.0 AND h.received = 0.0
+DELETE h
 """
 
 _DECLARE: LiteralString = """
 UNWIND $rows AS r
 MATCH (x) WHERE elementId(x) = r.e
-SET x.erroneous = true, x.doc = r.doc, x.content_hash = r.content_hash,
+// the event stays as captured (doc, content_hash); the declaration is kept beside it and read back with it
+SET x.erroneous = true, x.error_declaration = r.declaration, x.declared_by = r.declared_by,
     x.corrective_event_ids = r.corrective, x.declared_in = r.capture_id
 WITH x
 CALL (x) {
@@ -508,17 +524,6 @@ def _here(ev: NormalizedEvent) -> str | None:
     return None
 
 
-def _party_of(entries: list[SourceDest]) -> str | None:
-    """The party GLN a source/destination list names, preferring owning/possessing party entries."""
-    for sd in entries:
-        if sd.type in PARTY_SDT and sd.ref.gln:
-            return sd.ref.gln
-    for sd in entries:
-        if sd.ref.gln:
-            return sd.ref.gln
-    return None
-
-
 def _amount(eq: EPCQuantity) -> float | None:
     """How much of a custody object an entry names: its quantity, or 1 for an instance (item, SSCC)."""
     if eq.ref.kind in ("item", "sscc"):
@@ -599,6 +604,8 @@ class _Capture:
             for eq in (*ev.objects, *ev.children, *ev.inputs, *ev.outputs):
                 if eq.ref.kind in keys:
                     keys[eq.ref.kind].add(eq.ref.key)
+                if eq.ref.kind == "item" and eq.ref.lot is not None:
+                    keys["lot"].add(Ref("lot", gtin=eq.ref.gtin, lot=eq.ref.lot).key)  # whose lot it is in
                 if eq.ref.gtin:
                     gtins.add(eq.ref.gtin)
             if ev.parent is not None and ev.parent.kind in keys:
@@ -620,12 +627,18 @@ class _Capture:
                     s_in, rec = float(h["shipped_in"] or 0.0), float(h["received"] or 0.0)
                     holders[h["gln"]] = _Held(float(h["quantity"] or 0.0) - max(s_in, rec), s_in, rec, h["unit"])
             self.state[r["key"]] = {"status": r["status"] or "active", "first_time": _dt(r["first_time"]),
-                                    "holders": holders, "exists": True}
-        self.known_products: set[str] = set()
+                                    "holders": holders, "exists": True, "owner": r["owner"],
+                                    "lot_owner": r["lot_owner"]}
+        self.known_products: dict[str, ownership.Product] = {}
         self.known_parties: set[str] = set()
-        if self.policy.require_known:
+        if self.policy.checks_master_data:
             for r in tx_rows(self.tx, _KNOWN, gtins=sorted(gtins), glns=sorted(glns)):
-                (self.known_products if r["kind"] == "product" else self.known_parties).add(r["id"])
+                if r["kind"] == "product":
+                    self.known_products[r["id"]] = ownership.Product(r["owner"], frozenset(r["licensees"]))
+                else:
+                    self.known_parties.add(r["id"])
+        self.view = ownership.View(product=self.known_products.get, party_known=self.known_parties.__contains__,
+                                   thing=self._thing)
         # Stored reachability between the keys the document links: a transformation's outputs and every head of a
         # lineage edge the document adds may lead (in stored data) to its inputs or to a tail of such an edge.
         sources: set[str] = set()
@@ -655,17 +668,24 @@ class _Capture:
     def _node(self, ref: Ref) -> dict:
         node = self.state.get(ref.key)
         if node is None:
-            node = {"status": "active", "first_time": None, "holders": {}, "exists": False}
+            node = {"status": "active", "first_time": None, "holders": {}, "exists": False, "owner": None,
+                    "lot_owner": None}
             self.state[ref.key] = node
         return node
+
+    def _thing(self, ref: Ref) -> ownership.Thing:
+        """An object as the ownership rules see it at this point of the document."""
+        node = self._node(ref)
+        return ownership.Thing(exists=node["exists"], owner=node["owner"], lot_owner=node["lot_owner"],
+                               holders={gln: held.quantity for gln, held in node["holders"].items()})
 
     # -- the checks, in event-time order, applying each good event to the simulated state --
     def run(self, record: bool) -> None:
         self._load()
         self.good: list[tuple[int, NormalizedEvent, str, dict]] = []  # (index, event, content hash, plan)
         self.declared: list[tuple[int, NormalizedEvent, str]] = []
-        # (gln, key) -> [own, shipped in, received, unit, touched]
-        self.deltas: dict[tuple[str, str], list] = defaultdict(lambda: [0.0, 0.0, 0.0, None, False])
+        # (gln, key) -> [own, shipped in, received, unit, custody entries that moved something (reversals count -1)]
+        self.deltas: dict[tuple[str, str], list] = defaultdict(lambda: [0.0, 0.0, 0.0, None, 0])
         self.batch_edges: dict[str, set[str]] = defaultdict(set)
         seen: dict[str, str] = {}
         order = sorted(range(len(self.events)), key=lambda i: (self.events[i][1].event_time, i))
@@ -683,7 +703,9 @@ class _Capture:
             eid = ev.event_id
             chash = content_hash(ev.raw)
             if ev.error_declaration is not None and (eid in self.existing or eid in seen):
-                self._declare(index, ev, chash)
+                problems, denied = self._declare(index, ev, chash)
+                forbidden.extend(denied)
+                self.job.errors.extend(problems)
                 continue
             previous = seen.get(eid) or (self.existing[eid]["content_hash"] if eid in self.existing else None)
             if previous is not None:
@@ -729,20 +751,8 @@ class _Capture:
         policy = self.policy
         problems: list[dict] = []
         denied: list[dict] = []
-        if policy.role != "admin":
-            places = [r for r in (ev.read_point, ev.biz_location) if r is not None]
-            if not places:
-                denied.append(error(index, ev.event_id, "forbidden",
-                                    "an event recorded by a party token needs a readPoint or bizLocation"))
-            for ref in places:
-                if ref.gln != policy.party_gln:
-                    denied.append(error(index, ev.event_id, "forbidden", (
-                        f"location {ref.uri} is not a location of party {policy.party_gln}")))
-            if policy.role == "lab" and not (ev.type == "ObjectEvent" and ev.biz_step == "inspecting"):
-                denied.append(error(index, ev.event_id, "forbidden",
-                                    f"a lab token records inspections only, not {ev.type} {ev.biz_step or ''}"))
-            if policy.role not in ("producer", "lab"):
-                denied.append(error(index, ev.event_id, "forbidden", f"a {policy.role} token may not capture"))
+        denied.extend(error(index, ev.event_id, "forbidden", message)
+                      for message in ownership.denials(ev, policy.role, policy.party_gln, self.view))
         if ev.error_declaration is not None:
             return problems, denied  # declared erroneous on arrival: stored, counts for nothing
         t = _dt(ev.event_time)
@@ -756,14 +766,9 @@ class _Capture:
         used = ev.inputs if ev.type == "TransformationEvent" else (ev.objects if ev.type != "AggregationEvent"
                                                                    and ev.type != "AssociationEvent"
                                                                    else ev.children)
-        if policy.require_known:
-            for gln in {r.gln for r in (ev.read_point, ev.biz_location,
-                                        *(sd.ref for sd in (*ev.sources, *ev.destinations))) if r and r.gln}:
-                if gln not in self.known_parties:
-                    problems.append(error(index, ev.event_id, "not_found", f"no party with GLN {gln}"))
-            for eq in (*ev.objects, *ev.outputs, *ev.inputs, *ev.children):
-                if eq.ref.gtin and eq.ref.gtin not in self.known_products:
-                    problems.append(error(index, ev.event_id, "not_found", f"no product with GTIN {eq.ref.gtin}"))
+        if policy.checks_master_data:
+            problems.extend(error(index, ev.event_id, "not_found", message)
+                            for message in ownership.unknown_master_data(ev, self.view))
         for eq in used:
             if eq.ref.kind not in CUSTODY_KINDS:
                 continue
@@ -849,9 +854,7 @@ class _Capture:
                     "and not yet received"), strict_only=True)
 
     # -- custody planning --
-    @staticmethod
-    def _is_origin(ev: NormalizedEvent) -> bool:
-        return ev.type == "ObjectEvent" and (ev.action == "ADD" or ev.biz_step in ORIGIN_STEPS)
+    _is_origin = staticmethod(ownership.is_origin)
 
     def _plan_custody(self, ev: NormalizedEvent) -> list[tuple[str, Ref, float, float, float, str | None]]:
         """The HOLDS changes an event makes: (party GLN, object, own delta, shipped-in delta, received delta, unit).
@@ -913,6 +916,8 @@ class _Capture:
             for eq in created:
                 if eq.ref.kind in CUSTODY_KINDS:
                     node = self._node(eq.ref)
+                    if not node["exists"] and eq.ref.kind == "lot":
+                        node["owner"] = _here(ev)  # as _write stores it: who first made the lot
                     node["exists"] = True
                     if node["first_time"] is None or t < node["first_time"]:
                         node["first_time"] = t
@@ -920,40 +925,80 @@ class _Capture:
                 self.batch_edges[a].add(b)
         return {"custody": custody}
 
-    def _delta(self, gln: str, key: str, d_own: float, d_ship: float, d_rec: float, unit: str | None) -> None:
+    def _delta(self, gln: str, key: str, d_own: float, d_ship: float, d_rec: float, unit: str | None,
+               reverse: bool = False) -> None:
         d = self.deltas[(gln, key)]
         d[0] += d_own
         d[1] += d_ship
         d[2] += d_rec
         d[3] = d[3] or unit
-        # A party that custody touched keeps its HOLDS edge (at zero too): the same edges for any batching.
-        d[4] = d[4] or any(abs(x) > EPSILON for x in (d_own, d_ship, d_rec))
+        # A party that custody touched keeps its HOLDS edge (at zero too): the same edges for any batching. The
+        # edge counts the entries that touched it, so reversing the last of them (a declaration) removes it, as a
+        # replay of the record without the erroneous event would never have made it.
+        if any(abs(x) > EPSILON for x in (d_own, d_ship, d_rec)):
+            d[4] += -1 if reverse else 1
 
-    def _declare(self, index: int, ev: NormalizedEvent, chash: str) -> None:
-        """An errorDeclaration for an event captured before: mark it, reverse its custody, drop its edges."""
-        prior = self.existing.get(ev.event_id)
+    def _declare(self, index: int, ev: NormalizedEvent, chash: str) -> tuple[list[dict], list[dict]]:
+        """An errorDeclaration of an event captured before (or earlier in this document): check who declares and
+        that it repeats the event unchanged, then mark the event, reverse its custody and drop its lineage edges.
+        The event itself stays in the record, as captured, with the declaration beside it.
+
+        Returns:
+            (rule problems, denials), as _check.
+        """
+        eid = ev.event_id
+        prior = self.existing.get(eid)
         if prior is not None and prior.get("erroneous"):
-            self.job.duplicates.append(ev.event_id)
-            return
+            self.job.duplicates.append(eid)
+            return [], []
+        same_doc = next((k for k, (_, gev, _, plan) in enumerate(self.good)
+                         if gev.event_id == eid and not plan.get("declared")), None)
+        if prior is None and same_doc is None:
+            self.job.duplicates.append(eid)  # declared twice in one document
+            return [], []
+        denied = [error(index, eid, "forbidden", m)
+                  for m in ownership.denials(ev, self.policy.role, self.policy.party_gln, self.view)]
+        recorder = prior.get("recorded_by") if prior is not None else self.policy.party_gln
+        if self.policy.role != "admin" and recorder != self.policy.party_gln:
+            denied.append(error(index, eid, "forbidden", (
+                f"event {eid} was recorded by {recorder or 'an admin'}: only the party that recorded an event (or "
+                "an admin) may declare it erroneous"), "errorDeclaration"))
+        if denied:
+            return [], denied
+        original = content_hash({k: v for k, v in ev.raw.items() if k != "errorDeclaration"})
+        stored = prior["content_hash"] if prior is not None else self.good[same_doc][2]
+        if original != stored:
+            return [error(index, eid, "conflict", (
+                f"an errorDeclaration repeats event {eid} unchanged (EPCIS 2.0): this one differs from the event "
+                "as captured; to say what really happened, capture corrective events and name them in "
+                "correctiveEventIDs"), "errorDeclaration")], []
         if prior is not None:
-            for entry in json.loads(prior.get("custody") or "[]"):
-                gln, key, d_own, d_ship, d_rec = _legacy_custody(entry)
-                self._delta(gln, key, -d_own, -d_ship, -d_rec, None)
-                held = self.state.get(key, {}).get("holders", {}).get(gln)
-                if held is not None:
-                    held.add(-d_own, -d_ship, -d_rec)
+            entries = [_legacy_custody(entry) for entry in json.loads(prior.get("custody") or "[]")]
         else:
+            entries = [tuple(entry) for entry in self.good[same_doc][3]["custody"]]
+        problems: list[dict] = []
+        for gln, key, d_own, d_ship, d_rec in entries:
+            held = self.state.get(key, {}).get("holders", {}).get(gln) or _Held()
+            after = _Held(held.own - d_own, held.shipped_in - d_ship, held.received - d_rec)
+            if after.quantity < -EPSILON or after.received > after.shipped_in + EPSILON:
+                self._problem(problems, index, ev, "mass_balance", (
+                    f"declaring event {eid} erroneous would leave party {gln} with {after.quantity:g} of {key} "
+                    f"({after.received:g} received of {max(after.shipped_in, 0.0):g} shipped to it): declare the "
+                    "events that used what it moved (a receipt, a shipment onward) erroneous first"),
+                    "errorDeclaration", strict_only=True)
+        if problems:
+            return problems, []
+        for gln, key, d_own, d_ship, d_rec in entries:
+            self._delta(gln, key, -d_own, -d_ship, -d_rec, None, reverse=True)
+            held = self.state.get(key, {}).get("holders", {}).get(gln)
+            if held is not None:
+                held.add(-d_own, -d_ship, -d_rec)
+        if prior is None:
             # Declared in the same document as the event: the good entry is replaced by the declaration.
-            for k, (_, gev, _, plan) in enumerate(self.good):
-                if gev.event_id == ev.event_id:
-                    for gln, key, d_own, d_ship, d_rec in plan["custody"]:
-                        self._delta(gln, key, -d_own, -d_ship, -d_rec, None)
-                        held = self.state.get(key, {}).get("holders", {}).get(gln)
-                        if held is not None:
-                            held.add(-d_own, -d_ship, -d_rec)
-                    self.good[k] = (index, ev, chash, {"custody": [], "declared": True})
-                    return
-        self.declared.append((index, ev, chash))
+            self.good[same_doc] = (index, ev, chash, {"custody": [], "declared": True})
+        else:
+            self.declared.append((index, ev, chash))
+        return [], []
 
     # -- writing --
     def _doc(self, ev: NormalizedEvent) -> dict:
@@ -1011,10 +1056,10 @@ class _Capture:
                         first_times[eq.ref.key] = t
                     if eq.ref.kind == "lot" and eq.quantity is not None:
                         owners.setdefault(eq.ref.key, (eq.quantity, eq.uom, _here(ev)))
-        for _index, ev, chash in self.declared:
-            declares.append({"event_id": ev.event_id, "doc": json.dumps(self._doc(ev), ensure_ascii=False,
-                                                                        separators=(",", ":")),
-                             "content_hash": chash,
+        for _index, ev, _chash in self.declared:
+            declares.append({"event_id": ev.event_id,
+                             "declaration": json.dumps(ev.raw.get("errorDeclaration"), ensure_ascii=False,
+                                                       separators=(",", ":")),
                              "corrective": ev.error_declaration["corrective_event_ids"]})
             for cid in ev.error_declaration["corrective_event_ids"]:
                 corrects.append({"corrective": cid, "erroneous": ev.event_id})
@@ -1049,12 +1094,13 @@ class _Capture:
         if drows:
             tx.run(_DERIVED, rows=drows).consume()
         if declares:
-            rows = [{"e": self.existing[d["event_id"]]["eid"], "doc": d["doc"], "content_hash": d["content_hash"],
-                     "corrective": d["corrective"], "capture_id": self.job.capture_id} for d in declares]
+            rows = [{"e": self.existing[d["event_id"]]["eid"], "declaration": d["declaration"],
+                     "declared_by": self.policy.party_gln, "corrective": d["corrective"],
+                     "capture_id": self.job.capture_id} for d in declares]
             tx.run(_DECLARE, rows=rows).consume()
         holds = []
         for (gln, key), (d_own, d_ship, d_rec, unit, touched) in sorted(self.deltas.items()):
-            if not touched:
+            if not touched and all(abs(x) <= EPSILON for x in (d_own, d_ship, d_rec)):
                 continue
             label = _label_of_key(key)
             n = ids.get((label, key))
@@ -1062,7 +1108,7 @@ class _Capture:
                 n = self._lookup(label, key)
             if n is not None:
                 holds.append({"p": ids[("Party", gln)], "n": n, "db": d_own, "ds": d_ship, "dr": d_rec,
-                              "unit": unit})
+                              "unit": unit, "dn": touched})
         if holds:
             tx.run(_HOLDS, rows=holds).consume()
         if corrects:
@@ -1158,12 +1204,3 @@ def _target(ref: Ref) -> tuple[str, str]:
     return (LABELS[ref.kind], ref.key)
 
 
-def _name(ref: Ref) -> str:
-    """A readable name of an object for error messages."""
-    if ref.kind == "lot":
-        return f"lot {ref.lot} of GTIN {ref.gtin}"
-    if ref.kind == "item":
-        return f"item {ref.serial} of GTIN {ref.gtin}"
-    if ref.kind == "sscc":
-        return f"logistic unit {ref.sscc}"
-    return ref.uri

@@ -62,6 +62,42 @@ def get(graph: Graph, gtin: str) -> dict:
     return _clean(rows[0]["product"])
 
 
+def set_licensees(graph: Graph, gtin: str, glns: list[str]) -> dict:
+    """Replace the parties the brand owner authorises to make lots of its product (commission, harvest, output).
+
+    Args:
+        graph: the database.
+        gtin: the product.
+        glns: registered parties (the owner need not be named: it may always).
+
+    Returns:
+        The product with its licensees.
+
+    Raises:
+        NotFound: no such product, or a GLN that is not a registered party.
+    """
+    wanted = sorted(set(glns))
+    rows = graph.query(
+        """
+        OPTIONAL MATCH (p:Product {gtin: $gtin})
+        CALL (p) {
+            UNWIND $glns AS g
+            OPTIONAL MATCH (q:Party {gln: g})
+            RETURN collect(CASE WHEN q IS NULL THEN g END) AS missing
+        }
+        FOREACH (_ IN CASE WHEN p IS NOT NULL AND missing = [] THEN [1] ELSE [] END | SET p.licensees = $glns)
+        RETURN p IS NOT NULL AS found, missing, p {.*} AS product
+        """,
+        gtin=gtin, glns=wanted,
+    )
+    row = rows[0]
+    if not row["found"]:
+        raise NotFound(f"no product with GTIN {gtin}", field="gtin")
+    if row["missing"]:
+        raise NotFound(f"no party with GLN {row['missing'][0]}", field="glns")
+    return {**_clean(row["product"]), "licensees": list(row["product"].get("licensees") or [])}
+
+
 def _clean(props: dict) -> dict:
     out = {k: props.get(k) for k in PRODUCT_FIELDS}
     created = props.get("created_at")

@@ -6,7 +6,7 @@ from flask_smorest import Blueprint
 
 from app.auth import ensure_party, require
 from app.extensions import graph
-from app.schemas.products import ProductIn, ProductOut
+from app.schemas.products import LicenseesIn, LicenseesOut, ProductIn, ProductOut
 from graph import products
 
 blp = Blueprint("products", __name__, url_prefix="/api/v1/products", description="Products (GTIN)")
@@ -29,3 +29,14 @@ def create_product(body):
 def get_product(gtin):
     """Show a product."""
     return products.get(graph(), gtin)
+
+
+@blp.route("/<gtin>/licensees", methods=["PUT"])
+@require("producer", "admin")
+@blp.arguments(LicenseesIn)
+@blp.response(200, LicenseesOut)
+@blp.alt_response(404, schema="Error", description="No such product or party")
+def set_licensees(body, gtin):
+    """Name the parties the brand owner authorises to make lots of this product (replaces the list)."""
+    ensure_party(products.get(graph(), gtin)["owner_gln"], "gtin")
+    return products.set_licensees(graph(), gtin, body["glns"])

@@ -27,3 +27,15 @@ class ProductOut(ProductIn):
     """A registered product."""
 
     created_at = fields.String(dump_only=True)
+
+
+class LicenseesIn(Schema):
+    """The parties a brand owner authorises to commission, harvest or make lots of its product."""
+
+    glns = fields.List(GLN(), required=True, validate=validate.Length(max=500))
+
+
+class LicenseesOut(ProductOut):
+    """A product with the parties licensed to make lots of it."""
+
+    licensees = fields.List(fields.String())

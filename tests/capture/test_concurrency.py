@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.capture.helpers import commission, document, ship
-from tests.factories import gtin, lot_code
+from tests.factories import lot_code
 
 REPO = Path(__file__).resolve().parents[2]
 WRITERS = 16
@@ -87,7 +87,7 @@ def _post(port: int, token: str, doc: dict) -> dict:
 
 def test_sixteen_writers_overlapping_documents_store_each_event_once_and_never_overship(server, graph, factory):
     farm, mill = factory.party(), factory.party(roles=("mill",))
-    g = gtin()
+    g = factory.product(farm["gln"])["gtin"]  # party tokens capture registered products only
     lots = [lot_code() for _ in range(LOTS)]
     setup = _post(server, farm["token"], document(*[commission(farm["gln"], g, lt, 105) for lt in lots]))
     assert setup["success"] and setup["capturedCount"] == LOTS

@@ -151,7 +151,8 @@ def test_a_holder_may_destroy_a_recalled_or_held_lot_but_not_ship_sell_or_consum
                                 json={"party_gln": farm["gln"], "kind": "destroyed", "lots": [item]})
         assert destroyed.status_code == 201, destroyed.json
         holders = {h["gln"]: h["quantity"]
-                   for h in client.get(f"/api/v1/lots/{product['gtin']}/{lot['lot']}").json["holders"]}
+                   for h in client.get(f"/api/v1/lots/{product['gtin']}/{lot['lot']}",
+                                       headers=auth(factory.admin_token)).json["holders"]}
         assert holders == {farm["gln"]: 90}
 
 

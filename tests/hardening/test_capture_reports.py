@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from tests.capture.helpers import commission, document, lot_uri, ship
 from tests.factories import auth, lot_code
 
@@ -25,10 +23,6 @@ def test_consuming_everything_leaves_exactly_nothing_held(client, factory, graph
     assert held[0]["q"] == 0
 
 
-@pytest.mark.xfail(strict=True, reason="graph/events.py: reversing an event declared erroneous leaves an empty "
-                                       "HOLDS edge (quantity 0, pending 0) behind, so the derived index depends on "
-                                       "history, not only on the events (a restore, which replays the declared "
-                                       "event, has no such edge); delete HOLDS edges that end at 0/0")
 def test_an_erroneous_shipment_leaves_no_custody_edge_behind(client, factory, graph, admin_token):
     farm, dest = factory.party(), factory.party(roles=("distributor",))
     product = factory.product(farm["gln"])
