@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import logging
+import sys
 
 from flask import Flask
 
@@ -30,6 +31,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.json = StrictJSONProvider(app)
     app.json.ensure_ascii = False
     _refuse_insecure_production(app)
+    _warn_development_key(app)
 
     graph = Graph(
         app.config["NEO4J_URI"],
@@ -67,6 +69,22 @@ def _refuse_insecure_production(app: Flask) -> None:
         app.config["SECRET_KEY"] == Config.SECRET_KEY or len(app.config["SECRET_KEY"]) < 32
     ):
         raise RuntimeError("TRACEGRAPH_ENV=production needs SECRET_KEY set to a random value of 32+ characters")
+
+
+DEVELOPMENT_KEY_WARNING = (
+    "SECRET_KEY is the development key: anyone with this source can sign QR serials that scan as genuine and "
+    "undo scan fingerprints. Set SECRET_KEY to 32+ random characters before serving anyone "
+    "(TRACEGRAPH_ENV=production refuses to start without one)."
+)
+
+
+def _warn_development_key(app: Flask) -> None:
+    """Say loudly, on stderr and in the log, that this process serves with the development SECRET_KEY."""
+    if app.config["SECRET_KEY"] != Config.SECRET_KEY:
+        return
+    log.warning(DEVELOPMENT_KEY_WARNING)
+    # The log may go nowhere yet (no handler before gunicorn configures one): stderr is always seen.
+    print(f"\n*** WARNING: {DEVELOPMENT_KEY_WARNING} ***\n", file=sys.stderr, flush=True)
 
 
 def _migrate_if_reachable(app: Flask, graph: Graph) -> None:

@@ -1,6 +1,9 @@
 """Bearer-token authentication and role/party authorization.
 
-Tokens are looked up by their SHA-256 hash; a short in-process cache keeps the lookup off the hot path.
+Tokens are looked up by their SHA-256 hash. A valid token is read from Neo4j on every request by default
+(TOKEN_CACHE_SECONDS=0): one indexed read, and a revocation (`flask tokens revoke`, from any process or host) holds
+from the next request on, in every worker. Unknown and revoked tokens are remembered for a while, so a flood of
+bad tokens does not reach Neo4j; a revoked token never becomes valid again, so that cache cannot be stale.
 """
 
 from __future__ import annotations
@@ -43,10 +46,11 @@ class _TokenCache:
         self._size = size
         self._lock = threading.Lock()
 
-    def get(self, key: str, ttl: float) -> tuple[bool, Principal | None]:
+    def get(self, key: str, ttl: float, ttl_invalid: float) -> tuple[bool, Principal | None]:
+        """Return (found, principal): a principal younger than ttl, or None (invalid) younger than ttl_invalid."""
         with self._lock:
             hit = self._items.get(key)
-            if hit and time.monotonic() - hit[0] < ttl:
+            if hit and time.monotonic() - hit[0] < (ttl if hit[1] is not None else ttl_invalid):
                 self._items.move_to_end(key)
                 return True, hit[1]
             return False, None
@@ -64,6 +68,8 @@ class _TokenCache:
 
 
 cache = _TokenCache()
+# How long an unknown or revoked token's hash is answered from memory (they cannot turn valid).
+NEGATIVE_TTL = 30.0
 
 
 def current_principal() -> Principal | None:
@@ -83,8 +89,8 @@ def current_principal() -> Principal | None:
     if scheme.lower() != "bearer" or not token:
         raise _unauthorized("use 'Authorization: Bearer <token>'")
     key = token_store.hash_token(token)
-    ttl = current_app.config["TOKEN_CACHE_SECONDS"]
-    found, principal = cache.get(key, ttl)
+    # A valid token is trusted from memory only TOKEN_CACHE_SECONDS (0: never), an invalid one NEGATIVE_TTL.
+    found, principal = cache.get(key, current_app.config["TOKEN_CACHE_SECONDS"], NEGATIVE_TTL)
     if not found:
         row = token_store.lookup(graph(), token)
         principal = Principal(row["token_id"], row["role"], row["party_gln"]) if row else None

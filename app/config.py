@@ -40,7 +40,9 @@ class Config:
     # Largest request body accepted (bytes); EPCIS capture documents are the biggest legitimate ones.
     MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 20 * 1024 * 1024)
     CAPTURE_MAX_EVENTS = _int("CAPTURE_MAX_EVENTS", 10000)
-    TOKEN_CACHE_SECONDS = _int("TOKEN_CACHE_SECONDS", 30)
+    # How long a process trusts a valid token without reading it again: 0 (default) makes a revocation hold from
+    # the next request in every worker; more saves one indexed read per request and delays revocation as long.
+    TOKEN_CACHE_SECONDS = _int("TOKEN_CACHE_SECONDS", 0)
     # Producer capture rules: output mass at most this factor of the input mass; events at most this far ahead.
     TRANSFORM_MAX_YIELD = float(os.environ.get("TRANSFORM_MAX_YIELD", "").strip() or 1.05)
     CAPTURE_MAX_FUTURE_SECONDS = _int("CAPTURE_MAX_FUTURE_SECONDS", 300)
@@ -64,7 +66,12 @@ class Config:
     RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
     RATELIMIT_STORAGE_URI = _str("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_RESOLVER = _str("RATELIMIT_RESOLVER", "600/minute")  # per client address, public QR resolver
-    RATELIMIT_AUTH_FAILURES = _str("RATELIMIT_AUTH_FAILURES", "30/minute")  # failed token checks per address
+    # Failed token checks, counted per client address and per presented token (its hash); past the limit only
+    # requests with a token that is not valid get 429 (valid tokens, /healthz and the consumer pages never do).
+    RATELIMIT_AUTH_FAILURES = _str("RATELIMIT_AUTH_FAILURES", "30/minute")
+    # How many reverse proxies (load balancer, ingress) add X-Forwarded-For/-Proto in front of the service: the
+    # client address (rate limits, lockout) is read that many hops from the right. 0: the socket's peer (direct).
+    TRUSTED_PROXIES = _int("TRUSTED_PROXIES", 0)
     RATELIMIT_HEADERS_ENABLED = True
 
     # Scan page and labels (issue 4): scans are queued in-process and written in batches by a background thread.

@@ -16,6 +16,7 @@ import orjson
 from flask import Flask, Response, request
 from flask.json.provider import DefaultJSONProvider
 
+from app.auth import current_principal
 from app.errors import ApiError
 
 MAX_DEPTH = 64
@@ -141,8 +142,10 @@ def init_request_body(app: Flask) -> None:
     def _check_body():
         if request.method not in BODY_METHODS or not request.path.startswith(JSON_PREFIXES):
             return None
-        if "Authorization" not in request.headers:
-            return None  # every API write needs a token: answer 401 without reading an anonymous body
+        # Every API write needs a token, and app/security.py checked it already (401/429 without reading): an
+        # anonymous body is not read either; the view's require() answers 401.
+        if current_principal() is None:
+            return None
         body = request.get_data(cache=True)  # beyond MAX_CONTENT_LENGTH this raises 413
         if not body:
             return None
