@@ -10,11 +10,11 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
+from gs1.identifiers import Ref
 from gs1.keys import check_digit
+from gs1.timezones import CHINA_OFFSET as TZ
 from labels.serials import ALPHABET, RANDOM_LEN, sign_serial
 
-DL = "https://id.gs1.org"
-TZ = "+08:00"
 # ILMD and extension fields of our own live in the "tg" namespace (JSON-LD needs a declared prefix).
 CONTEXT = ["https://ref.gs1.org/standards/epcis/epcis-context.jsonld", {"tg": "https://tracegraph.example.cn/ns#"}]
 
@@ -128,23 +128,22 @@ G = {
 
 def lot_uri(product: str, lot: str) -> str:
     """The Digital Link URI of a lot."""
-    return f"{DL}/01/{G[product]['gtin']}/10/{lot}"
+    return Ref("lot", gtin=G[product]["gtin"], lot=lot).digital_link()
 
 
 def item_uri(product: str, lot: str | None, serial: str) -> str:
     """The Digital Link URI of a serialized item (with its lot when it has one)."""
-    lot_part = f"/10/{lot}" if lot else ""
-    return f"{DL}/01/{G[product]['gtin']}{lot_part}/21/{serial}"
+    return Ref("item", gtin=G[product]["gtin"], lot=lot or None, serial=serial).digital_link()
 
 
 def loc(party: str) -> dict:
     """A readPoint/bizLocation for a party's site."""
-    return {"id": f"{DL}/414/{P[party]['gln']}"}
+    return {"id": Ref("location", gln=P[party]["gln"]).digital_link()}
 
 
 def owner(party: str) -> str:
     """The Digital Link URI of a party (source/destination owning_party)."""
-    return f"{DL}/417/{P[party]['gln']}"
+    return Ref("party", gln=P[party]["gln"]).digital_link()
 
 
 @dataclass
@@ -271,7 +270,7 @@ def build(secret: str) -> Demo:
     b.event("ObjectEvent", "2026-10-08T11:00:00", "ginseng_plant", "commissioning", "active", action="ADD",
             epcList=boxes)
     sscc_body = "3" + "6901234" + "000000001"  # extension digit + company prefix + serial reference
-    case = f"{DL}/00/{sscc_body}{check_digit(sscc_body)}"
+    case = Ref("sscc", sscc=sscc_body + check_digit(sscc_body)).digital_link()
     b.event("AggregationEvent", "2026-10-08T14:00:00", "ginseng_plant", "packing", "in_progress", action="ADD",
             parentID=case, childEPCs=boxes)
     b.event("ObjectEvent", "2026-10-10T08:00:00", "ginseng_plant", "shipping", "in_transit", action="OBSERVE",
@@ -421,12 +420,12 @@ def load(app, only_if_empty: bool = False) -> dict | None:
     events carry fixed eventIDs, so re-capturing them is a no-op; the demo recall is opened only once.
     """
     from app import audit
+    from graph import epcis_query, tokens
     from graph import parties as party_store
-    from graph import tokens
 
     graph = app.extensions["graph"]
     # "Empty" means no events: a load that stopped half-way (master data only) is simply loaded again.
-    if only_if_empty and graph.query("MATCH (e:Event) RETURN count(e) > 0 AS any", read=True)[0]["any"]:
+    if only_if_empty and epcis_query.has_events(graph):
         return None
     data = build(app.config["SECRET_KEY"])
     party_store.upsert_many(graph, data.parties)  # master data: created or refreshed

@@ -12,6 +12,7 @@ from typing import Any, LiteralString
 
 from graph.driver import Graph
 from graph.errors import NotFound
+from gs1.identifiers import location_key
 
 MATCH_FILTERS = ("epc", "any", "cls", "input", "output", "parent")
 

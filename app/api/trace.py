@@ -22,6 +22,7 @@ from app.schemas.trace import (
 )
 from graph import trace as tracing
 from gs1 import keys as gs1_keys
+from gs1.identifiers import lot_key
 
 blp = Blueprint("trace", __name__, url_prefix="/api/v1", description="Trace and traceability exports")
 
@@ -132,5 +133,5 @@ def export_period(args):
 @large_answer
 def common_source(body):
     """Rank the upstream lots, parties and events that several implicated lots share (outbreak investigation)."""
-    keys = [f"lot:{x['gtin']}:{x['lot']}" for x in body["lots"]]
+    keys = [lot_key(x["gtin"], x["lot"]) for x in body["lots"]]
     return tracing.common_source(graph(), keys, body["min_shared"], body["limit"])
