@@ -14,6 +14,9 @@ Environment (all optional):
     NEO4J_BOLT_PORT      listen port                                 default 7687
     NEO4J_HEAP           JVM heap                                    default 2g
     NEO4J_PAGECACHE_MB   page cache in MiB                           default 2048
+    NEO4J_TX_TIMEOUT_S   db.transaction.timeout, seconds (0: none)   default 600
+    NEO4J_TX_MEMORY_MB   db.memory.transaction.max, MiB (0: none)    default half the heap
+    NEO4J_TX_MEMORY_TOTAL_MB  dbms.memory.transaction.total.max (all transactions), MiB: 3/4 heap
     NEO4J_START_TIMEOUT  seconds to wait for Bolt                    default 300
     JAVA                 java executable                             default java on PATH
 """
