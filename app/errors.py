@@ -15,7 +15,7 @@ from flask import Flask, jsonify
 from marshmallow import Schema, fields
 from werkzeug.exceptions import HTTPException
 
-from graph.errors import GraphError
+from graph.errors import Conflict, Forbidden, GraphError, NotFound, RuleViolation, Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +35,24 @@ _CODES = {
     500: "internal_error",
     503: "service_unavailable",
 }
+
+
+# Domain error -> HTTP status: the one place graph/'s errors meet HTTP (graph/ never speaks it).
+GRAPH_STATUS: dict[type[GraphError], int] = {
+    NotFound: 404,
+    Conflict: 409,
+    RuleViolation: 422,
+    Forbidden: 403,
+    Unavailable: 503,
+}
+
+
+def status_of(exc: GraphError) -> int:
+    """Return the HTTP status a domain error answers with (its nearest mapped class; 500 when none is mapped)."""
+    for cls in type(exc).__mro__:
+        if cls in GRAPH_STATUS:
+            return GRAPH_STATUS[cls]
+    return 500
 
 
 class ErrorDetail(Schema):
@@ -121,7 +139,7 @@ def register(app: Flask) -> None:
             errors = {"json": {exc.field: [exc.message]}}
         if exc.details:
             errors = {**(errors or {}), **exc.details}
-        return error_response(exc.status, exc.code, exc.message, errors)
+        return error_response(status_of(exc), exc.code, exc.message, errors)
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
