@@ -20,7 +20,7 @@ import time
 from datetime import UTC, datetime
 from urllib.parse import parse_qsl, urlencode
 
-from flask import Flask, current_app, g, request
+from flask import Flask, current_app, g, has_request_context, request
 
 from graph import audit as store
 from graph.driver import Graph
@@ -171,13 +171,21 @@ def record(kind: str, *, app: Flask | None = None, body: object = None, detail: 
         fields: other entry fields (outcome, message, path, actor, ...).
     """
     app = app or current_app._get_current_object()
+    return append_entry(app.extensions["graph"], audit_key(app), cli_entry(kind, app=app, body=body, detail=detail,
+                                                                           **fields))
+
+
+def cli_entry(kind: str, *, app: Flask | None = None, body: object = None, detail: dict | None = None,
+              **fields) -> dict:
+    """Build the entry of a write that did not come over HTTP (see ``record`` for the arguments)."""
+    app = app or current_app._get_current_object()
     entry = {"at": now_iso(), "kind": kind, "actor": fields.pop("actor", None) or cli_actor(), **fields}
     if body is not None:
         raw = body if isinstance(body, bytes) else json.dumps(body, ensure_ascii=False, default=str).encode("utf-8")
         entry.update(body_fields(raw, "application/json", app.config["AUDIT_BODY_MAX"]))
     if detail is not None:
         entry["detail"] = json.dumps(detail, ensure_ascii=False, sort_keys=True, default=str)
-    return append_entry(app.extensions["graph"], audit_key(app), entry)
+    return entry
 
 
 def request_entry(response=None) -> dict:
@@ -238,6 +246,17 @@ def _error_of(response) -> tuple[str | None, str | None]:
     return error.get("code"), (str(error["message"])[:1000] if error.get("message") else None)
 
 
+def transaction_entry() -> tuple[dict, bytes] | None:
+    """The current request's (entry, key) for a write that appends it in its own transaction; None outside one.
+
+    Pass both to graph.audit.append_tx inside the write's transaction (last), then call mark_recorded with the
+    number it returned, so the request is not recorded a second time after the response.
+    """
+    if not has_request_context() or request.method not in WRITE_METHODS:
+        return None
+    return {**request_entry(), "outcome": "committed"}, audit_key()
+
+
 def mark_recorded(seq: int | None) -> None:
     """Note that the current request's entry was appended already (in its write's own transaction)."""
     g.audit_seq = seq
@@ -250,9 +269,9 @@ def init_audit(app: Flask) -> None:
 
     @app.after_request
     def _record(response):
-        if request.method not in WRITE_METHODS or g.get("audit_seq") is not None:
-            return response
         status = response.status_code
+        if request.method not in WRITE_METHODS or (g.get("audit_seq") is not None and status < 400):
+            return response  # a committed write's entry went in with it (transaction_entry)
         if not (200 <= status < 300 or (400 <= status < 500 and status not in UNRECORDED_REFUSALS)):
             return response
         entry = request_entry(response)

@@ -6,7 +6,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from app.audit import record
+from app.audit import audit_key, cli_entry
 from app.extensions import graph
 
 graph_cli = AppGroup("graph", help="The graph database.")
@@ -20,7 +20,7 @@ def audit_verify_command():
     """Recompute the audit trail's keyed chain with the configured key; exit 1 at the first broken entry."""
     from flask import current_app
 
-    from app.audit import audit_key, describe_verification
+    from app.audit import describe_verification
     from graph import audit
 
     result = audit.verify(graph(), audit_key(current_app))
@@ -45,7 +45,7 @@ def migrate_command():
 @click.option("--label", default="", help="who holds the token")
 def create_token_command(role, party_gln, label):
     """Create a token and print it once (only its hash is stored)."""
-    from graph import tokens
+    from graph import audit, tokens
     from gs1.keys import validate_gln
 
     if party_gln:
@@ -53,12 +53,14 @@ def create_token_command(role, party_gln, label):
             party_gln = validate_gln(party_gln)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--party") from exc
-    try:
-        created = tokens.create(graph(), role, party_gln, label)
-    except ValueError as exc:
-        raise click.UsageError(str(exc)) from exc
-    record("cli.tokens.create", outcome="done", path="tokens create", token_id=created["token_id"], role=role,
-           party_gln=party_gln, detail={"label": label})
+    if role not in tokens.ROLES or (role in ("producer", "lab") and not party_gln):
+        raise click.UsageError(f"a {role} token needs a party (--party)")
+    # The token and its audit entry commit in one transaction: no token exists without its line in the trail.
+    entry = cli_entry("cli.tokens.create", outcome="done", path="tokens create", role=role, party_gln=party_gln,
+                      detail={"label": label})
+    created, _ = audit.write_audited(graph(), audit_key(), tokens.create_tx,
+                                     lambda made: {**entry, "token_id": made["token_id"]},
+                                     tokens.new_token(), role, party_gln, label)
     click.echo(created["token"])
 
 
@@ -66,10 +68,10 @@ def create_token_command(role, party_gln, label):
 @click.argument("token_id")
 def revoke_token_command(token_id):
     """Revoke a token by its id (the 8 hex characters after tg_)."""
-    from graph import tokens
+    from graph import audit, tokens
 
-    tokens.revoke(graph(), token_id)
-    record("cli.tokens.revoke", outcome="done", path="tokens revoke", token_id=token_id)
+    entry = cli_entry("cli.tokens.revoke", outcome="done", path="tokens revoke", token_id=token_id)
+    audit.write_audited(graph(), audit_key(), tokens.revoke_tx, entry, token_id)
     click.echo(f"revoked {token_id}")
 
 
@@ -92,8 +94,10 @@ def register_cli(app: Flask) -> None:
     """Add the command groups to `flask`."""
     for group in (graph_cli, tokens_cli, demo_cli, audit_cli):
         app.cli.add_command(group)
-    app.cli.add_command(__import__("app.capture_cli", fromlist=["epcis_cli"]).epcis_cli)
     from app.backup import backup_command, restore_command
+    from app.capture_cli import epcis_cli
+
+    app.cli.add_command(epcis_cli)
 
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-from graph.driver import Graph
+from neo4j import ManagedTransaction
+
+from graph.driver import Graph, tx_rows
 from graph.errors import NotFound
 
 ROLES = ("producer", "lab", "regulator", "admin")
@@ -36,9 +38,22 @@ def create(graph: Graph, role: str, party_gln: str | None, label: str = "") -> d
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
     if role in ("producer", "lab") and not party_gln:
         raise ValueError(f"a {role} token needs a party")
-    token_id = secrets.token_hex(4)
-    token = f"tg_{token_id}_{secrets.token_urlsafe(32)}"
-    rows = graph.query(
+    return graph.write(create_tx, new_token(), role, party_gln, label)
+
+
+def new_token() -> str:
+    """Return a fresh secret token: tg_<8 hex public id>_<256 random bits>."""
+    return f"tg_{secrets.token_hex(4)}_{secrets.token_urlsafe(32)}"
+
+
+def create_tx(tx: ManagedTransaction, token: str, role: str, party_gln: str | None, label: str = "") -> dict:
+    """Store a token made by ``create`` inside the caller's transaction (so its audit entry can commit with it).
+
+    Raises:
+        NotFound: the party does not exist.
+    """
+    rows = tx_rows(
+        tx,
         """
         OPTIONAL MATCH (p:Party {gln: $party_gln})
         WITH p WHERE $party_gln IS NULL OR p IS NOT NULL
@@ -47,7 +62,7 @@ def create(graph: Graph, role: str, party_gln: str | None, label: str = "") -> d
         FOREACH (_ IN CASE WHEN p IS NULL THEN [] ELSE [1] END | CREATE (t)-[:ACTS_FOR]->(p))
         RETURN t.token_id AS token_id
         """,
-        token_id=token_id,
+        token_id=token.split("_")[1],
         hash=hash_token(token),
         role=role,
         party_gln=party_gln,
@@ -55,7 +70,7 @@ def create(graph: Graph, role: str, party_gln: str | None, label: str = "") -> d
     )
     if not rows:
         raise NotFound(f"no party with GLN {party_gln}", field="party_gln")
-    return {"token": token, "token_id": token_id, "role": role, "party_gln": party_gln}
+    return {"token": token, "token_id": rows[0]["token_id"], "role": role, "party_gln": party_gln}
 
 
 def lookup(graph: Graph, token: str) -> dict | None:
@@ -77,7 +92,17 @@ def revoke(graph: Graph, token_id: str) -> None:
     Raises:
         NotFound: no such token.
     """
-    rows = graph.query(
+    graph.write(revoke_tx, token_id)
+
+
+def revoke_tx(tx: ManagedTransaction, token_id: str) -> None:
+    """Revoke a token inside the caller's transaction.
+
+    Raises:
+        NotFound: no such token.
+    """
+    rows = tx_rows(
+        tx,
         "MATCH (t:Token {token_id: $token_id}) SET t.revoked_at = coalesce(t.revoked_at, datetime()) RETURN 1 AS ok",
         token_id=token_id,
     )
