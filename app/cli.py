@@ -98,6 +98,5 @@ def register_cli(app: Flask) -> None:
     from app.capture_cli import epcis_cli
 
     app.cli.add_command(epcis_cli)
-
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
