@@ -1,6 +1,7 @@
 """What fuzzers miss: huge and deeply nested bodies, wrong media types, bad UTF-8, duplicate keys, NaN, odd dates.
 
-Every answer is a 4xx in the one error shape, never a 500, and nothing is written.
+Every answer is a 4xx in the one error shape, never a 500, and nothing is written: where a request names
+records, the fingerprint of those records (tests/fingerprint.py) is the same after it.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import pytest
 from app import create_app
 from tests.capture.helpers import commission, document
 from tests.factories import auth, gln, gtin, lot_code
+from tests.fingerprint import graph_fingerprint, named_in, unchanged
 from tests.hardening.test_fuzz import assert_error_shape
 
 
@@ -69,18 +71,22 @@ def test_a_huge_document_is_413_in_our_shape(neo4j_uri, admin_token, path):
         small.extensions["graph"].close()
 
 
-def test_very_long_strings_are_refused_by_field(client, admin_token):
-    error = refused(client.post("/api/v1/parties", json=party_body(name_zh="长" * 100_000), headers=auth(admin_token)),
-                    422, "name_zh")
+def test_very_long_strings_are_refused_by_field(client, graph, admin_token):
+    body = party_body(name_zh="长" * 100_000)
+    with unchanged(graph, **named_in(body)):
+        response = client.post("/api/v1/parties", json=body, headers=auth(admin_token))
+    error = refused(response, 422, "name_zh")
     assert len(error["message"]) < 5000  # the message names the field; it does not echo the megabyte back
 
 
-def test_a_lot_code_of_ten_thousand_characters_is_refused(client, factory):
+def test_a_lot_code_of_ten_thousand_characters_is_refused(client, graph, factory):
     farm = factory.party()
     product = factory.product(farm["gln"])
     body = {"gtin": product["gtin"], "lot": "A" * 10_000, "quantity": 5, "unit": "KGM",
             "production_date": "2026-09-20", "owner_gln": farm["gln"]}
-    refused(client.post("/api/v1/lots", json=body, headers=auth(farm["token"])), 422, "lot")
+    with unchanged(graph, **named_in(body)):
+        response = client.post("/api/v1/lots", json=body, headers=auth(farm["token"]))
+    refused(response, 422, "lot")
 
 
 # --- structure ----------------------------------------------------------------------------------------------------
@@ -95,9 +101,12 @@ def test_deeply_nested_json_is_400_not_a_recursion_error(client, admin_token, pa
 
 
 @pytest.mark.parametrize("path", ["/api/v1/parties", "/epcis/capture", "/api/v1/lots"])
-def test_a_duplicate_key_is_refused_naming_it(client, admin_token, path):
-    body = b'{"gln": "6901234000017", "gln": "6901234000024", "name_zh": "x", "roles": ["farm"]}'
-    refused(post_raw(client, path, body, admin_token), 400, "duplicate key 'gln'")
+def test_a_duplicate_key_is_refused_naming_it(client, graph, admin_token, path):
+    first, second = gln(), gln()
+    body = b'{"gln": "%s", "gln": "%s", "name_zh": "x", "roles": ["farm"]}' % (first.encode(), second.encode())
+    with unchanged(graph, parties=[first, second]):
+        response = post_raw(client, path, body, admin_token)
+    refused(response, 400, "duplicate key 'gln'")
 
 
 def test_a_duplicate_key_deep_inside_an_epcis_event_is_refused_and_nothing_is_stored(client, factory, graph):
@@ -108,20 +117,25 @@ def test_a_duplicate_key_deep_inside_an_epcis_event_is_refused_and_nothing_is_st
     text = json.dumps(document(event))
     # the same quantity given twice with different values: a record must not pick one silently
     text = text.replace('"quantity": 10.0', '"quantity": 10.0, "quantity": 1000.0')
-    refused(post_raw(client, "/epcis/capture", text.encode(), farm["token"]), 400, "duplicate key 'quantity'")
+    with unchanged(graph, **named_in(document(event))):
+        response = post_raw(client, "/epcis/capture", text.encode(), farm["token"])
+    refused(response, 400, "duplicate key 'quantity'")
     assert graph.query("MATCH (e:Event {event_id: $id}) RETURN count(e) AS n", id=event["eventID"])[0]["n"] == 0
 
 
 @pytest.mark.parametrize("constant", [b"NaN", b"Infinity", b"-Infinity", b"1e400", b"-1e999"])
-def test_nan_and_infinity_are_not_numbers(client, factory, constant):
+def test_nan_and_infinity_are_not_numbers(client, graph, factory, constant):
     farm = factory.party()
     product = factory.product(farm["gln"])
+    lot = lot_code()
     body = (b'{"gtin": "%s", "lot": "%s", "quantity": %s, "unit": "KGM", "production_date": "2026-09-20", '
-            b'"owner_gln": "%s"}') % (product["gtin"].encode(), lot_code().encode(), constant, farm["gln"].encode())
-    refused(post_raw(client, "/api/v1/lots", body, farm["token"]), 400)
-    doc = json.dumps(document(commission(farm["gln"], product["gtin"], lot_code(), 1.0)))
-    doc = doc.replace('"quantity": 1.0', '"quantity": ' + constant.decode())
-    refused(post_raw(client, "/epcis/capture", doc.encode(), farm["token"]), 400)
+            b'"owner_gln": "%s"}') % (product["gtin"].encode(), lot.encode(), constant, farm["gln"].encode())
+    with unchanged(graph, lots=[{"gtin": product["gtin"], "lot": lot}], parties=[farm["gln"]]):
+        refused(post_raw(client, "/api/v1/lots", body, farm["token"]), 400)
+    event = commission(farm["gln"], product["gtin"], lot, 1.0)
+    doc = json.dumps(document(event)).replace('"quantity": 1.0', '"quantity": ' + constant.decode())
+    with unchanged(graph, **named_in(document(event))):
+        refused(post_raw(client, "/epcis/capture", doc.encode(), farm["token"]), 400)
 
 
 # --- encoding and media type --------------------------------------------------------------------------------------
@@ -166,12 +180,14 @@ def test_an_anonymous_body_gets_401_before_it_is_read(client):
 # --- GS1 character set --------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("lot", ["LOT 1", "批次一", "A#B", "A~B", "A\\B", "LOT\n1", "A\x00B", "", "A" * 21])
-def test_lot_codes_outside_gs1_set_82_are_refused(client, factory, lot):
+def test_lot_codes_outside_gs1_set_82_are_refused(client, graph, factory, lot):
     farm = factory.party()
     product = factory.product(farm["gln"])
     body = {"gtin": product["gtin"], "lot": lot, "quantity": 5, "unit": "KGM", "production_date": "2026-09-20",
             "owner_gln": farm["gln"]}
-    refused(client.post("/api/v1/lots", json=body, headers=auth(farm["token"])), 422, "lot")
+    with unchanged(graph, **named_in(body)):
+        response = client.post("/api/v1/lots", json=body, headers=auth(farm["token"]))
+    refused(response, 422, "lot")
 
 
 @pytest.mark.parametrize("lot", ["LOT%201", "%E6%89%B9%E6%AC%A1", "A%23B", "A~B"])
@@ -185,7 +201,10 @@ def test_a_lot_code_outside_set_82_in_an_epcis_event_is_not_stored(client, facto
     product = factory.product(farm["gln"])
     event = commission(farm["gln"], product["gtin"], "L", 1.0)
     event["quantityList"][0]["epcClass"] = f"https://id.gs1.org/01/{product['gtin']}/10/LOT%20%E6%89%B9"
-    response = client.post("/epcis/capture", json=document(event), headers=auth(farm["token"]))
+    scope = named_in(document(event))
+    scope["lots"].append({"gtin": product["gtin"], "lot": "LOT 批"})  # the lot code the URI would decode to
+    with unchanged(graph, **scope):
+        response = client.post("/epcis/capture", json=document(event), headers=auth(farm["token"]))
     assert response.status_code in (202, 400), response.get_data(as_text=True)
     if response.status_code == 202:
         assert response.get_json()["success"] is False
@@ -212,26 +231,33 @@ def holding(factory):
 
 
 @pytest.mark.parametrize("when", ["2999-01-01T00:00:00+08:00", "9999-12-31T23:59:59+00:00"])
-def test_far_future_event_times_are_refused(client, holding, when):
+def test_far_future_event_times_are_refused(client, graph, holding, when):
     farm, lot = holding
-    refused(client.post("/api/v1/shipments", json=_shipment(farm, lot, when), headers=auth(farm["token"])), 422)
+    body = _shipment(farm, lot, when)
+    with unchanged(graph, **named_in(body)):
+        response = client.post("/api/v1/shipments", json=body, headers=auth(farm["token"]))
+    refused(response, 422)
 
 
 @pytest.mark.parametrize("when", ["1969-12-31T23:59:59+08:00", "1900-01-01T00:00:00+08:00",
                                   "0001-01-01T00:00:00+00:00"])
-def test_pre_1970_event_times_never_crash(client, holding, when):
+def test_pre_1970_event_times_never_crash(client, graph, holding, when):
     """Before the epoch is a valid instant, but not before the lot existed: refused by the time-order rule."""
     farm, lot = holding
-    response = client.post("/api/v1/shipments", json=_shipment(farm, lot, when), headers=auth(farm["token"]))
+    body = _shipment(farm, lot, when)
+    with unchanged(graph, **named_in(body)):
+        response = client.post("/api/v1/shipments", json=body, headers=auth(farm["token"]))
     refused(response, 422)
 
 
 @pytest.mark.parametrize("when", ["2026-09-21T08:00:00+15:00", "2026-09-21T08:00:00-23:59", "2026-13-01T00:00:00Z",
                                   "2026-09-21T08:00:00", "10000-01-01T00:00:00Z", "yesterday"])
-def test_impossible_or_unzoned_times_are_422(client, holding, when):
+def test_impossible_or_unzoned_times_are_422(client, graph, holding, when):
     farm, lot = holding
-    refused(client.post("/api/v1/shipments", json=_shipment(farm, lot, when), headers=auth(farm["token"])), 422,
-            "event_time")
+    body = _shipment(farm, lot, when)
+    with unchanged(graph, **named_in(body)):
+        response = client.post("/api/v1/shipments", json=body, headers=auth(farm["token"]))
+    refused(response, 422, "event_time")
 
 
 @pytest.mark.parametrize("when", ["0001-01-01T00:00:00Z", "1969-07-20T20:17:40Z", "9999-12-31T23:59:59+14:00"])
@@ -244,12 +270,14 @@ def test_extreme_trace_windows_answer(client, admin_token, holding, when):
 
 @pytest.mark.parametrize("field,value", [("production_date", "1899-01-01"), ("production_date", "9999-12-31"),
                                          ("production_date", "0001-01-01"), ("expiry_date", "9999-12-31")])
-def test_extreme_lot_dates_never_crash(client, factory, field, value):
+def test_extreme_lot_dates_never_crash(client, graph, factory, field, value):
     farm = factory.party()
     product = factory.product(farm["gln"])
     body = {"gtin": product["gtin"], "lot": lot_code(), "quantity": 5, "unit": "KGM",
             "production_date": "2026-09-20", "owner_gln": farm["gln"], field: value}
+    before = graph_fingerprint(graph, **named_in(body))
     response = client.post("/api/v1/lots", json=body, headers=auth(farm["token"]))
     assert response.status_code in (201, 422), response.get_data(as_text=True)[:300]
     if response.status_code == 422:
         refused(response, 422, field)
+        assert graph_fingerprint(graph, **named_in(body)) == before
