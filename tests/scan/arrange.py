@@ -10,12 +10,12 @@ import uuid
 from dataclasses import dataclass, field
 
 from graph import events, lots, parties, products, tokens
+from gs1.digital_link import DEFAULT_BASE as DL
 from gs1.epcis import parse_document
+from gs1.timezones import CHINA_OFFSET as TZ
 from labels.serials import make_serial
 from tests import factories
 
-DL = "https://id.gs1.org"
-TZ = "+08:00"
 PHONE = "13912345678"  # every party's private contact: it must never reach a public page
 
 
