@@ -97,6 +97,14 @@ def test_bad_tokens_from_one_address_lock_only_bad_tokens(locking_app, factory, 
     assert client.get("/api/v1/parties", headers=auth("tg_bad_elsewhere"), **_from("203.0.113.9")).status_code == 401
 
 
+def test_failed_writes_count_too_and_are_locked_before_their_body(locking_app):
+    client = locking_app.test_client()
+    document = {"type": "EPCISDocument", "schemaVersion": "2.0", "epcisBody": {"eventList": []}}
+    statuses = [client.post(path, json=document, headers=auth(f"tg_bad_{i}"), **_from("192.0.2.150")).status_code
+                for i, path in enumerate(["/epcis/capture", "/api/v1/parties"] * 4)]
+    assert statuses == [401] * 5 + [429] * 3
+
+
 def test_one_bad_token_is_locked_from_any_address(locking_app):
     client = locking_app.test_client()
     stolen = "tg_deadbeef_revoked-or-made-up"
