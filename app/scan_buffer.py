@@ -10,6 +10,7 @@ from __future__ import annotations
 import atexit
 import hashlib
 import hmac
+import ipaddress
 import logging
 import queue
 import threading
@@ -26,6 +27,20 @@ log = logging.getLogger(__name__)
 def fingerprint(secret: str, ip: str, user_agent: str) -> str:
     """Return a client's pseudonymous fingerprint: HMAC-SHA256 of IP and User-Agent, 16 hex digits."""
     msg = b"tracegraph/scan-client/v1\x1d" + ip.encode() + b"\x1d" + user_agent.encode("utf-8", "replace")
+    return hmac.new(secret.encode(), msg, hashlib.sha256).hexdigest()[:16]
+
+
+def network(secret: str, ip: str) -> str:
+    """Return the pseudonymous fingerprint of a client's network: HMAC-SHA256 of the address's /24 (IPv4) or /48
+    (IPv6), 16 hex digits. Copy detection counts independent clients by it: one phone can send any User-Agent, but
+    not from many networks at once."""
+    try:
+        address = ipaddress.ip_address(ip)
+        prefix = 24 if address.version == 4 else 48
+        block = str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
+    except ValueError:
+        block = ip
+    msg = b"tracegraph/scan-network/v1\x1d" + block.encode()
     return hmac.new(secret.encode(), msg, hashlib.sha256).hexdigest()[:16]
 
 

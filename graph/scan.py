@@ -28,12 +28,23 @@ SOLD_STEPS = frozenset({"retail_selling"})
 GONE_DISPOSITIONS = frozenset({"consumed", "destroyed", "disposed"})
 GONE_STEPS = frozenset({"consuming", "destroying", "decommissioning"})
 
-# Copy detection. Places are coarse (0.1 degree, ~11 km; an IP-derived city is often 30-50 km off), so only jumps
-# of 100+ km count, at more than airliner speed. After a retail sale the buyer, family and a gift's recipient may
-# scan; more distinct clients than that means the code is printed on more than one box.
+# Copy detection trusts only what the server sees (README "Authenticity and copy detection"). A client is the HMAC of
+# its address and User-Agent (`fp`); independent clients are counted by network (`net`: the HMAC of the address's
+# /24 or /48), since one phone can present any number of User-Agents. A place sent with the scan (?geo=) is the
+# client's claim: it is kept as a hint and counts only when several networks agree on each of two places that no box
+# could travel between in the time. Places are coarse (0.1 degree, ~11 km; an IP-derived city is often 30-50 km
+# off), so only jumps of 100+ km count, at more than airliner speed. After a retail sale the buyer, family and a
+# gift's recipient may scan; more networks than that means the code is printed on more than one box.
 MIN_TRAVEL_KM = 100.0
 MAX_SPEED_KMH = 900.0
+TRAVEL_WINDOW = timedelta(hours=24)
+MIN_NETWORKS_PER_PLACE = 2
 MAX_CLIENTS_AFTER_SALE = 3
+MAX_CLIENTS_AFTER_CONSUMED = 1
+# The same client scanning the same code again within this time (a reload, a language switch, a second look) is
+# not a new scan; neither are HEAD requests and browser prefetches (the resolver does not record those at all).
+REPEAT_WINDOW = timedelta(minutes=30)
+GEO_HINTS_MAX = 16
 
 # Seconds Neo4j may spend on one public page read before it ends the transaction (the client gets a 503 and its
 # retry is a cache hit or the same bounded walk); a page takes tens of milliseconds.
@@ -418,35 +429,36 @@ def assess(state: dict, scan: dict) -> tuple[dict, str | None]:
     """Apply one scan to an item's scan summary and say whether it reveals a copy (pure; no database).
 
     Args:
-        state: the item's summary: scan_count, first_scan_at, last_scan_at, geo_time/geo_lat/geo_lon/geo_fp
-            (the last scan with a place), post_sale_fps, suspect_reason, sold_at, gone_at (UTC datetimes).
-        scan: {"time": UTC datetime, "fp": client fingerprint, "lat", "lon" (or None)}.
+        state: the item's summary: scan_count, first_scan_at, last_scan_at, geo_hints (recent places claimed by
+            distinct networks), post_sale_nets, post_gone_nets, suspect_reason, sold_at, gone_at (UTC datetimes).
+        scan: {"time": UTC datetime, "fp": client fingerprint, "net": network fingerprint (default: fp),
+            "lat", "lon" (the client's claim, or None)}.
 
     Returns:
         (the new summary, the copy reason this scan or an earlier one found, or None).
     """
     new = dict(state)
-    t, fp = scan["time"], scan["fp"]
-    reason = None
-    detail = None
+    t, net = scan["time"], scan.get("net") or scan["fp"]
+    reason = detail = None
     gone_at, sold_at = state.get("gone_at"), state.get("sold_at")
     if gone_at and t > gone_at:
-        reason, detail = "scanned_after_consumed", f"scanned after it left the supply chain at {_iso_time(gone_at)}"
+        nets = _add_net(state.get("post_gone_nets"), net, MAX_CLIENTS_AFTER_CONSUMED)
+        new["post_gone_nets"] = nets
+        if len(nets) > MAX_CLIENTS_AFTER_CONSUMED:
+            reason = "scanned_after_consumed"
+            detail = f"{len(nets)}+ networks scanned it after it left the supply chain at {_iso_time(gone_at)}"
+    if sold_at and t > sold_at:
+        nets = _add_net(state.get("post_sale_nets"), net, MAX_CLIENTS_AFTER_SALE)
+        new["post_sale_nets"] = nets
+        if len(nets) > MAX_CLIENTS_AFTER_SALE and reason is None:
+            reason, detail = "many_clients_after_sale", f"{len(nets)}+ different networks scanned it after its sale"
     lat, lon = scan.get("lat"), scan.get("lon")
     if lat is not None and lon is not None:
-        if state.get("geo_time") and state.get("geo_fp") != fp and state.get("geo_lat") is not None:
-            km = _km(state["geo_lat"], state["geo_lon"], lat, lon)
-            hours = max((t - state["geo_time"]).total_seconds() / 3600, 1 / 60)
-            if km >= MIN_TRAVEL_KM and km / hours > MAX_SPEED_KMH and reason is None:
-                reason, detail = "impossible_travel", f"{km:.0f} km in {hours * 60:.0f} min"
-        new.update(geo_time=t, geo_lat=lat, geo_lon=lon, geo_fp=fp)
-    if sold_at and t > sold_at:
-        fps = list(state.get("post_sale_fps") or [])
-        if fp not in fps and len(fps) <= MAX_CLIENTS_AFTER_SALE:
-            fps.append(fp)
-        new["post_sale_fps"] = fps
-        if len(fps) > MAX_CLIENTS_AFTER_SALE and reason is None:
-            reason, detail = "many_clients_after_sale", f"{len(fps)}+ different clients scanned it after its sale"
+        hints = [h for h in state.get("geo_hints") or [] if h["t"] > t - TRAVEL_WINDOW and h["net"] != net]
+        travel = _impossible_travel(hints, t, net, lat, lon)
+        if travel and reason is None:
+            reason, detail = "impossible_travel", travel
+        new["geo_hints"] = (hints + [{"t": t, "net": net, "lat": lat, "lon": lon}])[-GEO_HINTS_MAX:]
     new["scan_count"] = (state.get("scan_count") or 0) + 1
     new["first_scan_at"] = state.get("first_scan_at") or t
     new["last_scan_at"] = t
@@ -455,15 +467,49 @@ def assess(state: dict, scan: dict) -> tuple[dict, str | None]:
     return new, new.get("suspect_reason") or reason
 
 
+def _add_net(nets: list[str] | None, net: str, limit: int) -> list[str]:
+    """The distinct networks seen so far plus this one, kept up to one past the limit (enough to decide)."""
+    nets = list(nets or [])
+    if net not in nets and len(nets) <= limit:
+        nets.append(net)
+    return nets
+
+
+def _impossible_travel(hints: list[dict], t: datetime, net: str, lat: float, lon: float) -> str | None:
+    """Say why the claimed places of recent scans put one box in two places at once, or None.
+
+    Each place must be claimed by MIN_NETWORKS_PER_PLACE networks (this scan's counts for its own place): a client's
+    made-up place, from however many User-Agents, flags nothing.
+    """
+    here, far, worst = {net}, set(), None
+    for h in hints:
+        km = _km(h["lat"], h["lon"], lat, lon)
+        hours = max(abs((t - h["t"]).total_seconds()) / 3600, 1 / 60)
+        if km < MIN_TRAVEL_KM:
+            here.add(h["net"])
+        elif km / hours > MAX_SPEED_KMH:
+            far.add(h["net"])
+            if worst is None or km / hours > worst[0] / worst[1]:
+                worst = (km, hours)
+    if len(here) >= MIN_NETWORKS_PER_PLACE and len(far) >= MIN_NETWORKS_PER_PLACE and worst:
+        return (f"{worst[0]:.0f} km in {worst[1] * 60:.0f} min, each place claimed by "
+                f"{MIN_NETWORKS_PER_PLACE}+ networks")
+    return None
+
+
 def record_scans(graph: Graph, scans: list[dict]) -> int:
     """Store a batch of scans and update the scanned items' summaries and copy flags, in one transaction.
 
+    A scan of a code by the client that scanned it less than REPEAT_WINDOW before (a reload, a language switch) is
+    not stored and changes nothing; its dict gets `repeat: True`.
+
     Args:
         graph: the database.
-        scans: rows with scan_id, time (UTC datetime), gtin, lot, serial, verdict, fp, lat, lon, region.
+        scans: rows with scan_id, time (UTC datetime), gtin, lot, serial, verdict, fp, net (default: fp), lat,
+            lon, region.
 
     Returns:
-        How many scans were new (a retried batch does not count twice).
+        How many scans were new (a retried batch does not count twice, a repeat does not count).
 
     Raises:
         Unavailable: the database does not answer.
@@ -473,6 +519,14 @@ def record_scans(graph: Graph, scans: list[dict]) -> int:
     return graph.write(_record_scans, scans)
 
 
+_LAST_BY_CLIENT: LiteralString = """
+UNWIND $probes AS p
+MATCH (s:Scan {fp: p.fp})
+WHERE s.time >= p.since AND s.gtin = p.gtin AND s.lot = p.lot AND coalesce(s.serial, '') = p.serial
+RETURN p.fp AS fp, p.gtin AS gtin, p.lot AS lot, p.serial AS serial, max(s.time) AS last
+"""
+
+
 def _record_scans(tx: ManagedTransaction, scans: list[dict]) -> int:
     ids = [s["scan_id"] for s in scans]
     seen = set(tx_rows(tx, "UNWIND $ids AS id MATCH (s:Scan {scan_id: id}) RETURN collect(id) AS ids",
@@ -480,9 +534,26 @@ def _record_scans(tx: ManagedTransaction, scans: list[dict]) -> int:
     fresh = sorted((s for s in scans if s["scan_id"] not in seen), key=lambda s: s["time"])
     if not fresh:
         return 0
+    # The last counted scan of each client and code, from the store (the fp index) and then from this batch.
+    codes = {(s["fp"], s["gtin"], s["lot"], s.get("serial") or ""): s["time"] for s in reversed(fresh)}
+    last = {(r["fp"], r["gtin"], r["lot"], r["serial"]): _native(r["last"]) for r in tx_rows(
+        tx, _LAST_BY_CLIENT,
+        probes=[{"fp": k[0], "gtin": k[1], "lot": k[2], "serial": k[3], "since": t - REPEAT_WINDOW}
+                for k, t in codes.items()])}
+    counted = []
+    for s in fresh:
+        code = (s["fp"], s["gtin"], s["lot"], s.get("serial") or "")
+        s["repeat"] = code in last and s["time"] - last[code] < REPEAT_WINDOW
+        if not s["repeat"]:
+            last[code] = s["time"]
+            counted.append(s)
+    fresh = counted
+    if not fresh:
+        return 0
     for s in fresh:
         s["lot_key"] = lot_key(s["gtin"], s["lot"])
         s["item_key"] = item_key(s["gtin"], s["serial"]) if s.get("serial") else None
+        s["net"] = s.get("net") or s["fp"]
     keys = sorted({s["item_key"] for s in fresh if s["item_key"]})
     states = {}
     for row in tx_rows(
@@ -513,22 +584,21 @@ def _record_scans(tx: ManagedTransaction, scans: list[dict]) -> int:
         states[s["item_key"]], reason = assess(state, s)
         if reason and s["verdict"] == "genuine":
             s["verdict"] = "suspected_copy"
-    items = [{"key": k, "props": {f: v for f, v in st.items() if f not in ("sold_at", "gone_at")}}
-             for k, st in states.items()]
+    items = [{"key": k, "props": _stored(st)} for k, st in states.items()]
     tx_rows(
         tx,
         """
         UNWIND $scans AS s
         CREATE (x:Scan {scan_id: s.scan_id, time: s.time, gtin: s.gtin, lot: s.lot, serial: s.serial,
-                        verdict: s.verdict, fp: s.fp, lat: s.lat, lon: s.lon, region: s.region})
+                        verdict: s.verdict, fp: s.fp, net: s.net, lat: s.lat, lon: s.lon, region: s.region})
         WITH x, s
         OPTIONAL MATCH (l:Lot {key: s.lot_key})
         OPTIONAL MATCH (i:Item {key: s.item_key})
         FOREACH (_ IN CASE WHEN l IS NULL THEN [] ELSE [1] END | CREATE (x)-[:OF_LOT]->(l))
         FOREACH (_ IN CASE WHEN i IS NULL THEN [] ELSE [1] END | CREATE (x)-[:OF_ITEM]->(i))
         """,
-        scans=[{k: s.get(k) for k in ("scan_id", "time", "gtin", "lot", "serial", "verdict", "fp", "lat", "lon",
-                                      "region", "lot_key", "item_key")} for s in fresh],
+        scans=[{k: s.get(k) for k in ("scan_id", "time", "gtin", "lot", "serial", "verdict", "fp", "net", "lat",
+                                      "lon", "region", "lot_key", "item_key")} for s in fresh],
     )
     tx_rows(tx, "UNWIND $items AS u MATCH (i:Item {key: u.key}) SET i += u.props", items=items)
     return len(fresh)
@@ -555,7 +625,7 @@ def suspected_copies(graph: Graph, gtin: str, limit: int = 200) -> dict:
                               .first_scan_at, .last_scan_at,
                               places: [(i)<-[:OF_ITEM]-(s:Scan) WHERE s.lat IS NOT NULL |
                                        {time: s.time, lat: s.lat, lon: s.lon, region: s.region}][..20],
-                              clients: size(coalesce(i.post_sale_fps, []))}) AS items
+                              clients: size(coalesce(i.post_sale_nets, []))}) AS items
         }
         CALL (p) {
             MATCH (s:Scan {gtin: p.gtin, verdict: 'invalid_signature'})
@@ -684,15 +754,28 @@ def _lot_ref(u: dict) -> dict:
     return {"lot": u["lot"], "name_zh": u["product_zh"], "name_en": u["product_en"]}
 
 
-_SUMMARY = ("scan_count", "first_scan_at", "last_scan_at", "geo_time", "geo_lat", "geo_lon", "geo_fp", "post_sale_fps",
-            "suspect_reason", "suspect_since", "suspect_detail")
+_SUMMARY = ("scan_count", "first_scan_at", "last_scan_at", "post_sale_nets", "post_gone_nets", "suspect_reason",
+            "suspect_since", "suspect_detail")
 
 
 def _state(item: dict | None) -> dict:
-    """An item's stored scan summary with Python datetimes."""
+    """An item's stored scan summary with Python datetimes (geo hints are kept as JSON on the item)."""
     if not item:
         return {}
-    return {k: _native(item[k]) for k in _SUMMARY if item.get(k) is not None}
+    state = {k: _native(item[k]) for k in _SUMMARY if item.get(k) is not None}
+    try:
+        hints = json.loads(item.get("geo_hints") or "[]")
+        state["geo_hints"] = [{**h, "t": datetime.fromisoformat(h["t"])} for h in hints]
+    except (TypeError, ValueError, KeyError):
+        state["geo_hints"] = []
+    return state
+
+
+def _stored(state: dict) -> dict:
+    """An item's scan summary as Neo4j properties (the inverse of `_state`)."""
+    out = {k: v for k, v in state.items() if k not in ("sold_at", "gone_at", "geo_hints")}
+    out["geo_hints"] = json.dumps([{**h, "t": h["t"].isoformat()} for h in state.get("geo_hints") or []])
+    return out
 
 
 def _native(value: Any) -> Any:

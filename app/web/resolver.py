@@ -18,7 +18,7 @@ from werkzeug.exceptions import HTTPException
 
 from app.errors import error_response
 from app.extensions import graph
-from app.scan_buffer import ScanBuffer, fingerprint
+from app.scan_buffer import ScanBuffer, fingerprint, network
 from app.schemas.labels import ResolverQuery
 from graph import scan as scan_store
 from graph.errors import GraphError, NotFound, Unavailable
@@ -85,21 +85,25 @@ def resolve(rest: str):
         return _problem(503, "service_unavailable", "down", exc.message, lang)
 
     now = datetime.now(UTC)
+    secret, address = current_app.config["SECRET_KEY"], request.remote_addr or ""
     scan = {
         "scan_id": str(uuid.uuid4()), "time": now, "gtin": code.gtin, "lot": code.lot, "serial": code.serial,
-        "fp": fingerprint(current_app.config["SECRET_KEY"], request.remote_addr or "",
-                          request.headers.get("User-Agent", "")),
+        "fp": fingerprint(secret, address, request.headers.get("User-Agent", "")), "net": network(secret, address),
         "lat": args.get("lat"), "lon": args.get("lon"), "region": args.get("region"),
     }
     signature = None
     if code.serial is not None:
-        signature = check_serial(current_app.config["SECRET_KEY"], code.gtin, code.lot, code.serial).value
+        signature = check_serial(secret, code.gtin, code.lot, code.serial).value
+    looked = _is_a_look()
     copy_reason = None
     if facts["copy_state"] is not None:
-        _, copy_reason = scan_store.assess(facts["copy_state"], scan)
+        # A prefetch or HEAD is no one looking at the code: it shows the verdict as it stands and changes nothing.
+        copy_reason = (scan_store.assess(facts["copy_state"], scan)[1] if looked
+                       else facts["copy_state"].get("suspect_reason"))
     verdict = scan_store.verdict(code.serial, signature, facts, copy_reason)
     scan["verdict"] = verdict["verdict"]
-    scan_buffer().add(scan)
+    if looked:
+        scan_buffer().add(scan)
 
     public = {k: v for k, v in facts.items() if k not in ("copy_state", "item_lot_matches")}
     public["code"] = {"gtin": code.gtin, "lot": code.lot, "serial": code.serial, "query": code.query}
@@ -181,6 +185,15 @@ def _raw_uri() -> tuple[str, str]:
         path, _, query = raw.partition("?")
         return path, query
     return quote(request.environ.get("PATH_INFO", ""), safe="/"), request.environ.get("QUERY_STRING", "")
+
+
+def _is_a_look() -> bool:
+    """Whether this request is someone looking at the code: not a HEAD, nor a browser's prefetch or prerender
+    (Sec-Purpose: prefetch, Purpose: prefetch, X-Purpose: preview, X-Moz: prefetch), which no one may ever see."""
+    if request.method == "HEAD":
+        return False
+    purpose = " ".join(request.headers.get(h, "") for h in ("Sec-Purpose", "Purpose", "X-Purpose", "X-Moz"))
+    return not any(word in purpose.lower() for word in ("prefetch", "prerender", "preview"))
 
 
 def _wants_json() -> bool:

@@ -23,9 +23,10 @@ def chain(graph, app):
     return arrange.ginseng_chain(graph, app.config["SECRET_KEY"], boxes=6)
 
 
-def _verdict(client, chain, serial: str, ua: str = "phone", lot: str | None = None, gtin: str | None = None) -> dict:
+def _verdict(client, chain, serial: str, ua: str = "phone", lot: str | None = None, gtin: str | None = None,
+             ip: str = "127.0.0.1") -> dict:
     path = f"/01/{gtin or chain.box_gtin}/10/{lot or chain.box_lot}/21/{serial}"
-    response = client.get(path, headers={**JSON, "User-Agent": ua})
+    response = client.get(path, headers={**JSON, "User-Agent": ua}, environ_base={"REMOTE_ADDR": ip})
     assert response.status_code in (200, 404), response.get_data(as_text=True)[:300]
     return response.get_json()["authenticity"] if response.status_code == 200 else {"verdict": "not_found"}
 
@@ -68,10 +69,10 @@ def test_a_sold_code_replayed_by_many_clients_is_a_suspected_copy_and_one_client
     for _ in range(scan.MAX_CLIENTS_AFTER_SALE + 3):  # the buyer reloading the page many times: still genuine
         assert _verdict(client, chain, chain.sold_serial, ua="the-buyer")["verdict"] == "genuine"
         flush()
-    for n in range(scan.MAX_CLIENTS_AFTER_SALE):  # the same code printed on copies, scanned by strangers
-        _verdict(client, chain, chain.sold_serial, ua=f"copy-{n}")
+    for n in range(scan.MAX_CLIENTS_AFTER_SALE):  # the same code printed on copies, scanned by strangers elsewhere
+        _verdict(client, chain, chain.sold_serial, ua=f"copy-{n}", ip=f"10.70.{n}.1")
         flush()
-    replayed = _verdict(client, chain, chain.sold_serial, ua="another-copy")
+    replayed = _verdict(client, chain, chain.sold_serial, ua="another-copy", ip="10.71.0.1")
     assert replayed == {"verdict": "suspected_copy", "level": "item", "reason": "many_clients_after_sale"}
     flush()
     assert _verdict(client, chain, chain.sold_serial, ua="the-buyer")["verdict"] == "suspected_copy"

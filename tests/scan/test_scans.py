@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -15,9 +16,17 @@ JSON = {"Accept": "application/json"}
 CHANGCHUN, SHANGHAI = "43.88,125.32", "31.23,121.47"
 
 
-def _scan(client, path, ua, geo=None):
-    query = f"?geo={geo}" if geo else ""
-    return client.get(path + query, headers={**JSON, "User-Agent": ua}).json
+def _scan(client, path, ua, geo=None, ip="127.0.0.1", lang=None, headers=None, method="GET"):
+    query = "&".join(f"{k}={v}" for k, v in (("geo", geo), ("lang", lang)) if v)
+    response = client.open(path + (f"?{query}" if query else ""), method=method,
+                           headers={**JSON, "User-Agent": ua, **(headers or {})}, environ_base={"REMOTE_ADDR": ip})
+    return response.json
+
+
+def _item(graph, chain, serial):
+    return graph.query(
+        "MATCH (i:Item {key: $key}) RETURN i {.*} AS i, COUNT { (i)<-[:OF_ITEM]-(:Scan) } AS scans", read=True,
+        key=f"item:{chain.box_gtin}:{serial}")[0]
 
 
 def test_every_scan_is_recorded_with_a_hashed_client_and_a_coarse_place(client, graph, chain, flush):
@@ -36,25 +45,47 @@ def test_every_scan_is_recorded_with_a_hashed_client_and_a_coarse_place(client, 
     assert _scan(client, path, "phone-a")["item"]["scan_count"] == 1
 
 
-def test_a_box_in_two_cities_at_once_is_a_suspected_copy(client, chain, flush, factory):
-    path = item_path(chain, chain.serials[2])
+def test_two_anonymous_scans_with_made_up_places_flag_nothing(client, graph, secret, flush):
+    # The attack of issue 12: two scans from one address, two User-Agents, two invented places 1,400 km apart.
+    c = arrange.ginseng_chain(graph, secret, boxes=2)
+    path = item_path(c, c.serials[0])
     assert _scan(client, path, "phone-cc", CHANGCHUN)["authenticity"]["verdict"] == "genuine"
     flush()
-    facts = _scan(client, path, "phone-sh", SHANGHAI)
+    assert _scan(client, path, "phone-sh", SHANGHAI)["authenticity"]["verdict"] == "genuine"
+    flush()
+    # nor from two networks: one network per place is one claim per place
+    assert _scan(client, path, "phone-x", CHANGCHUN, ip="10.1.1.5")["authenticity"]["verdict"] == "genuine"
+    flush()
+    assert _scan(client, path, "phone-y", SHANGHAI, ip="10.2.1.5")["authenticity"]["verdict"] == "genuine"
+    flush()
+    assert _scan(client, path, "a-later-consumer", ip="10.3.1.5")["authenticity"]["verdict"] == "genuine"
+    flush()
+    stored = _item(graph, c, c.serials[0])["i"]
+    assert stored.get("suspect_reason") is None
+    # the places are kept as hints (the brand owner sees them), just never believed alone
+    assert stored["scan_count"] == 5 and len(json.loads(stored["geo_hints"])) == 3
+
+
+def test_many_networks_in_two_far_apart_cities_at_once_is_a_suspected_copy(client, graph, secret, flush):
+    c = arrange.ginseng_chain(graph, secret, boxes=2)
+    path = item_path(c, c.serials[0])
+    for ua, geo, ip in (("cc-1", CHANGCHUN, "10.11.0.7"), ("cc-2", CHANGCHUN, "10.12.0.7"),
+                        ("sh-1", SHANGHAI, "10.21.0.7")):
+        assert _scan(client, path, ua, geo, ip)["authenticity"]["verdict"] == "genuine"
+        flush()
+    facts = _scan(client, path, "sh-2", SHANGHAI, "10.22.0.7")
     assert facts["authenticity"] == {"verdict": "suspected_copy", "level": "item", "reason": "impossible_travel"}
     flush()
     # it stays flagged for everyone, and the brand owner sees it in the report
-    assert _scan(client, path, "phone-cc")["authenticity"]["verdict"] == "suspected_copy"
-    html = client.get(path).get_data(as_text=True)
-    assert "疑似仿冒" in html
-    owner = chain.parties["plant"]
-    report = client.get(f"/api/v1/products/{chain.box_gtin}/suspected-copies",
-                        headers=factories.auth(_token(client, owner)))
+    assert _scan(client, path, "cc-1", ip="10.11.0.7")["authenticity"]["verdict"] == "suspected_copy"
+    assert "疑似仿冒" in client.get(path).get_data(as_text=True)
+    report = client.get(f"/api/v1/products/{c.box_gtin}/suspected-copies",
+                        headers=factories.auth(_token(client, c.parties["plant"])))
     assert report.status_code == 200
     flagged = {i["serial"]: i for i in report.json["suspected_items"]}
-    assert flagged[chain.serials[2]]["suspect_reason"] == "impossible_travel"
-    assert "km in" in flagged[chain.serials[2]]["suspect_detail"]
-    assert len(flagged[chain.serials[2]]["places"]) == 2
+    assert flagged[c.serials[0]]["suspect_reason"] == "impossible_travel"
+    assert "km in" in flagged[c.serials[0]]["suspect_detail"]
+    assert len(flagged[c.serials[0]]["places"]) == 4
 
 
 def test_the_same_client_moving_is_not_a_copy(client, chain, flush):
@@ -67,10 +98,55 @@ def test_the_same_client_moving_is_not_a_copy(client, chain, flush):
 def test_a_sold_box_scanned_by_many_clients_is_a_suspected_copy(client, chain, flush):
     path = item_path(chain, chain.sold_serial)
     for n in range(scan.MAX_CLIENTS_AFTER_SALE):
-        assert _scan(client, path, f"buyer-{n}")["authenticity"]["verdict"] == "genuine"
+        assert _scan(client, path, f"buyer-{n}", ip=f"10.40.{n}.9")["authenticity"]["verdict"] == "genuine"
         flush()
-    facts = _scan(client, path, "stranger")
+    facts = _scan(client, path, "stranger", ip="10.41.0.9")
     assert facts["authenticity"]["reason"] == "many_clients_after_sale"
+
+
+def test_one_household_with_many_browsers_after_the_sale_is_not_a_copy(client, graph, secret, flush):
+    c = arrange.ginseng_chain(graph, secret, boxes=2)
+    path = item_path(c, c.sold_serial)
+    for n in range(scan.MAX_CLIENTS_AFTER_SALE + 3):  # every User-Agent of one home network: one client
+        assert _scan(client, path, f"browser-{n}", ip=f"10.50.0.{n + 1}")["authenticity"]["verdict"] == "genuine"
+        flush()
+    assert len(_item(graph, c, c.sold_serial)["i"]["post_sale_nets"]) == 1
+
+
+def test_reloads_language_switches_head_and_prefetch_are_not_new_scans(client, graph, secret, flush):
+    c = arrange.ginseng_chain(graph, secret, boxes=2)
+    path = item_path(c, c.serials[0])
+    _scan(client, path, "phone-a", ip="10.60.0.1")
+    _scan(client, path, "phone-a", ip="10.60.0.1")  # reload
+    _scan(client, path, "phone-a", ip="10.60.0.1", lang="en")  # language switch
+    flush()
+    _scan(client, path, "phone-a", ip="10.60.0.1", lang="zh")  # and back, after the first was written
+    assert client.head(path, headers={"User-Agent": "phone-b"}, environ_base={"REMOTE_ADDR": "10.61.0.1"}
+                       ).status_code == 200
+    for purpose in ({"Sec-Purpose": "prefetch"}, {"Sec-Purpose": "prefetch;prerender"}, {"Purpose": "prefetch"}):
+        assert _scan(client, path, "phone-c", ip="10.62.0.1", headers=purpose)["authenticity"]["verdict"] == \
+            "genuine"
+    flush()
+    row = _item(graph, c, c.serials[0])
+    assert row["i"]["scan_count"] == 1 and row["scans"] == 1
+    # another client is a new scan
+    _scan(client, path, "phone-d", ip="10.63.0.1")
+    flush()
+    row = _item(graph, c, c.serials[0])
+    assert row["i"]["scan_count"] == 2 and row["scans"] == 2
+
+
+def test_a_lot_code_reloaded_by_one_client_is_one_scan(client, graph, secret, flush):
+    c = arrange.ginseng_chain(graph, secret, boxes=2)
+    path = f"/01/{c.box_gtin}/10/{c.box_lot}"
+    for lang in (None, "en", "zh", None):
+        _scan(client, path, "phone-a", ip="10.64.0.1", lang=lang)
+        flush()
+    _scan(client, path, "phone-b", ip="10.64.0.1")
+    flush()
+    scans = graph.query("MATCH (s:Scan)-[:OF_LOT]->(:Lot {key: $key}) RETURN count(s) AS n", read=True,
+                        key=f"lot:{c.box_gtin}:{c.box_lot}")[0]["n"]
+    assert scans == 2
 
 
 def test_forged_serials_are_reported_to_the_brand_owner_not_to_others(client, chain, flush, factory):
@@ -108,18 +184,43 @@ def test_a_retried_batch_is_not_counted_twice(graph, chain):
 
 def test_assess_rules():
     t0 = datetime(2026, 11, 1, 12, tzinfo=UTC)
-    state, reason = scan.assess({}, {"time": t0, "fp": "a", "lat": 43.9, "lon": 125.3})
+
+    def at(state, minutes, net, lat=None, lon=None):
+        return scan.assess(state, {"time": t0 + timedelta(minutes=minutes), "fp": net + "-ua", "net": net,
+                                   "lat": lat, "lon": lon})
+
+    state, reason = at({}, 0, "a", 43.9, 125.3)
     assert reason is None and state["scan_count"] == 1 and state["first_scan_at"] == t0
-    # 95 km in 10 minutes: under the 100 km floor that absorbs coarse places
-    _, reason = scan.assess(state, {"time": t0 + timedelta(minutes=10), "fp": "b", "lat": 44.7, "lon": 125.6})
+    # Changchun -> Shanghai is ~1,400 km: one network claiming each place is no evidence
+    state, reason = at(state, 60, "b", 31.2, 121.5)
     assert reason is None
-    # Changchun -> Shanghai is ~1,400 km: in one hour no box travels that far; in three hours one can
-    _, reason = scan.assess(state, {"time": t0 + timedelta(hours=1), "fp": "b", "lat": 31.2, "lon": 121.5})
+    # a second network in Changchun and one in Shanghai: two places, each claimed by two networks, in one hour
+    state, reason = at(state, 61, "c", 43.9, 125.3)
+    assert reason is None
+    _, reason = at(state, 62, "d", 31.2, 121.5)
     assert reason == "impossible_travel"
-    _, reason = scan.assess(state, {"time": t0 + timedelta(hours=3), "fp": "b", "lat": 31.2, "lon": 121.5})
+    # three hours later a box can have flown there
+    _, reason = at(state, 180, "d", 31.2, 121.5)
     assert reason is None
-    gone = {**state, "gone_at": t0 + timedelta(days=1)}
-    _, reason = scan.assess(gone, {"time": t0 + timedelta(days=2), "fp": "a", "lat": None, "lon": None})
+    # 95 km in 10 minutes: under the 100 km floor that absorbs coarse places
+    near, _ = at({}, 0, "a", 43.9, 125.3)
+    near, _ = at(near, 1, "b", 43.9, 125.3)
+    near, _ = at(near, 5, "c", 44.7, 125.6)
+    _, reason = at(near, 10, "d", 44.7, 125.6)
+    assert reason is None
+    # one address with any number of User-Agents is one network
+    sold = {"sold_at": t0}
+    for n in range(10):
+        sold, reason = scan.assess(sold, {"time": t0 + timedelta(hours=n + 1), "fp": f"ua-{n}", "net": "home",
+                                          "lat": None, "lon": None})
+        assert reason is None
+    # after it was consumed: the consumer's own network may look again, a second network means a copy
+    gone = {"gone_at": t0}
+    gone, reason = at(gone, 60, "a")
+    assert reason is None
+    gone, reason = at(gone, 120, "a")
+    assert reason is None
+    _, reason = at(gone, 180, "b")
     assert reason == "scanned_after_consumed"
 
 
