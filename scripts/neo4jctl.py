@@ -23,6 +23,7 @@ Environment (all optional):
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import shutil
@@ -181,6 +182,16 @@ def start() -> None:
     if os.environ.get("NEO4J_URI", "").strip():
         say(f"NEO4J_URI is set ({os.environ['NEO4J_URI'].strip()}): using that server, starting none")
         return
+    root = home()
+    root.mkdir(parents=True, exist_ok=True)
+    # Several test sessions may start the same server at once: one starts it, the others wait and find it running
+    # (without the lock a second start failed on the store lock after overwriting the first one's pid file).
+    with open(root / "start.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        _start(root)
+
+
+def _start(root: Path) -> None:
     host, port = bolt_address()
     pid = read_pid()
     if pid and port_open(host, port):
@@ -193,8 +204,6 @@ def start() -> None:
         )
     java = java_executable()
     cp = classpath()
-    root = home()
-    root.mkdir(parents=True, exist_ok=True)
     ready = root / "ready"
     ready.unlink(missing_ok=True)
     log_path = root / "neo4j.log"
@@ -213,7 +222,6 @@ def start() -> None:
             cmd, cwd=root, env=child_env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True,  # survives the make/pytest process that started it
         )
-    (root / "neo4j.pid").write_text(str(proc.pid))
     say(f"starting (pid {proc.pid}, heap {heap}, log {log_path})")
     deadline = time.monotonic() + float(env("NEO4J_START_TIMEOUT", "300"))
     last_report = time.monotonic()
@@ -221,12 +229,15 @@ def start() -> None:
         if proc.poll() is not None:
             die(f"the server exited with code {proc.returncode}; last log lines:\n{log_tail(log_path)}")
         if ready.exists() and port_open(host, port):
+            # written once the server answers: a start that failed never replaces a running server's pid
+            (root / "neo4j.pid").write_text(str(proc.pid))
             say(f"ready on bolt://{host}:{port}")
             return
         if time.monotonic() - last_report > 10:
             say("  still starting...")
             last_report = time.monotonic()
         time.sleep(0.2)
+    proc.terminate()  # no pid file names it yet: do not leave it running unseen
     die(f"Bolt did not answer on {host}:{port} in time; last log lines:\n{log_tail(log_path)}")
 
 
