@@ -83,6 +83,14 @@ def test_an_unauthenticated_attempt_names_the_presented_token_id_and_never_its_s
     assert (entry["status"], entry["error_code"]) == (401, "unauthorized")
     assert entry["actor"] == "presented:tg_0badc0de" and entry.get("token_id") is None
     assert "s3cret" not in str(entry)
+    # without any token the body is not read at all (not even for the trail): its size is noted
+    marker = uuid.uuid4().hex
+    raw = json.dumps({"gln": gln(), "name_zh": marker}).encode()
+    response = client.post(f"/api/v1/parties?note={marker}", data=raw, content_type="application/json")
+    assert response.status_code == 401
+    entry = _entry(graph, marker)
+    assert entry.get("body") is None and entry.get("body_sha256") is None and entry.get("actor") is None
+    assert entry["body_bytes"] == len(raw) and entry["body_note"] == "not read: refused before the body was read"
 
 
 def test_secrets_in_a_body_are_redacted_and_the_rest_kept(client, admin_token, graph):
@@ -189,11 +197,12 @@ def test_verify_says_what_it_proved_and_fails_with_another_key(client, admin_tok
     assert result["first"]["seq"] == 1 and result["last"]["seq"] >= seq and result["entries"] >= seq
     assert "entries verified: #1 (" in lines[1] and f"key id {audit.key_id(audit_key(app))}" in lines[2]
     assert "chain head: #" in lines[3]
+    configured = app.config["AUDIT_KEY"]
     app.config["AUDIT_KEY"] = "another-key-" + "y" * 30
     try:
         other = app.test_cli_runner().invoke(args=["audit", "verify"])
     finally:
-        app.config["AUDIT_KEY"] = ""
+        app.config["AUDIT_KEY"] = configured
     first_keyed = graph.query("MATCH (a:AuditEntry) WHERE a.alg = $alg RETURN min(a.seq) AS s", read=True,
                               alg=audit.KEYED)[0]["s"]
     assert other.exit_code == 1 and f"BROKEN at entry #{first_keyed}: " in other.output
@@ -201,15 +210,19 @@ def test_verify_says_what_it_proved_and_fails_with_another_key(client, admin_tok
 
 
 def test_the_key_is_never_stored_and_is_separate_from_secret_key(app, graph):
-    key = audit_key(app)
-    assert key != app.config["SECRET_KEY"].encode() and len(key) == 32
-    assert graph.query("MATCH (n) WHERE any(k IN keys(n) WHERE n[k] = $hex) RETURN count(n) AS n", read=True,
-                       hex=key.hex())[0]["n"] == 0
-    app.config["AUDIT_KEY"] = "configured-audit-key"
+    configured = app.config["AUDIT_KEY"]
     try:
+        app.config["AUDIT_KEY"] = ""  # unset: derived from SECRET_KEY, under its own domain
+        key = audit_key(app)
+        assert key != app.config["SECRET_KEY"].encode() and len(key) == 32
+        assert key != audit_key(type("A", (), {"config": {"AUDIT_KEY": "", "SECRET_KEY": "other" * 8}})())
+        app.config["AUDIT_KEY"] = "configured-audit-key"
         assert audit_key(app) == b"configured-audit-key"
     finally:
-        app.config["AUDIT_KEY"] = ""
+        app.config["AUDIT_KEY"] = configured
+    texts = [text for candidate in (key, audit_key(app)) for text in (candidate.hex(), candidate.decode("latin-1"))]
+    assert graph.query("MATCH (n) WHERE any(k IN keys(n) WHERE n[k] IN $texts) RETURN count(n) AS n", read=True,
+                       texts=texts)[0]["n"] == 0
 
 
 def test_concurrent_writers_form_one_gapless_chain(app, graph):
