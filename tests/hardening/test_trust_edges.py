@@ -356,8 +356,8 @@ def test_an_out_of_range_event_time_is_refused_at_capture_and_stores_nothing(cli
                 "epcisBody": {"eventList": [{
                     "type": "ObjectEvent", "eventID": event_id, "eventTime": when, "eventTimeZoneOffset": "+08:00",
                     "action": "OBSERVE", "bizStep": "inspecting",
-                    "readPoint": {"id": f"urn:epc:id:sgln:{farm['gln'][:7]}.{farm['gln'][7:12]}.0"},
-                    "quantityList": [{"epcClass": f"urn:epc:idpat:sgtin:{gtin()[1:8]}.0{gtin()[8:13]}.*",
+                    "readPoint": {"id": f"https://id.gs1.org/414/{farm['gln']}"},
+                    "quantityList": [{"epcClass": f"https://id.gs1.org/01/{gtin()}/10/{lot_code()}",
                                       "quantity": 1, "uom": "KGM"}]}]}}
     response = client.post("/epcis/capture", json=document, headers=auth(farm["token"]))
     assert response.status_code in (202, 400), response.get_data(as_text=True)[:300]
