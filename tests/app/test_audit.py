@@ -159,6 +159,13 @@ def test_a_rewritten_entry_with_recomputed_plain_hashes_does_not_verify(client, 
                     kid=audit.key_id(audit_key(app)))
         result = _verify(app, graph)
         assert result["broken_seq"] == seq and "HMAC does not verify" in result["problem"]
+        # the attacker knows the algorithm but not the key: a MAC made with any other key does not verify
+        guessed = audit.entry_mac(b"guessed-key", entry["prev_hash"], seq, forged)
+        graph.query("MATCH (a:AuditEntry {seq: $seq}) SET a.hash = $h", seq=seq, h=guessed)
+        if following:
+            graph.query("MATCH (a:AuditEntry {seq: $seq}) SET a.prev_hash = $h", seq=seq + 1, h=guessed)
+        result = _verify(app, graph)
+        assert result["broken_seq"] == seq and "HMAC does not verify" in result["problem"]
     finally:
         _put_back(graph, seq, saved)
         if following:

@@ -7,6 +7,7 @@ them anchors them: rewriting the legacy prefix with recomputed hashes breaks tha
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 
 from app.audit import body_fields, redact
@@ -74,6 +75,22 @@ def test_a_keyed_entry_made_with_another_key_or_without_a_key_fails():
     assert _first_problem([a, b, c, d], key=None) == (3, "entry 3 is keyed and no audit key was given")
     other = _keyed(c["hash"], 4, "/d", key=b"x" * 32)
     assert _first_problem([a, b, c, other])[0] == 4
+
+
+def test_a_mac_made_without_the_key_does_not_verify():
+    a, b, c, d = _chain()
+    forged = {**d, "path": "/forged"}
+    forged["hash"] = audit.entry_mac(b"guessed", c["hash"], 4, forged)  # right algorithm and key_id, wrong key
+    assert _first_problem([a, b, c, forged]) == (4, "entry 4 was changed (its HMAC does not verify with the "
+                                                    "configured key)")
+    assert _first_problem([a, b, c, {**d, "path": "/forged"}])[0] == 4
+    # an attacker who read the source knows the canonical form and the public key id, only not the key
+    content = {"alg": audit.KEYED, "key_id": d["key_id"], "seq": 4, "prev": c["hash"],
+               "entry": {k: forged.get(k) for k in audit.ENTRY_FIELDS}}
+    text = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    for attempt in (hashlib.sha256(text).hexdigest(), hmac.new(b"", text, hashlib.sha256).hexdigest(),
+                    hmac.new(d["key_id"].encode(), text, hashlib.sha256).hexdigest()):
+        assert _first_problem([a, b, c, {**forged, "hash": attempt}])[0] == 4
 
 
 def test_a_gap_is_named():
