@@ -329,8 +329,10 @@ def _fingerprint() -> str:
     ("2026-01-01T00:00:00+99:00", "x"), ("2026-01-01T00:00:00+23:59", "x"), ("2026-13-45T00:00:00Z", "x"),
     ("2026-01-01T00:00:00Z", "x" * 5000),
 ], ids=["text", "year 9999", "year 1", "offset 99h", "offset 23:59", "month 13", "huge id"])
-def test_a_made_up_page_token_is_400(client, regulator, made_up):
-    response = client.get("/epcis/events", query_string={"nextPageToken": _token(*made_up, _fingerprint())},
+@pytest.mark.parametrize("path", ["/epcis/events", "/epcis/capture"])
+def test_a_made_up_page_token_is_400(client, regulator, made_up, path):
+    fingerprint = _fingerprint() if path == "/epcis/events" else "captures"
+    response = client.get(path, query_string={"nextPageToken": _token(*made_up, fingerprint)},
                           headers=auth(regulator))
     assert response.status_code == 400, response.json
     assert response.json["error"]["code"] == "bad_request"
