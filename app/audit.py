@@ -309,19 +309,25 @@ def record_copy_flags(graph: Graph, key: bytes, scans: list[dict]) -> int:
 def describe_verification(result: dict) -> list[str]:
     """The lines `flask audit verify` prints: what was checked, with which key, and the first break."""
     first, last, head = result["first"], result["last"], result["head"] or {"seq": 0, "hash": store.GENESIS}
-    lines = []
-    if result["entries"]:
-        lines.append(f"{result['entries']} entries verified: #{first['seq']} ({first['at']}) to "
-                     f"#{last['seq']} ({last['at']})")
-        lines.append(f"  {result['keyed']} keyed (HMAC-SHA256 links verified with the configured key, key id "
-                     f"{result['key_id']}), {result['legacy']} legacy (plain SHA-256, written before the chain "
-                     "was keyed" + (", anchored by the keyed entries after them)" if result["keyed"] else ")"))
-    else:
-        lines.append("no entries verified")
-    lines.append(f"  chain head: #{head['seq']} {head['hash']} (keep this line outside the database: a later run "
-                 "showing a smaller number means entries were cut off the end)")
     if result["ok"]:
-        lines.insert(0, "audit trail intact")
+        lines = [f"audit trail intact: {result['entries']} entries, #1 to #{head['seq']}, no gaps, each linked to "
+                 "the one before"]
     else:
-        lines.insert(0, f"audit trail BROKEN at entry #{result['broken_seq']}: {result['problem']}")
+        lines = [f"audit trail BROKEN at entry #{result['broken_seq']}: {result['problem']}"]
+    if result["entries"]:
+        lines.append(f"  {'verified' if result['ok'] else 'verified before the break'}: #{first['seq']} "
+                     f"({first['at']}) to #{last['seq']} ({last['at']})")
+    else:
+        lines.append("  no entry verified")
+    if result["keyed"]:
+        lines.append(f"  {result['keyed']} keyed entries: each HMAC-SHA256 link verified with the configured key "
+                     f"(key id {result['key_id']})")
+    if result["legacy"]:
+        lines.append(f"  {result['legacy']} legacy entries (#1 to #{result['legacy']}): plain SHA-256 links written "
+                     "before the chain was keyed" + ("; anchored by the keyed entry after them" if result["keyed"]
+                                                     else "; not protected against a rewrite until a keyed entry "
+                                                     "follows"))
+    lines.append(f"  chain head: #{head['seq']} {head['hash']}" + (" matches the last entry" if result["ok"] else "")
+                 + " (keep this line outside the database: a later run showing a smaller number means entries "
+                 "were cut off the end)")
     return lines

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import threading
 import uuid
 
@@ -199,11 +200,12 @@ def test_verify_says_what_it_proved_and_fails_with_another_key(client, admin_tok
     cli = app.test_cli_runner().invoke(args=["audit", "verify"])
     assert cli.exit_code == 0, cli.output
     lines = cli.output.splitlines()
-    assert lines[0] == "audit trail intact"
-    result = _verify(app, graph)
-    assert result["first"]["seq"] == 1 and result["last"]["seq"] >= seq and result["entries"] >= seq
-    assert "entries verified: #1 (" in lines[1] and f"key id {audit.key_id(audit_key(app))}" in lines[2]
-    assert "chain head: #" in lines[3]
+    assert lines[0].startswith("audit trail intact: ") and "no gaps" in lines[0]
+    count, last = (int(x) for x in re.match(r"audit trail intact: (\d+) entries, #1 to #(\d+)", lines[0]).groups())
+    assert count == last >= seq
+    assert lines[1].startswith("  verified: #1 (") and f"to #{last} (" in lines[1]
+    assert f"HMAC-SHA256 link verified with the configured key (key id {audit.key_id(audit_key(app))})" in cli.output
+    assert f"chain head: #{last} " in lines[-1] and "matches the last entry" in lines[-1]
     configured = app.config["AUDIT_KEY"]
     app.config["AUDIT_KEY"] = "another-key-" + "y" * 30
     try:
