@@ -285,3 +285,60 @@ def test_a_lab_may_not_commission_or_ship(client, graph, factory, chain):
     with unchanged(graph, keys=chain.keys, glns=[*chain.glns, chain.lab["gln"]]):
         error = capture(client, chain.lab["token"], grab, expect=403)["error"]
     assert "records inspections only" in error["message"]
+
+
+# --- the capture authorization matrix ----------------------------------------------------------------------------
+
+def _events(chain: Chain, actor_gln: str) -> dict[str, dict]:
+    """One event of each kind, recorded at the actor's location about the chain's objects."""
+    made = (chain.made["gtin"], chain.made_lot)
+    inspect = {"type": "ObjectEvent", "eventID": event_id(), "eventTime": "2026-09-23T08:00:00+08:00",
+               "eventTimeZoneOffset": "+08:00", "action": "OBSERVE", "bizStep": "inspecting",
+               "quantityList": [{"epcClass": lot_uri(*made), "quantity": 1, "uom": "KGM"}],
+               "readPoint": loc(actor_gln)}
+    out = ship(actor_gln, chain.distributor["gln"], *made, 10, when="2026-09-23T08:00:00+08:00")
+    out["sourceList"] = [{"type": "owning_party", "source": f"https://id.gs1.org/417/{actor_gln}"}]
+    more = commission(actor_gln, *made, 10, when="2026-09-23T08:00:00+08:00")
+    transform = {**chain.transformation, "eventID": event_id(), "eventTime": "2026-09-23T08:00:00+08:00",
+                 "readPoint": loc(actor_gln), "bizLocation": loc(actor_gln),
+                 "inputQuantityList": [{"epcClass": lot_uri(*made), "quantity": 10, "uom": "KGM"}],
+                 "outputQuantityList": [{"epcClass": lot_uri(chain.made["gtin"], lot_code()), "quantity": 3,
+                                         "uom": "KGM"}]}
+    declare = {**chain.to_distributor, "errorDeclaration": DECLARED}
+    return {"inspect": inspect, "ship": out, "commission": more, "transform": transform, "declare": declare}
+
+
+# actor -> event kind -> expected status: the processor owns and holds the made lot and recorded its shipment
+MATRIX = {
+    "processor": {"inspect": 202, "ship": 202, "commission": 202, "transform": 202, "declare": 202},
+    "attacker": {"inspect": 403, "ship": 403, "commission": 403, "transform": 403, "declare": 403},
+    "lab": {"inspect": 202, "ship": 403, "commission": 403, "transform": 403, "declare": 403},
+    "regulator": {"inspect": 403, "ship": 403, "commission": 403, "transform": 403, "declare": 403},
+    "none": {"inspect": 401, "ship": 401, "commission": 401, "transform": 401, "declare": 401},
+}
+
+
+@pytest.mark.parametrize("actor", list(MATRIX))
+@pytest.mark.parametrize("kind", ["inspect", "ship", "commission", "transform", "declare"])
+def test_capture_authorization_matrix(client, graph, factory, chain, actor, kind):
+    """Who may capture which kind of event about the processor's lot, through /epcis/capture."""
+    expected = MATRIX[actor][kind]
+    if actor == "regulator":
+        from graph import tokens
+        token, where = tokens.create(graph, "regulator", None, "matrix")["token"], chain.processor["gln"]
+    elif actor == "none":
+        token, where = None, chain.processor["gln"]
+    else:
+        party = getattr(chain, actor)
+        token, where = party["token"], party["gln"]
+    event = _events(chain, where)[kind]
+    headers = auth(token) if token else {}
+    if expected == 202:
+        answer = client.post("/epcis/capture", json=document(event), headers=headers)
+        assert answer.status_code == 202, answer.get_data(as_text=True)[:400]
+        job = client.get(answer.headers["Location"], headers=headers).get_json()
+        assert job["success"], job["errors"]
+        return
+    with unchanged(graph, keys=chain.keys, glns=chain.glns):
+        answer = client.post("/epcis/capture", json=document(event), headers=headers)
+    assert answer.status_code == expected, answer.get_data(as_text=True)[:400]
