@@ -281,3 +281,42 @@ def test_a_write_and_its_entry_commit_together_or_not_at_all(app, graph):
         assert graph.query("MATCH (a:AuditEntry {seq: $s}) RETURN a.detail AS d", read=True, s=seq)[0]["d"] == marker
     finally:
         graph.query("MATCH (n:AuditTestMarker {m: $m}) DELETE n", m=marker)
+
+
+def test_a_request_whose_write_appends_its_entry_is_recorded_once(neo4j_uri, graph, admin_token):
+    """The pattern a write path uses to commit its entry with it: transaction_entry, append_tx, mark_recorded."""
+    from flask import jsonify, request
+
+    from app import create_app
+    from app.audit import mark_recorded, transaction_entry
+    from app.auth import require
+
+    own = create_app({"TESTING": True, "NEO4J_URI": neo4j_uri, "MIGRATE_ON_START": False,
+                      "SECRET_KEY": "test-secret-key-" + "x" * 20})
+
+    @own.post("/test-audited-write")
+    @require("admin")
+    def audited_write():
+        entry, key = transaction_entry()
+        marker = request.get_json()["marker"]
+
+        def work(tx):
+            tx.run("CREATE (:AuditTestMarker {m: $m})", m=marker).consume()
+            return marker
+
+        _, seq = audit.write_audited(own.extensions["graph"], key, work, entry)
+        mark_recorded(seq)
+        return jsonify(seq=seq), 201
+
+    marker = uuid.uuid4().hex
+    try:
+        response = own.test_client().post("/test-audited-write", json={"marker": marker}, headers=auth(admin_token))
+        assert response.status_code == 201
+        rows = graph.query("MATCH (a:AuditEntry) WHERE a.body CONTAINS $m RETURN a {.*} AS a", read=True, m=marker)
+        assert [r["a"]["seq"] for r in rows] == [response.json["seq"]]  # once: not again after the response
+        entry = rows[0]["a"]
+        assert (entry["outcome"], entry["method"], entry["role"]) == ("committed", "POST", "admin")
+        assert json.loads(entry["body"]) == {"marker": marker}
+    finally:
+        graph.query("MATCH (n:AuditTestMarker {m: $m}) DELETE n", m=marker)
+        own.extensions["graph"].close()
