@@ -26,7 +26,7 @@ from flask.cli import with_appcontext
 from app.capture import normalise, policy_for
 from app.extensions import graph
 from graph import backup as store
-from graph import events as capture_store
+from graph import events
 from gs1.epcis import context_prefixes
 
 FORMAT = "tracegraph-backup"
@@ -147,15 +147,15 @@ def restore(folder: Path) -> dict:
     return store.counts(g)
 
 
-def _replay(folder: Path, entry: dict, policy: capture_store.Policy) -> None:
+def _replay(folder: Path, entry: dict, policy: events.Policy) -> None:
     """Capture one event file again and put its provenance back."""
     doc = json.loads((folder / "events" / f"{entry['name']}.json").read_text(encoding="utf-8"))
     context = json.loads(entry["context"]) if entry["context"] else None
     raw = doc["epcisBody"]["eventList"]
-    job = capture_store.CaptureJob(capture_store.new_capture_id(), event_count=len(raw))
-    events = normalise(raw, "epcisBody.eventList", context_prefixes(doc.get("@context")), job)
+    job = events.CaptureJob(events.new_capture_id(), event_count=len(raw))
+    normalised = normalise(raw, "epcisBody.eventList", context_prefixes(doc.get("@context")), job)
     if not job.errors:
-        job = capture_store.capture(graph(), events, policy, job, record=False, context=context)
+        job = events.capture(graph(), normalised, policy, job, record=False, context=context)
     if job.errors:
         first = job.errors[0]
         raise click.ClickException(f"events/{entry['name']}.json: {len(job.errors)} events refused, first "

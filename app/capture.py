@@ -15,22 +15,23 @@ from flask import current_app
 from app.auth import Principal
 from app.errors import ApiError
 from app.extensions import graph
-from graph import events as store
+from graph import events
 from gs1.epcis import context_prefixes, document_events, normalize_event
 from gs1.errors import InvalidEvent
 from gs1.event_hash import event_hash
 from gs1.schema import schema_available, schema_path, validate_document
+from gs1.structure import structure_problems
 
 ERROR_BEHAVIOURS = ("rollback", "proceed")
 EPCIS_VERSION = "2.0.0"
 CBV_VERSION = "2.0.0"
 
 
-def policy_for(principal: Principal | None, require_known: bool = False) -> store.Policy:
+def policy_for(principal: Principal | None, require_known: bool = False) -> events.Policy:
     """Return the write rules for this caller: admin capture is lenient (warnings), party tokens strict."""
     config = current_app.config
     role = principal.role if principal else "admin"
-    return store.Policy(
+    return events.Policy(
         role=role,
         party_gln=principal.party_gln if principal else None,
         token_id=principal.token_id if principal else None,
@@ -41,7 +42,7 @@ def policy_for(principal: Principal | None, require_known: bool = False) -> stor
     )
 
 
-def normalise(raw_events: list, where: str, prefixes: dict, job: store.CaptureJob
+def normalise(raw_events: list, where: str, prefixes: dict, job: events.CaptureJob
               ) -> list[tuple[int, object]]:
     """Normalise each event, giving it its CBV 2.0 hash as eventID when it has none; errors go to the job."""
     out = []
@@ -53,14 +54,14 @@ def normalise(raw_events: list, where: str, prefixes: dict, job: store.CaptureJo
                 ev.event_id = event_hash(raw, prefixes)
         except InvalidEvent as exc:
             event_id = raw.get("eventID") if isinstance(raw, dict) else None
-            job.errors.append(store.error(i, event_id, "invalid", exc.message, exc.location or here))
+            job.errors.append(events.error(i, event_id, "invalid", exc.message, exc.location or here))
             continue
         out.append((i, ev))
     return out
 
 
 def capture_document(doc: object, principal: Principal | None, behaviour: str = "rollback",
-                     validate: bool = True) -> store.CaptureJob:
+                     validate: bool = True) -> events.CaptureJob:
     """Capture an EPCIS document as one job; the job (stored) tells which events went in and why others did not.
 
     Raises:
@@ -77,19 +78,21 @@ def capture_document(doc: object, principal: Principal | None, behaviour: str = 
         raise ApiError(413, f"the document holds {len(raw_events)} events; this server captures at most {limit} "
                             "per request (GS1-EPCIS-Capture-Limit): split it", code="payload_too_large",
                        headers={"GS1-EPCIS-Capture-Limit": str(limit)})
-    # GS1's schema file is not redistributed with us (EPCIS_SCHEMA_PATH); without it, gs1.epcis's own structural
-    # checks below still refuse malformed events, naming where.
-    if validate and schema_available() and not _fast_validator(str(schema_path())).is_valid(doc):
-        # The compiled validator only says yes or no; the reference one names every problem and decides.
-        problems = validate_document(doc)
+    # Our own rules (gs1.structure) refuse a document that breaks the EPCIS 2.0 JSON structure, before anything is
+    # stored. GS1's schema file is not redistributed with us (EPCIS_SCHEMA_PATH): where it is, it checks again.
+    if validate:
+        problems = structure_problems(doc)
+        if not problems and schema_available() and not _fast_validator(str(schema_path())).is_valid(doc):
+            # The compiled validator only says yes or no; the reference one names every problem and decides.
+            problems = validate_document(doc)
         if problems:
             raise ApiError(400, "the document does not validate against the EPCIS 2.0 JSON schema: " + problems[0],
                            errors={"json": {"schema": problems[:50]}})
-    job = store.CaptureJob(store.new_capture_id(), error_behaviour=behaviour, event_count=len(raw_events))
+    job = events.CaptureJob(events.new_capture_id(), error_behaviour=behaviour, event_count=len(raw_events))
     prefixes = context_prefixes(doc.get("@context")) if isinstance(doc, dict) else context_prefixes()
-    events = normalise(raw_events, where, prefixes, job)
+    normalised = normalise(raw_events, where, prefixes, job)
     context = doc.get("@context") if isinstance(doc, dict) else None
-    return store.capture(graph(), events, policy_for(principal), job, record=True, context=context)
+    return events.capture(graph(), normalised, policy_for(principal), job, record=True, context=context)
 
 
 @lru_cache(maxsize=2)
@@ -101,7 +104,7 @@ def _fast_validator(path: str):
         return jsonschema_rs.Draft7Validator(json.load(fh))
 
 
-def record_events(raw_events: list[dict], principal: Principal | None) -> store.CaptureJob:
+def record_events(raw_events: list[dict], principal: Principal | None) -> events.CaptureJob:
     """Record events built by the producer-friendly API: all or nothing, each problem a 422.
 
     Raises:
@@ -109,12 +112,12 @@ def record_events(raw_events: list[dict], principal: Principal | None) -> store.
         RuleViolation: a rule of the record refuses an event.
         Forbidden: the token may not record an event.
     """
-    job = store.CaptureJob(store.new_capture_id(), event_count=len(raw_events))
-    events = normalise(raw_events, "", context_prefixes(), job)
+    job = events.CaptureJob(events.new_capture_id(), event_count=len(raw_events))
+    normalised = normalise(raw_events, "", context_prefixes(), job)
     if job.errors:
         raise ApiError(422, job.errors[0]["message"], errors={"json": {"events": [e["message"] for e in job.errors]}})
-    job = store.capture(graph(), events, policy_for(principal, require_known=True), job, record=False)
-    store.raise_first_error(job)
+    job = events.capture(graph(), normalised, policy_for(principal, require_known=True), job, record=False)
+    events.raise_first_error(job)
     return job
 
 

@@ -10,8 +10,7 @@ import json
 from collections.abc import Iterable
 from typing import Any, LiteralString
 
-from graph import events as event_store
-from graph import parties, products
+from graph import events, parties, products
 from graph.driver import Graph
 from gs1.epcis import context_prefixes, normalize_event
 from gs1.event_hash import event_hash
@@ -114,17 +113,17 @@ def normalize_document(doc: dict[str, Any]) -> list[tuple[int, Any]]:
     return out
 
 
-def capture_events(graph: Graph, doc: dict[str, Any], policy: event_store.Policy | None = None) -> dict:
+def capture_events(graph: Graph, doc: dict[str, Any], policy: events.Policy | None = None) -> events.CaptureJob:
     """Write one EPCIS document's events through the capture write path as an admin import; return the job.
 
     Raises:
         Forbidden: an event is outside what the policy may record.
         Unavailable: the database does not answer.
     """
-    events = normalize_document(doc)
-    job = event_store.CaptureJob(event_store.new_capture_id(), event_count=len(events))
-    event_store.capture(graph, events, policy or event_store.Policy(), job, record=True, context=doc.get("@context"))
-    return job.as_dict()
+    normalised = normalize_document(doc)
+    job = events.CaptureJob(events.new_capture_id(), event_count=len(normalised))
+    events.capture(graph, normalised, policy or events.Policy(), job, record=True, context=doc.get("@context"))
+    return job
 
 
 # --- what a load built: used to prove two load paths agree -------------------------------------------------------

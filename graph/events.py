@@ -15,120 +15,40 @@ destination party at once (``pending`` until received, so a recall reaches goods
 
 from __future__ import annotations
 
-import hashlib
 import json
 import random
 import time
-import uuid
-from collections import defaultdict
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, LiteralString
 
 from neo4j import ManagedTransaction
 from neo4j.exceptions import TransientError
 
 from graph import ownership
+from graph.capture_rules import (  # noqa: F401 - the capture API: callers import these from here
+    CaptureJob,
+    Held,
+    Ledger,
+    Policy,
+    _dt,
+    _here,
+    _ilmd_lot,
+    content_hash,
+    error,
+    legacy_custody,
+    lineage,
+    new_capture_id,
+    now_iso,
+    raise_first_error,
+)
 from graph.driver import Graph, tx_rows
-from graph.errors import Conflict, Forbidden, RuleViolation, Unavailable
-from graph.ownership import CUSTODY_KINDS, EPSILON, ORIGIN_STEPS, PARTY_SDT, RECEIVE_STEPS, SHIP_STEPS  # noqa: F401
-from graph.ownership import name as _name
-from graph.ownership import party_of as _party_of
+from graph.errors import Conflict, Unavailable
 from gs1.epcis import EPCQuantity, NormalizedEvent
 from gs1.identifiers import Ref
 
 # Ref.kind -> node label; "class" refs point at the Product (matched by GTIN, not by key).
 LABELS = {"lot": "Lot", "item": "Item", "sscc": "LogisticUnit", "other": "OtherObject", "class": "Product"}
-REMOVE_STEPS = frozenset({"destroying", "retail_selling", "decommissioning", "dispensing", "disposing"})
-REMOVE_DISPOSITIONS = frozenset({"destroyed", "retail_sold", "disposed", "dispensed", "inactive"})
-DESTROY_STEPS = frozenset({"destroying", "disposing"})
-DESTROY_DISPOSITIONS = frozenset({"destroyed", "disposed"})
-BLOCKING_STATUSES = frozenset({"on_hold", "recalled"})
 RETRIES = 8
-
-
-@dataclass(frozen=True)
-class Policy:
-    """Who captures and how strictly: the rules the write path applies.
-
-    ``strict`` turns mass balance and time order into errors (producers); otherwise they become warnings on the
-    capture job (admin import). ``require_known`` refuses unknown lots, parties and products (producer API).
-    """
-
-    role: str = "admin"
-    party_gln: str | None = None
-    token_id: str | None = None
-    strict: bool = False
-    require_known: bool = False
-    max_yield: float = 1.05
-    max_future: timedelta = timedelta(minutes=5)
-
-    @property
-    def checks_master_data(self) -> bool:
-        """Whether every product and party named must be registered: for party tokens always (capture never
-        creates master data for them), and for the producer API."""
-        return self.require_known or self.role != "admin"
-
-
-@dataclass
-class CaptureJob:
-    """What a capture did: the job record stored as the Capture node and answered by GET /epcis/capture/{id}."""
-
-    capture_id: str
-    error_behaviour: str = "rollback"
-    created_at: str = ""
-    finished_at: str = ""
-    event_count: int = 0
-    captured: list[str] = field(default_factory=list)
-    duplicates: list[str] = field(default_factory=list)
-    errors: list[dict] = field(default_factory=list)
-    warnings: list[dict] = field(default_factory=list)
-
-    @property
-    def success(self) -> bool:
-        """True when no event failed."""
-        return not self.errors
-
-    def as_dict(self) -> dict:
-        """Return the job as the REST binding's CaptureJob document (plus our counts and warnings)."""
-        return {
-            "captureID": self.capture_id,
-            "createdAt": self.created_at,
-            "finishedAt": self.finished_at,
-            "running": False,
-            "success": self.success,
-            "captureErrorBehaviour": self.error_behaviour,
-            "errors": self.errors,
-            "warnings": self.warnings,
-            "eventCount": self.event_count,
-            "capturedCount": len(self.captured),
-            "duplicateCount": len(self.duplicates),
-        }
-
-
-def new_capture_id() -> str:
-    """Return a fresh, unguessable capture job ID."""
-    return "cap-" + uuid.uuid4().hex
-
-
-def now_iso() -> str:
-    """Return the current UTC time as ISO 8601 with milliseconds and Z."""
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def content_hash(raw: dict) -> str:
-    """Return the hash that tells whether a re-sent event is the same as the stored one (recordTime aside)."""
-    body = {k: v for k, v in raw.items() if k not in ("recordTime", "eventID")}
-    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def error(index: int | None, event_id: str | None, code: str, message: str, location: str | None = None) -> dict:
-    """Return one per-event error (or warning) entry of a capture job."""
-    entry = {"eventIndex": index, "eventID": event_id, "code": code, "message": message}
-    if location:
-        entry["location"] = location
-    return entry
 
 
 def capture(graph: Graph, events: list[tuple[int, NormalizedEvent]], policy: Policy, job: CaptureJob,
@@ -187,19 +107,6 @@ def capture_tx(tx: ManagedTransaction, events: list[tuple[int, NormalizedEvent]]
         job.created_at = now_iso()
     _Capture(tx, events, policy, job).run(record=False)
     return job
-
-
-def raise_first_error(job: CaptureJob) -> None:
-    """Raise the job's first error as a 422 naming every problem (the producer API's all-or-nothing answer).
-
-    Raises:
-        RuleViolation: the job has errors.
-    """
-    if not job.errors:
-        return
-    first = job.errors[0]
-    problems = {"events": [e["message"] for e in job.errors]}
-    raise RuleViolation(first["message"], details={"json": problems})
 
 
 # --- the statements (fixed text; values only as $parameters) --------------------------------------------------
@@ -516,75 +423,6 @@ def record_observations(tx: ManagedTransaction, rows: list[dict]) -> int:
 
 # --- the work of one capture ------------------------------------------------------------------------------------
 
-def _here(ev: NormalizedEvent) -> str | None:
-    """The acting party's GLN: the business location's, else the read point's."""
-    for ref in (ev.biz_location, ev.read_point):
-        if ref is not None and ref.gln:
-            return ref.gln
-    return None
-
-
-def _amount(eq: EPCQuantity) -> float | None:
-    """How much of a custody object an entry names: its quantity, or 1 for an instance (item, SSCC)."""
-    if eq.ref.kind in ("item", "sscc"):
-        return 1.0
-    return float(eq.quantity) if eq.quantity is not None else None
-
-
-def _ilmd_lot(ev: NormalizedEvent) -> str | None:
-    """The lot number an ILMD declares (cbvmda:lotNumber in any notation)."""
-    for key, value in (ev.ilmd or {}).items():
-        if key.rsplit(":", 1)[-1].rsplit("#", 1)[-1] == "lotNumber" and isinstance(value, str):
-            return value
-    return None
-
-
-def _dt(value: Any) -> datetime | None:
-    """Epoch milliseconds (read back: the driver's DateTime conversion is slow per row), ISO text or a Neo4j DateTime
-    as an aware datetime."""
-    if value is None:
-        return None
-    if isinstance(value, int):
-        return datetime.fromtimestamp(value / 1000, UTC)
-    if isinstance(value, str):
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return value.to_native()
-
-
-class _Held:
-    """One party's custody of one object, as the HOLDS relationship keeps it (see _HOLDS)."""
-
-    __slots__ = ("own", "shipped_in", "received", "unit")
-
-    def __init__(self, own: float = 0.0, shipped_in: float = 0.0, received: float = 0.0, unit: str | None = None):
-        self.own, self.shipped_in, self.received, self.unit = own, shipped_in, received, unit
-
-    @property
-    def quantity(self) -> float:
-        """What the party has, in transit to it included."""
-        return self.own + max(self.shipped_in, self.received)
-
-    @property
-    def pending(self) -> float:
-        """Shipped to the party and not received yet."""
-        return max(self.shipped_in - self.received, 0.0)
-
-    def add(self, d_own: float, d_shipped: float, d_received: float) -> None:
-        """Apply one custody change."""
-        self.own += d_own
-        self.shipped_in += d_shipped
-        self.received += d_received
-
-
-def _legacy_custody(entry: list) -> tuple[str, str, float, float, float]:
-    """A stored custody entry as (gln, key, own, shipped in, received) deltas; old events kept [gln, key, dq, dp]."""
-    if len(entry) == 5:
-        return entry[0], entry[1], entry[2], entry[3], entry[4]
-    gln, key, dq, dp = entry
-    shipped = max(dp, 0.0)
-    return gln, key, dq - shipped, shipped, max(-dp, 0.0)
-
-
 class _Capture:
     """One document's capture inside one transaction."""
 
@@ -616,29 +454,27 @@ class _Capture:
         self.tx.run(_LOCK, lots=sorted(keys["lot"]), items=sorted(keys["item"]), units=sorted(keys["sscc"]),
                     glns=sorted(glns)).consume()
         ids = sorted({ev.event_id for _, ev in self.events})
-        self.existing = {r["event_id"]: r for r in tx_rows(self.tx, _EXISTING, ids=ids)}
+        existing = {r["event_id"]: r for r in tx_rows(self.tx, _EXISTING, ids=ids)}
         rows = tx_rows(self.tx, _STATE, lots=sorted(keys["lot"]), items=sorted(keys["item"]),
                        units=sorted(keys["sscc"]))
-        self.state: dict[str, dict] = {}
+        state: dict[str, dict] = {}
         for r in rows:
             holders = {}
             for h in r["holders"]:
                 if h:
                     s_in, rec = float(h["shipped_in"] or 0.0), float(h["received"] or 0.0)
-                    holders[h["gln"]] = _Held(float(h["quantity"] or 0.0) - max(s_in, rec), s_in, rec, h["unit"])
-            self.state[r["key"]] = {"status": r["status"] or "active", "first_time": _dt(r["first_time"]),
+                    holders[h["gln"]] = Held(float(h["quantity"] or 0.0) - max(s_in, rec), s_in, rec, h["unit"])
+            state[r["key"]] = {"status": r["status"] or "active", "first_time": _dt(r["first_time"]),
                                     "holders": holders, "exists": True, "owner": r["owner"],
                                     "lot_owner": r["lot_owner"]}
-        self.known_products: dict[str, ownership.Product] = {}
-        self.known_parties: set[str] = set()
+        products: dict[str, ownership.Product] = {}
+        parties: set[str] = set()
         if self.policy.checks_master_data:
             for r in tx_rows(self.tx, _KNOWN, gtins=sorted(gtins), glns=sorted(glns)):
                 if r["kind"] == "product":
-                    self.known_products[r["id"]] = ownership.Product(r["owner"], frozenset(r["licensees"]))
+                    products[r["id"]] = ownership.Product(r["owner"], frozenset(r["licensees"]))
                 else:
-                    self.known_parties.add(r["id"])
-        self.view = ownership.View(product=self.known_products.get, party_known=self.known_parties.__contains__,
-                                   thing=self._thing)
+                    parties.add(r["id"])
         # Stored reachability between the keys the document links: a transformation's outputs and every head of a
         # lineage edge the document adds may lead (in stored data) to its inputs or to a tail of such an edge.
         sources: set[str] = set()
@@ -646,359 +482,31 @@ class _Capture:
         for _, ev in self.events:
             if ev.error_declaration is not None:
                 continue
-            for a, b in self._lineage(ev):
+            for a, b in lineage(ev):
                 targets.add(a)
                 sources.add(b)
-        self.stored_reach: dict[str, set[str]] = {}
+        stored_reach: dict[str, set[str]] = {}
         if any(ev.type == "TransformationEvent" for _, ev in self.events) and sources:
             for r in tx_rows(self.tx, _REACH, sources=sorted(sources), targets=sorted(targets)):
-                self.stored_reach[r["source"]] = set(r["reached"])
+                stored_reach[r["source"]] = set(r["reached"])
+        self.ledger = Ledger(self.events, self.policy, self.job, existing, state, products, parties, stored_reach,
+                             self.now)
 
-    def _lineage(self, ev: NormalizedEvent) -> list[tuple[str, str]]:
-        """The downstream lineage edges (from key, to key) an event adds: transformations, packing, lot items."""
-        out = [(a.ref.key, b.ref.key) for a in ev.inputs for b in ev.outputs
-               if a.ref.kind != "class" and b.ref.kind != "class"]
-        if ev.type == "AggregationEvent" and ev.action == "ADD" and ev.parent is not None:
-            out += [(c.ref.key, ev.parent.key) for c in ev.children if c.ref.kind != "class"]
-        for eq in (*ev.objects, *ev.children, *ev.inputs, *ev.outputs):
-            if eq.ref.kind == "item" and eq.ref.lot is not None:
-                out.append((Ref("lot", gtin=eq.ref.gtin, lot=eq.ref.lot).key, eq.ref.key))
-        return out
-
-    def _node(self, ref: Ref) -> dict:
-        node = self.state.get(ref.key)
-        if node is None:
-            node = {"status": "active", "first_time": None, "holders": {}, "exists": False, "owner": None,
-                    "lot_owner": None}
-            self.state[ref.key] = node
-        return node
-
-    def _thing(self, ref: Ref) -> ownership.Thing:
-        """An object as the ownership rules see it at this point of the document."""
-        node = self._node(ref)
-        return ownership.Thing(exists=node["exists"], owner=node["owner"], lot_owner=node["lot_owner"],
-                               holders={gln: held.quantity for gln, held in node["holders"].items()})
-
-    # -- the checks, in event-time order, applying each good event to the simulated state --
+    # -- the checks (graph/capture_rules.py), then the writes --
     def run(self, record: bool) -> None:
         self._load()
-        self.good: list[tuple[int, NormalizedEvent, str, dict]] = []  # (index, event, content hash, plan)
-        self.declared: list[tuple[int, NormalizedEvent, str]] = []
-        # (gln, key) -> [own, shipped in, received, unit, custody entries that moved something (reversals count -1)]
-        self.deltas: dict[tuple[str, str], list] = defaultdict(lambda: [0.0, 0.0, 0.0, None, 0])
-        self.batch_edges: dict[str, set[str]] = defaultdict(set)
-        seen: dict[str, str] = {}
-        order = sorted(range(len(self.events)), key=lambda i: (self.events[i][1].event_time, i))
-        # When each object comes into being in this document: using it before then is a time-order gap too.
-        self.born: dict[str, datetime] = {}
-        for _, ev in self.events:
-            if ev.error_declaration is None:
-                for eq in ev.outputs if ev.type == "TransformationEvent" else ev.objects if self._is_origin(ev) else []:
-                    t = _dt(ev.event_time)
-                    if eq.ref.key not in self.born or t < self.born[eq.ref.key]:
-                        self.born[eq.ref.key] = t
-        forbidden: list[dict] = []
-        for i in order:
-            index, ev = self.events[i]
-            eid = ev.event_id
-            chash = content_hash(ev.raw)
-            if ev.error_declaration is not None and (eid in self.existing or eid in seen):
-                problems, denied = self._declare(index, ev, chash)
-                forbidden.extend(denied)
-                self.job.errors.extend(problems)
-                continue
-            previous = seen.get(eid) or (self.existing[eid]["content_hash"] if eid in self.existing else None)
-            if previous is not None:
-                if previous == chash or "eventID" not in ev.raw:
-                    self.job.duplicates.append(eid)
-                else:
-                    self.job.errors.append(error(index, eid, "conflict", (
-                        f"event {eid} was captured before with different content; an eventID names one event"),
-                        "eventID"))
-                continue
-            problems, denied = self._check(i, index, ev)
-            if denied:
-                forbidden.extend(denied)
-                continue
-            if problems:
-                self.job.errors.extend(problems)
-                continue
-            seen[eid] = chash
-            self.good.append((index, ev, chash, self._apply(ev)))
-        if forbidden:
-            first = forbidden[0]
-            raise Forbidden(first["message"], details={"json": {"events": [f["message"] for f in forbidden]}})
+        self.ledger.run()
         self.job.finished_at = now_iso()
         failed = bool(self.job.errors) and self.job.error_behaviour == "rollback"
         if failed:
             self.job.captured = []
         else:
             self._write()
-            self.job.captured = [ev.event_id for _, ev, _, _ in self.good] + [ev.event_id for _, ev, _ in self.declared]
+            ledger = self.ledger
+            self.job.captured = ([ev.event_id for _, ev, _, _ in ledger.good]
+                                 + [ev.event_id for _, ev, _ in ledger.declared])
         if record:
             self._store_job()
-
-    def _problem(self, out: list[dict], index: int, ev: NormalizedEvent, code: str, message: str,
-                 location: str | None = None, strict_only: bool = False) -> None:
-        """Record a rule problem: an error, or a warning when the rule is strict-only and the policy lenient."""
-        entry = error(index, ev.event_id, code, message, location)
-        if strict_only and not self.policy.strict:
-            self.job.warnings.append(entry)
-        else:
-            out.append(entry)
-
-    def _check(self, i: int, index: int, ev: NormalizedEvent) -> tuple[list[dict], list[dict]]:
-        policy = self.policy
-        problems: list[dict] = []
-        denied: list[dict] = []
-        denied.extend(error(index, ev.event_id, "forbidden", message)
-                      for message in ownership.denials(ev, policy.role, policy.party_gln, self.view))
-        if ev.error_declaration is not None:
-            return problems, denied  # declared erroneous on arrival: stored, counts for nothing
-        t = _dt(ev.event_time)
-        if t > self.now + policy.max_future:
-            self._problem(problems, index, ev, "time", (
-                f"eventTime {ev.event_time} is more than {int(policy.max_future.total_seconds() // 60)} minutes "
-                "in the future"), "eventTime", strict_only=True)
-        origin = self._is_origin(ev)
-        step, disp = ev.biz_step, ev.disposition
-        destroying = step in DESTROY_STEPS or disp in DESTROY_DISPOSITIONS
-        used = ev.inputs if ev.type == "TransformationEvent" else (ev.objects if ev.type != "AggregationEvent"
-                                                                   and ev.type != "AssociationEvent"
-                                                                   else ev.children)
-        if policy.checks_master_data:
-            problems.extend(error(index, ev.event_id, "not_found", message)
-                            for message in ownership.unknown_master_data(ev, self.view))
-        for eq in used:
-            if eq.ref.kind not in CUSTODY_KINDS:
-                continue
-            node = self._node(eq.ref)
-            name = _name(eq.ref)
-            if origin and ev.type == "ObjectEvent":
-                continue
-            if policy.require_known and not node["exists"]:
-                problems.append(error(index, ev.event_id, "not_found", f"no {name} registered"))
-                continue
-            if node["status"] in BLOCKING_STATUSES:
-                status = node["status"].replace("_", " ")
-                if ev.type == "TransformationEvent":
-                    self._problem(problems, index, ev, "lot_status", (
-                        f"{name} is {status}: it may not be consumed as an input"), strict_only=True)
-                elif (step in SHIP_STEPS | REMOVE_STEPS or disp in REMOVE_DISPOSITIONS) and not destroying:
-                    # Destroying the stock is what a recall or hold asks of a holder: never refused.
-                    problems.append(error(index, ev.event_id, "lot_status", (
-                        f"{name} is {status}: it may not be shipped, sold or consumed, only destroyed")))
-            first = min((x for x in (node["first_time"], self.born.get(eq.ref.key)) if x is not None), default=None)
-            if first is not None and t < first:
-                self._problem(problems, index, ev, "time", (
-                    f"eventTime {ev.event_time} is before {name} existed "
-                    f"({first.isoformat().replace('+00:00', 'Z')})"), "eventTime", strict_only=True)
-            if policy.role == "producer" and step not in RECEIVE_STEPS:
-                held = node["holders"].get(policy.party_gln)
-                if held is None or held.quantity <= EPSILON:
-                    denied.append(error(index, ev.event_id, "forbidden",
-                                        f"party {policy.party_gln} does not hold {name}"))
-        if ev.type == "TransformationEvent":
-            self._check_transformation(i, index, ev, problems)
-        self._check_balance(index, ev, problems)
-        return problems, denied
-
-    def _check_transformation(self, i: int, index: int, ev: NormalizedEvent, problems: list[dict]) -> None:
-        for a in ev.inputs:
-            for b in ev.outputs:
-                if a.ref.kind == "class" or b.ref.kind == "class":
-                    continue
-                if a.ref.key == b.ref.key or self._reaches(b.ref.key, a.ref.key):
-                    problems.append(error(index, ev.event_id, "cycle", (
-                        f"{_name(b.ref)} is already upstream of {_name(a.ref)}: this transformation would make a "
-                        "cycle")))
-        by_uom_in: dict[str | None, float] = defaultdict(float)
-        by_uom_out: dict[str | None, float] = defaultdict(float)
-        for eq in ev.inputs:
-            if eq.quantity is not None:
-                by_uom_in[eq.uom] += float(eq.quantity)
-        for eq in ev.outputs:
-            if eq.quantity is not None:
-                by_uom_out[eq.uom] += float(eq.quantity)
-        for uom, out_qty in by_uom_out.items():
-            in_qty = by_uom_in.get(uom)
-            if in_qty is not None and out_qty > in_qty * self.policy.max_yield + EPSILON:
-                self._problem(problems, index, ev, "mass_balance", (
-                    f"outputs total {out_qty:g} {uom or ''} but inputs only {in_qty:g}: more than the yield "
-                    f"tolerance x{self.policy.max_yield:g}").replace("  ", " "), strict_only=True)
-
-    def _reaches(self, start: str, goal: str) -> bool:
-        """Does ``start`` lead to ``goal`` downstream, through stored lineage and this document's edges so far?"""
-        stack, seen = [start], {start}
-        while stack:
-            here = stack.pop()
-            for nxt in (*self.batch_edges.get(here, ()), *self.stored_reach.get(here, ())):
-                if nxt == goal:
-                    return True
-                if nxt not in seen:
-                    seen.add(nxt)
-                    stack.append(nxt)
-        return False
-
-    def _check_balance(self, index: int, ev: NormalizedEvent, problems: list[dict]) -> None:
-        """Refuse (or warn about) taking more of a lot from a party than it holds, or receiving what nobody shipped."""
-        for gln, ref, d_own, _ds, d_rec, _unit in self._plan_custody(ev):
-            held = self._node(ref)["holders"].get(gln) or _Held()
-            if d_own < 0 and held.quantity + d_own < -EPSILON:
-                self._problem(problems, index, ev, "mass_balance", (
-                    f"party {gln} holds {held.quantity:g} of {_name(ref)} and cannot ship, consume or destroy "
-                    f"{-d_own:g}"), strict_only=True)
-            if d_rec > 0 and held.pending + EPSILON < d_rec:
-                self._problem(problems, index, ev, "receipt", (
-                    f"party {gln} receives {d_rec:g} of {_name(ref)} but only {held.pending:g} was shipped to it "
-                    "and not yet received"), strict_only=True)
-
-    # -- custody planning --
-    _is_origin = staticmethod(ownership.is_origin)
-
-    def _plan_custody(self, ev: NormalizedEvent) -> list[tuple[str, Ref, float, float, float, str | None]]:
-        """The HOLDS changes an event makes: (party GLN, object, own delta, shipped-in delta, received delta, unit).
-
-        Every change is a plain delta (never "what is there"), so the custody of a set of events is the same
-        whatever order and documents they arrive in.
-        """
-        here = _here(ev)
-        out: list[tuple[str, Ref, float, float, float, str | None]] = []
-        step, disp = ev.biz_step, ev.disposition
-        if ev.type == "TransformationEvent":
-            if here:
-                for eq in ev.inputs:
-                    amount = _amount(eq)
-                    if eq.ref.kind in CUSTODY_KINDS and amount is not None:
-                        out.append((here, eq.ref, -amount, 0.0, 0.0, eq.uom))
-                for eq in ev.outputs:
-                    amount = _amount(eq)
-                    if eq.ref.kind in CUSTODY_KINDS and amount is not None:
-                        out.append((here, eq.ref, amount, 0.0, 0.0, eq.uom))
-            return out
-        if ev.type != "ObjectEvent":
-            return out
-        for eq in ev.objects:
-            amount = _amount(eq)
-            if eq.ref.kind not in CUSTODY_KINDS or amount is None:
-                continue
-            if self._is_origin(ev):
-                if here:
-                    out.append((here, eq.ref, amount, 0.0, 0.0, eq.uom))
-            elif ev.action == "DELETE" or step in REMOVE_STEPS or disp in REMOVE_DISPOSITIONS:
-                if here:
-                    out.append((here, eq.ref, -amount, 0.0, 0.0, eq.uom))
-            elif step in SHIP_STEPS:
-                source = _party_of(ev.sources) or here
-                dest = _party_of(ev.destinations)
-                if source:
-                    out.append((source, eq.ref, -amount, 0.0, 0.0, eq.uom))
-                if dest and dest != source:
-                    out.append((dest, eq.ref, 0.0, amount, 0.0, eq.uom))
-            elif step in RECEIVE_STEPS:
-                receiver = _party_of(ev.destinations) or here
-                if receiver:
-                    out.append((receiver, eq.ref, 0.0, 0.0, amount, eq.uom))
-        return out
-
-    def _apply(self, ev: NormalizedEvent) -> dict:
-        """Apply a good event to the simulated state; return its write plan."""
-        custody: list[list] = []
-        planned = self._plan_custody(ev) if ev.error_declaration is None else []
-        for gln, ref, d_own, d_ship, d_rec, unit in planned:
-            held = self._node(ref)["holders"].setdefault(gln, _Held(unit=unit))
-            held.add(d_own, d_ship, d_rec)
-            self._delta(gln, ref.key, d_own, d_ship, d_rec, unit)
-            custody.append([gln, ref.key, d_own, d_ship, d_rec])
-        t = _dt(ev.event_time)
-        if ev.error_declaration is None:
-            created = ev.outputs if ev.type == "TransformationEvent" else (ev.objects if self._is_origin(ev) else [])
-            for eq in created:
-                if eq.ref.kind in CUSTODY_KINDS:
-                    node = self._node(eq.ref)
-                    if not node["exists"] and eq.ref.kind == "lot":
-                        node["owner"] = _here(ev)  # as _write stores it: who first made the lot
-                    node["exists"] = True
-                    if node["first_time"] is None or t < node["first_time"]:
-                        node["first_time"] = t
-            for a, b in self._lineage(ev):
-                self.batch_edges[a].add(b)
-        return {"custody": custody}
-
-    def _delta(self, gln: str, key: str, d_own: float, d_ship: float, d_rec: float, unit: str | None,
-               reverse: bool = False) -> None:
-        d = self.deltas[(gln, key)]
-        d[0] += d_own
-        d[1] += d_ship
-        d[2] += d_rec
-        d[3] = d[3] or unit
-        # A party that custody touched keeps its HOLDS edge (at zero too): the same edges for any batching. The
-        # edge counts the entries that touched it, so reversing the last of them (a declaration) removes it, as a
-        # replay of the record without the erroneous event would never have made it.
-        if any(abs(x) > EPSILON for x in (d_own, d_ship, d_rec)):
-            d[4] += -1 if reverse else 1
-
-    def _declare(self, index: int, ev: NormalizedEvent, chash: str) -> tuple[list[dict], list[dict]]:
-        """An errorDeclaration of an event captured before (or earlier in this document): check who declares and
-        that it repeats the event unchanged, then mark the event, reverse its custody and drop its lineage edges.
-        The event itself stays in the record, as captured, with the declaration beside it.
-
-        Returns:
-            (rule problems, denials), as _check.
-        """
-        eid = ev.event_id
-        prior = self.existing.get(eid)
-        if prior is not None and prior.get("erroneous"):
-            self.job.duplicates.append(eid)
-            return [], []
-        same_doc = next((k for k, (_, gev, _, plan) in enumerate(self.good)
-                         if gev.event_id == eid and not plan.get("declared")), None)
-        if prior is None and same_doc is None:
-            self.job.duplicates.append(eid)  # declared twice in one document
-            return [], []
-        denied = [error(index, eid, "forbidden", m)
-                  for m in ownership.denials(ev, self.policy.role, self.policy.party_gln, self.view)]
-        recorder = prior.get("recorded_by") if prior is not None else self.policy.party_gln
-        if self.policy.role != "admin" and recorder != self.policy.party_gln:
-            denied.append(error(index, eid, "forbidden", (
-                f"event {eid} was recorded by {recorder or 'an admin'}: only the party that recorded an event (or "
-                "an admin) may declare it erroneous"), "errorDeclaration"))
-        if denied:
-            return [], denied
-        original = content_hash({k: v for k, v in ev.raw.items() if k != "errorDeclaration"})
-        stored = prior["content_hash"] if prior is not None else self.good[same_doc][2]
-        if original != stored:
-            return [error(index, eid, "conflict", (
-                f"an errorDeclaration repeats event {eid} unchanged (EPCIS 2.0): this one differs from the event "
-                "as captured; to say what really happened, capture corrective events and name them in "
-                "correctiveEventIDs"), "errorDeclaration")], []
-        if prior is not None:
-            entries = [_legacy_custody(entry) for entry in json.loads(prior.get("custody") or "[]")]
-        else:
-            entries = [tuple(entry) for entry in self.good[same_doc][3]["custody"]]
-        problems: list[dict] = []
-        for gln, key, d_own, d_ship, d_rec in entries:
-            held = self.state.get(key, {}).get("holders", {}).get(gln) or _Held()
-            after = _Held(held.own - d_own, held.shipped_in - d_ship, held.received - d_rec)
-            if after.quantity < -EPSILON or after.received > after.shipped_in + EPSILON:
-                self._problem(problems, index, ev, "mass_balance", (
-                    f"declaring event {eid} erroneous would leave party {gln} with {after.quantity:g} of {key} "
-                    f"({after.received:g} received of {max(after.shipped_in, 0.0):g} shipped to it): declare the "
-                    "events that used what it moved (a receipt, a shipment onward) erroneous first"),
-                    "errorDeclaration", strict_only=True)
-        if problems:
-            return problems, []
-        for gln, key, d_own, d_ship, d_rec in entries:
-            self._delta(gln, key, -d_own, -d_ship, -d_rec, None, reverse=True)
-            held = self.state.get(key, {}).get("holders", {}).get(gln)
-            if held is not None:
-                held.add(-d_own, -d_ship, -d_rec)
-        if prior is None:
-            # Declared in the same document as the event: the good entry is replaced by the declaration.
-            self.good[same_doc] = (index, ev, chash, {"custody": [], "declared": True})
-        else:
-            self.declared.append((index, ev, chash))
-        return [], []
 
     # -- writing --
     def _doc(self, ev: NormalizedEvent) -> dict:
@@ -1036,7 +544,7 @@ class _Capture:
                 nodes["OtherObject"].setdefault(ref.key, {"key": ref.key, "uri": ref.canonical or ref.uri})
 
         event_rows, edge_rows, derived, declares, corrects = [], [], [], [], []
-        for _index, ev, chash, plan in self.good:
+        for _index, ev, chash, plan in self.ledger.good:
             declared = ev.error_declaration is not None
             props = event_props(ev, self._doc(ev), chash, plan["custody"], self.job.capture_id, self.policy,
                                 self.context)
@@ -1050,20 +558,20 @@ class _Capture:
                 self._derive(ev, want, derived)
             t = ev.event_time
             for eq in (ev.outputs if ev.type == "TransformationEvent" else
-                       ev.objects if self._is_origin(ev) and not declared else []):
+                       ev.objects if ownership.is_origin(ev) and not declared else []):
                 if eq.ref.kind in ("lot", "item"):
                     if eq.ref.key not in first_times or t < first_times[eq.ref.key]:
                         first_times[eq.ref.key] = t
                     if eq.ref.kind == "lot" and eq.quantity is not None:
                         owners.setdefault(eq.ref.key, (eq.quantity, eq.uom, _here(ev)))
-        for _index, ev, _chash in self.declared:
+        for _index, ev, _chash in self.ledger.declared:
             declares.append({"event_id": ev.event_id,
                              "declaration": json.dumps(ev.raw.get("errorDeclaration"), ensure_ascii=False,
                                                        separators=(",", ":")),
                              "corrective": ev.error_declaration["corrective_event_ids"]})
             for cid in ev.error_declaration["corrective_event_ids"]:
                 corrects.append({"corrective": cid, "erroneous": ev.event_id})
-        for gln, _key in self.deltas:
+        for gln, _key in self.ledger.deltas:
             nodes["Party"].setdefault(gln, {"gln": gln})
         for key, row in nodes["Lot"].items():
             row["first_time"] = first_times.get(key)
@@ -1094,13 +602,13 @@ class _Capture:
         if drows:
             tx.run(_DERIVED, rows=drows).consume()
         if declares:
-            rows = [{"e": self.existing[d["event_id"]]["eid"], "declaration": d["declaration"],
+            rows = [{"e": self.ledger.existing[d["event_id"]]["eid"], "declaration": d["declaration"],
                      "declared_by": self.policy.party_gln, "corrective": d["corrective"],
                      "capture_id": self.job.capture_id} for d in declares]
             tx.run(_DECLARE, rows=rows).consume()
         holds = []
-        for (gln, key), (d_own, d_ship, d_rec, unit, touched) in sorted(self.deltas.items()):
-            if not touched and all(abs(x) <= EPSILON for x in (d_own, d_ship, d_rec)):
+        for (gln, key), (d_own, d_ship, d_rec, unit, touched) in sorted(self.ledger.deltas.items()):
+            if not touched and all(abs(x) <= ownership.EPSILON for x in (d_own, d_ship, d_rec)):
                 continue
             label = _label_of_key(key)
             n = ids.get((label, key))
@@ -1157,7 +665,7 @@ class _Capture:
                 if c.ref.kind != "class":
                     rows.append({"rel": "PACKED_IN", "a": _target(c.ref), "b": _target(ev.parent),
                                  "event_id": ev.event_id, "time": t})
-        ilmd_lot = _ilmd_lot(ev) if self._is_origin(ev) else None
+        ilmd_lot = _ilmd_lot(ev) if ownership.is_origin(ev) else None
         for eq in (*ev.objects, *ev.children, *ev.inputs, *ev.outputs):
             ref = eq.ref
             lot = ref.lot if ref.kind == "item" else None

@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 from neo4j import ManagedTransaction
 
-from graph import events as capture
+from graph import events
 from graph.driver import Graph, tx_rows
 from graph.errors import Conflict, NotFound, RuleViolation
 from graph.trace import PARTY_FIELDS, _plain, documents_in, documents_of, recall_key_data_rows
@@ -256,7 +256,7 @@ def open_case(graph: Graph, implicated: list[str], level: int, reason: str,
     opened = (now or datetime.now(UTC)).astimezone(UTC)
     due = deadlines(opened, level)
     recall_id = f"RC-{opened:%Y%m%d}-{uuid.uuid4().hex[:8].upper()}"
-    capture_id = capture.new_capture_id()  # the case's own `recalled` events: left out of its spreadsheet
+    capture_id = events.new_capture_id()  # the case's own `recalled` events: left out of its spreadsheet
     record = {"recall_id": recall_id, "capture_id": capture_id, "level": level, "reason": reason,
               "opened_at": opened.isoformat(), "opened_by": opened_by, "start_by": due["start_by"].isoformat(),
               "complete_by": due["complete_by"].isoformat(),
@@ -289,12 +289,12 @@ def open_case(graph: Graph, implicated: list[str], level: int, reason: str,
         recall = tx.run(OPEN, r=record, implicated=implicated, affected=ids).single(strict=True)["recall"]
         holders = tx.run(OPEN_HOLDERS, affected=ids, listed=LISTED_STEPS, notified=NOTIFIED_STEPS)
         # the events are built while Neo4j reads the holders (the driver has sent the query; its answer waits)
-        events = _recall_events(recall_id, affected, targets, opened, opened_by, capture_id)
+        recalled = _recall_events(recall_id, affected, targets, opened, opened_by, capture_id)
         row = dict(holders.single(strict=True))
         row["recall"], row["affected"] = recall, by_product
         row["notified"] = tx_rows(tx, NOTIFY, id=recall_id, notify=_notify(row["holdings"], row["shipments"]),
                                   party_fields=list(PARTY_FIELDS))[0]["notified"]
-        capture.record_observations(tx, events)
+        events.record_observations(tx, recalled)
         return row
 
     row = graph.write(work)
@@ -344,7 +344,7 @@ def _recall_events(recall_id: str, affected: list[str], targets: dict[str, str],
         if classes:
             raw["quantityList"] = classes
         normalized.append(dataclasses.replace(event, objects=items + lots, raw=raw))
-    return capture.observation_rows(normalized, targets, capture.Policy(role="admin", token_id=token_id), capture_id)
+    return events.observation_rows(normalized, targets, events.Policy(role="admin", token_id=token_id), capture_id)
 
 
 def _escape(value: str) -> str:

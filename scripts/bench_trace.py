@@ -190,8 +190,8 @@ def build_wide(graph, lots: int, retailers: int, rng: random.Random | None = Non
                "schemaVersion": "2.0", "creationDate": "2026-10-01T00:00:00Z",
                "epcisBody": {"eventList": events[start:start + 100]}}
         job = bulk.capture_events(graph, doc)
-        if job.get("errors"):
-            raise RuntimeError(f"wide network capture failed: {job['errors']}")
+        if job.errors:
+            raise RuntimeError(f"wide network capture failed: {job.errors}")
     return farm_lot, time.perf_counter() - t0, len(events)
 
 

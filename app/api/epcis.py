@@ -18,6 +18,7 @@ from app.schemas.epcis import (
     CaptureJobOut,
     EventQueryArgs,
     PageArgs,
+    capture_job_document,
     decode_page_token,
     encode_page_token,
 )
@@ -62,7 +63,7 @@ def capture(headers):
     """Capture an EPCISDocument (synchronously: the job is finished when this answers)."""
     doc = _json_body()
     job = capture_document(doc, current_principal(), headers["error_behaviour"])
-    return job.as_dict(), 202, {"Location": f"/epcis/capture/{job.capture_id}"}
+    return capture_job_document(job), 202, {"Location": f"/epcis/capture/{job.capture_id}"}
 
 
 @blp.route("/capture")

@@ -14,8 +14,7 @@ from app.errors import ApiError
 from app.extensions import graph
 from app.schemas.epcis import CaptureJobOut, PageArgs, decode_page_token, encode_page_token
 from app.schemas.quality import CertificateIn, CertificateOut, InspectionIn, InspectionOut
-from graph import captures, quality
-from graph import events as store
+from graph import captures, events, quality
 from gs1.epcis import context_prefixes
 from gs1.timezones import CHINA
 
@@ -40,7 +39,7 @@ def record_inspection(body):
         "bizTransactionList": [{"type": "testres", "bizTransaction":
                                 f"urn:epcglobal:cbv:bt:{body['lab_gln']}:{quote(body['report_no'], safe='')}"}],
     }
-    job = store.CaptureJob(store.new_capture_id())
+    job = events.CaptureJob(events.new_capture_id())
     normalised = normalise([event], "", context_prefixes(), job)
     if job.errors:
         raise ApiError(422, job.errors[0]["message"])

@@ -206,3 +206,21 @@ class CaptureJobOut(Schema):
     eventCount = fields.Integer()
     capturedCount = fields.Integer()
     duplicateCount = fields.Integer()
+
+
+def capture_job_document(job) -> dict:
+    """Return a capture job (graph.events.CaptureJob) as the REST binding's CaptureJob document, plus our counts and
+    warnings."""
+    return {
+        "captureID": job.capture_id,
+        "createdAt": job.created_at,
+        "finishedAt": job.finished_at,
+        "running": False,
+        "success": job.success,
+        "captureErrorBehaviour": job.error_behaviour,
+        "errors": job.errors,
+        "warnings": job.warnings,
+        "eventCount": job.event_count,
+        "capturedCount": len(job.captured),
+        "duplicateCount": len(job.duplicates),
+    }

@@ -51,7 +51,7 @@ def load_bulk(graph: Graph, net: Network, batch: int = 5000) -> LoadStats:
     for events, inspections in net.batches(batch):
         if events:
             job = bulk.capture_events(graph, document(events))
-            _account(stats, job, events)
+            _account(stats, job.warnings, job.errors, events)
         if inspections:
             bulk.upsert_inspections(graph, inspections)
     stats.seconds = time.perf_counter() - start
@@ -77,14 +77,14 @@ def load_http(graph: Graph, net: Network, post: Callable[[dict], tuple[int, dict
         status, job = post(doc)
         if status >= 300:
             raise RuntimeError(f"POST /epcis/capture answered {status}: {str(job)[:500]}")
-        _account(stats, job, doc["epcisBody"]["eventList"])
+        _account(stats, job.get("warnings") or [], job.get("errors") or [], doc["epcisBody"]["eventList"])
         if inspections:
             bulk.upsert_inspections(graph, inspections)
     stats.seconds = time.perf_counter() - start
     return stats
 
 
-def _account(stats: LoadStats, job: dict, events: list[dict]) -> None:
+def _account(stats: LoadStats, warnings: list[dict], errors: list[dict], events: list[dict]) -> None:
     stats.events += len(events)
     # One output of every 50th transformation: lots and items from every chain and every stage.
     for ev in events[::50]:
@@ -95,5 +95,5 @@ def _account(stats: LoadStats, job: dict, events: list[dict]) -> None:
         if epcs and "/21/" in epcs[0]:
             stats.items.append(epcs[0])
     stats.documents += 1
-    stats.warnings += len(job.get("warnings") or [])
-    stats.errors += job.get("errors") or []
+    stats.warnings += len(warnings)
+    stats.errors += errors
