@@ -60,6 +60,9 @@ def create_app(config: dict | None = None) -> Flask:
 
     if app.config["MIGRATE_ON_START"]:
         _migrate_if_reachable(app, graph)
+    from gs1.schema import cross_check_note
+
+    log.info(cross_check_note())
     return app
 
 

@@ -28,6 +28,14 @@ def schema_available() -> bool:
     return schema_path().is_file()
 
 
+def cross_check_note() -> str:
+    """One line for the start-up log: whether captured documents are checked against GS1's schema too."""
+    if schema_available():
+        return f"EPCIS capture: own structure rules, cross-checked against GS1's JSON schema at {schema_path()}"
+    return (f"EPCIS capture: own structure rules only; GS1's JSON schema cross-check is off (no file at "
+            f"{schema_path()}; set {SCHEMA_ENV} to use it)")
+
+
 @lru_cache(maxsize=4)
 def _validator(path: str) -> Draft7Validator:
     try:

@@ -11,8 +11,28 @@ def test_healthz_reports_the_real_neo4j_version(client, graph):
     version = graph.query("CALL dbms.components() YIELD versions RETURN versions[0] AS v", read=True)[0]["v"]
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json == {"status": "ok", "neo4j": version}
+    assert {k: response.json[k] for k in ("status", "neo4j")} == {"status": "ok", "neo4j": version}
     assert version.startswith("5.26")
+
+
+def test_healthz_says_whether_gs1_schema_cross_checks_capture(client, monkeypatch, tmp_path):
+    monkeypatch.setenv("EPCIS_SCHEMA_PATH", str(tmp_path / "absent.json"))
+    details = client.get("/healthz").json["details"]
+    assert details == {"epcis_structure": "active", "epcis_schema_cross_check": "off: GS1 schema file not installed"}
+    (tmp_path / "present.json").write_text("{}")
+    monkeypatch.setenv("EPCIS_SCHEMA_PATH", str(tmp_path / "present.json"))
+    assert client.get("/healthz").json["details"]["epcis_schema_cross_check"] == "active"
+
+
+def test_the_start_up_log_says_whether_gs1_schema_cross_checks(neo4j_uri, monkeypatch, tmp_path, caplog):
+    from app import create_app
+
+    monkeypatch.setenv("EPCIS_SCHEMA_PATH", str(tmp_path / "absent.json"))
+    with caplog.at_level("INFO", logger="app"):
+        app = create_app({"TESTING": True, "NEO4J_URI": neo4j_uri, "MIGRATE_ON_START": False})
+    app.extensions["graph"].close()
+    assert any("cross-check is off" in r.getMessage() and "EPCIS_SCHEMA_PATH" in r.getMessage()
+               for r in caplog.records), [r.getMessage() for r in caplog.records]
 
 
 def test_openapi_describes_the_api_and_docs_page_serves_offline(client):

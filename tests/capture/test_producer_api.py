@@ -47,9 +47,9 @@ def test_ship_receive_transform_sell_reads_back_as_epcis(client, factory):
     event = doc["epcisBody"]["queryResults"]["resultsBody"]["eventList"][0]
     assert event["type"] == "ObjectEvent" and event["bizStep"] == "shipping"
     assert [b["type"] for b in event["bizTransactionList"]] == ["desadv", "inv"]
-    from gs1.schema import validate_document
+    from tests.gs1.examples import epcis_problems
 
-    assert validate_document(doc) == []
+    assert epcis_problems(doc) == []
     lineage = client.application.extensions["graph"].query(
         "MATCH (:Lot {key: $a})-[t:TRANSFORMED_INTO]->(:Lot {key: $b}) RETURN t.event_id AS e", read=True,
         a=f"lot:{paddy['gtin']}:{lot['lot']}", b=f"lot:{rice['gtin']}:{out}")

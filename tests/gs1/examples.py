@@ -1,4 +1,8 @@
-"""GS1's EPCIS example documents for the gs1 tests, read from ../shared/epcis/ (never copied into the repo)."""
+"""GS1's EPCIS example documents for the gs1 tests, read from ../shared/epcis/ (never copied into the repo).
+
+The folder is the one holding GS1's schema file (gs1.schema.schema_path: EPCIS_SCHEMA_PATH, else ../shared/epcis/),
+so pointing EPCIS_SCHEMA_PATH at a missing file runs the suite as on a clone without ../shared.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,10 @@ from pathlib import Path
 
 import pytest
 
-EPCIS_DIR = Path(__file__).resolve().parents[3] / "shared" / "epcis"
+from gs1.schema import schema_available, schema_path, validate_document
+from gs1.structure import structure_problems
+
+EPCIS_DIR = schema_path().parent
 EXAMPLES_DIR = EPCIS_DIR / "examples"
 QUERY_DOCUMENT = "EPCISQueryDocument.jsonld"
 
@@ -33,3 +40,8 @@ def require_examples_dir() -> Path:
     if not EXAMPLES_DIR.is_dir():
         pytest.skip(f"GS1 EPCIS examples folder {EXAMPLES_DIR} is absent")
     return EXAMPLES_DIR
+
+
+def epcis_problems(doc: dict) -> list[str]:
+    """What breaks the EPCIS 2.0 JSON structure in `doc`: our own rules, and GS1's schema too when it is installed."""
+    return structure_problems(doc) + (validate_document(doc) if schema_available() else [])
