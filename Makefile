@@ -7,7 +7,7 @@ PORT ?= 8000
 WORKERS ?= 2
 THREADS ?= 4
 
-.PHONY: run test setup system neo4j neo4j-stop neo4j-status bench lint clean
+.PHONY: run test test-fast setup system neo4j neo4j-stop neo4j-status bench lint clean
 
 ## Run the service on http://127.0.0.1:$(PORT): Neo4j (unless NEO4J_URI), migrations, demo data if empty, gunicorn.
 run: setup neo4j
@@ -16,10 +16,18 @@ run: setup neo4j
 	MIGRATE_ON_START=0 $(BIN)/gunicorn --workers $(WORKERS) --threads $(THREADS) --worker-class gthread \
 		--bind 127.0.0.1:$(PORT) --access-logfile - wsgi:app
 
-## Run the whole test suite against a real Neo4j (the tests start their own on port 7697).
+## Run the whole test suite, both tiers: the unit tier and the tests against a real Neo4j (they start their own on
+## port 7697).
 test: setup
 	$(BIN)/ruff check .
 	$(BIN)/pytest
+
+## The unit tier, for the inner loop: pure tests (gs1/, labels/, rules) in seconds, no Neo4j, no Chromium. A test
+## is in the neo4j tier when it uses the neo4j_uri fixture (tests/conftest.py marks it); TG_UNIT_TIER makes that
+## fixture fail instead of starting a server. `slow` pure tests (whole label sheets) run in `make test` only.
+UNIT_TESTS ?= tests/gs1 tests/labels tests/graph tests/app tests/scripts
+test-fast: $(VENV)/.installed node_modules/.installed
+	TG_UNIT_TIER=1 $(BIN)/pytest -q -m "not neo4j and not browser and not slow" $(UNIT_TESTS)
 
 ## Install what the project needs: system packages (fonts, Chromium), the virtualenv, the npm validator.
 setup: system $(VENV)/.installed node_modules/.installed

@@ -33,9 +33,21 @@ def neo4jctl(command: str) -> subprocess.CompletedProcess:
     )
 
 
+def pytest_collection_modifyitems(config, items):
+    """Mark `neo4j` every test that reaches the real Neo4j (all of them do through the neo4j_uri fixture).
+
+    `-m "not neo4j"` is then the unit tier: pure rules, gs1/, labels/ (`make test-fast`).
+    """
+    for item in items:
+        if "neo4j_uri" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.neo4j)
+
+
 @pytest.fixture(scope="session")
 def neo4j_uri():
     """The URI of a running Neo4j: an external one (NEO4J_URI) or the project's own test server."""
+    if os.environ.get("TG_UNIT_TIER"):
+        pytest.fail("the unit tier (TG_UNIT_TIER) must not reach Neo4j: run this test with `make test`")
     external = os.environ.get("NEO4J_URI", "").strip()
     if external:
         yield external

@@ -1,6 +1,7 @@
 import random
 import string
 
+import pytest
 import qrcode
 from qrcode import util
 from qrcode.constants import ERROR_CORRECT_H, ERROR_CORRECT_M
@@ -16,6 +17,7 @@ def _matrix(cls, data, ec):
     return code.get_matrix()
 
 
+@pytest.mark.slow  # every version and level against the reference encoder: seconds
 def test_fast_encoder_produces_exactly_the_qrcode_symbol():
     rng = random.Random(7)
     alphabet = string.ascii_letters + string.digits + "%-/?&="

@@ -166,6 +166,7 @@ def _pdf_pages(pdf: bytes, tmp_path, dpi: int = 300) -> list[Image.Image]:
     return [Image.open(p) for p in sorted(tmp_path.glob("page-*.png"))]
 
 
+@pytest.mark.slow  # renders and decodes a whole sheet
 def test_pdf_sheet_every_qr_decodes_to_its_uri(tmp_path):
     cols, rows = sheet_grid("50x30")
     labels = (LABELS * 5)[: cols * rows + 4]  # a full page and a few on the second
@@ -175,6 +176,7 @@ def test_pdf_sheet_every_qr_decodes_to_its_uri(tmp_path):
     assert decoded == sorted(lb.uri for lb in labels)
 
 
+@pytest.mark.slow  # renders a whole sheet per size
 @pytest.mark.parametrize("size", sorted(SIZES))
 def test_pdf_sheet_works_for_every_size(size, tmp_path):
     pages = _pdf_pages(render_pdf_sheet(LABELS[:3], size), tmp_path)
