@@ -28,15 +28,14 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-
-def _check_digit(body: str) -> str:
-    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
-    return str((10 - total % 10) % 10)
+from gs1.digital_link import DEFAULT_BASE as DL  # noqa: E402
+from gs1.keys import check_digit  # noqa: E402
+from gs1.timezones import CHINA_OFFSET as TZ  # noqa: E402
 
 
 def _key(prefix: str, length: int) -> str:
     body = prefix + "".join(random.choice("0123456789") for _ in range(length - len(prefix) - 1))
-    return body + _check_digit(body)
+    return body + check_digit(body)
 
 
 def make_document(size: int) -> bytes:
@@ -45,21 +44,21 @@ def make_document(size: int) -> bytes:
     events = []
     for i in range(size // 2):
         gtin, lot = _key("069", 14), f"B{uuid.uuid4().hex[:10]}"
-        cls = f"https://id.gs1.org/01/{gtin}/10/{lot}"
+        cls = f"{DL}/01/{gtin}/10/{lot}"
         events.append({"type": "ObjectEvent", "eventID": f"urn:uuid:{uuid.uuid4()}", "action": "ADD",
-                       "eventTime": f"2026-09-20T08:{i % 60:02d}:00+08:00", "eventTimeZoneOffset": "+08:00",
+                       "eventTime": f"2026-09-20T08:{i % 60:02d}:00{TZ}", "eventTimeZoneOffset": TZ,
                        "bizStep": "commissioning", "disposition": "active",
                        "quantityList": [{"epcClass": cls, "quantity": 100, "uom": "KGM"}],
-                       "readPoint": {"id": f"https://id.gs1.org/414/{farm}"},
-                       "bizLocation": {"id": f"https://id.gs1.org/414/{farm}"}})
+                       "readPoint": {"id": f"{DL}/414/{farm}"},
+                       "bizLocation": {"id": f"{DL}/414/{farm}"}})
         events.append({"type": "ObjectEvent", "eventID": f"urn:uuid:{uuid.uuid4()}", "action": "OBSERVE",
-                       "eventTime": f"2026-09-21T08:{i % 60:02d}:00+08:00", "eventTimeZoneOffset": "+08:00",
+                       "eventTime": f"2026-09-21T08:{i % 60:02d}:00{TZ}", "eventTimeZoneOffset": TZ,
                        "bizStep": "shipping", "disposition": "in_transit",
                        "quantityList": [{"epcClass": cls, "quantity": 40, "uom": "KGM"}],
-                       "readPoint": {"id": f"https://id.gs1.org/414/{farm}"},
-                       "sourceList": [{"type": "owning_party", "source": f"https://id.gs1.org/417/{farm}"}],
+                       "readPoint": {"id": f"{DL}/414/{farm}"},
+                       "sourceList": [{"type": "owning_party", "source": f"{DL}/417/{farm}"}],
                        "destinationList": [{"type": "owning_party",
-                                            "destination": f"https://id.gs1.org/417/{mill}"}],
+                                            "destination": f"{DL}/417/{mill}"}],
                        "bizTransactionList": [{"type": "desadv",
                                                "bizTransaction": f"urn:epcglobal:cbv:bt:{farm}:D{i}"}]})
     doc = {"@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"], "type": "EPCISDocument",
