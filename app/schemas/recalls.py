@@ -78,4 +78,5 @@ class RecallOut(Schema):
                                                           "affected list holds"})
     holders = fields.List(fields.Dict(), metadata={"description": "party with contact, objects held/received, "
                                                                   "quantities, ship dates, documents, acks"})
-    effectiveness = fields.Dict()
+    effectiveness = fields.Dict(allow_none=True, metadata={"description": "null in the view a holder gets (its own "
+                                                                          "row only)"})
