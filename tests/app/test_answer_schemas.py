@@ -14,6 +14,7 @@ from marshmallow import Schema
 from app.schemas.recalls import RecallOut
 from app.schemas.trace import TraceOut
 from graph import tokens
+from gs1.schema import validate_document
 from tests.factories import auth
 
 
@@ -77,6 +78,17 @@ def test_trace_answer_seen_by_a_producer_matches_trace_out(client, chain):
     response = client.get(f"/api/v1/lots/{lot['gtin']}/{lot['lot']}/trace", headers=auth(chain["farm"]["token"]))
     assert response.status_code == 200
     assert_matches(TraceOut(), response.json)
+
+
+def test_epcis_trace_export_is_a_valid_epcis_document(client, regulator, chain):
+    # The one export written by jsonify: its documented contract is the EPCIS 2.0 JSON schema.
+    lot = chain["lot"]
+    response = client.get(f"/api/v1/lots/{lot['gtin']}/{lot['lot']}/trace/export?format=epcis",
+                          headers=auth(regulator))
+    assert response.status_code == 200
+    document = response.get_json(force=True)
+    assert document["epcisBody"]["eventList"]
+    assert validate_document(document) == []
 
 
 def test_opened_recall_answer_matches_recall_out(client, regulator, chain):
