@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from graph import scan as scan_store
+from graph import scan_log
 from graph.driver import Graph
 from graph.errors import GraphError
 
@@ -143,7 +143,7 @@ class ScanBuffer:
         with self._flush_lock:
             for attempt in range(3):
                 try:
-                    n = scan_store.record_scans(self.graph, batch)
+                    n = scan_log.record_scans(self.graph, batch)
                     self.written += n
                     self._report_flags(batch)
                     return n

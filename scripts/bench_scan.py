@@ -85,7 +85,7 @@ end
 
 def code_paths(neo4j_uri: str, arrange: int, limit: int, secret: str | None = None) -> list[str]:
     """Resolver paths of codes in the database (after arranging small chains if asked)."""
-    from graph import scan
+    from graph import samples
     from graph.driver import Graph
 
     graph = Graph(neo4j_uri, os.environ.get("NEO4J_USER", "neo4j"), os.environ.get("NEO4J_PASSWORD", ""))
@@ -95,7 +95,7 @@ def code_paths(neo4j_uri: str, arrange: int, limit: int, secret: str | None = No
 
             for _ in range(arrange):
                 arranging.ginseng_chain(graph, secret or os.environ.get("SECRET_KEY", "dev-only-not-secret"))
-        codes = scan.sample_codes(graph, limit)
+        codes = samples.sample_codes(graph, limit)
     finally:
         graph.close()
     paths = []

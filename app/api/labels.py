@@ -13,7 +13,7 @@ from app.auth import current_principal, ensure_party, require
 from app.errors import ApiError
 from app.extensions import graph
 from app.schemas.labels import LabelQuery, LotPath, PrintRunIn, SuspectedCopiesOut
-from graph import products, scan, serials
+from graph import products, scan_log, serials
 from labels.digital_link import build_uri, element_string
 from labels.errors import FontMissing, InvalidLabelData
 from labels.fonts import find_cjk_font
@@ -89,7 +89,7 @@ def suspected_copies(gtin):
     """List a product's items whose codes look copied and the forged serials scanned (brand owner, regulator)."""
     if current_principal().role == "producer":
         ensure_party(products.get(graph(), gtin)["owner_gln"], "gtin")
-    return scan.suspected_copies(graph(), gtin)
+    return scan_log.suspected_copies(graph(), gtin)
 
 
 def _label(facts: dict, gtin: str, lot: str, serial: str | None) -> LabelData:

@@ -20,6 +20,7 @@ from app.errors import error_response
 from app.extensions import graph
 from app.scan_buffer import ScanBuffer, fingerprint, network
 from app.schemas.labels import ResolverQuery
+from graph import authenticity
 from graph import scan as scan_store
 from graph.errors import GraphError, NotFound, Unavailable
 from gs1.digital_link import parse_path
@@ -98,9 +99,9 @@ def resolve(rest: str):
     copy_reason = None
     if facts["copy_state"] is not None:
         # A prefetch or HEAD is no one looking at the code: it shows the verdict as it stands and changes nothing.
-        copy_reason = (scan_store.assess(facts["copy_state"], scan)[1] if looked
+        copy_reason = (authenticity.assess(facts["copy_state"], scan)[1] if looked
                        else facts["copy_state"].get("suspect_reason"))
-    verdict = scan_store.verdict(code.serial, signature, facts, copy_reason)
+    verdict = authenticity.verdict(code.serial, signature, facts, copy_reason)
     scan["verdict"] = verdict["verdict"]
     if looked:
         scan_buffer().add(scan)

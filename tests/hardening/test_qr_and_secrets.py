@@ -9,7 +9,7 @@ import logging
 
 import pytest
 
-from graph import scan
+from graph import authenticity
 from labels.serials import ALPHABET, make_serial
 from tests.factories import auth, gln, gtin
 from tests.scan import arrange
@@ -66,10 +66,11 @@ def test_malformed_serials_never_pass_as_genuine(client, chain, serial):
 
 def test_a_sold_code_replayed_by_many_clients_is_a_suspected_copy_and_one_client_reloading_is_not(client, app, chain):
     flush = app.extensions["scan_buffer"].flush
-    for _ in range(scan.MAX_CLIENTS_AFTER_SALE + 3):  # the buyer reloading the page many times: still genuine
+    for _ in range(authenticity.MAX_CLIENTS_AFTER_SALE + 3):  # the buyer reloading the page many times: still genuine
         assert _verdict(client, chain, chain.sold_serial, ua="the-buyer")["verdict"] == "genuine"
         flush()
-    for n in range(scan.MAX_CLIENTS_AFTER_SALE):  # the same code printed on copies, scanned by strangers elsewhere
+    # the same code printed on copies, scanned by strangers elsewhere
+    for n in range(authenticity.MAX_CLIENTS_AFTER_SALE):
         _verdict(client, chain, chain.sold_serial, ua=f"copy-{n}", ip=f"10.70.{n}.1")
         flush()
     replayed = _verdict(client, chain, chain.sold_serial, ua="another-copy", ip="10.71.0.1")

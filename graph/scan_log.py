@@ -1,0 +1,180 @@
+"""The scan log: consumer scans recorded in batches, each item's scan summary and copy flag kept up to date with
+them, and the report of a product's suspected copies.
+
+What a scan reveals (repeats, copies) is decided by graph/authenticity.py; this module reads and writes around it.
+"""
+
+from __future__ import annotations
+
+from typing import LiteralString
+
+from neo4j import ManagedTransaction
+
+from graph.authenticity import (
+    GONE_DISPOSITIONS,
+    GONE_STEPS,
+    REPEAT_WINDOW,
+    SOLD_DISPOSITIONS,
+    SOLD_STEPS,
+    assess,
+    stored_summary,
+    summary_of,
+)
+from graph.driver import Graph, tx_rows
+from graph.errors import NotFound
+from graph.values import iso_utc, native
+from gs1.identifiers import item_key, lot_key
+
+
+def record_scans(graph: Graph, scans: list[dict]) -> int:
+    """Store a batch of scans and update the scanned items' summaries and copy flags, in one transaction.
+
+    A scan of a code by the client that scanned it less than REPEAT_WINDOW before (a reload, a language switch) is
+    not stored and changes nothing; its dict gets `repeat: True`.
+
+    Args:
+        graph: the database.
+        scans: rows with scan_id, time (UTC datetime), gtin, lot, serial, verdict, fp, net (default: fp), lat,
+            lon, region.
+
+    Returns:
+        How many scans were new (a retried batch does not count twice, a repeat does not count).
+
+    Raises:
+        Unavailable: the database does not answer.
+    """
+    if not scans:
+        return 0
+    return graph.write(_record_scans, scans)
+
+
+_LAST_BY_CLIENT: LiteralString = """
+UNWIND $probes AS p
+MATCH (s:Scan {fp: p.fp})
+WHERE s.time >= p.since AND s.gtin = p.gtin AND s.lot = p.lot AND coalesce(s.serial, '') = p.serial
+RETURN p.fp AS fp, p.gtin AS gtin, p.lot AS lot, p.serial AS serial, max(s.time) AS last
+"""
+
+
+def _record_scans(tx: ManagedTransaction, scans: list[dict]) -> int:
+    ids = [s["scan_id"] for s in scans]
+    seen = set(tx_rows(tx, "UNWIND $ids AS id MATCH (s:Scan {scan_id: id}) RETURN collect(id) AS ids",
+                       ids=ids)[0]["ids"])
+    fresh = sorted((s for s in scans if s["scan_id"] not in seen), key=lambda s: s["time"])
+    if not fresh:
+        return 0
+    # The last counted scan of each client and code, from the store (the fp index) and then from this batch.
+    codes = {(s["fp"], s["gtin"], s["lot"], s.get("serial") or ""): s["time"] for s in reversed(fresh)}
+    last = {(r["fp"], r["gtin"], r["lot"], r["serial"]): native(r["last"]) for r in tx_rows(
+        tx, _LAST_BY_CLIENT,
+        probes=[{"fp": k[0], "gtin": k[1], "lot": k[2], "serial": k[3], "since": t - REPEAT_WINDOW}
+                for k, t in codes.items()])}
+    counted = []
+    for s in fresh:
+        code = (s["fp"], s["gtin"], s["lot"], s.get("serial") or "")
+        s["repeat"] = code in last and s["time"] - last[code] < REPEAT_WINDOW
+        if not s["repeat"]:
+            last[code] = s["time"]
+            counted.append(s)
+    fresh = counted
+    if not fresh:
+        return 0
+    for s in fresh:
+        s["lot_key"] = lot_key(s["gtin"], s["lot"])
+        s["item_key"] = item_key(s["gtin"], s["serial"]) if s.get("serial") else None
+        s["net"] = s.get("net") or s["fp"]
+    keys = sorted({s["item_key"] for s in fresh if s["item_key"]})
+    states = {}
+    for row in tx_rows(
+        tx,
+        """
+        UNWIND $keys AS k
+        MATCH (i:Item {key: k})
+        OPTIONAL MATCH (e:Event)-[:OBJECT]->(i)
+        WHERE NOT coalesce(e.erroneous, false)
+        WITH k, i, e,
+             (e.disposition IN $sold_disp OR e.biz_step IN $sold_steps) AS sold,
+             (e.disposition IN $gone_disp OR e.biz_step IN $gone_steps) AS gone
+        RETURN k, i {.*} AS state,
+               min(CASE WHEN sold THEN e.event_time END) AS sold_at,
+               min(CASE WHEN gone THEN e.event_time END) AS gone_at
+        """,
+        keys=keys,
+        sold_disp=sorted(SOLD_DISPOSITIONS), sold_steps=sorted(SOLD_STEPS),
+        gone_disp=sorted(GONE_DISPOSITIONS), gone_steps=sorted(GONE_STEPS),
+    ):
+        states[row["k"]] = {**summary_of(row["state"]), "sold_at": native(row["sold_at"]),
+                            "gone_at": native(row["gone_at"])}
+    for s in fresh:
+        state = states.get(s["item_key"]) if s["item_key"] else None
+        if state is None:
+            s["item_key"] = None  # an unregistered serial is kept on the Scan, linked to its lot only
+            continue
+        states[s["item_key"]], reason = assess(state, s)
+        if reason and s["verdict"] == "genuine":
+            s["verdict"] = "suspected_copy"
+    items = [{"key": k, "props": stored_summary(st)} for k, st in states.items()]
+    tx_rows(
+        tx,
+        """
+        UNWIND $scans AS s
+        CREATE (x:Scan {scan_id: s.scan_id, time: s.time, gtin: s.gtin, lot: s.lot, serial: s.serial,
+                        verdict: s.verdict, fp: s.fp, net: s.net, lat: s.lat, lon: s.lon, region: s.region})
+        WITH x, s
+        OPTIONAL MATCH (l:Lot {key: s.lot_key})
+        OPTIONAL MATCH (i:Item {key: s.item_key})
+        FOREACH (_ IN CASE WHEN l IS NULL THEN [] ELSE [1] END | CREATE (x)-[:OF_LOT]->(l))
+        FOREACH (_ IN CASE WHEN i IS NULL THEN [] ELSE [1] END | CREATE (x)-[:OF_ITEM]->(i))
+        """,
+        scans=[{k: s.get(k) for k in ("scan_id", "time", "gtin", "lot", "serial", "verdict", "fp", "net", "lat",
+                                      "lon", "region", "lot_key", "item_key")} for s in fresh],
+    )
+    tx_rows(tx, "UNWIND $items AS u MATCH (i:Item {key: u.key}) SET i += u.props", items=items)
+    return len(fresh)
+
+
+def suspected_copies(graph: Graph, gtin: str, limit: int = 200) -> dict:
+    """Report a product's items flagged as copied and the scans of serials with a forged signature.
+
+    Args:
+        graph: the database.
+        gtin: GTIN-14 of the product.
+        limit: most rows per list.
+
+    Raises:
+        NotFound: no product with this GTIN.
+    """
+    rows = graph.query(
+        """
+        MATCH (p:Product {gtin: $gtin})
+        CALL (p) {
+            MATCH (i:Item) WHERE i.gtin = p.gtin AND i.suspect_reason IS NOT NULL
+            WITH i ORDER BY i.suspect_since DESC LIMIT $limit
+            RETURN collect(i {.serial, .lot, .suspect_reason, .suspect_since, .suspect_detail, .scan_count,
+                              .first_scan_at, .last_scan_at,
+                              places: [(i)<-[:OF_ITEM]-(s:Scan) WHERE s.lat IS NOT NULL |
+                                       {time: s.time, lat: s.lat, lon: s.lon, region: s.region}][..20],
+                              clients: size(coalesce(i.post_sale_nets, []))}) AS items
+        }
+        CALL (p) {
+            MATCH (s:Scan {gtin: p.gtin, verdict: 'invalid_signature'})
+            WITH s.lot AS lot, s.serial AS serial, count(*) AS scans, min(s.time) AS first, max(s.time) AS last,
+                 collect(DISTINCT s.region)[..10] AS regions
+            ORDER BY last DESC LIMIT $limit
+            RETURN collect({lot: lot, serial: serial, scans: scans, first_scan_at: first, last_scan_at: last,
+                            regions: regions}) AS forged
+        }
+        RETURN items, forged
+        """,
+        read=True,
+        gtin=gtin,
+        limit=limit,
+    )
+    if not rows:
+        raise NotFound(f"no product with GTIN {gtin}", field="gtin")
+    items = [{**i, "suspect_since": iso_utc(i["suspect_since"]), "first_scan_at": iso_utc(i["first_scan_at"]),
+              "last_scan_at": iso_utc(i["last_scan_at"]),
+              "places": [{**pl, "time": iso_utc(pl["time"])} for pl in i["places"]]} for i in rows[0]["items"]]
+    forged = [{**f, "first_scan_at": iso_utc(f["first_scan_at"]), "last_scan_at": iso_utc(f["last_scan_at"])}
+              for f in rows[0]["forged"]]
+    return {"gtin": gtin, "suspected_items": items, "forged_serials": forged}
