@@ -189,3 +189,189 @@ def _key(uri: str) -> str | None:
     from tests.trace.reference import dl_key
 
     return dl_key(uri)
+
+
+# --- deep and tangled chains --------------------------------------------------------------------------------------
+
+@dataclass
+class DeepNetwork(Network):
+    """Two long chains as a real supply chain has them, with what a test asserts about them.
+
+    ginseng: root lot -> washed -> dried (split in two, a diamond) -> sliced -> gift box lot -> boxes (items) ->
+    cartons -> pallets, the boxes of one gift box lot in two pallets for two retailers (8 generations);
+    rice: paddy (two farms) -> milled (one paddy lot split in two, merged again: a diamond) -> blended -> bagged
+    lot -> bags (items) -> case -> pallet (7 generations), the blended lot also sold loose to the second retailer.
+    """
+
+    chains: dict[str, list[str]] = field(default_factory=dict)  # name -> one key per generation, root first
+    farms: dict[str, str] = field(default_factory=dict)  # root lot key -> the farm GLN that harvested it
+    names: dict[str, str] = field(default_factory=dict)  # GLN -> English name (registered by tests/trace/arrange)
+
+
+def generate_deep(rng: random.Random) -> DeepNetwork:
+    """Build the two deep chains with fresh keys; quantities balance, every step at its party, in time order."""
+    net = DeepNetwork()
+    net.parties = {"farm": [factories.gln() for _ in range(3)], "processor": [factories.gln(), factories.gln()],
+                   "distributor": [factories.gln()], "retailer": [factories.gln(), factories.gln()]}
+    ginseng_farm, paddy_a, paddy_b = net.parties["farm"]
+    plant, mill = net.parties["processor"]
+    dc = net.parties["distributor"][0]
+    shop_a, shop_b = net.parties["retailer"]
+    net.names = {ginseng_farm: "Deep Ginseng Farm", paddy_a: "Deep Paddy Farm A", paddy_b: "Deep Paddy Farm B",
+                 plant: "Deep Ginseng Plant", mill: "Deep Rice Mill", dc: "Deep Logistics", shop_a: "Deep Shop A",
+                 shop_b: "Deep Shop B"}
+    g = {name: factories.gtin() for name in ("root", "washed", "dried", "sliced", "giftbox", "paddy", "milled",
+                                             "blended", "bagged")}
+    net.products = g
+    clock = [net.start]
+
+    def tick() -> str:
+        clock[0] += timedelta(hours=1 + rng.randint(0, 3))
+        return clock[0].isoformat().replace("+00:00", "Z")
+
+    def at(gln: str) -> dict:
+        return {"readPoint": {"id": loc_uri(gln)}, "bizLocation": {"id": loc_uri(gln)}}
+
+    def event(kind: str, **body) -> dict:
+        ev = {"type": kind, "eventID": f"urn:uuid:{uuid.uuid4()}", "eventTime": tick(), "eventTimeZoneOffset": "+08:00",
+              **body}
+        net.events.append(ev)
+        return ev
+
+    def lot(name: str) -> tuple[str, str]:
+        code = factories.lot_code()
+        return lot_uri(g[name], code), f"lot:{g[name]}:{code}"
+
+    def q(uri: str, quantity: float, uom: str = "KGM") -> dict:
+        return {"epcClass": uri, "quantity": quantity, "uom": uom}
+
+    def harvest(farm: str, uri: str, quantity: float) -> None:
+        event("ObjectEvent", action="ADD", bizStep="harvesting", disposition="active", **at(farm),
+              quantityList=[q(uri, quantity)])
+
+    def transform(where: str, ins: list[dict], outs: list[dict], out_epcs: list[str] = ()) -> None:
+        event("TransformationEvent", bizStep="commissioning", disposition="active", **at(where),
+              inputQuantityList=ins, outputQuantityList=outs, **({"outputEPCList": list(out_epcs)} if out_epcs else {}))
+
+    def pack(where: str, parent: str, children: list[str]) -> None:
+        event("AggregationEvent", action="ADD", bizStep="packing", disposition="in_progress", **at(where),
+              parentID=parent, childEPCs=children)
+
+    def ship(objects: dict, src: str, dst: str) -> None:
+        owners = {"sourceList": [{"type": "owning_party", "source": party_uri(src)}],
+                  "destinationList": [{"type": "owning_party", "destination": party_uri(dst)}]}
+        event("ObjectEvent", action="OBSERVE", bizStep="shipping", disposition="in_transit",
+              readPoint={"id": loc_uri(src)}, **owners, **objects)
+        event("ObjectEvent", action="OBSERVE", bizStep="receiving", disposition="in_progress", **at(dst), **owners,
+              **objects)
+
+    # ginseng ----------------------------------------------------------------------------------------------------
+    root, root_key = lot("root")
+    harvest(ginseng_farm, root, 1000)
+    ship({"quantityList": [q(root, 1000)]}, ginseng_farm, plant)
+    washed, washed_key = lot("washed")
+    transform(plant, [q(root, 1000)], [q(washed, 950)])
+    dried_a, dried_a_key = lot("dried")
+    dried_b, dried_b_key = lot("dried")
+    transform(plant, [q(washed, 500)], [q(dried_a, 160)])
+    transform(plant, [q(washed, 450)], [q(dried_b, 140)])
+    sliced, sliced_key = lot("sliced")
+    transform(plant, [q(dried_a, 160), q(dried_b, 140)], [q(sliced, 290)])
+    box_code = factories.lot_code()
+    giftbox, giftbox_key = lot_uri(g["giftbox"], box_code), f"lot:{g['giftbox']}:{box_code}"
+    serials = [uuid.UUID(int=rng.getrandbits(128)).hex[:12] for _ in range(4)]
+    transform(plant, [q(sliced, 200)], [q(giftbox, 4, "H87")],
+              [item_uri(g["giftbox"], s, box_code) for s in serials])
+    boxes = [f"item:{g['giftbox']}:{s}" for s in serials]
+    cartons, pallets = [fresh_sscc(), fresh_sscc()], [fresh_sscc(), fresh_sscc()]
+    for n in range(2):
+        pack(plant, sscc_uri(cartons[n]), [item_uri(g["giftbox"], s) for s in serials[2 * n: 2 * n + 2]])
+        pack(plant, sscc_uri(pallets[n]), [sscc_uri(cartons[n])])
+        ship({"epcList": [sscc_uri(pallets[n])]}, plant, dc)
+        ship({"epcList": [sscc_uri(pallets[n])]}, dc, (shop_a, shop_b)[n])
+    ship({"quantityList": [q(sliced, 50)]}, plant, shop_b)  # the sliced lot sold loose too
+    net.chains["ginseng"] = [root_key, washed_key, dried_a_key, sliced_key, giftbox_key, boxes[0],
+                             f"sscc:{cartons[0]}", f"sscc:{pallets[0]}"]
+
+    # rice -------------------------------------------------------------------------------------------------------
+    paddy = [lot("paddy"), lot("paddy")]
+    for (uri, _key), farm in zip(paddy, (paddy_a, paddy_b), strict=True):
+        harvest(farm, uri, 2000)
+        ship({"quantityList": [q(uri, 2000)]}, farm, mill)
+    milled = [lot("milled"), lot("milled"), lot("milled")]
+    transform(mill, [q(paddy[0][0], 1000)], [q(milled[0][0], 700)])  # paddy A split in two ...
+    transform(mill, [q(paddy[0][0], 1000)], [q(milled[1][0], 700)])
+    transform(mill, [q(paddy[1][0], 2000)], [q(milled[2][0], 1400)])
+    blended, blended_key = lot("blended")  # ... and merged again here, with paddy B's rice
+    transform(mill, [q(m[0], 700 if i < 2 else 1400) for i, m in enumerate(milled)], [q(blended, 2800)])
+    bag_code = factories.lot_code()
+    bagged, bagged_key = lot_uri(g["bagged"], bag_code), f"lot:{g['bagged']}:{bag_code}"
+    bag_serials = [uuid.UUID(int=rng.getrandbits(128)).hex[:12] for _ in range(3)]
+    transform(mill, [q(blended, 30)], [q(bagged, 3, "H87")], [item_uri(g["bagged"], s, bag_code) for s in bag_serials])
+    case, pallet = fresh_sscc(), fresh_sscc()
+    pack(mill, sscc_uri(case), [item_uri(g["bagged"], s) for s in bag_serials])
+    pack(mill, sscc_uri(pallet), [sscc_uri(case)])
+    ship({"epcList": [sscc_uri(pallet)]}, mill, shop_a)
+    ship({"quantityList": [q(blended, 500)]}, mill, shop_b)  # the blended lot reaches both shops
+    net.chains["rice"] = [paddy[0][1], milled[0][1], blended_key, bagged_key, f"item:{g['bagged']}:{bag_serials[0]}",
+                          f"sscc:{case}", f"sscc:{pallet}"]
+
+    net.raw_lots = [root_key, paddy[0][1], paddy[1][1]]
+    net.farms = {root_key: ginseng_farm, paddy[0][1]: paddy_a, paddy[1][1]: paddy_b}
+    net.retail_keys = [*boxes, f"sscc:{pallets[0]}", f"sscc:{pallets[1]}", f"sscc:{pallet}", sliced_key, blended_key]
+    keys = {k for ev in net.events for k in _objects(ev)}
+    net.all_keys = sorted(keys)
+    return net
+
+
+def _objects(ev: dict) -> set[str]:
+    """The business keys an event names (lots, items, SSCCs)."""
+    uris = [ev.get("parentID")] if ev.get("parentID") else []
+    for name in ("epcList", "childEPCs", "inputEPCList", "outputEPCList"):
+        uris += ev.get(name, [])
+    for name in ("quantityList", "inputQuantityList", "outputQuantityList", "childQuantityList"):
+        uris += [x["epcClass"] for x in ev.get(name, [])]
+    return {k for k in map(_key, uris) if k}
+
+
+def lineage_dag(roots: int, parents: list[list[list[int]]], packed: bool = True) -> Network:
+    """A lineage DAG drawn by a property test: `roots` farm lots, then `parents[i][j]` lists which lots of generation
+    i (indexes) went into lot j of generation i + 1. With `packed`, the last generation's first lot is made as two
+    serialized items, packed into a case on a pallet (three more generations)."""
+    net = Network()
+    farm, plant = factories.gln(), factories.gln()
+    net.parties = {"farm": [farm], "processor": [plant]}
+    clock = [net.start]
+
+    def event(kind: str, **body) -> None:
+        clock[0] += timedelta(hours=1)
+        where = {"readPoint": {"id": loc_uri(body.pop("at"))}}
+        where["bizLocation"] = where["readPoint"]
+        net.events.append({"type": kind, "eventID": f"urn:uuid:{uuid.uuid4()}",
+                           "eventTime": clock[0].isoformat().replace("+00:00", "Z"), "eventTimeZoneOffset": "+08:00",
+                           "bizStep": "commissioning", "disposition": "active", **where, **body})
+
+    gtin = factories.gtin()
+    generations = [[factories.lot_code() for _ in range(roots)]]
+    for lot in generations[0]:
+        event("ObjectEvent", at=farm, action="ADD", quantityList=[{"epcClass": lot_uri(gtin, lot), "quantity": 100,
+                                                                   "uom": "KGM"}])
+        net.raw_lots.append(f"lot:{gtin}:{lot}")
+    for i, layer in enumerate(parents):
+        generations.append([factories.lot_code() for _ in layer])
+        for j, ins in enumerate(layer):
+            out = generations[i + 1][j]
+            body = {"inputQuantityList": [{"epcClass": lot_uri(gtin, generations[i][k]), "quantity": 10, "uom": "KGM"}
+                                          for k in sorted(set(ins))],
+                    "outputQuantityList": [{"epcClass": lot_uri(gtin, out), "quantity": 5, "uom": "KGM"}]}
+            if packed and i == len(parents) - 1 and j == 0:
+                body["outputEPCList"] = [item_uri(gtin, f"{out}S{n}", out) for n in range(2)]
+            event("TransformationEvent", at=plant, **body)
+    if packed and parents:
+        out = generations[-1][0]
+        case, pallet = fresh_sscc(), fresh_sscc()
+        event("AggregationEvent", at=plant, action="ADD", parentID=sscc_uri(case),
+              childEPCs=[item_uri(gtin, f"{out}S{n}") for n in range(2)])
+        event("AggregationEvent", at=plant, action="ADD", parentID=sscc_uri(pallet), childEPCs=[sscc_uri(case)])
+    net.all_keys = sorted({k for ev in net.events for k in _objects(ev)})
+    return net
