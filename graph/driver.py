@@ -12,6 +12,7 @@ from typing import Any, LiteralString, TypeVar
 import neo4j
 from neo4j import GraphDatabase, ManagedTransaction, RoutingControl
 from neo4j import exceptions as nx
+from neo4j.time import Date, DateTime
 
 from graph.errors import Conflict, Unavailable
 
@@ -148,3 +149,16 @@ def _constraint_message(text: str) -> str:
 def tx_rows(tx: ManagedTransaction, cypher: LiteralString, **params: Any) -> list[dict]:
     """Run a statement inside a transaction function and return plain dict rows (never a live result)."""
     return [r.data() for r in tx.run(cypher, params)]
+
+
+def plain(value: Any) -> Any:
+    """Turn Neo4j temporal values into ISO strings (recursively) so results are plain JSON."""
+    if isinstance(value, DateTime):
+        return value.to_native().isoformat().replace("+00:00", "Z")
+    if isinstance(value, Date):
+        return value.iso_format()
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value

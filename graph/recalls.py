@@ -19,9 +19,11 @@ from urllib.parse import quote
 from neo4j import ManagedTransaction
 
 from graph import events
-from graph.driver import Graph, tx_rows
+from graph.documents import documents_in, documents_of
+from graph.driver import Graph, plain, tx_rows
 from graph.errors import Conflict, NotFound, RuleViolation
-from graph.trace import PARTY_FIELDS, _plain, documents_in, documents_of, recall_key_data_rows
+from graph.key_data import recall_key_data_rows
+from graph.trace import PARTY_FIELDS
 from gs1.epcis import EPCQuantity, normalize_event
 from gs1.identifiers import Ref
 
@@ -366,12 +368,12 @@ def get(graph: Graph, recall_id: str) -> dict:
 
 def shape(row: dict) -> dict:
     """Turn the case row into the answer (pure; used by get and the exports)."""
-    recall = _plain(row["recall"])
-    acks = _plain(row["acks"])
+    recall = plain(row["recall"])
+    acks = plain(row["acks"])
     by_party: dict[str, dict] = {}
     held_by: dict[str, dict[str, dict]] = {}  # gln -> key -> the holder's entry for that object
     for fields, units, quantities in row["notified"]:
-        party = dict(zip(PARTY_FIELDS, _plain(fields), strict=True))
+        party = dict(zip(PARTY_FIELDS, plain(fields), strict=True))
         by_party[party["gln"]] = {
             "party": party,
             "held_at_opening": [{"unit": u, "quantity": q} for u, q in zip(units, quantities, strict=False)],
@@ -389,7 +391,7 @@ def shape(row: dict) -> dict:
         targets = [held_by[gln] for gln in dict.fromkeys(glns) if gln in held_by]
         if not targets:
             continue
-        date = _plain(when)
+        date = plain(when)
         documents = documents_in(doc) if isinstance(doc, str) else documents_of(doc)
         for objects in targets:
             for key, quantity, uom in named:

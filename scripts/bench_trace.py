@@ -251,10 +251,10 @@ def measure(app, graph, samples: int = 200, forward: int = 20, recall_target: in
             runs: int = 3, log=print, retailers: int = 200) -> list[benchlib.Figure]:
     """Back and forward traces, a wide recall with its spreadsheet, and the EPCIS way, as Figures."""
     out: list[benchlib.Figure] = []
-    retail = trace.sample_starts(graph, "retail", samples)
+    retail = samples.sample_starts(graph, "retail", samples)
     if len(retail) < samples:
-        retail += trace.sample_starts(graph, "retail_lot", samples - len(retail))
-    origins = trace.sample_starts(graph, "origin", max(forward, 50))
+        retail += samples.sample_starts(graph, "retail_lot", samples - len(retail))
+    origins = samples.sample_starts(graph, "origin", max(forward, 50))
     if not retail or not origins:
         log("nothing to trace: load a network first")
         return out

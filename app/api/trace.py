@@ -20,6 +20,7 @@ from app.schemas.trace import (
     TraceOut,
     TraceQuery,
 )
+from graph import key_data
 from graph import trace as tracing
 from gs1 import keys as gs1_keys
 from gs1.identifiers import lot_key
@@ -73,7 +74,7 @@ def export_trace(answer: dict, fmt: str, name: str, rows: list[dict] | None = No
     if fmt == "epcis":
         return _download(jsonify(exports.epcis_document(answer["docs"])).get_data(), fmt, name)
     if rows is None:
-        rows = tracing.key_data_rows(graph(), [n["id"] for n in answer["nodes"]])
+        rows = key_data.key_data_rows(graph(), [n["id"] for n in answer["nodes"]])
     body = exports.to_csv(rows) if fmt == "csv" else exports.to_xlsx(rows, "Trace")
     return _download(body, fmt, name)
 
@@ -120,7 +121,7 @@ def export_lot_trace(args, gtin, lot):
 @large_answer
 def export_period(args):
     """Export every key data element recorded in a period (a producer: only events its party took part in)."""
-    rows = tracing.period_key_data_rows(graph(), (args["from_"], args["to"]), party=_party_filter())
+    rows = key_data.period_key_data_rows(graph(), (args["from_"], args["to"]), party=_party_filter())
     stamp = f"{args['from_'].astimezone(UTC):%Y%m%d}-{args['to'].astimezone(UTC):%Y%m%d}"
     body = exports.to_csv(rows) if args["format"] == "csv" else exports.to_xlsx(rows, "Period")
     return _download(body, args["format"], f"kde-{stamp}")
