@@ -44,7 +44,7 @@ from graph.capture_rules import (  # noqa: F401 - the capture API: callers impor
 from graph.driver import Graph, tx_rows
 from graph.errors import Conflict, Unavailable
 from gs1.epcis import EPCQuantity, NormalizedEvent
-from gs1.identifiers import Ref
+from gs1.identifiers import Ref, class_key, key_prefix
 
 # Ref.kind -> node label; "class" refs point at the Product (matched by GTIN, not by key).
 LABELS = {"lot": "Lot", "item": "Item", "sscc": "LogisticUnit", "other": "OtherObject", "class": "Product"}
@@ -198,7 +198,7 @@ _MERGE_NODES: dict[str, LiteralString] = {
         UNWIND $rows AS r
         MERGE (n:Product {gtin: r.gtin})
         ON CREATE SET n.registered_by = 'capture', n.created_at = datetime()
-        RETURN 'class:' + r.gtin AS key, elementId(n) AS eid
+        RETURN $class_prefix + r.gtin AS key, elementId(n) AS eid
     """,
     "Location": """
         UNWIND $rows AS r
@@ -533,7 +533,7 @@ class _Capture:
                 if ref.lot is not None:
                     want(Ref("lot", gtin=ref.gtin, lot=ref.lot))
             elif kind == "class":
-                nodes["Product"].setdefault("class:" + ref.gtin, {"gtin": ref.gtin})
+                nodes["Product"].setdefault(class_key(ref.gtin), {"gtin": ref.gtin})
             elif kind == "sscc":
                 nodes["LogisticUnit"].setdefault(ref.key, {"key": ref.key, "sscc": ref.sscc})
             elif kind == "location":
@@ -583,7 +583,7 @@ class _Capture:
         ids: dict[tuple[str, str], str] = {}
         for label, rows in nodes.items():
             if rows:
-                for r in tx_rows(tx, _MERGE_NODES[label], rows=list(rows.values())):
+                for r in tx_rows(tx, _MERGE_NODES[label], rows=list(rows.values()), class_prefix=key_prefix("class")):
                     ids[(label, r["key"])] = r["eid"]
         event_ids = {r["event_id"]: r["eid"] for r in tx_rows(tx, _CREATE_EVENTS, rows=event_rows)} \
             if event_rows else {}
@@ -704,7 +704,7 @@ def _label_of_key(key: str) -> str:
 def _target(ref: Ref) -> tuple[str, str]:
     """The (label, key) under which _write finds a node's element ID."""
     if ref.kind == "class":
-        return ("Product", "class:" + ref.gtin)
+        return ("Product", class_key(ref.gtin))
     if ref.kind == "location":
         return ("Location", ref.key)
     if ref.kind == "party":

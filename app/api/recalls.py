@@ -13,6 +13,7 @@ from app.extensions import graph
 from app.gcpause import large_answer
 from app.schemas.recalls import AckIn, CloseIn, HoldIn, HoldOut, RecallExportQuery, RecallIn, RecallOut
 from graph import recalls
+from gs1.identifiers import lot_key
 
 blp = Blueprint("recalls", __name__, url_prefix="/api/v1", description="Recalls and holds")
 
@@ -38,7 +39,7 @@ def open_recall(body):
     """Open a recall: mark the forward closure recalled, record it as EPCIS events, list every holder."""
     window = body["window"]
     window = (window["from_"], window["to"]) if window and window.get("from_") else None
-    case = recalls.open_case(graph(), [f"lot:{x['gtin']}:{x['lot']}" for x in body["lots"]], body["level"],
+    case = recalls.open_case(graph(), [lot_key(x["gtin"], x["lot"]) for x in body["lots"]], body["level"],
                              body["reason"], window, opened_by=current_principal().token_id)
     response = jsonify(case)
     response.status_code = 201
@@ -70,7 +71,7 @@ def acknowledge(body, recall_id):
         ensure_party(body["party_gln"], "party_gln")
     ack = {"party_gln": body["party_gln"], "quantity_removed": body["quantity_removed"],
            "quantity_recovered": body["quantity_recovered"], "unit": body["unit"], "note": body["note"],
-           "lot_key": f"lot:{body['gtin']}:{body['lot']}" if body["gtin"] else None,
+           "lot_key": lot_key(body["gtin"], body["lot"]) if body["gtin"] else None,
            "token_id": principal.token_id}
     response = jsonify(_visible(recalls.acknowledge(graph(), recall_id, ack)))
     response.status_code = 201

@@ -16,13 +16,14 @@ from flask import Blueprint, Flask, current_app, jsonify, make_response, render_
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
-from app.errors import error_response
+from app.errors import error_response, status_of
 from app.extensions import graph
 from app.scan_buffer import ScanBuffer, fingerprint, network
 from app.schemas.labels import ResolverQuery
 from graph import authenticity
 from graph import scan as scan_store
 from graph.errors import GraphError, NotFound, Unavailable
+from gs1.digital_link import element_string as gs1_element_string
 from gs1.digital_link import parse_path
 from gs1.errors import InvalidIdentifier
 from labels.serials import check_serial
@@ -156,7 +157,7 @@ def _http_problem(exc: HTTPException):
 def _graph_problem(exc: GraphError):
     if isinstance(exc, Unavailable):
         return _problem(503, "service_unavailable", "down", exc.message, _cookie_lang())
-    return _problem(exc.status, exc.code, "unknown", exc.message, _cookie_lang())
+    return _problem(status_of(exc), exc.code, "unknown", exc.message, _cookie_lang())
 
 
 def _problem(status: int, code: str, kind: str, detail: str, lang: str, errors: dict | None = None,
@@ -229,11 +230,5 @@ def step_label(event: dict, lang: str) -> str:
 
 def element_string(code: dict) -> str:
     """The GS1 element string of the scanned code, as printed under the QR."""
-    out = f"(01){code['gtin']}"
-    for ai in ("11", "17"):
-        if ai in (code.get("query") or {}):
-            out += f"({ai}){code['query'][ai]}"
-    out += f"(10){code['lot']}"
-    if code.get("serial"):
-        out += f"(21){code['serial']}"
-    return out
+    dates = {ai: v for ai, v in (code.get("query") or {}).items() if ai in ("11", "17")}
+    return gs1_element_string(code["gtin"], code["lot"], code.get("serial") or None, dates)
