@@ -89,6 +89,7 @@ def test_the_api_does_what_its_description_says(case, role, neo4j_uri, role_toke
         assert_error_shape(response)
 
 
+@pytest.mark.neo4j  # reads what the fuzz test above (a Neo4j test) recorded
 def test_the_fuzzer_reached_every_operation():
     """Runs after the fuzz test: every operation got requests, and some got past validation (2xx)."""
     operations = {op.label for op in (r.ok() for r in schema.get_all_operations())}
