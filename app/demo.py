@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
+from gs1 import event_builders
 from gs1.identifiers import Ref
 from gs1.keys import check_digit
 from gs1.timezones import CHINA_OFFSET as TZ
@@ -128,7 +129,7 @@ G = {
 
 def lot_uri(product: str, lot: str) -> str:
     """The Digital Link URI of a lot."""
-    return Ref("lot", gtin=G[product]["gtin"], lot=lot).digital_link()
+    return event_builders.lot_uri(G[product]["gtin"], lot)
 
 
 def item_uri(product: str, lot: str | None, serial: str) -> str:
@@ -138,12 +139,12 @@ def item_uri(product: str, lot: str | None, serial: str) -> str:
 
 def loc(party: str) -> dict:
     """A readPoint/bizLocation for a party's site."""
-    return {"id": Ref("location", gln=P[party]["gln"]).digital_link()}
+    return {"id": event_builders.location_uri(P[party]["gln"])}
 
 
 def owner(party: str) -> str:
     """The Digital Link URI of a party (source/destination owning_party)."""
-    return Ref("party", gln=P[party]["gln"]).digital_link()
+    return event_builders.party_uri(P[party]["gln"])
 
 
 @dataclass
@@ -188,18 +189,17 @@ class _Builder:
     def ship(self, when, src, dst, lines, docs=(), epcs=()):
         body = {"action": "OBSERVE", "epcList": list(epcs),
                 "quantityList": [{"epcClass": lot_uri(p, lot), "quantity": q, "uom": u} for p, lot, q, u in lines],
-                "sourceList": [{"type": "owning_party", "source": owner(src)}],
-                "destinationList": [{"type": "owning_party", "destination": owner(dst)}]}
+                **event_builders.owning_parties(P[src]["gln"], P[dst]["gln"])}
         if docs:
-            body["bizTransactionList"] = [{"type": t, "bizTransaction": f"urn:epcglobal:cbv:bt:{P[src]['gln']}:{d}"}
+            issuer = P[src]["gln"]
+            body["bizTransactionList"] = [{"type": t, "bizTransaction": event_builders.business_transaction(issuer, d)}
                                           for t, d in docs]
         self.event("ObjectEvent", when, src, "shipping", "in_transit", **body)
 
     def receive(self, when, src, dst, lines, epcs=()):
         body = {"action": "OBSERVE", "epcList": list(epcs),
                 "quantityList": [{"epcClass": lot_uri(p, lot), "quantity": q, "uom": u} for p, lot, q, u in lines],
-                "sourceList": [{"type": "owning_party", "source": owner(src)}],
-                "destinationList": [{"type": "owning_party", "destination": owner(dst)}]}
+                **event_builders.owning_parties(P[src]["gln"], P[dst]["gln"])}
         self.event("ObjectEvent", when, dst, "receiving", "in_progress", **body)
 
     def transform(self, when, party, inputs, outputs, step="commissioning", ilmd=None):

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from graph import events
 from graph.driver import Graph, tx_rows
 from graph.errors import NotFound
 from gs1.epcis import context_prefixes, normalize_event
+from gs1.event_builders import origin_event
 from gs1.event_hash import event_hash
-from gs1.identifiers import Ref, lot_key
-from gs1.timezones import CHINA_OFFSET
+from gs1.identifiers import lot_key
 
 LOT_STATUSES = ("active", "on_hold", "recalled")
 LOT_FIELDS = ("gtin", "lot", "quantity", "unit", "production_date", "expiry_date", "status", "owner_gln")
@@ -75,40 +73,6 @@ def create(graph: Graph, lot: dict, origin: dict | None = None, policy: events.P
             raise NotFound(f"no product with GTIN {params['gtin']}", field="gtin")
         raise NotFound(f"no party with GLN {params['owner_gln']}", field="owner_gln")
     return clean(created)
-
-
-def origin_event(lot: dict, origin: dict) -> dict:
-    """Return the EPCIS event that records a lot at its origin: commissioning at the owner's location."""
-    place = {"id": Ref("location", gln=lot["owner_gln"]).digital_link()}
-    quantity = {"epcClass": Ref("lot", gtin=lot["gtin"], lot=lot["lot"]).digital_link(),
-                "quantity": lot["quantity"], "uom": lot["unit"]}
-    when = origin.get("event_time") or f"{lot['production_date']}T00:00:00.000{CHINA_OFFSET}"
-    event: dict = {"type": "ObjectEvent", "eventTime": when, "eventTimeZoneOffset": when[-6:], "action": "ADD"}
-    ilmd: dict = {"cbvmda:lotNumber": lot["lot"]}
-    if lot.get("expiry_date"):
-        ilmd["cbvmda:itemExpirationDate"] = lot["expiry_date"]
-    if origin.get("kind") == "harvest":
-        ilmd["cbvmda:harvestStartDate"] = lot["production_date"]
-    if origin.get("kind") == "slaughter" and origin.get("animal_ids"):
-        # The carcass lot comes from the animals: a transformation keeps them upstream of the lot in a trace.
-        event = {"type": "TransformationEvent", "eventTime": when, "eventTimeZoneOffset": when[-6:],
-                 "inputEPCList": [animal_uri(a) for a in origin["animal_ids"]], "outputQuantityList": [quantity]}
-    else:
-        event["quantityList"] = [quantity]
-    event.update(bizStep="commissioning", disposition="active", readPoint=place, bizLocation=place, ilmd=ilmd)
-    if origin.get("quarantine_certificate"):
-        event["certificationInfo"] = certificate_uri(lot["owner_gln"], origin["quarantine_certificate"])
-    return event
-
-
-def animal_uri(ear_tag: str) -> str:
-    """Return the URI an animal's ear-tag ID is recorded under."""
-    return "urn:tracegraph:animal:" + quote(ear_tag, safe="")
-
-
-def certificate_uri(issuer_gln: str, number: str) -> str:
-    """Return the URI a certificate number (e.g. an animal quarantine certificate) is recorded under."""
-    return f"urn:tracegraph:cert:{issuer_gln}:" + quote(number, safe="")
 
 
 def get(graph: Graph, gtin: str, lot: str) -> dict:

@@ -8,12 +8,10 @@ ObjectEvents (graph/events.py writes them as it writes every event), so the reco
 
 from __future__ import annotations
 
-import dataclasses
 import uuid
 from datetime import UTC, datetime
 from operator import itemgetter
 from typing import LiteralString
-from urllib.parse import quote
 
 from neo4j import ManagedTransaction
 
@@ -22,23 +20,17 @@ from graph.documents import documents_in, documents_of
 from graph.driver import Graph, plain, tx_rows
 from graph.errors import Conflict, NotFound, RuleViolation
 from graph.key_data import recall_key_data_rows
-from graph.recall_rules import (  # noqa: F401 - tests/trace calls add_working_days, deadlines from here
+from graph.recall_rules import (
     LEVELS,
     ack_capacity,
     ack_limit_error,
-    add_working_days,
+    add_working_days,  # noqa: F401 - tests/trace/test_recalls.py calls it from here
     deadlines,
     effectiveness,
     notify_list,
 )
 from graph.trace import PARTY_FIELDS
-from gs1.epcis import EPCQuantity, normalize_event
-from gs1.identifiers import Ref
-
-EVENT_CHUNK = 1000
-DL = "https://id.gs1.org"
-RECALL_NS = "https://tracegraph.example/ns/"
-
+from gs1.event_builders import recalled_events
 
 AFFECTED: LiteralString = """
 UNWIND range(0, size($keys) - 1) AS i
@@ -256,8 +248,10 @@ def open_case(graph: Graph, implicated: list[str], level: int, reason: str,
         # to a holder nobody notifies.
         recall = tx.run(OPEN, r=record, implicated=implicated, affected=ids).single(strict=True)["recall"]
         holders = tx.run(OPEN_HOLDERS, affected=ids, listed=LISTED_STEPS, notified=NOTIFIED_STEPS)
-        # the events are built while Neo4j reads the holders (the driver has sent the query; its answer waits)
-        recalled = _recall_events(recall_id, affected, targets, opened, opened_by, capture_id)
+        # the events are built while Neo4j reads the holders (the driver has sent the query; its answer waits), as
+        # plain observations that graph/events.py's record_observations writes in the case's transaction
+        recalled = events.observation_rows(recalled_events(recall_id, affected, opened), targets,
+                                           events.Policy(role="admin", token_id=opened_by), capture_id)
         row = dict(holders.single(strict=True))
         row["recall"], row["affected"] = recall, by_product
         row["notified"] = tx_rows(tx, NOTIFY, id=recall_id, notify=notify_list(row["holdings"], row["shipments"]),
@@ -270,53 +264,6 @@ def open_case(graph: Graph, implicated: list[str], level: int, reason: str,
     row["implicated"], row["acks"] = implicated, []
     row["shipments"] = [s for s in row["shipments"] if s[4] is not None]
     return shape(row)
-
-
-def _recall_events(recall_id: str, affected: list[str], targets: dict[str, str], at: datetime,
-                   token_id: str | None, capture_id: str) -> list[dict]:
-    """The rows of a `recalled` ObjectEvent per EVENT_CHUNK affected objects: plain observations, built by
-    graph/events.py's observation_rows and written by its record_observations in the case's transaction.
-
-    The event's own fields are normalised as every captured event's are; its objects are the keys the graph gave,
-    written as Digital Links and taken as they are, not parsed back from the links (10,000 links parsed and their
-    check digits recomputed cost more than the rest of the write).
-    """
-    when = at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    context = ["https://ref.gs1.org/standards/epcis/epcis-context.jsonld", {"tracegraph": RECALL_NS}]
-    normalized = []
-    for start in range(0, len(affected), EVENT_CHUNK):
-        epcs, classes, items, lots = [], [], [], []
-        for key in affected[start:start + EVENT_CHUNK]:
-            kind, _, rest = key.partition(":")
-            if kind == "lot":
-                gtin, _, lot = rest.partition(":")
-                uri = f"{DL}/01/{gtin}/10/{_escape(lot)}"
-                classes.append({"epcClass": uri})
-                lots.append(EPCQuantity(Ref("lot", gtin=gtin, lot=lot, uri=uri)))
-            elif kind == "item":
-                gtin, _, serial = rest.partition(":")
-                uri = f"{DL}/01/{gtin}/21/{_escape(serial)}"
-                epcs.append(uri)
-                items.append(EPCQuantity(Ref("item", gtin=gtin, serial=serial, uri=uri)))
-            elif kind == "sscc":
-                uri = f"{DL}/00/{rest}"
-                epcs.append(uri)
-                items.append(EPCQuantity(Ref("sscc", sscc=rest, uri=uri)))
-        raw = {"@context": context, "type": "ObjectEvent", "eventID": f"urn:uuid:{uuid.uuid4()}",
-               "eventTime": when, "eventTimeZoneOffset": "+08:00", "action": "OBSERVE", "bizStep": "holding",
-               "disposition": "recalled", "persistentDisposition": {"set": ["recalled"]},
-               "tracegraph:recallID": recall_id}
-        event = normalize_event(raw, f"recall[{len(normalized)}]")  # before the objects: it would parse them
-        if epcs:
-            raw["epcList"] = epcs
-        if classes:
-            raw["quantityList"] = classes
-        normalized.append(dataclasses.replace(event, objects=items + lots, raw=raw))
-    return events.observation_rows(normalized, targets, events.Policy(role="admin", token_id=token_id), capture_id)
-
-
-def _escape(value: str) -> str:
-    return quote(value, safe="")
 
 
 def get(graph: Graph, recall_id: str) -> dict:

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from urllib.parse import quote
-
 from flask_smorest import Blueprint
 from marshmallow import RAISE, ValidationError
 
 from app.auth import current_principal, ensure_party, require
-from app.capture import location_uri, lot_uri, normalise, policy_for
+from app.capture import normalise, policy_for
 from app.errors import ApiError
 from app.extensions import graph
 from app.schemas.epcis import CaptureJobOut, PageArgs, decode_page_token, encode_page_token
 from app.schemas.quality import CertificateIn, CertificateOut, InspectionIn, InspectionOut
 from graph import captures, events, quality
 from gs1.epcis import context_prefixes
-from gs1.timezones import CHINA
+from gs1.event_builders import inspection_event
 
 blp = Blueprint("quality", __name__, url_prefix="/api/v1", description="Inspections, certificates, data quality")
 
@@ -30,15 +27,8 @@ blp = Blueprint("quality", __name__, url_prefix="/api/v1", description="Inspecti
 def record_inspection(body):
     """Record a lab's inspection of a lot (and its EPCIS inspecting event); lab tokens for their own lab only."""
     principal = ensure_party(body["lab_gln"], "lab_gln")
-    when = (body.pop("event_time") or datetime.now(UTC).astimezone(CHINA)).isoformat(timespec="milliseconds")
-    event = {
-        "type": "ObjectEvent", "eventTime": when, "eventTimeZoneOffset": when[-6:], "action": "OBSERVE",
-        "bizStep": "inspecting", "disposition": "conformant" if body["verdict"] == "pass" else "non_conformant",
-        "quantityList": [{"epcClass": lot_uri(body["gtin"], body["lot"])}],
-        "readPoint": {"id": location_uri(body["lab_gln"])},
-        "bizTransactionList": [{"type": "testres", "bizTransaction":
-                                f"urn:epcglobal:cbv:bt:{body['lab_gln']}:{quote(body['report_no'], safe='')}"}],
-    }
+    event = inspection_event(body["lab_gln"], body["gtin"], body["lot"], body["verdict"], body["report_no"],
+                             body.pop("event_time"))
     job = events.CaptureJob(events.new_capture_id())
     normalised = normalise([event], "", context_prefixes(), job)
     if job.errors:
