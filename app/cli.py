@@ -94,9 +94,11 @@ def register_cli(app: Flask) -> None:
     """Add the command groups to `flask`."""
     for group in (graph_cli, tokens_cli, demo_cli, audit_cli):
         app.cli.add_command(group)
+    from app.accounts import users_cli
     from app.backup import backup_command, restore_command
     from app.capture_cli import epcis_cli
 
     app.cli.add_command(epcis_cli)
+    app.cli.add_command(users_cli)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)

@@ -52,6 +52,21 @@ class Config:
     AUDIT_KEY = _str("AUDIT_KEY", "")
     AUDIT_BODY_MAX = _int("AUDIT_BODY_MAX", 1024 * 1024)
 
+    # Workbench accounts (app/accounts.py): wrong passwords in a row that lock an account, and for how long (the
+    # lock is per account, never per address); how long a log-in lasts. Session cookies are HttpOnly and
+    # SameSite=Lax, and Secure in production (they then travel only over HTTPS).
+    LOGIN_MAX_FAILURES = _int("LOGIN_MAX_FAILURES", 5)
+    LOGIN_LOCK_MINUTES = _int("LOGIN_LOCK_MINUTES", 15)
+    SESSION_COOKIE_NAME = "tg_session"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = ENV == "production"
+    PERMANENT_SESSION_LIFETIME = _int("SESSION_HOURS", 12) * 3600
+    # CSRF (Flask-WTF) is checked by the workbench's pages only: the JSON API authenticates with bearer tokens,
+    # which a browser never sends on its own, so it needs no CSRF token. A form's token lasts as long as the session.
+    WTF_CSRF_CHECK_DEFAULT = False
+    WTF_CSRF_TIME_LIMIT = None
+
     # flask-smorest / OpenAPI
     API_TITLE = "TraceGraph"
     API_VERSION = "1.0"

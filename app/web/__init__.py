@@ -34,3 +34,6 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(resolver.bp)
     app.register_blueprint(resolver.assets)
     app.register_blueprint(regulator.regulator)
+    from app.web import work
+
+    work.init_app(app)

@@ -1,0 +1,180 @@
+"""Workbench pages: home, a lot, register a harvest, ship, receive. Thin views over the API's own functions.
+
+Input is checked by the API's schemas (OriginLotIn, ShipmentIn, ReceiptIn), events are built by the API's builders
+(gs1/event_builders.py) and written through graph/lots.create and app/capture.record_events with the user's
+principal (``policy_for``): a page can do no more than the same user's token could.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, date, datetime
+
+from flask import abort, redirect, request, url_for
+from flask_login import current_user
+from marshmallow import ValidationError
+
+from app.capture import policy_for, record_events
+from app.extensions import graph
+from app.schemas.events import OriginLotIn, ReceiptIn, ShipmentIn
+from app.web.work import TEXT, bp, lang, render
+from graph import lots, workbench
+from graph.errors import GraphError, Unavailable
+from gs1 import event_builders as build
+from gs1.timezones import CHINA
+
+_ORIGIN_LOT = OriginLotIn()
+_SHIPMENT = ShipmentIn()
+_RECEIPT = ReceiptIn()
+SEE_ALL = ("regulator", "admin")
+
+
+def _party() -> str:
+    """The user's party; an account without one (an admin) has no workbench of its own."""
+    if not current_user.party_gln:
+        abort(403)
+    return current_user.party_gln
+
+
+@bp.route("/")
+def home():
+    """My lots with what I hold, shipments waiting for me to confirm, and warnings."""
+    if not current_user.party_gln:
+        return render("work/home.html", facts=None)
+    facts = workbench.home(graph(), current_user.party_gln)
+    return render("work/home.html", facts=facts, changed=request.args.get("changed"),
+                  done=request.args.get("done"))
+
+
+@bp.route("/lots/<gtin>/<path:lot>")
+def lot_page(gtin: str, lot: str):
+    """One lot as my party may see it; another party's lot does not exist here (404)."""
+    facts = workbench.lot(graph(), current_user.party_gln, gtin, lot, see_all=current_user.role in SEE_ALL)
+    if facts is None:
+        abort(404)
+    return render("work/lot.html", f=facts)
+
+
+@bp.route("/harvest", methods=["GET", "POST"])
+def harvest():
+    """Register a harvest batch: the lot and its origin event (POST /api/v1/lots does the same)."""
+    gln = _party()
+    products = workbench.products(graph(), gln)
+    today = datetime.now(UTC).astimezone(CHINA).date()
+    if request.method == "GET":
+        form = {"lot": suggested_lot(today), "production_date": today.isoformat(), "unit": "KGM"}
+        return render("work/harvest.html", products=products, form=form, errors={})
+    form = {k: request.form.get(k, "").strip() for k in ("gtin", "lot", "quantity", "unit", "production_date",
+                                                         "expiry_date")}
+    body = {**{k: v for k, v in form.items() if v}, "owner_gln": gln, "origin": "harvest"}
+    product = next((p for p in products if p["gtin"] == form["gtin"]), None)
+    if product and not form["unit"]:
+        body["unit"] = product["unit"] or "KGM"
+    try:
+        data = _ORIGIN_LOT.load(body)
+    except ValidationError as exc:
+        return render("work/harvest.html", status=422, products=products, form=form, errors=_flat(exc.messages))
+    origin = {"kind": data.pop("origin"), "animal_ids": data.pop("animal_ids"),
+              "quarantine_certificate": data.pop("quarantine_certificate")}
+    data = {**data, "production_date": data["production_date"].isoformat(),
+            "expiry_date": data["expiry_date"].isoformat() if data["expiry_date"] else None}
+    try:
+        lots.create(graph(), data, origin, policy_for(current_user.principal))
+    except GraphError as exc:
+        if isinstance(exc, Unavailable):
+            raise
+        return render("work/harvest.html", status=exc.status, products=products, form=form,
+                      errors={exc.field or "form": exc.message})
+    return redirect(url_for("work.lot_page", gtin=data["gtin"], lot=data["lot"], done="harvest"), 303)
+
+
+def suggested_lot(day: date) -> str:
+    """A lot number for a new batch: H, the date and four random characters (AI 10 allows 20)."""
+    return f"H{day:%Y%m%d}-{secrets.token_hex(2).upper()}"
+
+
+@bp.route("/ship", methods=["GET", "POST"])
+def ship():
+    """Ship some of a lot I hold to a party picked by name (POST /api/v1/shipments does the same)."""
+    gln = _party()
+    held = [x for x in workbench.home(graph(), gln)["lots"] if x["quantity"] - x["pending"] > 0]
+    receivers = workbench.receivers(graph(), gln)
+    if request.method == "GET":
+        form = {"lot_key": request.args.get("lot", "")}
+        return render("work/ship.html", held=held, receivers=receivers, form=form, errors={})
+    form = {k: request.form.get(k, "").strip() for k in ("lot_key", "destination_gln", "quantity", "document")}
+    chosen = next((x for x in held if f"{x['gtin']}|{x['lot']}" == form["lot_key"]), None)
+    errors = {}
+    if chosen is None:
+        errors["lot_key"] = TEXT[lang()]["ship_pick_lot"]
+    else:
+        on_hand = chosen["quantity"] - chosen["pending"]
+        try:
+            if float(form["quantity"]) > on_hand:
+                errors["quantity"] = TEXT[lang()]["ship_too_much"].format(n=_num(on_hand), unit=chosen["unit"])
+        except ValueError:
+            errors["quantity"] = TEXT[lang()]["ship_quantity"]
+    if not errors:
+        body = {"party_gln": gln, "destination_gln": form["destination_gln"],
+                "lots": [{"gtin": chosen["gtin"], "lot": chosen["lot"], "quantity": form["quantity"],
+                          "unit": chosen["unit"]}],
+                "documents": [{"type": "desadv", "id": form["document"]}] if form["document"] else []}
+        try:
+            data = _SHIPMENT.load(body)
+        except ValidationError as exc:
+            errors = _flat(exc.messages)
+    if errors:
+        return render("work/ship.html", status=422, held=held, receivers=receivers, form=form, errors=errors)
+    refused = _record(build.shipment_event(data))
+    if refused is not None:
+        return render("work/ship.html", status=refused.status, held=held, receivers=receivers, form=form,
+                      errors={"form": refused.message})
+    return redirect(url_for("work.home", done="ship"), 303)
+
+
+@bp.route("/receive", methods=["POST"])
+def receive():
+    """Confirm an inbound shipment from my list: receive what was shipped to me (POST /api/v1/receipts)."""
+    gln = _party()
+    form = {k: request.form.get(k, "").strip() for k in ("gtin", "lot", "source_gln")}
+    waiting = next((x for x in workbench.home(graph(), gln)["inbound"]
+                    if (x["gtin"], x["lot"], x["source_gln"]) == (form["gtin"], form["lot"], form["source_gln"])), None)
+    if waiting is None:
+        abort(404)
+    data = _RECEIPT.load({"party_gln": gln, "source_gln": waiting["source_gln"],
+                          "lots": [{"gtin": waiting["gtin"], "lot": waiting["lot"], "quantity": waiting["quantity"],
+                                    "unit": waiting["unit"]}]})
+    refused = _record(build.receipt_event(data))
+    if refused is not None:
+        raise refused
+    return redirect(url_for("work.home", done="receive"), 303)
+
+
+def _record(event: dict) -> GraphError | None:
+    """Record through the one write path as the user's principal; return a rule's refusal (the page shows it)."""
+    try:
+        record_events([event], current_user.principal)
+    except Unavailable:
+        raise
+    except GraphError as exc:
+        return exc
+    return None
+
+
+def _flat(messages: dict) -> dict:
+    """marshmallow's nested messages as {field: first message} (lots.0.quantity -> quantity)."""
+    out: dict[str, str] = {}
+
+    def walk(node, name):
+        if isinstance(node, dict):
+            for k, v in node.items():
+                walk(v, k if not str(k).isdigit() else name)
+        elif isinstance(node, list) and node and isinstance(node[0], str):
+            out.setdefault(name, node[0])
+
+    walk(messages, "form")
+    return out
+
+
+def _num(value: float) -> str:
+    return f"{value:g}"

@@ -1,0 +1,176 @@
+"""What the producers' workbench pages read: one round trip per page, scoped to the user's own party.
+
+Every function takes the acting party's GLN and returns only what that party may see (docs/ownership.md "Reads"):
+its own holdings, shipments addressed to it, its own lots' warnings. A lot is shown to its owner, to a party that
+holds or held it, and to regulators and admins (``see_all``); to anyone else it does not exist.
+"""
+
+from __future__ import annotations
+
+from typing import LiteralString
+
+from graph.driver import Graph
+from gs1.identifiers import location_key, lot_key
+
+# Lots a party holds (or held: the HOLDS edge stays at 0), held ones first; inbound = shipped to it, not received.
+HOME: LiteralString = """
+MATCH (me:Party {gln: $gln})
+CALL (me) {
+    MATCH (me)-[h:HOLDS]->(l:Lot)
+    OPTIONAL MATCH (l)-[:OF_PRODUCT]->(p:Product)
+    WITH l, h, p ORDER BY h.quantity - coalesce(h.pending, 0) > 0 DESC, l.production_date DESC, l.lot LIMIT $limit
+    RETURN collect({gtin: l.gtin, lot: l.lot, status: l.status, owner_gln: l.owner_gln,
+                    production_date: toString(l.production_date), expiry_date: toString(l.expiry_date),
+                    quantity: h.quantity, pending: coalesce(h.pending, 0), unit: coalesce(h.unit, l.unit),
+                    name_zh: p.name_zh, name_en: p.name_en}) AS lots
+}
+CALL (me) {
+    MATCH (me)-[h:HOLDS]->(l:Lot) WHERE h.pending > 0
+    OPTIONAL MATCH (l)-[:OF_PRODUCT]->(p:Product)
+    CALL (me, l) {
+        MATCH (l)<-[:OBJECT]-(e:Event {biz_step: 'shipping'})-[:SOURCE]->(src:Party)
+        WHERE NOT coalesce(e.erroneous, false)
+          AND (EXISTS { (e)-[:DESTINATION]->(me) } OR EXISTS { (e)-[:DESTINATION]->(:Location)-[:OF_PARTY]->(me) })
+        RETURN src, e ORDER BY e.event_time DESC LIMIT 1
+    }
+    RETURN collect({gtin: l.gtin, lot: l.lot, quantity: h.pending, unit: coalesce(h.unit, l.unit),
+                    name_zh: p.name_zh, name_en: p.name_en, source_gln: src.gln, source_zh: src.name_zh,
+                    source_en: src.name_en, shipped_at: e.event_time}) AS inbound
+}
+CALL (me) {
+    MATCH (me)-[h:HOLDS]->(l:Lot) WHERE l.status IN ['on_hold', 'recalled'] AND (h.quantity > 0 OR l.owner_gln = me.gln)
+    OPTIONAL MATCH (l)-[:OF_PRODUCT]->(p:Product)
+    RETURN collect({gtin: l.gtin, lot: l.lot, status: l.status, reason: l.hold_reason,
+                    name_zh: p.name_zh, name_en: p.name_en}) AS flagged
+}
+CALL (me) {
+    MATCH (me)-[h:HOLDS]->(l:Lot)<-[:OF_LOT]-(i:Inspection {verdict: 'fail'})
+    WHERE h.quantity > 0 OR l.owner_gln = me.gln
+    OPTIONAL MATCH (lab:Party)-[:PERFORMED]->(i)
+    OPTIONAL MATCH (l)-[:OF_PRODUCT]->(p:Product)
+    WITH l, i, lab, p ORDER BY i.date DESC LIMIT 50
+    RETURN collect({gtin: l.gtin, lot: l.lot, report_no: i.report_no, date: toString(i.date),
+                    lab_zh: lab.name_zh, lab_en: lab.name_en, name_zh: p.name_zh, name_en: p.name_en}) AS failed
+}
+RETURN lots, inbound, flagged, failed
+"""
+
+LOT: LiteralString = """
+MATCH (l:Lot {key: $key})
+OPTIONAL MATCH (me:Party {gln: $gln})
+OPTIONAL MATCH (me)-[mine:HOLDS]->(l)
+WITH l, me, mine WHERE $see_all OR l.owner_gln = $gln OR mine IS NOT NULL
+OPTIONAL MATCH (l)-[:OF_PRODUCT]->(p:Product)
+OPTIONAL MATCH (owner:Party {gln: l.owner_gln})
+CALL (l) {
+    OPTIONAL MATCH (h:Party)-[r:HOLDS]->(l) WHERE r.quantity > 0
+    RETURN collect({gln: h.gln, name_zh: h.name_zh, name_en: h.name_en, quantity: r.quantity,
+                    pending: coalesce(r.pending, 0), unit: r.unit}) AS holders
+}
+CALL (l, me) {
+    OPTIONAL MATCH (l)<-[:OBJECT|INPUT|OUTPUT]-(e:Event)
+    WHERE $see_all OR e.biz_location = $loc OR e.read_point = $loc OR EXISTS { (e)-[:SOURCE|DESTINATION]->(me) }
+    OPTIONAL MATCH (e)-[:DESTINATION]->(dst:Party)
+    OPTIONAL MATCH (e)-[:SOURCE]->(src:Party)
+    WITH e, dst, src ORDER BY e.event_time DESC LIMIT 50
+    RETURN collect(CASE WHEN e IS NULL THEN null ELSE
+        {biz_step: e.biz_step, type: e.type, at: e.event_time, erroneous: coalesce(e.erroneous, false),
+         to_zh: dst.name_zh, to_en: dst.name_en, from_zh: src.name_zh, from_en: src.name_en} END) AS events
+}
+CALL (l) {
+    OPTIONAL MATCH (l)<-[:OF_LOT]-(i:Inspection)
+    OPTIONAL MATCH (lab:Party)-[:PERFORMED]->(i)
+    WITH i, lab ORDER BY i.date DESC LIMIT 20
+    RETURN collect(CASE WHEN i IS NULL THEN null ELSE
+        {report_no: i.report_no, date: toString(i.date), verdict: i.verdict, standard: i.standard,
+         lab_zh: lab.name_zh, lab_en: lab.name_en} END) AS inspections
+}
+RETURN l {.gtin, .lot, .unit, .status, .owner_gln, .hold_reason, production_date: toString(l.production_date),
+          expiry_date: toString(l.expiry_date)} AS lot,
+       p {.name_zh, .name_en, .unit} AS product, owner {.name_zh, .name_en} AS owner,
+       CASE WHEN mine IS NULL THEN null ELSE {quantity: mine.quantity, pending: coalesce(mine.pending, 0),
+                                              unit: mine.unit} END AS mine,
+       holders, events, inspections
+"""
+
+RECEIVERS: LiteralString = """
+MATCH (p:Party) WHERE p.gln <> $gln AND NOT 'regulator' IN coalesce(p.roles, [])
+  AND NOT 'certifier' IN coalesce(p.roles, [])
+RETURN p.gln AS gln, p.name_zh AS name_zh, p.name_en AS name_en, p.region_zh AS region_zh,
+       p.region_en AS region_en
+ORDER BY p.name_zh LIMIT $limit
+"""
+
+PRODUCTS: LiteralString = """
+MATCH (p:Product) WHERE p.owner_gln = $gln OR $gln IN coalesce(p.licensees, [])
+RETURN p.gtin AS gtin, p.name_zh AS name_zh, p.name_en AS name_en, p.unit AS unit, p.category AS category
+ORDER BY p.name_zh LIMIT 200
+"""
+
+PARTIES: LiteralString = """
+MATCH (p:Party)
+RETURN p.gln AS gln, p.name_zh AS name_zh, p.name_en AS name_en, p.roles AS roles
+ORDER BY p.name_zh LIMIT $limit
+"""
+
+
+def home(graph: Graph, gln: str, limit: int = 200) -> dict:
+    """Return a party's home page facts: lots, inbound shipments, held or recalled lots, failed inspections.
+
+    Args:
+        graph: the database.
+        gln: the acting party.
+        limit: at most this many lots (held ones first, then by production date, newest first).
+
+    Returns:
+        {"lots": [...], "inbound": [...], "flagged": [...], "failed": [...]}; every list empty for an unknown party.
+    """
+    rows = graph.query(HOME, read=True, gln=gln, limit=limit)
+    if not rows:
+        return {"lots": [], "inbound": [], "flagged": [], "failed": []}
+    out = dict(rows[0])
+    for x in out["inbound"]:
+        x["shipped_at"] = x["shipped_at"].to_native() if x["shipped_at"] is not None else None
+    return out
+
+
+def lot(graph: Graph, gln: str | None, gtin: str, lot_number: str, see_all: bool = False) -> dict | None:
+    """Return a lot's page facts as this party may see them, or None when there is no such lot for it.
+
+    Args:
+        graph: the database.
+        gln: the acting party (None for an admin without one).
+        gtin: the lot's GTIN.
+        lot_number: its lot number.
+        see_all: a regulator or admin: every holder and event.
+
+    Returns:
+        {"lot", "product", "owner", "mine", "holders", "events", "inspections"}; holders are the caller's own row
+        unless the caller owns the lot or sees all.
+    """
+    rows = graph.query(LOT, read=True, key=lot_key(gtin, lot_number), gln=gln, see_all=see_all,
+                       loc=location_key(gln) if gln else None)
+    if not rows:
+        return None
+    out = dict(rows[0])
+    if not see_all and out["lot"]["owner_gln"] != gln:
+        out["holders"] = [h for h in out["holders"] if h["gln"] == gln]
+    out["events"] = [{**e, "at": e["at"].to_native() if e["at"] is not None else None} for e in out["events"]]
+    for k in ("production_date", "expiry_date"):
+        out["lot"][k] = out["lot"][k] or None
+    return out
+
+
+def receivers(graph: Graph, gln: str, limit: int = 500) -> list[dict]:
+    """Return the parties this one may ship to (every trading party but itself), by Chinese name."""
+    return graph.query(RECEIVERS, read=True, gln=gln, limit=limit)
+
+
+def products(graph: Graph, gln: str) -> list[dict]:
+    """Return the products a party may register lots of: its own and those it is licensed for."""
+    return graph.query(PRODUCTS, read=True, gln=gln)
+
+
+def parties(graph: Graph, limit: int = 1000) -> list[dict]:
+    """Return every party by name (the admin's account form picks one)."""
+    return graph.query(PARTIES, read=True, limit=limit)
