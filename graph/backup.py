@@ -13,7 +13,7 @@ the allow-lists below.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, LiteralString
 
 import neo4j.time
 from neo4j import ManagedTransaction
@@ -100,9 +100,20 @@ def export(graph: Graph, on_node: Callable[[str, dict], None], on_relationship: 
     def work(tx: ManagedTransaction) -> dict:
         on_start()
         census = _counts(tx)
+        # Every write appends to the audit trail, also while this transaction reads (it sees what others commit):
+        # the backup holds the chain up to the head read here, so the copy's chain ends where its head says.
+        head = tx.run(_AUDIT_HEAD).single()
+        audit_seq = head["head"]["seq"] if head else 0
+        if head:
+            census["nodes"]["AuditEntry"] = audit_seq
         for label in NODE_KEYS:
-            for record in tx.run("MATCH (n:$($label)) RETURN n {.*} AS props ORDER BY n[$key]",
-                                 label=label, key=NODE_KEYS[label]):
+            if label == "AuditHead":
+                if head:
+                    on_node(label, _plain(head["head"]))
+                continue
+            for record in tx.run("MATCH (n:$($label)) WHERE $label <> 'AuditEntry' OR n.seq <= $audit_seq "
+                                 "RETURN n {.*} AS props ORDER BY n[$key]",
+                                 label=label, key=NODE_KEYS[label], audit_seq=audit_seq):
                 on_node(label, _plain(record["props"]))
         # The CASE is the same as in mark_existing: the reference "Label|key" of a node.
         for record in tx.run(
@@ -136,6 +147,9 @@ def export(graph: Graph, on_node: Callable[[str, dict], None], on_relationship: 
         return census
 
     return graph.read(work)
+
+
+_AUDIT_HEAD: LiteralString = "MATCH (h:AuditHead {id: 'audit'}) RETURN h {.*} AS head"
 
 
 def counts(graph: Graph) -> dict:
