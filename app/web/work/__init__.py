@@ -33,6 +33,8 @@ TEXT: dict[str, dict[str, str]] = {"zh": _I18N["zh"], "en": _I18N["en"]}
 # Pages anyone may open: the log-in form, the language switch and the stylesheet.
 PUBLIC_ENDPOINTS = ("work.login", "work.language", "work.static")
 LANG_COOKIE_DAYS = 365
+# UN/ECE Rec 20 unit codes as people write them (Chinese, English).
+UNITS = {"KGM": ("公斤", "kg"), "TNE": ("吨", "t"), "H87": ("件", "pcs"), "GRM": ("克", "g"), "LTR": ("升", "l")}
 
 
 def init_app(app: Flask) -> None:
@@ -56,7 +58,8 @@ def render(template: str, status: int = 200, **context):
     """Render a workbench page in the user's language; never cached (it shows one party's own data)."""
     language = lang()
     html = render_template(template, t=TEXT[language], lang=language, user=current_user, name=name_in(language),
-                           when=local_time, num=number, **context)
+                           when=local_time, num=number,
+                           unit=lambda code: UNITS.get(code, (code, code))[language == "en"], **context)
     response = make_response(html, status)
     response.headers["Cache-Control"] = "no-store"
     response.headers["Content-Language"] = "zh-CN" if language == "zh" else "en"

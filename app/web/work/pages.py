@@ -17,7 +17,7 @@ from marshmallow import ValidationError
 from app.capture import policy_for, record_events
 from app.extensions import graph
 from app.schemas.events import OriginLotIn, ReceiptIn, ShipmentIn
-from app.web.work import TEXT, bp, lang, render
+from app.web.work import TEXT, UNITS, bp, lang, render
 from graph import lots, workbench
 from graph.errors import GraphError, Unavailable
 from gs1 import event_builders as build
@@ -111,7 +111,8 @@ def ship():
         on_hand = chosen["quantity"] - chosen["pending"]
         try:
             if float(form["quantity"]) > on_hand:
-                errors["quantity"] = TEXT[lang()]["ship_too_much"].format(n=_num(on_hand), unit=chosen["unit"])
+                errors["quantity"] = TEXT[lang()]["ship_too_much"].format(
+                    n=_num(on_hand), unit=UNITS.get(chosen["unit"], (chosen["unit"],) * 2)[lang() == "en"])
         except ValueError:
             errors["quantity"] = TEXT[lang()]["ship_quantity"]
     if not errors:
