@@ -9,6 +9,7 @@ from typing import Any, LiteralString
 
 from graph.documents import documents_in
 from graph.driver import Graph, plain
+from gs1.identifiers import key_kind
 
 # Key data elements of a set of objects, grouped by event: an event's JSON (for its documents), places and
 # parties are read once per event, not once per (event, object) row. A recall's own `recalled` events list a
@@ -108,8 +109,8 @@ def key_data_rows(graph: Graph, keys: list[str], max_rows: int = 200_000) -> Key
         Unavailable: the database does not answer.
     """
     keys = list(dict.fromkeys(keys))
-    params = {"lots": [k for k in keys if k.startswith("lot:")], "items": [k for k in keys if k.startswith("item:")],
-              "units": [k for k in keys if k.startswith("sscc:")]}
+    params = {"lots": [k for k in keys if key_kind(k) == "lot"], "items": [k for k in keys if key_kind(k) == "item"],
+              "units": [k for k in keys if key_kind(k) == "sscc"]}
     return _key_data(graph, KEY_DATA, params, max_rows)
 
 

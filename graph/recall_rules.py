@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 
+from gs1.identifiers import key_kind
 from gs1.timezones import CHINA
 
 LEVELS = (1, 2, 3)
@@ -86,7 +87,7 @@ def ack_capacity(holder: dict, affected: list[dict]) -> dict[str, float]:
         affected: the case's ``affected`` objects.
     """
     cap: dict[str, float] = defaultdict(float)
-    if any(o["key"].startswith("sscc:") for o in holder["objects"]):
+    if any(key_kind(o["key"]) == "sscc" for o in holder["objects"]):
         for a in affected:
             if a["kind"] != "sscc":
                 cap[a["unit"] or "EA"] += a["quantity"] if a["quantity"] is not None else 1

@@ -27,7 +27,7 @@ from graph.authenticity import (
 from graph.driver import Graph, translate
 from graph.errors import NotFound
 from graph.values import iso_date, iso_utc, native
-from gs1.identifiers import item_key, lot_key
+from gs1.identifiers import item_key, key_kind, lot_key
 from gs1.timezones import CHINA
 
 # Seconds Neo4j may spend on one public page read before it ends the transaction (the client gets a 503 and its
@@ -252,8 +252,8 @@ def page(graph: Graph, gtin: str, lot: str, serial: str | None = None, today: da
         lot_key=lot_key(gtin, lot),
         item_key=ikey,
         lot_known=lot_static is not None,
-        lots=[k for k in keys if k.startswith("lot:")],
-        items=[k for k in keys if k.startswith("item:")],
+        lots=[k for k in keys if key_kind(k) == "lot"],
+        items=[k for k in keys if key_kind(k) == "item"],
     )[0]
     if row["lot"] is None:
         if row["product"] is None:
@@ -336,7 +336,7 @@ def _live(graph: Graph, lkey: str, ikey: str | None, upstream: list[dict], timeo
     keys = [u["key"] for u in upstream]
     row = _read_once(
         graph, _LIVE, timeout, lot_key=lkey, item_key=ikey,
-        lots=[k for k in keys if k.startswith("lot:")], items=[k for k in keys if k.startswith("item:")],
+        lots=[k for k in keys if key_kind(k) == "lot"], items=[k for k in keys if key_kind(k) == "item"],
         sold_disp=sorted(SOLD_DISPOSITIONS), sold_steps=sorted(SOLD_STEPS),
         gone_disp=sorted(GONE_DISPOSITIONS), gone_steps=sorted(GONE_STEPS),
     )[0]
