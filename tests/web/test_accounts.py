@@ -217,3 +217,25 @@ def test_a_harvest_shipment_and_receipt_made_on_pages_are_audited_under_the_user
     [entry] = audit_entries(graph, "/work/receive", f"token:user:{clerk['user_id']}")
     assert entry["party_gln"] == shop["gln"] and json.dumps(entry).count(PASSWORD) == 0
     assert 'action="/work/receive"' not in counter.get("/work/").get_data(as_text=True)
+
+
+def test_home_warns_of_my_held_lot_and_failed_inspection_but_not_of_anothers(client, graph, factory, admin_token):
+    farm, other = factory.party(), factory.party()
+    lab = factory.party(roles=("lab",), role="lab")
+    product = factory.product(farm["gln"], name_zh="警示人参")
+    held, failed = factory.lot(product["gtin"], farm["gln"]), factory.lot(product["gtin"], farm["gln"])
+    theirs = factory.lot(factory.product(other["gln"])["gtin"], other["gln"])
+    for lot in (held, theirs):
+        response = client.post(f"/api/v1/lots/{lot['gtin']}/{lot['lot']}/hold", json={"reason": "镉超标调查"},
+                               headers=auth(admin_token))
+        assert response.status_code == 200
+    report = "JL-" + failed["lot"]
+    inspection = {"lab_gln": lab["gln"], "gtin": failed["gtin"], "lot": failed["lot"], "report_no": report,
+                  "sample_id": "S1", "date": "2026-09-25", "standard": "GB 2762-2022", "verdict": "fail",
+                  "results": [{"item": "cadmium", "value": 0.31, "limit": 0.2, "unit": "mg/kg", "pass": False}]}
+    assert client.post("/api/v1/inspections", json=inspection, headers=auth(lab["token"])).status_code == 201
+    login(client, make_user(graph, party_gln=farm["gln"])["username"])
+    warnings = client.get("/work/").get_data(as_text=True).split('id="warnings"')[1].split("</section>")[0]
+    assert held["lot"] in warnings and "暂停销售" in warnings
+    assert failed["lot"] in warnings and report in warnings and "检验不合格" in warnings
+    assert theirs["lot"] not in warnings
