@@ -12,6 +12,7 @@ from functools import lru_cache
 
 from flask import current_app
 
+from app import audit as trail
 from app.auth import Principal
 from app.errors import ApiError
 from app.extensions import graph
@@ -92,7 +93,12 @@ def capture_document(doc: object, principal: Principal | None, behaviour: str = 
     prefixes = context_prefixes(doc.get("@context")) if isinstance(doc, dict) else context_prefixes()
     normalised = normalise(raw_events, where, prefixes, job)
     context = doc.get("@context") if isinstance(doc, dict) else None
-    return events.capture(graph(), normalised, policy_for(principal), job, record=True, context=context)
+    pending = trail.transaction_entry()  # the request's audit entry commits with the capture
+    job = events.capture(graph(), normalised, policy_for(principal), job, record=True, context=context,
+                         audit_entry=pending and pending[0], audit_key=pending and pending[1])
+    if job.audit_seq is not None:
+        trail.mark_recorded(job.audit_seq)
+    return job
 
 
 @lru_cache(maxsize=2)
@@ -116,7 +122,11 @@ def record_events(raw_events: list[dict], principal: Principal | None) -> events
     normalised = normalise(raw_events, "", context_prefixes(), job)
     if job.errors:
         raise ApiError(422, job.errors[0]["message"], errors={"json": {"events": [e["message"] for e in job.errors]}})
-    job = events.capture(graph(), normalised, policy_for(principal, require_known=True), job, record=False)
+    pending = trail.transaction_entry()
+    job = events.capture(graph(), normalised, policy_for(principal, require_known=True), job, record=False,
+                         audit_entry=pending and pending[0], audit_key=pending and pending[1])
+    if job.audit_seq is not None:
+        trail.mark_recorded(job.audit_seq)
     events.raise_first_error(job)
     return job
 

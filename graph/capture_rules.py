@@ -68,6 +68,7 @@ class CaptureJob:
     duplicates: list[str] = field(default_factory=list)
     errors: list[dict] = field(default_factory=list)
     warnings: list[dict] = field(default_factory=list)
+    audit_seq: int | None = None  # the audit entry appended in the capture's own transaction, if any
 
     @property
     def success(self) -> bool:

@@ -24,6 +24,7 @@ from typing import Any, LiteralString
 from neo4j import ManagedTransaction
 from neo4j.exceptions import TransientError
 
+from graph import audit as audit_trail
 from graph import ownership
 from graph.capture_rules import (  # noqa: F401 - the capture API: callers import these from here
     CaptureJob,
@@ -52,7 +53,8 @@ RETRIES = 8
 
 
 def capture(graph: Graph, events: list[tuple[int, NormalizedEvent]], policy: Policy, job: CaptureJob,
-            record: bool = True, context: Any = None) -> CaptureJob:
+            record: bool = True, context: Any = None, audit_entry: dict | None = None,
+            audit_key: bytes | None = None) -> CaptureJob:
     """Check and write a document's events in one transaction; fill and (optionally) store the capture job.
 
     Args:
@@ -63,6 +65,10 @@ def capture(graph: Graph, events: list[tuple[int, NormalizedEvent]], policy: Pol
         job: the capture job to fill: its ID, error behaviour, creation time and prior errors.
         record: store the Capture node (the EPCIS capture interface); the producer API raises instead.
         context: the document's JSON-LD ``@context`` (kept with each event so its CURIEs read back).
+        audit_entry: the request's audit entry, appended (with the job's counts) in the same transaction as the
+            writes, so both commit or neither; not appended when nothing is written (a refused producer-API call
+            is recorded as refused by the caller). ``job.audit_seq`` says whether and where.
+        audit_key: the audit chain's key (needed with audit_entry).
 
     Returns:
         The job, with captured/duplicate event IDs, errors and warnings.
@@ -79,6 +85,14 @@ def capture(graph: Graph, events: list[tuple[int, NormalizedEvent]], policy: Pol
         job.errors = list(prior_errors)
         job.warnings, job.captured, job.duplicates = [], [], []
         _Capture(tx, events, policy, job, context).run(record)
+        job.audit_seq = None
+        wrote = record or not job.errors
+        if audit_entry is not None and audit_key is not None and wrote:
+            # last: it locks the chain's head until commit (objects first, then the head: one lock order)
+            detail = {"captureID": job.capture_id, "captured": len(job.captured), "duplicates": len(job.duplicates),
+                      "errors": len(job.errors), "warnings": len(job.warnings)}
+            job.audit_seq = audit_trail.append_tx(tx, {**audit_entry, "detail": json.dumps(detail, sort_keys=True)},
+                                                  audit_key)
         return job
 
     for attempt in range(RETRIES):
