@@ -1,5 +1,8 @@
 """The rules of the one write path, apart from the reads and writes (pure; no database).
 
+(Over 500 lines on purpose: the Ledger applies every rule to one simulated state in event-time order, and its
+checks share that state; split, the order they run in would be spread over files.)
+
 graph/events.py reads what a document's events touch (existing event IDs, the state of every lot, item and unit
 named, product owners, registered parties, stored reachability) and hands it to a :class:`Ledger`, which checks
 each event in event-time order against the rules (who may record it: graph/ownership.py; mass balance, custody,

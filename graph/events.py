@@ -1,5 +1,9 @@
 """The one write path for EPCIS events: normalised events -> Event nodes, their edges and the derived indexes.
 
+(Over 500 lines on purpose: every statement capture runs is here beside the one function that runs it, so what a
+capture reads and writes is read in one file; the rules it applies are in graph/capture_rules.py and
+graph/ownership.py.)
+
 Every capture (EPCIS /epcis/capture, the producer-friendly API, lot registration, the bulk importer, the demo)
 comes here as a list of ``gs1.epcis.NormalizedEvent``. One transaction per document: a few reads (existing event
 IDs, the state of every lot/item/party named, cycle candidates), the checks in Python, then a handful of UNWIND
