@@ -86,8 +86,28 @@ def demo_load_command(if_empty):
     summary = demo.load(current_app, only_if_empty=if_empty)
     if summary is None:
         click.echo("database not empty: demo not loaded")
-        return
-    click.echo(demo.describe(summary))
+    else:
+        click.echo(demo.describe(summary))
+    # Workbench accounts for the demo's parties, also on a demo store loaded before accounts existed; never on a
+    # store that holds no demo parties (a demo admin account there would be a back door).
+    if summary is not None or _demo_parties_present(demo):
+        from app.accounts import create_demo_users, describe_demo_users
+
+        made = create_demo_users(current_app, [{"key": k, **p} for k, p in demo.P.items()])
+        click.echo(describe_demo_users(made, current_app.config["PUBLIC_BASE_URL"]))
+
+
+def _demo_parties_present(demo) -> bool:
+    """Whether this store holds the demo province's parties."""
+    from app.extensions import graph
+    from graph import parties
+    from graph.errors import NotFound
+
+    try:
+        parties.get(graph(), next(iter(demo.P.values()))["gln"])
+    except NotFound:
+        return False
+    return True
 
 
 def register_cli(app: Flask) -> None:

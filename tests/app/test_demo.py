@@ -34,3 +34,15 @@ def test_demo_loads_idempotently_and_reads_back(app, client, graph):
     body = str(page.json)
     assert "抚松" in body
     assert "13943900001" not in body  # no private contact data on the public page
+
+
+def test_demo_load_prints_the_workbench_users_of_the_demo_parties(app):
+    """`make run` runs `flask demo load --if-empty`: on a demo store it names the accounts people log in with."""
+    from app import demo
+    from graph import users
+
+    result = app.test_cli_runner().invoke(args=["demo", "load", "--if-empty"])
+    assert result.exit_code == 0, result.output
+    assert "Workbench users" in result.output
+    graph = app.extensions["graph"]
+    assert users.existing_usernames(graph, list(demo.P)) == set(demo.P)
