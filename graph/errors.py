@@ -6,7 +6,6 @@ from __future__ import annotations
 class GraphError(Exception):
     """Base class of every error graph/ raises on purpose."""
 
-    status = 500
     code = "graph_error"
 
     def __init__(self, message: str, *, field: str | None = None, details: dict | None = None):
@@ -19,33 +18,28 @@ class GraphError(Exception):
 class NotFound(GraphError):
     """A node the caller named does not exist."""
 
-    status = 404
     code = "not_found"
 
 
 class Conflict(GraphError):
     """A business key is already taken (uniqueness constraint), or the same ID arrived with other content."""
 
-    status = 409
     code = "conflict"
 
 
 class RuleViolation(GraphError):
     """The write would break a rule of the record (mass balance, time order, a cycle, a held lot)."""
 
-    status = 422
     code = "rule_violation"
 
 
 class Forbidden(GraphError):
     """The acting party may not write this (it does not hold the lot, the location is not its own)."""
 
-    status = 403
     code = "forbidden"
 
 
 class Unavailable(GraphError):
     """Neo4j does not answer: the caller should retry later."""
 
-    status = 503
     code = "database_unavailable"

@@ -19,6 +19,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
 from app.accounts import load_session_user
+from app.errors import status_of
 from graph.errors import GraphError, Unavailable
 from gs1.timezones import CHINA
 
@@ -149,7 +150,7 @@ def _csrf_refused(exc: CSRFError):
 def _graph_refused(exc: GraphError):
     if isinstance(exc, Unavailable):
         return problem(503, "problem_down")
-    return problem(exc.status, "problem_refused", exc.message)
+    return problem(status_of(exc), "problem_refused", exc.message)
 
 
 @bp.errorhandler(HTTPException)

@@ -15,6 +15,7 @@ from flask_login import current_user
 from marshmallow import ValidationError
 
 from app.capture import policy_for, record_events
+from app.errors import status_of
 from app.extensions import graph
 from app.schemas.events import OriginLotIn, ReceiptIn, ShipmentIn
 from app.web.work import TEXT, UNITS, bp, lang, render
@@ -83,7 +84,7 @@ def harvest():
     except GraphError as exc:
         if isinstance(exc, Unavailable):
             raise
-        return render("work/harvest.html", status=exc.status, products=products, form=form,
+        return render("work/harvest.html", status=status_of(exc), products=products, form=form,
                       errors={exc.field or "form": exc.message})
     return redirect(url_for("work.lot_page", gtin=data["gtin"], lot=data["lot"], done="harvest"), 303)
 
@@ -128,7 +129,7 @@ def ship():
         return render("work/ship.html", status=422, held=held, receivers=receivers, form=form, errors=errors)
     refused = _record(build.shipment_event(data))
     if refused is not None:
-        return render("work/ship.html", status=refused.status, held=held, receivers=receivers, form=form,
+        return render("work/ship.html", status=status_of(refused), held=held, receivers=receivers, form=form,
                       errors={"form": refused.message})
     return redirect(url_for("work.home", done="ship"), 303)
 
