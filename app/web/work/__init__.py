@@ -29,8 +29,15 @@ csrf = CSRFProtect()
 login_manager = LoginManager()
 login_manager.session_protection = "basic"
 
-_I18N = json.loads((Path(__file__).resolve().parent.parent / "templates" / "work" / "i18n.json").read_text("utf-8"))
-TEXT: dict[str, dict[str, str]] = {"zh": _I18N["zh"], "en": _I18N["en"]}
+TEXT: dict[str, dict[str, str]] = {"zh": {}, "en": {}}
+# One catalogue per group of pages (i18n.json, i18n_<pages>.json), merged: a key defined twice is a mistake.
+for _catalogue in sorted((Path(__file__).resolve().parent.parent / "templates" / "work").glob("i18n*.json")):
+    _texts = json.loads(_catalogue.read_text("utf-8"))
+    for _lang in TEXT:
+        _twice = TEXT[_lang].keys() & _texts[_lang].keys()
+        if _twice:
+            raise RuntimeError(f"{_catalogue.name} defines again: {sorted(_twice)[:5]}")
+        TEXT[_lang].update(_texts[_lang])
 # Pages anyone may open: the log-in form, the language switch and the stylesheet.
 PUBLIC_ENDPOINTS = ("work.login", "work.language", "work.static")
 LANG_COOKIE_DAYS = 365
