@@ -84,6 +84,7 @@ class Config:
     # Failed token checks, counted per client address and per presented token (its hash); past the limit only
     # requests with a token that is not valid get 429 (valid tokens, /healthz and the consumer pages never do).
     RATELIMIT_AUTH_FAILURES = _str("RATELIMIT_AUTH_FAILURES", "30/minute")
+    RATELIMIT_LOGIN = _str("RATELIMIT_LOGIN", "30/minute")  # workbench log-in attempts per client address
     # How many reverse proxies (load balancer, ingress) add X-Forwarded-For/-Proto in front of the service: the
     # client address (rate limits, lockout) is read that many hops from the right. 0: the socket's peer (direct).
     TRUSTED_PROXIES = _int("TRUSTED_PROXIES", 0)

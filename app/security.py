@@ -42,12 +42,23 @@ def init_security(app: Flask) -> None:
         blueprint = app.blueprints.get(name)
         if blueprint is not None:
             limiter.limit(app.config["RATELIMIT_RESOLVER"])(blueprint)
+    login = app.view_functions.get("work.login")
+    if login is not None:
+        # Each log-in attempt costs an argon2 check (64 MiB): per address, a bound on guessing in bulk; the lockout
+        # per account (app/accounts.py) is what protects one account.
+        app.view_functions["work.login"] = limiter.limit(app.config["RATELIMIT_LOGIN"], methods=["POST"])(login)
     app.extensions["tracegraph_limiter"] = limiter
     # First of all before_request hooks: the request-body check (app/request_body.py) reads the body.
     app.before_request_funcs.setdefault(None, []).insert(0, _authenticate_first)
 
     @app.errorhandler(429)
     def _too_many(exc):
+        if request.path.startswith("/work/"):
+            from app.web.work import problem
+
+            response = problem(429, "problem_slow_down")
+            response.headers["Retry-After"] = "60"
+            return response
         return error_response(429, "too_many_requests", f"rate limit exceeded ({exc.description}); slow down",
                               headers={"Retry-After": "60"})
 

@@ -66,7 +66,10 @@ def app(neo4j_uri):
     """The real app, wired to the real test Neo4j."""
     from app import create_app
 
-    application = create_app({"TESTING": True, "NEO4J_URI": neo4j_uri, "SECRET_KEY": "test-secret-key-" + "x" * 20})
+    # Every test client logs in from 127.0.0.1: the per-address log-in limit is proven on an app of its own
+    # (tests/web/test_login_limit.py), not shared by the whole session's log-ins.
+    application = create_app({"TESTING": True, "NEO4J_URI": neo4j_uri, "SECRET_KEY": "test-secret-key-" + "x" * 20,
+                              "RATELIMIT_LOGIN": "10000/minute"})
     yield application
     # Scans are written in the background: write what is queued while the driver is still open.
     if "scan_buffer" in application.extensions:
