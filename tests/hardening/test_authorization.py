@@ -98,6 +98,7 @@ class Row:
     roles: tuple[str, ...]
     own_party_only: bool
     request: Callable[[World], tuple[str, dict]]
+    method: str = "POST"
 
 
 # path template -> row. A producer/lab "own" call names its party; "other" names a party it does not act for.
@@ -109,6 +110,8 @@ MATRIX: dict[str, Row] = {
     "/api/v1/products": Row(("producer", "admin"), True, lambda w: (
         "/api/v1/products", {"gtin": gtin(), "name_zh": "人参", "category": "ginseng", "unit": "KGM",
                              "owner_gln": w.p["gln"]})),
+    "/api/v1/products/{gtin}/licensees": Row(("producer", "admin"), True, lambda w: (
+        f"/api/v1/products/{w.product['gtin']}/licensees", {"glns": [w.other["gln"]]}), "PUT"),
     "/api/v1/lots": Row(("producer", "admin"), True, lambda w: (
         "/api/v1/lots", {"gtin": w.product["gtin"], "lot": lot_code(), "quantity": 5, "unit": "KGM",
                          "production_date": TODAY, "owner_gln": w.p["gln"]})),
@@ -211,10 +214,10 @@ def test_authorization_matrix(client, graph, world, endpoint, role, party):
                          {"gtin": world.lot["gtin"], "lot": world.lot["lot"]}, world.lot["other_lot"],
                          recall_ids=[part for part in path.split("/") if part.startswith("RC-")])
         with unchanged(graph, **scope):
-            response = client.post(path, json=body, headers=headers)
+            response = client.open(path, method=row.method, json=body, headers=headers)
         refused(response, want)
         return
-    response = client.post(path, json=body, headers=headers)
+    response = client.open(path, method=row.method, json=body, headers=headers)
     assert 200 <= response.status_code < 300, (endpoint, role, party, response.get_data(as_text=True)[:400])
     answer = response.get_json(silent=True)
     assert not isinstance(answer, dict) or answer.get("success", True) is True, answer  # a capture job

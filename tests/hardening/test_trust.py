@@ -223,9 +223,12 @@ def test_a_licensee_may_register_lots_of_the_owners_gtin(client, graph, factory,
             "owner_gln": chain.attacker["gln"], "production_date": "2026-09-20", "origin": "harvest"}
     assert client.post("/api/v1/lots", json=body, headers=auth(chain.attacker["token"])).status_code == 201
     # only the owner (or an admin) grants
-    again = client.put(f"/api/v1/products/{chain.raw['gtin']}/licensees", json={"glns": []},
-                       headers=auth(chain.attacker["token"]))
+    with unchanged(graph, products=[chain.raw["gtin"]]):
+        again = client.put(f"/api/v1/products/{chain.raw['gtin']}/licensees", json={"glns": []},
+                           headers=auth(chain.attacker["token"]))
     assert again.status_code == 403
+    kept = graph.query("MATCH (p:Product {gtin: $g}) RETURN p.licensees AS l", read=True, g=chain.raw["gtin"])
+    assert kept[0]["l"] == [chain.attacker["gln"]]
 
 
 # --- 3. claiming others' objects -----------------------------------------------------------------------------------
