@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from urllib.parse import quote
 
-from graph.trace import OBJECT_FIELDS
+from graph.key_data import OBJECT_FIELDS
 
 CONTEXT = ["https://ref.gs1.org/standards/epcis/epcis-context.jsonld"]
 
@@ -103,7 +103,7 @@ _EVENT_COLUMNS = (5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 21, 22, 23)
 
 def _groups(rows: Iterable[dict]) -> Iterable[tuple[dict, Sequence[tuple]]]:
     """(event fields, [object fields as OBJECT_FIELDS tuples, ...]) pairs: rows grouped by event (as
-    graph.trace.KeyDataRows keeps them), else each row alone (its own event, and its object's fields)."""
+    graph.key_data.KeyDataRows keeps them), else each row alone (its own event, and its object's fields)."""
     groups = getattr(rows, "groups", None)
     if groups is not None:
         return groups

@@ -24,7 +24,6 @@ from graph.recall_rules import (
     LEVELS,
     ack_capacity,
     ack_limit_error,
-    add_working_days,  # noqa: F401 - tests/trace/test_recalls.py calls it from here
     deadlines,
     effectiveness,
     notify_list,

@@ -13,12 +13,9 @@ from collections import deque
 from datetime import datetime
 from typing import LiteralString
 
-from graph.documents import documents_in, documents_of  # noqa: F401 - tests/trace imports documents_in from here
+from graph.documents import documents_of
 from graph.driver import Graph, plain
 from graph.errors import Forbidden, NotFound
-from graph.key_data import OBJECT_FIELDS, KeyDataRows  # noqa: F401 - app/exports.py, tests/trace import them here
-
-_plain = plain  # tests/trace/test_recall_case_shape.py imports this name; graph.driver.plain is the one to use
 
 DIRECTIONS = ("back", "forward", "both")
 NODE_FIELDS = ("gtin", "lot", "serial", "sscc", "status", "quantity", "unit", "owner_gln", "production_date",

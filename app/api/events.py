@@ -20,7 +20,6 @@ from app.schemas.events import (
     TransformationIn,
 )
 from gs1 import event_builders
-from gs1.event_builders import event_time  # noqa: F401 - app/web/work/pages.py imports it from here
 
 blp = Blueprint("events", __name__, url_prefix="/api/v1", description="Supply-chain events (recorded as EPCIS)")
 

@@ -17,7 +17,8 @@ from openpyxl import load_workbook
 
 from app import exports
 from graph import parties, products, tokens
-from graph.trace import OBJECT_FIELDS, KeyDataRows, documents_in, documents_of
+from graph.documents import documents_in, documents_of
+from graph.key_data import OBJECT_FIELDS, KeyDataRows
 from tests.factories import auth
 from tests.trace import network
 from tests.trace.arrange import capture

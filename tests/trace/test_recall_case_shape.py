@@ -11,7 +11,9 @@ from collections import defaultdict
 import pytest
 
 from graph import recalls, tokens
-from graph.trace import PARTY_FIELDS, _plain, documents_of
+from graph.documents import documents_of
+from graph.driver import plain as _plain
+from graph.trace import PARTY_FIELDS
 from tests.factories import auth
 from tests.trace import network
 from tests.trace.arrange import capture

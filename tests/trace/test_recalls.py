@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from graph import events, recalls, tokens
+from graph import events, recall_rules, recalls, tokens
 from gs1.epcis import parse_document
 from tests.factories import auth, gtin, lot_code
 from tests.trace import network
@@ -76,7 +76,7 @@ def test_deadlines_follow_the_level_and_skip_weekends():
     assert due["start_by"] == datetime(2026, 5, 2, 10, 0, tzinfo=UTC)
     assert due["complete_by"] == datetime(2026, 5, 15, 10, 0, tzinfo=UTC)  # ten weekdays later
     assert recalls.deadlines(friday, 3)["start_by"] == datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
-    assert recalls.add_working_days(datetime(2026, 5, 2, 2, 0, tzinfo=UTC), 1).weekday() == 0  # Saturday -> Monday
+    assert recall_rules.add_working_days(datetime(2026, 5, 2, 2, 0, tzinfo=UTC), 1).weekday() == 0  # Saturday -> Monday
 
 
 def test_holders_acknowledge_and_the_case_closes(client, graph, net, regulator, factory):
