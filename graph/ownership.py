@@ -144,6 +144,26 @@ def denials(ev: NormalizedEvent, role: str, party: str | None, view: View) -> li
     return out
 
 
+def product_registration_denial(role: str, party: str | None, prefixes: list[str] | None, owner: str,
+                                gtin: str) -> str | None:
+    """Why this caller may not register this GTIN as a product of ``owner`` (None: it may).
+
+    A GTIN is its brand owner's because GS1 licensed the owner its company prefix: a producer registers products
+    only for itself and only under one of its recorded prefixes, so nobody can take another brand's GTIN first.
+    An admin registers any (and records parties' prefixes).
+    """
+    if role == "admin":
+        return None
+    if party is None or party != owner:
+        return f"a {role} token registers products only for its own party"
+    if not prefixes:
+        return (f"party {party} has no GS1 company prefix recorded: an admin records it (or registers the "
+                "product)")
+    if not any(gtin[1:].startswith(p) for p in prefixes):
+        return f"GTIN {gtin} is not under a GS1 company prefix of party {party} ({', '.join(sorted(prefixes))})"
+    return None
+
+
 def _place(ev: NormalizedEvent, party: str) -> list[str]:
     places = [r for r in (ev.read_point, ev.biz_location) if r is not None]
     if not places:
@@ -153,8 +173,8 @@ def _place(ev: NormalizedEvent, party: str) -> list[str]:
 
 def _role(ev: NormalizedEvent, role: str) -> list[str]:
     if role == "lab" and not (ev.type == "ObjectEvent" and ev.biz_step == "inspecting" and ev.action == "OBSERVE"):
-        return [f"a lab token records inspections only (OBSERVE, inspecting), not {ev.type} {ev.action or ''} "
-                f"{ev.biz_step or ''}".rstrip()]
+        tried = " ".join(x for x in (ev.type, ev.action, ev.biz_step) if x)
+        return [f"a lab token records inspections only (OBSERVE, inspecting), not {tried}"]
     return []
 
 

@@ -7,7 +7,7 @@ from graph.errors import NotFound
 
 PARTY_FIELDS = (
     "gln", "name_zh", "name_en", "roles", "region_code", "region_zh", "region_en", "address_zh", "uscc",
-    "contact_name", "contact_phone", "contact_email",
+    "contact_name", "contact_phone", "contact_email", "company_prefixes",
 )
 
 

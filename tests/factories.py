@@ -54,8 +54,10 @@ class Factory:
 
     def party(self, roles=("farm",), role="producer", **fields) -> dict:
         """A party and a token acting for it."""
+        # Test parties hold the tests' GS1 range (0699...) unless a test gives them a company prefix of their own.
         record = {"gln": gln(), "name_zh": "测试农场", "name_en": "Test farm", "roles": list(roles),
-                  "region_code": "220621", "region_zh": "抚松县", "contact_phone": "13800000000", **fields}
+                  "region_code": "220621", "region_zh": "抚松县", "contact_phone": "13800000000",
+                  "company_prefixes": ["699"], **fields}
         parties.create(self.graph, record)
         record["token"] = tokens.create(self.graph, role, record["gln"], "test")["token"]
         return record

@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 
 from app.auth import ensure_party, require
+from app.errors import ApiError
 from app.extensions import graph
 from app.schemas.products import LicenseesIn, LicenseesOut, ProductIn, ProductOut
-from graph import products
+from graph import ownership, parties, products
 
 blp = Blueprint("products", __name__, url_prefix="/api/v1/products", description="Products (GTIN)")
 
@@ -18,8 +19,14 @@ blp = Blueprint("products", __name__, url_prefix="/api/v1/products", description
 @blp.response(201, ProductOut)
 @blp.alt_response(409, schema="Error", description="A product with this GTIN exists")
 def create_product(body):
-    """Register a product owned by the caller's party."""
-    ensure_party(body["owner_gln"], "owner_gln")
+    """Register a product owned by the caller's party, under one of its GS1 company prefixes (admin: any)."""
+    principal = ensure_party(body["owner_gln"], "owner_gln")
+    if principal.role != "admin":
+        prefixes = parties.get(graph(), principal.party_gln).get("company_prefixes")
+        denial = ownership.product_registration_denial(principal.role, principal.party_gln, prefixes,
+                                                       body["owner_gln"], body["gtin"])
+        if denial:
+            raise ApiError(403, denial, errors={"json": {"gtin": [denial]}})
     return products.create(graph(), body)
 
 

@@ -21,6 +21,11 @@ class PartyPublic(Schema):
     region_zh = fields.String(load_default=None, validate=validate.Length(max=100))
     region_en = fields.String(load_default=None, validate=validate.Length(max=100))
     address_zh = fields.String(load_default=None, validate=validate.Length(max=300))
+    company_prefixes = fields.List(
+        fields.String(validate=validate.Regexp(r"^\d{6,12}$", error="a GS1 company prefix: 6 to 12 digits")),
+        load_default=None, validate=validate.Length(max=20),
+        metadata={"description": "the party's GS1 company prefixes (its licence from GS1): a producer registers "
+                                 "products only under them"})
 
 
 class PartyIn(PartyPublic):

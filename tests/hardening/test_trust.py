@@ -345,3 +345,29 @@ def test_capture_authorization_matrix(client, graph, factory, chain, actor, kind
     with unchanged(graph, keys=chain.keys, glns=chain.glns):
         answer = client.post("/epcis/capture", json=document(event), headers=headers)
     assert answer.status_code == expected, answer.get_data(as_text=True)[:400]
+
+
+def _gtin_under(prefix: str) -> str:
+    from tests.factories import check_digit
+
+    body = "0" + prefix + lot_code()[1:][:12 - len(prefix)].translate(str.maketrans("ABCDEF", "123456"))
+    body = (body + "0" * 13)[:13]
+    return body + check_digit(body)
+
+
+def test_nobody_registers_a_gtin_outside_its_gs1_company_prefix(client, graph, factory):
+    owner = factory.party(company_prefixes=["6991234"])
+    squatter = factory.party(company_prefixes=["6995678"])
+    unlicensed = factory.party(company_prefixes=None)
+    brand_gtin = _gtin_under("6991234")
+
+    def register(party):
+        return client.post("/api/v1/products", headers=auth(party["token"]), json={
+            "gtin": brand_gtin, "name_zh": "人参", "category": "ginseng", "unit": "KGM", "owner_gln": party["gln"]})
+
+    with unchanged(graph, products=[brand_gtin], glns=[owner["gln"], squatter["gln"]]):
+        taken = register(squatter)
+        none = register(unlicensed)
+    assert taken.status_code == 403 and "not under a GS1 company prefix" in taken.get_json()["error"]["message"]
+    assert none.status_code == 403 and "no GS1 company prefix" in none.get_json()["error"]["message"]
+    assert register(owner).status_code == 201
