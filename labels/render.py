@@ -468,29 +468,92 @@ def sheet_grid(size: str = "50x30") -> tuple[int, int]:
     return int((A4[0] - 2 * SHEET_MARGIN) // s.width), int((A4[1] - 2 * SHEET_MARGIN) // s.height)
 
 
-def render_pdf_sheet(labels: Sequence[LabelData], size: str = "50x30") -> bytes:
+HEADER_PT = 7.0  # the sheet's header line: small, in the sheet's top margin, never on a label
+
+
+def sheet_slots(count: int, size: str = "50x30", skip: int = 0) -> list[tuple[int, float, float]]:
+    """Return where each of ``count`` labels goes on A4 sheets: ``(page, x, y)`` of its cell's top left corner, mm.
+
+    The grid is centred on the page; labels fill it left to right, top to bottom. ``skip`` leaves the first cells
+    of the first page empty (a sheet already partly used), so its first label goes into cell ``skip``.
+
+    Args:
+        count: how many labels.
+        size: one of :data:`SIZES`.
+        skip: cells of the first page already used, 0 to one less than the cells of a page.
+
+    Raises:
+        InvalidLabelData: if the size is unknown or ``skip`` is outside the page.
+    """
+    spec = _spec(size)
+    cols, rows = sheet_grid(size)
+    per_page = cols * rows
+    if not 0 <= skip < per_page:
+        raise InvalidLabelData(f"start position must be 0-{per_page - 1} on a {size} sheet, got {skip}")
+    ox = (A4[0] - cols * spec.width) / 2
+    oy = (A4[1] - rows * spec.height) / 2
+    out = []
+    for i in range(skip, skip + count):
+        slot = i % per_page
+        out.append((i // per_page, ox + (slot % cols) * spec.width, oy + (slot // cols) * spec.height))
+    return out
+
+
+def sheet_header_ops(header: str, size: str, page: int, pages: int, font: FontFile | None = None) -> list:
+    """Return the header line of one sheet page: ``header`` (and ``page/pages`` when there are several) in mm.
+
+    It sits in the top margin above the grid, as wide as the grid, so it never covers or moves a label.
+
+    Args:
+        header: the text (run, lot, count, date).
+        size: one of :data:`SIZES` (the grid's width and top margin).
+        page: this page, from 0.
+        pages: the number of pages.
+        font: CJK font to measure with; found if omitted.
+
+    Raises:
+        InvalidLabelData: if the size is unknown.
+        FontMissing: if no CJK font is installed.
+    """
+    spec = _spec(size)
+    cols, rows = sheet_grid(size)
+    ox = (A4[0] - cols * spec.width) / 2
+    oy = (A4[1] - rows * spec.height) / 2
+    text = header if pages == 1 else f"{header} · {page + 1}/{pages}"
+    m = _metrics(font or find_cjk_font())
+    fitted, pt = _fit(m, text, cols * spec.width, HEADER_PT, 4.0)
+    # Baseline 1.2 mm above the grid's top cut guide; the margin is at least 8 mm at every size.
+    return [_Text(ox, oy - 1.2, pt, fitted)]
+
+
+def render_pdf_sheet(labels: Sequence[LabelData], size: str = "50x30", header: str | None = None,
+                     skip: int = 0) -> bytes:
     """Render many labels onto A4 pages (4 x 9 = 36 per page at 50x30) with the CJK font embedded.
 
     The QR is drawn as filled vector rectangles, one per horizontal run of dark modules,
-    which keeps the file small and the edges sharp at any printer resolution.
+    which keeps the file small and the edges sharp at any printer resolution. Without ``header`` and ``skip``
+    the sheet is exactly what it always was.
 
     Args:
         labels: the labels, placed left to right, top to bottom.
         size: one of :data:`SIZES`.
+        header: a line printed above the grid on every page (run, lot, count, date); None prints none.
+        skip: leave the first ``skip`` cells of the first page empty (a partly used sheet); see :func:`sheet_slots`.
 
     Raises:
-        InvalidLabelData: if there are no labels, the size or a badge is unknown, or a URI is too long.
+        InvalidLabelData: if there are no labels, the size or a badge is unknown, a URI is too long, or ``skip``
+            is outside the page.
         FontMissing: if no CJK font is installed.
     """
     if not labels:
         raise InvalidLabelData("a label sheet needs at least one label")
     spec = _spec(size)
+    slots = sheet_slots(len(labels), size, skip)
     font = find_cjk_font()
     cols, rows = sheet_grid(size)
-    per_page = cols * rows
-    # Centre the grid so a sheet cut on a guillotine has equal borders.
     ox = (A4[0] - cols * spec.width) / 2
     oy = (A4[1] - rows * spec.height) / 2
+    pages = slots[-1][0] + 1
 
     pdf = FPDF(unit="mm", format="A4")
     pdf.set_auto_page_break(False)
@@ -502,8 +565,10 @@ def render_pdf_sheet(labels: Sequence[LabelData], size: str = "50x30") -> bytes:
     pdf.set_fill_color(0)
     current_pt = 8.0
 
-    for i, label in enumerate(labels):
-        if i % per_page == 0:
+    page = -1
+    for label, (on_page, lx, ly) in zip(labels, slots, strict=True):
+        if on_page != page:
+            page = on_page
             pdf.add_page()
             # Light cut guides between labels; grey so a scanner never mistakes them for modules.
             pdf.set_draw_color(200)
@@ -513,9 +578,11 @@ def render_pdf_sheet(labels: Sequence[LabelData], size: str = "50x30") -> bytes:
             for r in range(rows + 1):
                 pdf.line(ox, oy + r * spec.height, ox + cols * spec.width, oy + r * spec.height)
             pdf.set_draw_color(0)
-        slot = i % per_page
-        lx = ox + (slot % cols) * spec.width
-        ly = oy + (slot // cols) * spec.height
+            if header:
+                for op in sheet_header_ops(header, size, page, pages, font):
+                    pdf.set_font_size(op.pt)
+                    current_pt = op.pt
+                    pdf.text(op.x, op.y, op.text)
         for op in layout(label, size, font):
             if isinstance(op, _Qr):
                 n = len(op.matrix)
