@@ -22,6 +22,8 @@ DISPOSITIONS = {"sold": ("retail_selling", "retail_sold"), "consumed": ("dispens
 # A recall's `recalled` observations: one ObjectEvent per this many affected objects.
 EVENT_CHUNK = 1000
 RECALL_NS = "https://tracegraph.example/ns/"
+# ILMD field of a lot's origin event listing the farm inputs used: [{kind, name, dose, applied, safety_days}].
+FARM_INPUTS = "tracegraph:farmInputs"
 
 
 # ---------------------------------------------------------------- identifiers and times in events
@@ -98,7 +100,14 @@ def aggregation_event(body: dict) -> dict:
     event = _base(body, "AggregationEvent", body["action"], "packing" if packing else "unpacking",
                   "container_closed" if packing else "container_open")
     event["parentID"] = item_uri(body["parent"])
-    event["childEPCs"] = [item_uri(c) for c in body["children"]]
+    # A child with a quantity is some of a lot (packed by weight or count: childQuantityList); others are
+    # serialized items or logistic units (childEPCs).
+    lots = [_quantity(c) for c in body["children"] if "quantity" in c]
+    epcs = [item_uri(c) for c in body["children"] if "quantity" not in c]
+    if epcs or not lots:
+        event["childEPCs"] = epcs
+    if lots:
+        event["childQuantityList"] = lots
     return event
 
 
@@ -180,7 +189,8 @@ def origin_event(lot: dict, origin: dict) -> dict:
     Args:
         lot: gtin, lot, quantity, unit, owner_gln, production_date and optional expiry_date.
         origin: optional kind ('harvest', 'slaughter'), event_time, animal_ids (a slaughter's animals: the lot is
-            then the output of a TransformationEvent from them) and quarantine_certificate.
+            then the output of a TransformationEvent from them), quarantine_certificate, and ILMD of
+            our own: plot (field name), area_mu (area in mu) and farm_inputs (FARM_INPUTS).
     """
     place = {"id": Ref("location", gln=lot["owner_gln"]).digital_link()}
     quantity = {"epcClass": Ref("lot", gtin=lot["gtin"], lot=lot["lot"]).digital_link(),
@@ -192,6 +202,14 @@ def origin_event(lot: dict, origin: dict) -> dict:
         ilmd["cbvmda:itemExpirationDate"] = lot["expiry_date"]
     if origin.get("kind") == "harvest":
         ilmd["cbvmda:harvestStartDate"] = lot["production_date"]
+    if origin.get("plot"):
+        ilmd["tracegraph:plot"] = origin["plot"]
+    if origin.get("area_mu"):
+        ilmd["tracegraph:areaMu"] = origin["area_mu"]
+    if origin.get("farm_inputs"):
+        # The 投入品 record (pesticides, fertilisers, veterinary drugs used on the lot) is the lot's own master
+        # data: kept in its origin event's ILMD, so it is hashed, exported and traced with the event.
+        ilmd[FARM_INPUTS] = [dict(x) for x in origin["farm_inputs"]]
     if origin.get("kind") == "slaughter" and origin.get("animal_ids"):
         # The carcass lot comes from the animals: a transformation keeps them upstream of the lot in a trace.
         event = {"type": "TransformationEvent", "eventTime": when, "eventTimeZoneOffset": when[-6:],
