@@ -12,7 +12,7 @@ import io
 import re
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from urllib.parse import quote
 
 from graph.key_data import OBJECT_FIELDS
@@ -29,8 +29,8 @@ COLUMNS = (
     ("Unit of Measure", lambda r: r.get("uom") or ("EA" if r.get("kind") in ("item", "sscc") else
                                                    r.get("lot_unit") or "")),
     ("Critical Tracking Event", lambda r: cte(r)),
-    ("Event Date", lambda r: (r.get("event_time") or "")[:10]),
-    ("Event Time (UTC)", lambda r: r.get("event_time") or ""),
+    ("Event Date", lambda r: local_time(r.get("event_time"), r.get("event_time_zone_offset"))[:10]),
+    ("Event Time (local)", lambda r: local_time(r.get("event_time"), r.get("event_time_zone_offset"))),
     ("Location GLN", lambda r: r.get("location_gln") or ""),
     ("Location Name", lambda r: r.get("location_name") or ""),
     ("Ship-From GLN", lambda r: (r.get("ship_from") or {}).get("gln") or ""),
@@ -50,12 +50,14 @@ COLUMNS = (
 )
 HEADERS = tuple(h for h, _ in COLUMNS)
 
+# FSMA 204 critical tracking events by bizStep. A lot's origin event says what it was: "harvesting" (or
+# "slaughtering") is a harvest; "commissioning" only says that an identity was assigned, which is neither a harvest
+# nor an initial packing (packing is "packing"), so it is named as it is, not as a CTE it may not be.
 _CTE = {
     "harvesting": "Harvesting",
     "slaughtering": "Harvesting",
     "cooling": "Cooling",
     "packing": "Initial Packing",
-    "commissioning": "Initial Packing",
     "shipping": "Shipping",
     "departing": "Shipping",
     "receiving": "Receiving",
@@ -69,6 +71,35 @@ def cte(row: dict) -> str:
         return "Transformation"
     step = row.get("biz_step") or ""
     return _CTE.get(step, step.replace("_", " ").capitalize() or (row.get("event_type") or ""))
+
+
+def local_time(event_time: str | None, offset: str | None) -> str:
+    """Return an event's time as the clock read where it happened (its eventTimeZoneOffset), offset shown.
+
+    ``event_time`` is the stored instant as ISO text ("2026-10-04T23:00:00Z"); ``offset`` "+08:00" gives
+    "2026-10-05T07:00:00+08:00", so the date (its first ten characters) is the event's own local date, which
+    FSMA 204 asks for. Without a readable offset the time stays in UTC ("+00:00").
+    """
+    if not event_time:
+        return ""
+    try:
+        instant = datetime.fromisoformat(event_time)
+    except ValueError:
+        return event_time
+    if instant.tzinfo is None:
+        instant = instant.replace(tzinfo=UTC)
+    return instant.astimezone(_zone(offset)).isoformat()
+
+
+def _zone(offset: str | None) -> timezone:
+    if offset and len(offset) == 6 and offset[0] in "+-" and offset[3] == ":":
+        try:
+            minutes = int(offset[1:3]) * 60 + int(offset[4:6])
+            if minutes < 24 * 60:
+                return timezone(timedelta(minutes=-minutes if offset[0] == "-" else minutes))
+        except ValueError:
+            pass
+    return UTC
 
 
 def _name(party: dict | None) -> str:
@@ -126,7 +157,7 @@ def _object_values(t: tuple) -> list:
 def _event_values(r: dict) -> list:
     """The event's cells (_EVENT_COLUMNS) of a row."""
     g = r.get
-    event_time = g("event_time") or ""
+    event_time = local_time(g("event_time"), g("event_time_zone_offset"))
     ship_from, ship_to = g("ship_from") or {}, g("ship_to") or {}
     documents = g("documents") or []
     return [

@@ -188,8 +188,10 @@ class KeyDataRows(Sequence):
     __hash__ = None  # type: ignore[assignment]
 
 
-_EVENT_FIELDS = ("event_id", "event_type", "action", "biz_step", "disposition", "event_time", "tz", "location_gln",
-                 "location_name", "ship_from", "ship_to", "doc", "objects")
+# An event's fields as the query answers them; event_time is the stored instant (UTC), and its own
+# eventTimeZoneOffset comes with it, so the spreadsheet writes the date and time people saw on the clock there.
+_EVENT_FIELDS = ("event_id", "event_type", "action", "biz_step", "disposition", "event_time", "event_time_zone_offset",
+                 "location_gln", "location_name", "ship_from", "ship_to", "doc", "objects")
 
 
 def _key_data(graph: Graph, query: LiteralString, params: dict, max_rows: int) -> KeyDataRows:
@@ -211,8 +213,9 @@ def _key_data(graph: Graph, query: LiteralString, params: dict, max_rows: int) -
         (event_id, event_type, action, biz_step, disposition, when, tz, location_gln, location_name, ship_from,
          ship_to, doc, objects) = values
         event = {"event_id": event_id, "event_type": event_type, "action": action, "biz_step": biz_step,
-                 "disposition": disposition, "tz": tz, "location_gln": location_gln, "location_name": location_name,
-                 "ship_from": ship_from, "ship_to": ship_to, "documents": documents_in(doc) if doc else [],
+                 "disposition": disposition, "event_time_zone_offset": tz, "location_gln": location_gln,
+                 "location_name": location_name, "ship_from": ship_from, "ship_to": ship_to,
+                 "documents": documents_in(doc) if doc else [],
                  "event_time": plain(when)}
         rows = []
         for role, quantity, uom, key, kind, gtin, lot, serial, sscc, lot_unit, owner_gln, product in objects:

@@ -17,8 +17,9 @@ LOT_FIELDS = ("gtin", "lot", "quantity", "unit", "production_date", "expiry_date
 def create(graph: Graph, lot: dict, origin: dict | None = None, policy: events.Policy | None = None) -> dict:
     """Register a lot of an existing product and record its origin EPCIS event in the same transaction.
 
-    The origin event (commissioning; for a slaughter with animal IDs, a TransformationEvent from the animals)
-    goes through graph/events.py like any capture, which gives the owner its HOLDS of the full quantity.
+    The origin event (harvesting, slaughtering or commissioning as gs1.event_builders.ORIGIN_STEPS says; for a
+    slaughter with animal IDs, a TransformationEvent from the animals) goes through graph/events.py like any
+    capture, which gives the owner its HOLDS of the full quantity.
 
     Args:
         graph: the database.

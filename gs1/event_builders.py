@@ -183,8 +183,14 @@ def inspection_event(lab_gln: str, gtin: str, lot: str, verdict: str, report_no:
     }
 
 
+# The bizStep of a lot's origin event by the kind of origin: it says what happened (FSMA 204 reads a harvest from
+# it); any other production only commissions the lot's identity.
+ORIGIN_STEPS = {"harvest": "harvesting", "slaughter": "slaughtering"}
+
+
 def origin_event(lot: dict, origin: dict) -> dict:
-    """Return the EPCIS event that records a lot at its origin: commissioning at the owner's location.
+    """Return the EPCIS event that records a lot at its origin, at the owner's location: harvesting for a harvest,
+    slaughtering for a slaughter, commissioning for any other production (ORIGIN_STEPS).
 
     Args:
         lot: gtin, lot, quantity, unit, owner_gln, production_date and optional expiry_date.
@@ -216,7 +222,8 @@ def origin_event(lot: dict, origin: dict) -> dict:
                  "inputEPCList": [animal_uri(a) for a in origin["animal_ids"]], "outputQuantityList": [quantity]}
     else:
         event["quantityList"] = [quantity]
-    event.update(bizStep="commissioning", disposition="active", readPoint=place, bizLocation=place, ilmd=ilmd)
+    event.update(bizStep=ORIGIN_STEPS.get(origin.get("kind") or "", "commissioning"), disposition="active",
+                 readPoint=place, bizLocation=place, ilmd=ilmd)
     if origin.get("quarantine_certificate"):
         event["certificationInfo"] = certificate_uri(lot["owner_gln"], origin["quarantine_certificate"])
     return event

@@ -219,6 +219,8 @@ def step_label(event: dict, lang: str) -> str:
     step, stage = event.get("biz_step") or "", event.get("stage")
     if step in ("commissioning", "harvesting") and stage == "farm":
         key = "harvest"
+    elif step == "slaughtering":  # a carcass lot's origin, also when it is a transformation from the animals
+        key = "slaughtering"
     elif event.get("type") == "TransformationEvent" and step != "packing":
         key = "process"
     elif step == "commissioning":

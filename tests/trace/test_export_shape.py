@@ -9,6 +9,7 @@ import json
 import random
 import zipfile
 from collections import Counter
+from datetime import datetime
 
 import pytest
 from hypothesis import given, settings
@@ -88,8 +89,10 @@ def test_recall_spreadsheet_has_every_row_and_column_alike_in_csv_and_xlsx(clien
     rows = [dict(zip(cells[0], r, strict=True)) for r in cells[1:]]
     got = Counter((r["Event ID"], _key(r), r["Role"]) for r in rows)
     assert got == _expected(net, {a["key"] for a in case["affected"]})
-    assert [(r["Event Time (UTC)"], r["Event ID"]) for r in rows] == sorted(
-        (r["Event Time (UTC)"], r["Event ID"]) for r in rows)
+    # in time order: each time is local to its event (offset shown), so they are compared as instants
+    instants = [(datetime.fromisoformat(r["Event Time (local)"]), r["Event ID"]) for r in rows]
+    assert instants == sorted(instants)
+    assert all(r["Event Date"] == r["Event Time (local)"][:10] for r in rows)
     # every column says something for this network (a column lost on the way shows up empty)
     assert [h for h in exports.HEADERS if not any(r[h] for r in rows)] == []
     shipped = [r for r in rows if r["Critical Tracking Event"] == "Shipping"]

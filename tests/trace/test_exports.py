@@ -62,3 +62,52 @@ def test_csv_has_the_same_rows():
 def test_the_fast_row_builder_equals_the_column_definitions():
     rows = _rows(40) + [{}, {"kind": "item"}, {"kind": "lot", "lot_unit": "KGM", "quantity": 0}]
     assert exports.table(rows) == [[get(r) for _, get in exports.COLUMNS] for r in rows]
+
+
+def test_dates_and_times_are_the_events_own_local_ones():
+    """FSMA 204 dates are the event's own: a harvest at 07:00 on 5 October in Jilin (+08:00) is 23:00 on 4 October in
+    UTC, and the sheet says 5 October with the local time and its offset."""
+    harvest = {"event_time": "2026-10-04T23:00:00Z", "event_time_zone_offset": "+08:00", "biz_step": "harvesting",
+               "event_type": "ObjectEvent"}
+    row = dict(zip(exports.HEADERS, exports.table([harvest])[0], strict=True))
+    assert row["Event Date"] == "2026-10-05"
+    assert row["Event Time (local)"] == "2026-10-05T07:00:00+08:00"
+    assert row["Critical Tracking Event"] == "Harvesting"
+    west = {**harvest, "event_time": "2026-10-05T03:30:00.250000Z", "event_time_zone_offset": "-05:00"}
+    assert exports.table([west])[0][6:8] == ["2026-10-04", "2026-10-04T22:30:00.250000-05:00"]
+    # no offset recorded (or an unreadable one): the instant in UTC, said so by its offset
+    for tz in (None, "", "CST", "+8:00", "+25:00"):
+        assert exports.local_time("2026-10-04T23:00:00Z", tz) == "2026-10-04T23:00:00+00:00"
+    assert exports.local_time(None, "+08:00") == exports.local_time("", "+08:00") == ""
+
+
+def test_each_critical_tracking_event_is_named_from_its_business_step():
+    def name(step, kind="ObjectEvent"):
+        return exports.cte({"biz_step": step, "event_type": kind})
+
+    assert name("harvesting") == name("slaughtering") == "Harvesting"
+    assert name("cooling") == "Cooling"
+    assert name("packing") == "Initial Packing"
+    assert name("shipping") == name("departing") == "Shipping"
+    assert name("receiving") == name("arriving") == "Receiving"
+    assert name("commissioning", "TransformationEvent") == name("packing", "TransformationEvent") == "Transformation"
+    # commissioning assigns an identity: neither a harvest nor an initial packing unless its bizStep says so
+    assert name("commissioning") == "Commissioning"
+    assert name("retail_selling") == "Retail selling"
+    assert name(None) == "ObjectEvent"
+
+
+def test_a_lot_registered_at_its_harvest_or_slaughter_exports_as_harvesting():
+    """Lot registration writes what happened at the origin (gs1.event_builders.origin_event): the sheet reads it."""
+    from gs1.event_builders import origin_event
+
+    lot = {"gtin": "06901234567892", "lot": "L1", "quantity": 300, "unit": "KGM", "owner_gln": "6901234000017",
+           "production_date": "2026-10-05"}
+    for kind, step, name in (("harvest", "harvesting", "Harvesting"), ("slaughter", "slaughtering", "Harvesting"),
+                             ("production", "commissioning", "Commissioning"),
+                             (None, "commissioning", "Commissioning")):
+        event = origin_event(lot, {"kind": kind, "event_time": "2026-10-05T07:00:00.000+08:00"})
+        assert event["bizStep"] == step, kind
+        assert exports.cte({"biz_step": event["bizStep"], "event_type": event["type"]}) == name
+    animals = origin_event(lot, {"kind": "slaughter", "animal_ids": ["YB-1"]})
+    assert (animals["type"], animals["bizStep"]) == ("TransformationEvent", "slaughtering")
