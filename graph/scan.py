@@ -127,13 +127,19 @@ CALL (ups, p, events) {
         subject_zh: coalesce(subject.name_zh, subject.lot), subject_en: coalesce(subject.name_en, subject.lot)
     }) AS certificates
 }
+CALL (l) {
+    OPTIONAL MATCH (hgz:CommitmentCertificate)-[:FOR_LOT]->(l)
+    WITH hgz ORDER BY hgz.number DESC LIMIT 5
+    RETURN collect(CASE WHEN hgz IS NULL THEN null ELSE
+        {number: hgz.number, issued_on: toString(hgz.issued_on), basis: hgz.basis} END) AS commitments
+}
 RETURN p {.gtin, .name_zh, .name_en, .category, .standard} AS product,
        [(p)-[:OWNED_BY]->(o:Party) | o {.name_zh, .name_en}][0] AS brand,
        l {.lot, .production_date, .expiry_date, .status} AS lot,
        i {.*} AS item,
        [up IN ups | {key: up.node.key, depth: up.depth, status: up.node.status, lot: up.node.lot,
                      via: up.via, product_zh: up.product.name_zh, product_en: up.product.name_en}] AS upstream,
-       events, inspections, certificates, lot_flags + item_flags AS flags
+       events, inspections, certificates, commitments, lot_flags + item_flags AS flags
 """
 _PAGE_PROFILE: LiteralString = "PROFILE " + _PAGE  # the page query, profiled (tests prove it is bounded)
 
@@ -276,6 +282,7 @@ def page(graph: Graph, gtin: str, lot: str, serial: str | None = None, today: da
         "timeline": [timeline.public_event(e) for e in events],
         "inspections": timeline.inspections(row["inspections"]),
         "certificates": row["certificates"],
+        "commitments": row["commitments"],  # the scanned lot's 承诺达标合格证: number, date, basis (no contacts)
     }
     if cache is not None:
         cache.put(key, static)
@@ -367,5 +374,6 @@ def _facts(static: dict, live: dict, lot: str, today: date) -> dict:
         "timeline": static["timeline"],
         "inspections": static["inspections"],
         "certificates": timeline.certificates(static["certificates"], today),
+        "commitments": static["commitments"],
         "copy_state": {**summary_of(item), "sold_at": live["sold_at"], "gone_at": live["gone_at"]} if item else None,
     }

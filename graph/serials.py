@@ -159,3 +159,60 @@ def item_in_lot(graph: Graph, gtin: str, lot: str, serial: str) -> bool:
         lot=lot,
     )
     return bool(rows[0]["found"])
+
+
+def runs(graph: Graph, gtin: str, lot: str, limit: int = 50) -> list[dict]:
+    """Return a lot's print runs, newest first: run_id, count, created_at (datetime), created_by.
+
+    Args:
+        graph: the database.
+        gtin: GTIN-14 of the lot.
+        lot: the lot number.
+        limit: at most this many runs.
+
+    Raises:
+        Unavailable: the database does not answer.
+    """
+    rows = graph.query(
+        """
+        MATCH (:Lot {key: $key})-[:HAS_PRINT_RUN]->(run:PrintRun)
+        RETURN run.run_id AS run_id, run.count AS count, run.created_at AS created_at, run.created_by AS created_by
+        ORDER BY run.created_at DESC LIMIT $limit
+        """,
+        read=True,
+        key=lot_key(gtin, lot),
+        limit=limit,
+    )
+    return [{**r, "created_at": r["created_at"].to_native()} for r in rows]
+
+
+def run_serials(graph: Graph, gtin: str, lot: str, run_id: str) -> dict:
+    """Return one past print run of a lot with its serials (sorted), to print the same labels again.
+
+    Args:
+        graph: the database.
+        gtin: GTIN-14 of the lot.
+        lot: the lot number.
+        run_id: the run.
+
+    Raises:
+        NotFound: the lot has no such run.
+        Unavailable: the database does not answer.
+    """
+    rows = graph.query(
+        """
+        MATCH (l:Lot {key: $key})-[:HAS_PRINT_RUN]->(run:PrintRun {run_id: $run_id})
+        OPTIONAL MATCH (l)-[:HAS_ITEM {print_run: $run_id}]->(i:Item)
+        WITH run, i ORDER BY i.serial
+        RETURN run.run_id AS run_id, run.count AS count, run.created_at AS created_at,
+               collect(i.serial) AS serials
+        """,
+        read=True,
+        key=lot_key(gtin, lot),
+        run_id=run_id,
+    )
+    if not rows:
+        raise NotFound(f"lot {lot} has no print run {run_id}", field="run_id")
+    row = rows[0]
+    return {"run_id": row["run_id"], "gtin": gtin, "lot": lot, "count": row["count"],
+            "created_at": row["created_at"].to_native(), "serials": row["serials"]}
