@@ -4,15 +4,17 @@ from the store; each refusal answers the page in the user's language and writes 
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from app.web.work import batch_rules as rules
 from graph import batches, lots
+from gs1.timezones import CHINA
 from tests.factories import auth, check_digit, lot_code
 from tests.fingerprint import unchanged
-from tests.web.helpers import csrf, login, make_user, post
+from tests.web import test_browser as browser
+from tests.web.helpers import PASSWORD, csrf, login, make_user, post
 
 
 @pytest.fixture
@@ -24,6 +26,11 @@ def beef(graph, factory):
     cuts = factory.product(house["gln"], name_zh="延边黄牛分割肉", name_en="Yanbian beef cuts", category="beef")
     held = factory.lot(carcass["gtin"], house["gln"], quantity=100.0)
     return {"party": house, "carcass": carcass, "cuts": cuts, "lot": held}
+
+
+# The phone walk's fixtures: a real server over HTTP and a phone-sized Chromium, as the log-in walk has them.
+base_url = browser.base_url
+phone = browser.phone
 
 
 def _logged_in(client, graph, gln):
@@ -83,7 +90,7 @@ def test_the_origin_event_carries_the_farm_inputs_as_ilmd(client, graph, factory
                        input_kind=["fertiliser"], input_name=["腐熟农家肥"], input_dose=["2000 kg/亩"],
                        input_applied=["2026-04-20"], input_safety_days=["0"])
     assert post(client, "/work/batch", form, "/work/batch").status_code == 303
-    found = client.get(f"/epcis/events?EQ_bizStep=commissioning&MATCH_epcClass=https://id.gs1.org/01/"
+    found = client.get(f"/epcis/events?EQ_bizStep=harvesting&MATCH_epcClass=https://id.gs1.org/01/"
                        f"{ginseng['gtin']}/10/{lot}", headers=auth(admin_token))
     assert found.status_code == 200, found.get_data(as_text=True)
     [event] = found.get_json()["epcisBody"]["queryResults"]["resultsBody"]["eventList"]
@@ -346,3 +353,81 @@ def test_safety_intervals_shelf_life_and_case_codes():
         "3699123456" + "0000042")
     assert rules.over_tolerance(rules.yields([{"unit": "KGM", "quantity": 10.0}],
                                              [{"unit": "KGM", "quantity": 10.6}]), 1.05)
+
+
+# ---------------------------------------------------------------- in a real browser at phone size
+
+
+@pytest.mark.browser
+def test_a_slaughterhouse_worker_registers_processes_and_packs_on_a_phone(phone, base_url, graph, factory):
+    house = factory.party(roles=("slaughterhouse",), name_zh="延边手机屠宰场", name_en="Yanbian Phone Abattoir")
+    carcass = factory.product(house["gln"], name_zh="延边黄牛胴体", name_en="Yanbian cattle carcass")
+    cuts = factory.product(house["gln"], name_zh="延边黄牛分割肉", name_en="Yanbian beef cuts")
+    user = make_user(graph, party_gln=house["gln"])
+    errors = []
+    phone.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    phone.goto(base_url + "/work/login")
+    phone.fill("#login", user["username"])
+    phone.fill("#password", PASSWORD)
+    phone.click("#login-form button")
+    phone.wait_for_load_state()
+
+    phone.click("#go-batch")
+    phone.click("#kind-slaughter")
+    phone.wait_for_load_state()
+    assert phone.locator("h1").inner_text() == "登记批次"
+    lot = phone.input_value("#lot")
+    assert lot.startswith("S")
+    phone.select_option("#gtin", carcass["gtin"])
+    phone.fill("#quantity", "320")
+    phone.fill("#ear_tags", "CN22010001, CN22010002")
+    phone.fill("#quarantine_certificate", "2201-7788")
+    phone.fill("#shelf_days", "10")
+    phone.fill("#input_name_0", "伊维菌素注射液")
+    phone.select_option("#input_kind_0", "veterinary_drug")
+    phone.fill("#input_dose_0", "0.2 mg/kg")
+    phone.fill("#input_applied_0", (rules_today() - timedelta(days=60)).isoformat())
+    phone.fill("#input_safety_days_0", "35")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    browser._shot(phone, "work-batch-slaughter-zh")
+    phone.click("#save")
+    phone.wait_for_load_state()
+    assert "伊维菌素注射液" in phone.locator("#farm-inputs").inner_text()
+    assert "CN22010002" in phone.locator("#animals").inner_text()
+    assert "320 公斤" in phone.locator("#mine").inner_text()
+    browser._shot(phone, "work-batch-lot-zh")
+
+    phone.click("#actions #go-transform")
+    phone.wait_for_load_state()
+    phone.fill("#in_quantity_0", "300")
+    phone.select_option("#out_gtin_0", cuts["gtin"])
+    out_lot = phone.input_value("#out_lot_0")
+    phone.fill("#out_quantity_0", "210")
+    phone.click("#check")
+    phone.wait_for_load_state()
+    assert "出成率 70%" in phone.locator("#yield").inner_text()
+    browser._shot(phone, "work-transform-zh")
+    phone.click("#save")
+    phone.wait_for_load_state()
+    assert out_lot in phone.locator("#lot").inner_text() and "210 公斤" in phone.locator("#mine").inner_text()
+
+    phone.click("#actions #go-pack")
+    phone.wait_for_load_state()
+    sscc = phone.input_value("#sscc")
+    phone.fill("#child_quantity_0", "20")
+    browser._shot(phone, "work-pack-zh")
+    phone.click("#save")
+    phone.wait_for_load_state()
+    assert sscc in phone.locator("#packed").inner_text()
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    assert errors == []
+    browser._shot(phone, "work-packed-zh")
+    assert _held(graph, house["gln"], carcass["gtin"], lot) == 20
+    assert graph.query("MATCH (:Lot {key: $k})-[:PACKED_IN]->(u:LogisticUnit {sscc: $s}) RETURN count(*) AS n",
+                       read=True, k=f"lot:{cuts['gtin']}:{out_lot}", s=sscc)[0]["n"] == 1
+    phone.context.clear_cookies()
+
+
+def rules_today() -> date:
+    """Today in Jilin (the pages propose dates in China time)."""
+    return datetime.now(UTC).astimezone(CHINA).date()
