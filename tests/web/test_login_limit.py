@@ -25,7 +25,7 @@ def test_log_in_attempts_per_address_are_limited_with_a_page_in_the_users_langua
                                                 "csrf_token": csrf(client)}) for _ in range(4)]
     assert [a.status_code for a in answers] == [401, 401, 401, 429]
     refused = answers[-1]
-    assert refused.headers["Retry-After"] == "60"
+    assert 0 < int(refused.headers["Retry-After"]) <= 60  # the limiter says how long is left of its minute
     assert "Too many attempts" in refused.get_data(as_text=True)
     # another address is not affected, and reading the page is never limited
     other = limited_app.test_client()
