@@ -62,9 +62,15 @@ def _wrap(m, text: str, max_w: float, pt: float) -> list[str]:
     lines: list[str] = []
     rest = text
     while rest:
-        cut = len(rest)
-        while cut > 1 and m.width(rest[:cut], pt) > max_w:
-            cut -= 1
+        # The longest prefix that fits, by bisection (a prefix's width grows with its length).
+        low, high = 1, len(rest)
+        while low < high:
+            mid = (low + high + 1) // 2
+            if m.width(rest[:mid], pt) <= max_w:
+                low = mid
+            else:
+                high = mid - 1
+        cut = low
         if cut < len(rest):
             space = rest.rfind(" ", 0, cut + 1)
             if space > 0:
