@@ -7,7 +7,7 @@ PORT ?= 8000
 WORKERS ?= 2
 THREADS ?= 4
 
-.PHONY: run test test-fast mutate setup system neo4j neo4j-stop neo4j-status bench lint clean
+.PHONY: run test test-fast golden mutate setup system neo4j neo4j-stop neo4j-status bench lint clean
 
 ## Run the service on http://127.0.0.1:$(PORT): Neo4j (unless NEO4J_URI), migrations, demo data if empty, gunicorn.
 run: setup neo4j
@@ -28,6 +28,12 @@ test: setup
 UNIT_TESTS ?= tests/gs1 tests/labels tests/graph tests/app tests/scripts
 test-fast: $(VENV)/.installed node_modules/.installed
 	TG_UNIT_TIER=1 $(BIN)/pytest -q -m "not neo4j and not browser and not slow" $(UNIT_TESTS)
+
+## Rewrite the golden files (tests/golden/files) from the demo province; then read `git diff tests/golden/files`
+## before committing: a person checks what changed (docs/testing.md, "Golden files").
+golden: $(VENV)/.installed
+	UPDATE_GOLDEN=1 $(BIN)/pytest -q tests/golden
+	git --no-pager diff --stat -- tests/golden/files
 
 ## Mutation testing (mutmut 3, [tool.mutmut] in pyproject.toml): mutants of gs1/ against tests/gs1, then the score per
 ## module. GS1's schema is named by its absolute path: mutmut runs the tests from a copy of the tree in mutants/.

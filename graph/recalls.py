@@ -265,6 +265,25 @@ def open_case(graph: Graph, implicated: list[str], level: int, reason: str,
     return shape(row)
 
 
+IMPLICATING: LiteralString = """
+MATCH (r:Recall)-[:IMPLICATES]->(:Lot {key: $key})
+RETURN r.recall_id AS recall_id ORDER BY r.opened_at, r.recall_id
+"""
+
+
+def implicating(graph: Graph, key: str) -> list[str]:
+    """Return the IDs of the recall cases that implicate a lot, the first opened first.
+
+    Args:
+        graph: the database.
+        key: the lot's business key.
+
+    Raises:
+        Unavailable: the database does not answer.
+    """
+    return [r["recall_id"] for r in graph.query(IMPLICATING, read=True, key=key)]
+
+
 def get(graph: Graph, recall_id: str) -> dict:
     """Return a recall case: affected objects, holders with contacts and quantities, deadlines, effectiveness.
 

@@ -136,7 +136,7 @@ def _render_page(public: dict, lang: str, raw_path: str, raw_query: str) -> str:
         return seen[2]
     html = render_template(
         "scan/page.html", f=public, lang=lang, t=TEXT[lang], other=_switch_url(raw_path, raw_query, lang),
-        step=step_label, element_string=element_string(public["code"]),
+        step=step_label, regions=origin_regions, element_string=element_string(public["code"]),
     )
     if len(_RENDERED) >= _RENDERED_MAX:
         _RENDERED.clear()
@@ -221,6 +221,8 @@ def step_label(event: dict, lang: str) -> str:
         key = "harvest"
     elif step == "slaughtering":  # a carcass lot's origin, also when it is a transformation from the animals
         key = "slaughtering"
+    elif event.get("disposition") == "recalled":  # a recall case's own observation of the goods: say so
+        key = "recalled"
     elif event.get("type") == "TransformationEvent" and step != "packing":
         key = "process"
     elif step == "commissioning":
@@ -228,6 +230,14 @@ def step_label(event: dict, lang: str) -> str:
     else:
         key = step if step in _STEPS else "other"
     return _STEPS[key][0 if lang == "zh" else 1]
+
+
+def origin_regions(origin: list[dict], lang: str) -> str:
+    """The regions the product comes from, each once (two farms of one county are one place to a shopper); English
+    names hold commas themselves ("Fusong County, Baishan"), so they are separated by semicolons."""
+    first, second = ("region_zh", "region_en") if lang == "zh" else ("region_en", "region_zh")
+    names = dict.fromkeys(n for n in (o.get(first) or o.get(second) for o in origin) if n)
+    return ("、" if lang == "zh" else "; ").join(names)
 
 
 def element_string(code: dict) -> str:
