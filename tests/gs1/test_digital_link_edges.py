@@ -166,3 +166,9 @@ def test_element_string_writes_dates_in_ai_order_and_leaves_out_other_ais():
     assert _refusal(element_string, GTIN, serial="") == "serial (AI 21) must not be empty"
     assert _refusal(element_string, GTIN, lot="a b") == (
         "lot (AI 10) 'a b' has character ' ' (U+0020) at position 2, which is not in GS1 AI encodable character set 82")
+
+
+def test_build_uri_orders_query_ais_by_length_before_value_and_keeps_the_base_path():
+    assert build_uri("https://r.example/X", GTIN, query={"8008": "26010112", "91": "a", "10": "L"}) == (
+        "https://r.example/X/01/09520123456788?10=L&91=a&8008=26010112")
+    assert build_uri("https://r.example/pX//", GTIN) == "https://r.example/pX/01/09520123456788"

@@ -194,6 +194,13 @@ def test_recalled_events_in_full():
     assert [o.ref.key for o in again.objects] == [o.ref.key for o in event.objects][:2] + [f"lot:{GTIN}:L/1"]
 
 
+def test_recalled_lots_and_serials_may_hold_colons():
+    (event,) = b.recalled_events("RC-4", [f"lot:{GTIN}:L:1", f"item:{GTIN}:S:2"], datetime(2026, 11, 1, tzinfo=UTC))
+    assert event.raw["epcList"] == [f"https://id.gs1.org/01/{GTIN}/21/S%3A2"]
+    assert event.raw["quantityList"] == [{"epcClass": f"https://id.gs1.org/01/{GTIN}/10/L%3A1"}]
+    assert [(o.ref.gtin, o.ref.serial, o.ref.lot) for o in event.objects] == [(GTIN, "S:2", None), (GTIN, None, "L:1")]
+
+
 def test_recalled_events_chunk_at_the_limit():
     assert b.EVENT_CHUNK == 1000 and b.RECALL_NS == "https://tracegraph.example/ns/"
     at = datetime(2026, 11, 1, tzinfo=timezone(timedelta(hours=8)))

@@ -129,6 +129,8 @@ def test_company_prefix_lengths_at_the_edges(urn, gtin):
          f"GIAI asset reference {'a' * 24!r} has 24 characters, at most 23 allowed"),
         ("urn:epc:id:giai:06141.12345", "GS1 company prefix '06141' must be 6-12 digits"),
         ("urn:epc:id:gsrn:0614141.123456789", "reference '123456789' must be 10 digits for this company prefix"),
+        ("urn:epc:id:gsrn:06141.123456789012", "GS1 company prefix '06141' must be 6-12 digits"),
+        ("urn:epc:id:grai:061414a.12345.1", "GS1 company prefix '061414a' must be 6-12 digits"),
         ("urn:epc:id:gsrnp:0614141.12345678901", "reference '12345678901' must be 10 digits for this company prefix"),
         ("urn:epc:id:gdti:0614141.1234.1", "reference '1234' must be 5 digits for this company prefix"),
         ("urn:epc:id:gdti:0614141.12345." + "9" * 18, f"serial {'9' * 18!r} has 18 characters, at most 17 allowed"),
