@@ -35,10 +35,12 @@ golden: $(VENV)/.installed
 	UPDATE_GOLDEN=1 $(BIN)/pytest -q tests/golden
 	git --no-pager diff --stat -- tests/golden/files
 
-## Mutation testing (mutmut 3, [tool.mutmut] in pyproject.toml): mutants of gs1/ against tests/gs1, then the score per
-## module. GS1's schema is named by its absolute path: mutmut runs the tests from a copy of the tree in mutants/.
+## Mutation testing (mutmut 3, [tool.mutmut] in pyproject.toml): mutants of gs1/ and the pure rule modules of graph/
+## against their fast-tier tests (TG_UNIT_TIER: no Neo4j), then the score per module. GS1's schema is named by its
+## absolute path: mutmut runs the tests from a copy of the tree in mutants/.
 mutate: $(VENV)/.installed
-	EPCIS_SCHEMA_PATH=$${EPCIS_SCHEMA_PATH:-$(abspath ..)/shared/epcis/EPCIS-JSON-Schema.json} $(BIN)/mutmut run
+	TG_UNIT_TIER=1 EPCIS_SCHEMA_PATH=$${EPCIS_SCHEMA_PATH:-$(abspath ..)/shared/epcis/EPCIS-JSON-Schema.json} \
+		$(BIN)/mutmut run
 	$(BIN)/python scripts/mutation_score.py
 
 ## Install what the project needs: system packages (fonts, Chromium), the virtualenv, the npm validator.

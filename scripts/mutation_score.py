@@ -1,10 +1,16 @@
-"""Print mutmut's score per module: `mutmut results --all true` lines `  gs1.keys.x_check_digit__mutmut_3: killed`."""
+"""Print mutmut's score per module: `mutmut results --all true` lines `  gs1.keys.x_check_digit__mutmut_3: killed`.
+
+The modules are those of [tool.mutmut] source_paths (gs1/ and graph's pure rule modules); a module under the
+target (TARGET of its checked mutants killed, issue 21) is marked.
+"""
 
 from __future__ import annotations
 
 import subprocess
 import sys
 from collections import Counter, defaultdict
+
+TARGET = 0.85
 
 
 def main() -> int:
@@ -22,9 +28,14 @@ def main() -> int:
     for module in sorted(per):
         counts = per[module]
         total += counts
-        print(f"{module:32} {_score(counts)}")
+        print(f"{module:32} {_score(counts)}{_mark(counts)}")
     print(f"{'all':32} {_score(total)}")
     return 0
+
+
+def _mark(counts: Counter) -> str:
+    done = sum(counts.values())
+    return f"  <- under {TARGET:.0%}" if done and (counts["killed"] + counts["timeout"]) / done < TARGET else ""
 
 
 def _score(counts: Counter) -> str:
