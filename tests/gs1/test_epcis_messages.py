@@ -301,7 +301,8 @@ def test_context_prefixes_read_string_entries_of_objects_only():
     ("value", "expanded"),
     [("cbv:BizStep-shipping", "https://ref.gs1.org/cbv/BizStep-shipping"), ("gs1:Place", "https://gs1.org/voc/Place"),
      ("cbvmda:lotNumber", "urn:epcglobal:cbv:mda:lotNumber"), ("jl:x", "jl:x"), ("cbv://x", "cbv://x"),
-     ("shipping", "shipping"), ("cbv:", "https://ref.gs1.org/cbv/")],
+     ("shipping", "shipping"), ("cbv:", "https://ref.gs1.org/cbv/"),
+     ("cbv:BizStep-a:b", "https://ref.gs1.org/cbv/BizStep-a:b"), ("jl:cbv:x", "jl:cbv:x")],
 )
 def test_expand_curie_expands_declared_prefixes_only(value, expanded):
     assert expand_curie(value, DEFAULT_PREFIXES) == expanded

@@ -224,3 +224,9 @@ def test_canonical_time_refuses_what_is_not_a_time():
     with pytest.raises(InvalidEvent) as caught:
         canonical_time("2020-01-01")
     assert caught.value.location == ""
+
+
+def test_extension_names_expand_at_their_first_colon():
+    ev = {"type": "ObjectEvent", "eventTime": "2024-01-01T00:00:00Z", "ex:a:b": "1", "zz:ex:c": "2", "plain": "3"}
+    assert prehash_string(ev, {"ex": "https://ns.example.com/epcis/"}) == (
+        "eventType=ObjectEventeventTime=2024-01-01T00:00:00.000Zplain=3zz:ex:c=2" + EX + "a:b=1")

@@ -113,7 +113,8 @@ def test_company_prefix_lengths_at_the_edges(urn, gtin):
         ("urn:epc:id:sgln:0614141.07346." + "1" * 21,
          f"GLN extension (AI 254) {'1' * 21!r} has 21 characters, at most 20 allowed"),
         ("urn:epc:id:pgln:1234567.8901", "party reference '8901' must be 5 digits for this company prefix"),
-        ("urn:epc:id:pgln:1234567.89012.1", "must have 2 dot-separated fields"),
+        ("urn:epc:id:pgln:1234567.89012.1", "party reference '89012.1' must be 5 digits for this company prefix"),
+        ("urn:epc:id:pgln:1234567", "must have 2 dot-separated fields"),
         ("urn:epc:class:lgtin:6901234.056789.L%20", "lot (AI 10) 'L ' has character ' ' (U+0020) at position 2, "
          "which is not in GS1 AI encodable character set 82"),
         ("urn:epc:class:lgtin:6901234.056789." + "L" * 21, f"lot (AI 10) {'L' * 21!r} has 21 characters, "
@@ -151,10 +152,21 @@ def test_company_prefix_lengths_at_the_edges(urn, gtin):
         ("urn:epc:id:upui:1234567.08945.x", "item reference '08945' must be 6 digits for this company prefix"),
         ("urn:epc:id:cpi:0614141.123ABC.12a", "serial '12a' must be 3 digits for this company prefix"),
         ("urn:epc:id:cpi:06141.123ABC.1", "GS1 company prefix '06141' must be 6-12 digits"),
+        ("urn:epc:id:cpi:0614141.123ABC", "must have 3 dot-separated fields"),
+        ("urn:epc:id:giai:0614141", "must have 2 dot-separated fields"),
+        ("urn:epc:id:gsrnp:0614141", "must have 2 dot-separated fields"),
+        ("urn:epc:id:gdti:0614141.12345", "must have 3 dot-separated fields"),
+        ("urn:epc:id:ginc:0614141", "must have 2 dot-separated fields"),
+        ("urn:epc:id:gsin:0614141", "must have 2 dot-separated fields"),
+        ("urn:epc:id:upui:1234567.089456", "must have 3 dot-separated fields"),
+        ("urn:epc:class:lgtin:6901234.056789", "must have 3 dot-separated fields"),
+        ("urn:epc:idpat:sgtin:4012345.011122", "must have 3 dot-separated fields"),
+        ("urn:epc:id:sgln:0614141.07346", "must have 3 dot-separated fields"),
     ],
 )
 def test_malformed_epc_urns_are_refused_naming_the_urn(uri, message):
-    assert _refusal(uri) == f"{uri!r}: {message}" if not message.startswith("must have") else f"{uri!r} {message}"
+    expected = f"{uri!r} {message}" if message.startswith("must have") else f"{uri!r}: {message}"
+    assert _refusal(uri) == expected
 
 
 @pytest.mark.parametrize(
