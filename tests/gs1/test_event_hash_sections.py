@@ -177,6 +177,7 @@ def test_canonical_number_edges(raw, canonical):
 @pytest.mark.parametrize(
     ("value", "vocabulary", "canonical"),
     [(True, None, "true"), (False, None, "false"), (None, None, "None"), (2.50, None, "2.5"),
+     ({"a": 1}, None, "{'a': 1}"), ([1, "x"], None, "[1, 'x']"),
      (" shipping ", "bizStep", "https://ref.gs1.org/cbv/BizStep-shipping"), ("", "bizStep", ""),
      ("  ", None, ""), ("shipping", None, "shipping"),
      ("x", "disposition", "https://ref.gs1.org/cbv/Disp-x"), ("x", "set", "https://ref.gs1.org/cbv/Disp-x"),
@@ -230,3 +231,49 @@ def test_extension_names_expand_at_their_first_colon():
     ev = {"type": "ObjectEvent", "eventTime": "2024-01-01T00:00:00Z", "ex:a:b": "1", "zz:ex:c": "2", "plain": "3"}
     assert prehash_string(ev, {"ex": "https://ns.example.com/epcis/"}) == (
         "eventType=ObjectEventeventTime=2024-01-01T00:00:00.000Zplain=3zz:ex:c=2" + EX + "a:b=1")
+
+
+def test_curies_and_bare_values_in_every_section():
+    prefixes = {"ex": "https://ns.example.com/epcis/"}
+    ev = {"type": "ObjectEvent", "eventTime": "ex:later", "certificationInfo": ["ex:c2", "ex:c1"],
+          "parentID": "P1", "transformationID": "T1", "quantityList": [{"epcClass": "ex:q", "aaa": "1", "uom": "KGM",
+                                                                       "quantity": 1}],
+          "persistentDisposition": {"set": ["ex:d"], "unset": ["ex:u"]},
+          "bizTransactionList": [{"type": "ex:bt", "bizTransaction": "ex:b1"}],
+          "sourceList": [{"type": "ex:st", "source": "ex:s2"}, {"source": "ex:s1"}],
+          "destinationList": [{"type": "ex:dt", "destination": "ex:d1"}, {"type": "x", "destination": "ex:d0"}]}
+    n = "https://ns.example.com/epcis/"
+    assert prehash_string(ev, prefixes) == (
+        f"eventType=ObjectEventeventTime={n}latercertificationInfo={n}c1certificationInfo={n}c2parentID=P1"
+        f"quantityListquantityElementepcClass={n}qquantity=1uom=KGMaaa=1transformationID=T1"
+        f"persistentDispositionset={n}dunset={n}ubizTransactionListbizTransaction={n}b1type={n}bt"
+        f"sourceListsource={n}s1source={n}s2type={n}st"
+        f"destinationListdestination={n}d0type=https://ref.gs1.org/cbv/SDT-xdestination={n}d1type={n}dt")
+
+
+def test_only_time_fields_are_read_as_times():
+    ev = {"type": "ObjectEvent", "eventTime": "2024-01-01T08:00:00+08:00", "sensorElementList": [{
+        "sensorMetadata": {"startTime": "2024-01-01T08:00:00+08:00", "endTime": "2024-01-01T09:00:00+08:00",
+                           "rawData": "2024-01-01T08:00:00+08:00"},
+        "sensorReport": [{"type": "x", "stringValue": "2024-01-01T08:00:00+08:00"}]}],
+        "ilmd": {"ex:t": "2024-01-01T08:00:00+08:00", "comment": "c", "rdfs:comment": "c", "#text": "t", "@id": "i"}}
+    assert prehash_string(ev, {"ex": "https://ns.example.com/epcis/"}) == (
+        "eventType=ObjectEventeventTime=2024-01-01T00:00:00.000Z"
+        "sensorElementListsensorElementsensorMetadatastartTime=2024-01-01T00:00:00.000Z"
+        "endTime=2024-01-01T01:00:00.000ZrawData=2024-01-01T08:00:00+08:00"
+        "sensorReporttype=https://gs1.org/voc/xstringValue=2024-01-01T08:00:00+08:00"
+        "ilmd" + EX + "t=2024-01-01T08:00:00+08:00")
+
+
+def test_the_hash_does_not_depend_on_the_machines_time_zone(monkeypatch):
+    import time
+
+    before = canonical_time("2020-01-01T10:00:00+02:00")
+    monkeypatch.setenv("TZ", "CST-8")  # POSIX form: needs no tz database
+    time.tzset()
+    try:
+        assert canonical_time("2020-01-01T10:00:00+02:00") == before == "2020-01-01T08:00:00.000Z"
+        assert canonical_time("2020-01-01T10:00:00.5-05:00") == "2020-01-01T15:00:00.500Z"
+    finally:
+        monkeypatch.undo()
+        time.tzset()
