@@ -643,3 +643,28 @@ def _doc(**fields) -> dict:
 )
 def test_document_level_messages(doc, problems):
     assert structure_problems(doc) == problems
+
+
+# The fields each event type declares in GS1's schema (besides those all five share); elsewhere they are extensions.
+DECLARED = {
+    "ObjectEvent": {"epcList", "quantityList", "persistentDisposition", "ilmd"},
+    "AggregationEvent": {"parentID", "childEPCs", "childQuantityList"},
+    "TransactionEvent": {"parentID", "epcList", "quantityList"},
+    "TransformationEvent": {"inputEPCList", "inputQuantityList", "outputEPCList", "outputQuantityList",
+                            "transformationID", "persistentDisposition", "ilmd"},
+    "AssociationEvent": {"parentID", "childEPCs", "childQuantityList"},
+}
+WRONG = {"epcList": ("x", "array"), "childEPCs": ("x", "array"), "inputEPCList": ("x", "array"),
+         "outputEPCList": ("x", "array"), "quantityList": ("x", "array"), "childQuantityList": ("x", "array"),
+         "inputQuantityList": ("x", "array"), "outputQuantityList": ("x", "array"), "parentID": (5, "string"),
+         "transformationID": (5, "string"), "persistentDisposition": (5, "object"), "ilmd": (5, "object")}
+
+
+@pytest.mark.parametrize("ev_type", sorted(DECLARED))
+@pytest.mark.parametrize("name", sorted(WRONG))
+def test_a_field_is_checked_only_on_the_event_types_that_declare_it(ev_type, name):
+    value, json_type = WRONG[name]
+    problems = structure_problems(document(_changed(ev_type, {name: value})))
+    shown = '"x"' if value == "x" else "5"
+    expected = [f"epcisBody.eventList[0].{name}: {shown} is not of type '{json_type}'"]
+    assert problems == (expected if name in DECLARED[ev_type] else [])
