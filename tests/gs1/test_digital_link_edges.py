@@ -94,6 +94,7 @@ def test_parse_elements_refusals(uri, message):
         ("https://id.gs1.org/01/09520123456788?&&17=261231&17&linkType=pip&10=A%2FB&",
          DigitalLinkParts("01", GTIN, {}, {"17": "261231", "10": "A/B"}, "")),
         ("HTTPS://id.gs1.org/01/09520123456788/", DigitalLinkParts("01", GTIN)),
+        ("/01/09520123456788?99=a=b&98==", DigitalLinkParts("01", GTIN, {}, {"99": "a=b", "98": "="})),
         ("HTTP://id.gs1.org/01/09520123456788/10/L", DigitalLinkParts("01", GTIN, {"10": "L"})),
         ("http://x.example/a/b/01/09520123456788/22/V/10/L/21/S?3103=000500",
          DigitalLinkParts("01", GTIN, {"22": "V", "10": "L", "21": "S"}, {"3103": "000500"}, "/a/b")),
