@@ -287,17 +287,18 @@ def test_great_circle_distances():
 
 
 def test_exits_take_the_earliest_of_the_items_own_events_only():
-    rows = [_row("e1", 0, "retail_selling", "shop", minute=7, node="item:1:S"),
-            _row("e2", 0, None, "shop", minute=3, node="item:1:S", disposition="retail_sold"),
+    rows = [_row("e2", 0, None, "shop", minute=3, node="item:1:S", disposition="retail_sold"),
+            _row("e1", 0, "retail_selling", "shop", minute=7, node="item:1:S"),
             _row("e3", 1, "retail_selling", "shop", minute=1, node="item:1:S"),
             _row("e4", 0, "consuming", "home", minute=20, node="item:1:S"),
+            _row("e8", 0, None, "home", minute=11, node="item:1:S", disposition="disposed"),
             _row("e5", 0, "destroying", "home", minute=15, node="item:1:S"),
             _row("e6", 0, None, "home", minute=12, node="item:1:S", disposition="destroyed"),
-            _row("e7", 0, "decommissioning", "home", minute=30, node="item:1:S"),
-            _row("e8", 0, None, "home", minute=11, node="item:1:S", disposition="disposed")]
+            _row("e7", 0, "decommissioning", "home", minute=30, node="item:1:S")]
     gone, sold = authenticity.item_exits(rows, "item:1:S")
     assert (gone.minute, sold.minute) == (11, 3)
     assert authenticity.item_exits(rows[:3], "item:1:S")[0] is None
+    assert authenticity.item_exits(rows[3:], "item:1:S")[1] is None
     assert authenticity.item_exits(rows, "item:1:OTHER") == (None, None)
 
 
@@ -317,3 +318,21 @@ def test_the_stored_form_of_a_summary():
         "scan_count": 3, "suspect_reason": None,
         "geo_hints": '[{"t": "2026-11-01T12:00:00+00:00", "net": "a", "lat": 1.0, "lon": 2.0}]'}
     assert authenticity.stored_summary({}) == {"geo_hints": "[]"}
+
+
+def test_the_fastest_jump_is_named_whatever_the_order_of_the_hints():
+    hints = [{"t": T0 + timedelta(minutes=61), "net": "c", "lat": 43.9, "lon": 125.3},
+             {"t": T0, "net": "a", "lat": 43.9, "lon": 125.3},
+             {"t": T0 + timedelta(minutes=60), "net": "b", "lat": 31.2, "lon": 121.5}]
+    state, reason = authenticity.assess({"geo_hints": hints}, scan(62, "d", SHANGHAI))
+    assert reason == "impossible_travel"
+    assert state["suspect_detail"] == "1451 km in 1 min, each place claimed by 2+ networks"
+
+
+def test_the_detail_gives_the_minutes_of_the_fastest_jump():
+    hints = [{"t": T0, "net": "a", "lat": 43.9, "lon": 125.3},
+             {"t": T0 + timedelta(minutes=1), "net": "c", "lat": 43.9, "lon": 125.3},
+             {"t": T0 + timedelta(minutes=60), "net": "b", "lat": 31.2, "lon": 121.5}]
+    state, reason = authenticity.assess({"geo_hints": hints}, scan(90, "d", SHANGHAI))
+    assert reason == "impossible_travel"
+    assert state["suspect_detail"] == "1451 km in 89 min, each place claimed by 2+ networks"

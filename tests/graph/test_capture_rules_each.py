@@ -870,3 +870,132 @@ def test_an_event_declared_on_arrival_is_stored_and_counts_for_nothing():
     made = declaration(commission(FARM, GTIN, "L1", 1))
     book, _ = run([made])
     assert book.state.get(key(GTIN, "L1"), {}).get("exists") is not True and dict(book.batch_edges) == {}
+
+
+# -- what the first pass left standing (mutation testing) --
+
+def test_an_event_after_a_resend_or_a_refused_event_is_still_checked_and_applied():
+    made = commission(FARM, GTIN, "L1", 10)
+    later = commission(FARM, GTIN, "L2", 5, when="2026-09-21T08:00:00+08:00")
+    existing = {made["eventID"]: {"content_hash": cr.content_hash(made), "erroneous": False}}
+    book, job = run([made, later], existing=existing)
+    assert job.duplicates == [made["eventID"]] and [i for i, *_ in book.good] == [FIRST + 1]
+    changed = {**made, "disposition": "in_progress"}
+    book, job = run([changed, later], existing=existing)
+    assert [e["code"] for e in job.errors] == ["conflict"] and [i for i, *_ in book.good] == [FIRST + 1]
+    too_much = ship(FARM, MILL, GTIN, "L9", 3, when="2026-09-20T07:00:00+08:00")
+    book, job = run([too_much, later], policy=STRICT_ADMIN)
+    assert [e["code"] for e in job.errors] == ["mass_balance"] and [i for i, *_ in book.good] == [FIRST + 1]
+
+
+def test_the_outputs_of_a_transformation_in_the_document_exist_from_its_time():
+    state = {key(GTIN, "P1"): node(FARM, {MILL: Held(own=10.0)})}
+    made = transform([(GTIN, "P1", 10)], [(RICE, "R1", 8)], when="2026-09-22T08:00:00+08:00")
+    early = ship(MILL, SHOP, RICE, "R1", 1)  # 2026-09-21
+    _, job = run([made, early], policy=STRICT_ADMIN, state=state)
+    assert [(e["code"], e["message"]) for e in job.errors][0] == (
+        "time", f"eventTime 2026-09-21T00:00:00.000Z is before {lot_name(RICE, 'R1')} existed (2026-09-22T00:00:00Z)")
+
+
+def test_a_shipment_makes_nothing_exist():
+    book, _ = run([ship(FARM, MILL, GTIN, "L1", 1)])
+    state = book.state[key(GTIN, "L1")]
+    assert (state["exists"], state["owner"], state["first_time"], state["status"]) == (False, None, None, "active")
+
+
+def test_custody_is_planned_for_each_object_after_a_product_class():
+    state = {key(GTIN, "L1"): node(FARM, {FARM: Held(own=10.0)})}
+    raw = ship(FARM, MILL, GTIN, "L1", 4)
+    raw["quantityList"].insert(0, {"epcClass": f"https://id.gs1.org/01/{GTIN}", "quantity": 1, "uom": "KGM"})
+    book, _ = run([raw], state=state)
+    assert deltas(book) == {(FARM, key(GTIN, "L1")): [-4.0, 0.0, 0.0, "KGM", 1],
+                            (MILL, key(GTIN, "L1")): [0.0, 4.0, 0.0, "KGM", 1]}
+    known = Policy(require_known=True, strict=True)
+    raw["quantityList"].append({"epcClass": lot_uri(GTIN, "L2"), "quantity": 1})
+    _, job = run([raw], policy=known, state=state)
+    assert [e["message"] for e in job.errors] == [f"no {lot_name(GTIN, 'L2')} registered",
+                                                  f"party {FARM} holds 0 of {lot_name(GTIN, 'L2')} and cannot ship, "
+                                                  "consume or destroy 1"]
+
+
+def test_packing_checks_the_children_status_time_and_custody():
+    def pack(step: str = "packing", when: str = "2026-09-22T08:00:00+08:00") -> dict:
+        return {"type": "AggregationEvent", "eventID": event_id(), "eventTime": when, "eventTimeZoneOffset": "+08:00",
+                "action": "ADD", "bizStep": step, "parentID": SSCC, "readPoint": loc(FARM),
+                "childQuantityList": [{"epcClass": lot_uri(GTIN, "L1"), "quantity": 1, "uom": "KGM"}]}
+
+    with pytest.raises(Forbidden, match=f"party {FARM} does not hold {lot_name(GTIN, 'L1')}"):
+        run([pack()], policy=FARM_P, state={key(GTIN, "L1"): node(FARM, {SHOP: Held(own=1.0)})})
+    recalled = {key(GTIN, "L1"): node(FARM, {FARM: Held(own=1.0)}, status="recalled")}
+    _, job = run([pack("shipping")], state=recalled)
+    assert [e["code"] for e in job.errors] == ["lot_status"]
+    later = {key(GTIN, "L1"): node(FARM, {FARM: Held(own=1.0)}, first=datetime(2026, 9, 23, tzinfo=UTC))}
+    _, job = run([pack()], policy=STRICT_ADMIN, state=later)
+    assert [e["code"] for e in job.errors] == ["time"]
+    associate = {**pack(), "type": "AssociationEvent"}
+    _, job = run([associate], policy=STRICT_ADMIN, state=later)
+    assert [e["code"] for e in job.errors] == ["time"]
+
+
+def test_the_ownership_rules_see_the_simulated_state():
+    theirs = {key(GTIN, "L1"): node(MILL, {MILL: Held(own=1.0)})}
+    with pytest.raises(Forbidden) as refused:
+        run([commission(FARM, GTIN, "L1", 1)], policy=FARM_P, state=theirs)
+    assert refused.value.message == f"party {FARM} may not commission {lot_name(GTIN, 'L1')}: it belongs to {MILL}"
+    item = commission(FARM, GTIN, "L1", 1)
+    item.pop("quantityList")
+    item["epcList"] = [f"https://id.gs1.org/01/{GTIN}/21/S1"]
+    printed = {Ref("item", gtin=GTIN, serial="S1").key: {**node(None, {}), "lot_owner": MILL}}
+    with pytest.raises(Forbidden, match=f"its lot belongs to {MILL}"):
+        run([item], policy=FARM_P, state=printed)
+    unit = {"type": "AggregationEvent", "eventID": event_id(), "eventTime": "2026-09-22T08:00:00+08:00",
+            "eventTimeZoneOffset": "+08:00", "action": "DELETE", "bizStep": "unpacking", "parentID": SSCC,
+            "readPoint": loc(FARM)}
+    with pytest.raises(Forbidden, match="may not pack into or unpack it"):
+        run([unit], policy=FARM_P, state={sscc_key(): node(None, {MILL: Held(own=1.0)})})
+    book, job = run([unit], policy=FARM_P, state={sscc_key(): node(None, {FARM: Held(own=1.0)})})
+    assert job.errors == [] and len(book.good) == 1
+    # a lot made earlier in the same document is the maker's
+    book, _ = run([commission(MILL, GTIN, "L5", 1)])
+    assert book.state[key(GTIN, "L5")]["owner"] == MILL
+
+
+def test_a_cycle_through_a_product_class_input_is_not_one():
+    raw = transform([], [(RICE, "R1", 1)])
+    raw["inputQuantityList"] = [{"epcClass": f"https://id.gs1.org/01/{GTIN}", "quantity": 1}]
+    _, job = run([raw], reach={key(RICE, "R1"): {Ref("class", gtin=GTIN).key}})
+    assert job.errors == []
+    after_class = transform([(GTIN, "P1", 1)], [(RICE, "R1", 1)])
+    after_class["outputQuantityList"].insert(0, {"epcClass": f"https://id.gs1.org/01/{RICE}", "quantity": 1})
+    _, job = run([after_class], reach={key(RICE, "R1"): {key(GTIN, "P1")}})
+    assert [e["code"] for e in job.errors] == ["cycle"]
+
+
+def test_reachability_ends_on_a_loop_that_does_not_reach_the_goal():
+    book, _ = run([], reach={"a": {"b"}, "b": {"c"}, "c": {"b"}})
+    assert not book._reaches("a", "z")
+
+
+def test_epsilon_boundaries_of_custody():
+    nothing = {key(GTIN, "L1"): node(FARM, {FARM: Held(own=0.0), MILL: Held()})}
+    _, job = run([ship(FARM, SHOP, GTIN, "L1", cr.EPSILON)], policy=STRICT_ADMIN, state=nothing)
+    assert job.errors == []  # a shortfall of EPSILON is rounding
+    receipt = ship(FARM, MILL, GTIN, "L1", cr.EPSILON, bizStep="receiving")
+    receipt["readPoint"] = loc(MILL)
+    _, job = run([receipt], policy=STRICT_ADMIN, state=nothing)
+    assert job.errors == []
+    book, _ = run([])
+    book._delta(FARM, "k", cr.EPSILON, -cr.EPSILON, 0.0, None)
+    assert book.deltas[(FARM, "k")][4] == 0  # moved nothing beyond rounding: no entry counted
+
+
+def test_epsilon_boundaries_of_a_declaration():
+    raw = ship(FARM, MILL, GTIN, "L1", 4)
+    state = {key(GTIN, "L1"): node(FARM, {FARM: Held(own=0.0)})}
+    _, job = run([declaration(raw)], policy=STRICT_ADMIN, state=state,
+                 existing=stored(raw, [[FARM, key(GTIN, "L1"), cr.EPSILON, 0.0, 0.0]]))
+    assert job.errors == []
+    state = {key(GTIN, "L1"): node(FARM, {MILL: Held(shipped_in=4.0, received=cr.EPSILON)})}
+    _, job = run([declaration(raw)], policy=STRICT_ADMIN, state=state,
+                 existing=stored(raw, [[MILL, key(GTIN, "L1"), 0.0, 4.0, 0.0]]))
+    assert job.errors == []

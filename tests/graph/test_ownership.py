@@ -416,3 +416,28 @@ def test_unknown_master_data_of_every_part_of_an_event_each_once_in_order():
     shipped["sourceList"] = [{"type": "owning_party", "source": Ref("party", gln=SHOP).digital_link()}]
     assert ownership.unknown_master_data(ev(shipped), v) == [
         f"no party with GLN {SHOP} is registered; an admin registers master data"]
+
+
+def test_holding_exactly_epsilon_is_holding_nothing():
+    assert not Thing(holders={FARM: ownership.EPSILON}).held_by(FARM)
+
+
+def test_each_object_is_checked_after_one_that_passes():
+    denied = f"party {FARM} may not commission lot L2 of GTIN {OTHER_GTIN}: it belongs to {SHOP}"
+    things = {key(OTHER_GTIN, "L2"): Thing(exists=True, owner=SHOP)}
+    raw = commission(FARM, OTHER_GTIN, "NEW", 1)  # a new lot passes
+    raw["quantityList"].append({"epcClass": lot_uri(OTHER_GTIN, "L2"), "quantity": 1, "uom": "KGM"})
+    assert ownership.denials(ev(raw), "producer", FARM, view(things)) == [denied]
+    raw["quantityList"][0] = {"epcClass": f"https://id.gs1.org/01/{OTHER_GTIN}", "quantity": 1}  # a product class
+    assert ownership.denials(ev(raw), "producer", FARM, view(things)) == [denied]
+    raw["quantityList"].pop(0)
+    raw["epcList"] = [f"https://id.gs1.org/01/{OTHER_GTIN}/10/L3/21/S1"]  # a serial of the party's own lot
+    things[key(OTHER_GTIN, "L3")] = Thing(exists=True, owner=FARM)
+    assert ownership.denials(ev(raw), "producer", FARM, view(things)) == [denied]
+
+
+def test_an_association_is_not_held_to_the_packing_rule():
+    raw = {**aggregation(FARM, "urn:epc:id:sscc:6901234.0000000017"), "type": "AssociationEvent"}
+    parent = ev(raw).parent
+    assert ownership.denials(ev(raw), "producer", FARM,
+                             view({parent.key: Thing(exists=True, holders={SHOP: 1.0})})) == []
