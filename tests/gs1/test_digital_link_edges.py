@@ -63,6 +63,7 @@ def test_yymmdd_refusal_names_the_value(value):
         ("/01/09520123456788/21/x/10/y", "key qualifier AI 10 is out of order in '/01/09520123456788/21/x/10/y'"),
         ("/01/09520123456788/21/x/21/y", "key qualifier AI 21 is out of order in '/01/09520123456788/21/x/21/y'"),
         ("/01/09520123456789", "GTIN 09520123456789 has check digit 9, expected 8"),
+        ("/01/095201234567880", "GTIN 095201234567880 has 15 digits, expected 8/12/13/14"),
         ("/8006/040123451234570102", "GTIN 04012345123457 has check digit 7, expected 6"),
         ("/414/0614141073468", "GLN 0614141073468 has check digit 8, expected 7"),
         ("/417/1234567890127", "GLN 1234567890127 has check digit 7, expected 8"),

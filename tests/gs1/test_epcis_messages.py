@@ -114,6 +114,8 @@ _SDT = "https://ref.gs1.org/cbv/SDT-owning_party"
         ({"sourceList": [{"source": "https://id.gs1.org/00/106141412345678908"}]}, "sourceList[0].source",
          "'https://id.gs1.org/00/106141412345678908' identifies a sscc, not a location or party"),
         ({"sensorElementList": {}}, "sensorElementList", "sensorElementList must be a list"),
+        ({"sourceList": "x"}, "sourceList", "sourceList must be a list"),
+        ({"destinationList": {}}, "destinationList", "destinationList must be a list"),
         ({"ilmd": []}, "ilmd", "ilmd must be an object"),
         ({"transformationID": ""}, "transformationID", "expected a non-empty string, got ''"),
         ({"persistentDisposition": []}, "persistentDisposition", "persistentDisposition must be an object"),
@@ -396,3 +398,38 @@ def test_a_document_context_reaches_every_shape():
     for doc in ({**ev, "@context": ctx}, {"@context": ctx, "epcisBody": {"event": ev}},
                 {"@context": [ctx], "epcisBody": {"eventList": [ev]}}):
         assert [e.biz_step for e in parse_document(doc)] == ["https://jl.example.cn/voc/drying"]
+
+
+def test_refusals_without_a_location_name_the_field_alone():
+    with pytest.raises(InvalidEvent) as caught:
+        normalize_event(_event(action="MOVE"))
+    assert caught.value.location == "action"
+
+
+def test_the_event_context_reaches_sources_error_reasons_and_persistent_dispositions():
+    ev = _event(**{"@context": [{"my": "https://ref.gs1.org/cbv/"}],
+                   "sourceList": [{"type": "my:SDT-owning_party", "source": "urn:epc:id:pgln:6901234.00002"}],
+                   "errorDeclaration": {"declarationTime": "2024-01-02T00:00:00Z", "reason": "my:ER-incorrect_data"},
+                   "persistentDisposition": {"set": ["my:Disp-recalled"]}})
+    out = normalize_event(ev)
+    assert [s.type for s in out.sources] == ["owning_party"]
+    assert out.error_declaration["reason"] == "incorrect_data"
+    assert out.persistent_disposition == {"set": ["recalled"], "unset": []}
+    doc = {"@context": [{"my": "https://ref.gs1.org/cbv/"}], "epcisBody": {"eventList": [
+        {k: v for k, v in ev.items() if k != "@context"}]}}
+    (again,) = parse_document(doc)
+    assert again.sources == out.sources and again.error_declaration == out.error_declaration
+    assert again.persistent_disposition == out.persistent_disposition
+
+
+def test_times_are_utc_whatever_the_machines_time_zone(monkeypatch):
+    import time
+
+    monkeypatch.setenv("TZ", "CST-8")  # POSIX form: needs no tz database
+    time.tzset()
+    try:
+        assert utc_iso(parse_time("2024-01-01T08:00:00+08:00", "eventTime")) == "2024-01-01T00:00:00.000Z"
+        assert normalize_event(_event()).event_time == "2024-09-20T00:30:00.000Z"
+    finally:
+        monkeypatch.undo()
+        time.tzset()

@@ -113,6 +113,8 @@ def test_company_prefix_lengths_at_the_edges(urn, gtin):
         ("urn:epc:id:sgln:0614141.07346." + "1" * 21,
          f"GLN extension (AI 254) {'1' * 21!r} has 21 characters, at most 20 allowed"),
         ("urn:epc:id:pgln:1234567.8901", "party reference '8901' must be 5 digits for this company prefix"),
+        ("urn:epc:id:pgln:12345.6789012", "GS1 company prefix '12345' must be 6-12 digits"),
+        ("urn:epc:id:sgln:06141.4107346.0", "GS1 company prefix '06141' must be 6-12 digits"),
         ("urn:epc:id:pgln:1234567.89012.1", "party reference '89012.1' must be 5 digits for this company prefix"),
         ("urn:epc:id:pgln:1234567", "must have 2 dot-separated fields"),
         ("urn:epc:class:lgtin:6901234.056789.L%20", "lot (AI 10) 'L ' has character ' ' (U+0020) at position 2, "
@@ -241,6 +243,8 @@ def test_digital_links_of_each_primary_key(uri, fields):
 
 
 def test_digital_link_of_each_kind_under_another_base():
+    assert Ref("party", gln="1234567890128").digital_link("https://r.example/X//") == (
+        "https://r.example/X/417/1234567890128")
     base = "https://trace.example.cn/r/"
     assert Ref("item", gtin="09520123456788", lot="L 1", serial="S/1").digital_link(base) == (
         "https://trace.example.cn/r/01/09520123456788/10/L%201/21/S%2F1")
