@@ -51,6 +51,11 @@ class Config:
     # SECRET_KEY under its own domain), and the largest request body kept in an entry (its SHA-256 always is).
     AUDIT_KEY = _str("AUDIT_KEY", "")
     AUDIT_BODY_MAX = _int("AUDIT_BODY_MAX", 1024 * 1024)
+    # Labs' report PDFs (app/web/reports.py): stored by their SHA-256 outside Neo4j, in this directory (default
+    # .data/reports beside the code, git-ignored), each at most REPORT_MAX_BYTES.
+    REPORTS_DIR = _str("REPORTS_DIR", os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                                   ".data", "reports"))
+    REPORT_MAX_BYTES = _int("REPORT_MAX_BYTES", 10 * 1024 * 1024)
 
     # Workbench accounts (app/accounts.py): wrong passwords in a row that lock an account, and for how long (the
     # lock is per account, never per address); how long a log-in lasts. Session cookies are HttpOnly and

@@ -18,7 +18,8 @@ def record_inspection(graph: Graph, inspection: dict, event: NormalizedEvent, po
 
     Args:
         graph: the database.
-        inspection: lab_gln, gtin, lot, report_no, sample_id, date (ISO), standard, verdict, results (list).
+        inspection: lab_gln, gtin, lot, report_no, sample_id, date (ISO), standard, verdict, results (list), and
+            optionally report_sha256 (the report PDF's SHA-256, stored outside the database by its hash).
         event: the normalised inspecting ObjectEvent (event_id set).
         policy: the lab's write rules.
 
@@ -28,7 +29,7 @@ def record_inspection(graph: Graph, inspection: dict, event: NormalizedEvent, po
         RuleViolation: the event breaks a rule of the record.
         Forbidden: the token may not record the event.
     """
-    params = {**inspection, "key": f"{inspection['lab_gln']}:{inspection['report_no']}",
+    params = {"report_sha256": None, **inspection, "key": f"{inspection['lab_gln']}:{inspection['report_no']}",
               "lot_key": lot_key(inspection["gtin"], inspection["lot"]),
               "results": json.dumps(inspection["results"], ensure_ascii=False)}
 
@@ -42,7 +43,8 @@ def record_inspection(graph: Graph, inspection: dict, event: NormalizedEvent, po
                 WITH l, lab WHERE l IS NOT NULL AND lab IS NOT NULL
                 CREATE (i:Inspection {key: $p.key, report_no: $p.report_no, sample_id: $p.sample_id,
                                       date: date($p.date), standard: $p.standard, verdict: $p.verdict,
-                                      results: $p.results, event_id: $event_id, created_at: datetime()})
+                                      results: $p.results, report_sha256: $p.report_sha256,
+                                      event_id: $event_id, created_at: datetime()})
                 CREATE (i)-[:OF_LOT]->(l)
                 CREATE (lab)-[:PERFORMED]->(i)
                 RETURN i
@@ -67,6 +69,33 @@ def record_inspection(graph: Graph, inspection: dict, event: NormalizedEvent, po
             raise NotFound(f"no lot {inspection['lot']} of GTIN {inspection['gtin']}", field="lot")
         raise NotFound(f"no lab party with GLN {inspection['lab_gln']}", field="lab_gln")
     return {**inspection, "key": params["key"], "event_id": event.event_id}
+
+
+def report_referenced(graph: Graph, sha256: str) -> bool:
+    """Return whether an inspection cites the report PDF with this SHA-256 (only those are served)."""
+    rows = graph.query("RETURN EXISTS { MATCH (i:Inspection {report_sha256: $sha}) } AS found", read=True,
+                       sha=sha256)
+    return bool(rows and rows[0]["found"])
+
+
+def lab_inspections(graph: Graph, lab_gln: str, limit: int = 20) -> list[dict]:
+    """Return a lab's latest inspections (newest first): report, date, verdict, lot and report PDF hash.
+
+    Args:
+        graph: the database.
+        lab_gln: the lab.
+        limit: at most this many.
+    """
+    return graph.query(
+        """
+        MATCH (:Party {gln: $gln})-[:PERFORMED]->(i:Inspection)-[:OF_LOT]->(l:Lot)
+        OPTIONAL MATCH (l)-[:OF_PRODUCT]->(p:Product)
+        RETURN i.report_no AS report_no, toString(i.date) AS date, i.verdict AS verdict, l.gtin AS gtin,
+               l.lot AS lot, i.report_sha256 AS report_sha256, p.name_zh AS name_zh, p.name_en AS name_en
+        ORDER BY i.created_at DESC LIMIT $limit
+        """,
+        read=True, gln=lab_gln, limit=limit,
+    )
 
 
 def party_roles(graph: Graph, gln: str) -> list[str] | None:

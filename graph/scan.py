@@ -107,7 +107,8 @@ CALL (ups) {
     OPTIONAL MATCH (lab:Party)-[:PERFORMED]->(ins)
     RETURN collect({
         key: ins.key, report_no: ins.report_no, date: ins.date, standard: ins.standard, verdict: ins.verdict,
-        results: ins.results, lab_zh: lab.name_zh, lab_en: lab.name_en, depth: up.depth, lot: n.lot,
+        results: ins.results, report_sha256: ins.report_sha256, lab_zh: lab.name_zh, lab_en: lab.name_en,
+        depth: up.depth, lot: n.lot,
         product_zh: up.product.name_zh, product_en: up.product.name_en
     }) AS inspections
 }

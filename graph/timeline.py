@@ -72,6 +72,12 @@ def origin(events: list[dict]) -> list[dict]:
     return out
 
 
+# A test item as a shopper reads it; limit_kind (max/min), lod and detected come from the lab page and import,
+# and are passed on only where an item has them.
+RESULT_FIELDS = ("item", "value", "limit", "unit", "pass")
+RESULT_EXTRAS = ("limit_kind", "lod", "detected")
+
+
 def inspections(rows: list[dict]) -> list[dict]:
     """Return the inspections on the way, each once, newest first, with the results a shopper may read."""
     out = {}
@@ -85,9 +91,10 @@ def inspections(rows: list[dict]) -> list[dict]:
         out[r["key"]] = {
             "report_no": r["report_no"], "date": iso_date(r["date"]), "standard": r["standard"],
             "verdict": r["verdict"], "lab": {"name_zh": r["lab_zh"], "name_en": r["lab_en"]},
+            "report_sha256": r.get("report_sha256"),
             "subject": {"name_zh": r["product_zh"], "name_en": r["product_en"], "lot": r["lot"],
                         "this_lot": r["depth"] <= 1},
-            "results": [{k: x.get(k) for k in ("item", "value", "limit", "unit", "pass")}
+            "results": [{**{k: x.get(k) for k in RESULT_FIELDS}, **{k: x[k] for k in RESULT_EXTRAS if k in x}}
                         for x in results or [] if isinstance(x, dict)],
         }
     return sorted(out.values(), key=lambda x: (x["date"] or "", x["report_no"] or ""), reverse=True)

@@ -28,9 +28,10 @@ def docs_asset(name):
 
 def register_web(app: Flask) -> None:
     """Register the page blueprints."""
-    from app.web import regulator, resolver
+    from app.web import regulator, reports, resolver
 
     app.register_blueprint(docs)
+    app.register_blueprint(reports.bp)
     app.register_blueprint(resolver.bp)
     app.register_blueprint(resolver.assets)
     app.register_blueprint(regulator.regulator)

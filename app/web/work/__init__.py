@@ -51,7 +51,7 @@ def init_app(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.user_loader(load_session_user)
     csrf.init_app(app)
-    from app.web.work import accounts, batches, certificates, imports, labels, pages  # noqa: F401 - routes register on bp
+    from app.web.work import accounts, batches, certificates, imports, lab, labels, pages  # noqa: F401 - routes on bp
 
     app.register_blueprint(bp)
 
