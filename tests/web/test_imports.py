@@ -13,7 +13,8 @@ from openpyxl import load_workbook
 from app import imports as rules
 from tests.factories import auth, bad_check_digit, lot_code
 from tests.fingerprint import unchanged
-from tests.web.helpers import csrf, login, make_user
+from tests.web import test_browser as browser
+from tests.web.helpers import PASSWORD, csrf, login, make_user
 
 
 @pytest.fixture
@@ -237,3 +238,51 @@ def test_another_kinds_template_is_refused_by_its_headers(app, graph, chain):
     data = _filled(grower, "shipment", [[chain["paddy"]["gtin"], "L1", 1, chain["mill"]["gln"], "2026-10-02"]])
     answer = _upload(grower, "harvest", data)
     assert answer.status_code == 422 and "表头与“采收”模板不同" in answer.get_data(as_text=True)
+
+
+# The phone walk's fixtures: a real server over HTTP and a phone-sized Chromium, as the log-in walk has them.
+base_url = browser.base_url
+phone = browser.phone
+
+
+@pytest.mark.browser
+def test_a_grower_imports_a_harvest_sheet_on_a_phone(phone, base_url, graph, chain, tmp_path):
+    farm, paddy = chain["farm"], chain["paddy"]
+    user = make_user(graph, party_gln=farm["gln"])
+    phone.goto(base_url + "/work/login")
+    phone.fill("#login", user["username"])
+    phone.fill("#password", PASSWORD)
+    phone.click("#login-form button")
+    phone.wait_for_load_state()
+    phone.click("#go-import")
+    phone.wait_for_load_state()
+    assert phone.locator("h1").inner_text() == "表格导入"
+    with phone.expect_download() as got:
+        phone.click("#templates a[href$='harvest.xlsx']")
+    book = load_workbook(io.BytesIO(got.value.path().read_bytes()))
+    sheet = book.worksheets[0]
+    lot = lot_code()
+    for c, value in enumerate([bad_check_digit(paddy["gtin"]), lot, 300, "KGM", "2026-10-01"], start=1):
+        sheet.cell(row=2, column=c, value=value)
+    bad = tmp_path / "harvest-bad.xlsx"
+    book.save(bad)
+    phone.select_option("#kind", "harvest")
+    phone.set_input_files("#file", str(bad))
+    phone.click("button[value=check]")
+    phone.wait_for_load_state()
+    assert "A2" in phone.locator("#problems").inner_text() and "校验位错误" in phone.locator("#problems").inner_text()
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    browser._shot(phone, "work-import-problems-zh")
+
+    sheet.cell(row=2, column=1, value=paddy["gtin"])
+    good = tmp_path / "harvest.xlsx"
+    book.save(good)
+    phone.select_option("#kind", "harvest")
+    phone.set_input_files("#file", str(good))
+    phone.click("button[value=commit]")
+    phone.wait_for_load_state()
+    assert "已处理 1 / 1 行" in phone.locator("#result").inner_text()
+    browser._shot(phone, "work-import-done-zh")
+    held = graph.query("MATCH (:Party {gln: $g})-[h:HOLDS]->(:Lot {key: $k}) RETURN h.quantity AS q", read=True,
+                       g=farm["gln"], k=f"lot:{paddy['gtin']}:{lot}")
+    assert held == [{"q": 300.0}]

@@ -28,6 +28,8 @@ PRODUCER_KINDS = ("harvest", "shipment", "receipt", "transformation")
 LAB_KINDS = ("inspection",)
 # Events recorded per write-path call: a refused chunk is written again row by row to find the refused row.
 CHUNK = 50
+# Lots read for the checks (the home page shows 200): an import may ship any lot the party holds.
+HELD_LIMIT = 20000
 
 
 def kinds() -> tuple[str, ...]:
@@ -40,7 +42,7 @@ def kinds() -> tuple[str, ...]:
 def master() -> rules.Master:
     """The master data the user's party may name: its products, the parties, what it holds and what is inbound."""
     gln = current_user.party_gln
-    facts = workbench.home(graph(), gln)
+    facts = workbench.home(graph(), gln, limit=HELD_LIMIT)
     return rules.Master(gln=gln, products=workbench.products(graph(), gln), parties=workbench.receivers(graph(), gln),
                         held=facts["lots"], inbound=facts["inbound"],
                         max_yield=float(current_app.config.get("TRANSFORM_MAX_YIELD", 1.05)))
