@@ -11,7 +11,8 @@ import pytest
 
 from tests.factories import auth, lot_code
 from tests.fingerprint import unchanged
-from tests.web.helpers import csrf, login, make_user
+from tests.web import test_browser as browser
+from tests.web.helpers import PASSWORD, csrf, login, make_user
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
@@ -138,3 +139,47 @@ def test_only_a_lab_account_records_inspections(app, graph, rice, reports):
     assert page.status_code == 403 and "只有检测机构的账户可以录入检测报告" in page.get_data(as_text=True)
     home = grower.get("/work/").get_data(as_text=True)
     assert 'id="go-lab"' not in home and 'id="go-import"' in home
+
+
+# The phone walk's fixtures: a real server over HTTP and a phone-sized Chromium, as the log-in walk has them.
+base_url = browser.base_url
+phone = browser.phone
+
+
+@pytest.mark.browser
+def test_an_analyst_records_a_report_on_a_phone_and_a_shopper_opens_it(phone, base_url, graph, rice, reports,
+                                                                        tmp_path):
+    user = make_user(graph, role="lab", party_gln=rice["lab"]["gln"])
+    pdf = PDF + lot_code().encode()  # a report of its own, so its hash is this test's
+    (tmp_path / "report.pdf").write_bytes(pdf)
+    phone.goto(base_url + "/work/login")
+    phone.fill("#login", user["username"])
+    phone.fill("#password", PASSWORD)
+    phone.click("#login-form button")
+    phone.wait_for_load_state()
+    phone.click("#go-lab")
+    phone.wait_for_load_state()
+    assert phone.locator("h1").inner_text() == "录入检测报告"
+    report_no = "JL-" + lot_code()
+    for field, value in (("#gtin", rice["product"]["gtin"]), ("#lot", rice["lot"]["lot"]), ("#report_no", report_no),
+                         ("#sample_id", "S-1"), ("#date", "2026-10-06"), ("#standard", "GB 2762-2022"),
+                         ("#item_item_0", "镉"), ("#item_value_0", "0.05"), ("#item_limit_0", "0.2"),
+                         ("#item_unit_0", "mg/kg"), ("#item_item_1", "吡虫啉"), ("#item_value_1", "ND"),
+                         ("#item_lod_1", "0.01"), ("#item_limit_1", "0.05")):
+        phone.fill(field, value)
+    phone.set_input_files("#report", str(tmp_path / "report.pdf"))
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    browser._shot(phone, "work-lab-form-zh")
+    phone.click("#save")
+    phone.wait_for_load_state()
+    assert report_no in phone.locator("#done").inner_text()
+    browser._shot(phone, "work-lab-recorded-zh")
+
+    digest = hashlib.sha256(pdf).hexdigest()
+    assert (reports / f"{digest}.pdf").read_bytes() == pdf  # the server's app is this app: the test's directory
+    phone.goto(f"{base_url}/01/{rice['product']['gtin']}/10/{rice['lot']['lot']}")
+    link = phone.locator("a.report-pdf")
+    assert link.inner_text() == "检测报告（PDF）" and link.get_attribute("href") == f"/reports/{digest}.pdf"
+    browser._shot(phone, "scan-inspection-report-link-zh")
+    served = phone.request.get(f"{base_url}/reports/{digest}.pdf")
+    assert served.status == 200 and served.headers["content-type"] == "application/pdf" and served.body() == pdf
