@@ -242,6 +242,8 @@ def read(data: bytes, kind: str) -> tuple[list[tuple[int, dict]], list[RowProble
                     return [], [RowProblem(1, None, "imp_not_template", {"kind": kind})]
                 continue
             if all(v is None or str(v).strip() == "" for v in values):
+                if number > MAX_ROWS * 10:  # a sheet of styled blank rows: do not walk a million of them
+                    break
                 continue
             if len(rows) >= MAX_ROWS:
                 return [], [RowProblem(number, None, "imp_too_many_rows", {"max": MAX_ROWS})]
@@ -381,8 +383,9 @@ class _Row:
                 self.fail(column, "imp_required")
             return None
         found = day(self.values.get(column))
-        if found is None:
+        if found is None or found.year < 1900:  # the API's lots refuse dates before 1900 too
             self.fail(column, "imp_date")
+            return None
         return found
 
     def when(self, now: datetime) -> datetime | None:
@@ -562,6 +565,10 @@ def _plan_inspections(rows, master, now, problems) -> tuple[list[Planned], list[
                 row.fail("gtin", problem.key, **problem.fields)
         lot, on = row.lot(), row.date()
         sample, standard = row.required("sample_id"), row.required("standard")
+        if sample is not None and len(sample) > 60:
+            row.fail("sample_id", "imp_too_long", max=60)
+        if standard is not None and len(standard) > 80:
+            row.fail("standard", "imp_too_long", max=80)
         verdict = code(values.get("verdict")).lower()
         for n, other in members[1:]:
             for key in ("sample_id", "gtin", "lot", "date", "standard", "verdict"):
@@ -583,7 +590,7 @@ def _plan_inspections(rows, master, now, problems) -> tuple[list[Planned], list[
             continue
         when = min(datetime.combine(on, time(12), CHINA), now)
         inspection = {"lab_gln": master.gln, "gtin": gtin, "lot": lot, "report_no": report, "sample_id": sample,
-                      "date": on.isoformat(), "standard": standard[:80], "verdict": verdict, "results": results}
+                      "date": on.isoformat(), "standard": standard, "verdict": verdict, "results": results}
         event = build.inspection_event(master.gln, gtin, lot, verdict, report, when)
         planned.append(Planned("inspection", [n for n, _ in members], f"{master.gln}:{report}", event=event,
                                inspection=inspection, uses=[(number, gtin, lot, "", 0.0)]))

@@ -94,6 +94,7 @@ def test_a_lot_not_held_and_a_lot_taken_are_refused_at_the_lot_cell():
 
 @pytest.mark.parametrize(("row", "where"), [
     ([PADDY, "L1", 1, MILL, "2026-13-02"], ("date", "imp_date")),
+    ([PADDY, "L1", 1, MILL, "1899-12-31"], ("date", "imp_date")),
     ([PADDY, "L1", 1, MILL, "2026-12-05"], ("date", "imp_future")),
     ([PADDY, "L1", 1, MILL, "2026-10-02", "25:00"], ("time", "imp_time")),
     ([PADDY, "L1", 0, MILL, "2026-10-02"], ("quantity", "imp_quantity")),
@@ -166,3 +167,17 @@ def test_a_failed_item_makes_the_verdict_fail():
     assert lab_rules.verdict_problem("pass", [failed]).key == "lab_verdict_failed"
     assert lab_rules.verdict_problem("fail", [failed]) is None
     assert lab_rules.verdict_problem("maybe", []).key == "lab_err_verdict"
+
+
+def test_every_message_key_is_in_both_languages_of_the_catalogue():
+    import json
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    catalogue = json.loads((root / "app/web/templates/work/i18n_import.json").read_text("utf-8"))
+    used = set()
+    for source in ("app/imports.py", "app/lab_rules.py"):
+        used |= set(re.findall(r'"((?:imp|lab)_[a-z_]+)"', (root / source).read_text("utf-8")))
+    used -= {"lab_gln"}  # a field of the inspection, not a message
+    assert used <= set(catalogue["zh"]) and used <= set(catalogue["en"])
