@@ -2,6 +2,7 @@
 
 tests/gs1/test_structure.py holds the verdicts to GS1's schema; this file holds the words: one change to a valid
 seed event per case, and the whole list of problems it must give (``E`` stands for ``epcisBody.eventList[0]``).
+Named to sort before test_structure.py: its fast tests fail first when a message breaks (mutation runs use -x).
 """
 
 from __future__ import annotations
