@@ -14,7 +14,7 @@ from app import imports as rules
 from tests.factories import auth, bad_check_digit, lot_code
 from tests.fingerprint import unchanged
 from tests.web import test_browser as browser
-from tests.web.helpers import PASSWORD, csrf, login, make_user
+from tests.web.helpers import PASSWORD, audit_entries, csrf, login, make_user
 
 
 @pytest.fixture
@@ -286,3 +286,21 @@ def test_a_grower_imports_a_harvest_sheet_on_a_phone(phone, base_url, graph, cha
     held = graph.query("MATCH (:Party {gln: $g})-[h:HOLDS]->(:Lot {key: $k}) RETURN h.quantity AS q", read=True,
                        g=farm["gln"], k=f"lot:{paddy['gtin']}:{lot}")
     assert held == [{"q": 300.0}]
+
+
+def test_an_import_is_recorded_and_audited_under_the_user(app, graph, chain):
+    farm, mill, paddy = chain["farm"], chain["mill"], chain["paddy"]
+    user = make_user(graph, party_gln=farm["gln"])
+    grower = app.test_client()
+    login(grower, user["username"])
+    lot = lot_code()
+    assert "新写入 1 条记录" in _upload(grower, "harvest", _filled(grower, "harvest", [
+        [paddy["gtin"], lot, 80, "KGM", "2026-10-01"]])).get_data(as_text=True)
+    assert "新写入 1 条记录" in _upload(grower, "shipment", _filled(grower, "shipment", [
+        [paddy["gtin"], lot, 30, mill["gln"], "2026-10-02"]])).get_data(as_text=True)
+    stored = graph.query("MATCH (e:Event)-[:OBJECT]->(:Lot {key: $k}) RETURN e.biz_step AS step, e.token_id AS t "
+                         "ORDER BY e.event_time", read=True, k=f"lot:{paddy['gtin']}:{lot}")
+    assert [(r["step"], r["t"]) for r in stored] == [("harvesting", f"user:{user['user_id']}"),
+                                                     ("shipping", f"user:{user['user_id']}")]
+    entries = audit_entries(graph, "/work/import", f"token:user:{user['user_id']}")
+    assert len(entries) == 2 and {(e["role"], e["party_gln"]) for e in entries} == {("producer", farm["gln"])}
