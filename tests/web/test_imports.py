@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import re
+import time
 
 import pytest
 from openpyxl import load_workbook
@@ -304,3 +305,33 @@ def test_an_import_is_recorded_and_audited_under_the_user(app, graph, chain):
                                                      ("shipping", f"user:{user['user_id']}")]
     entries = audit_entries(graph, "/work/import", f"token:user:{user['user_id']}")
     assert len(entries) == 2 and {(e["role"], e["party_gln"]) for e in entries} == {("producer", farm["gln"])}
+
+
+def test_a_large_file_is_written_in_the_background_with_a_progress_page(app, graph, chain, monkeypatch):
+    from app.web.work import imports as page
+
+    monkeypatch.setattr(page, "BACKGROUND_ROWS", 20)  # the same path as 200+ rows, in a test's time
+    farm, paddy = chain["farm"], chain["paddy"]
+    grower = _client(app, graph, farm["gln"])
+    lots = [lot_code() for _ in range(25)]
+    data = _filled(grower, "harvest", [[paddy["gtin"], lot, 10, "KGM", "2026-10-01"] for lot in lots])
+    started = _upload(grower, "harvest", data)
+    assert started.status_code == 303 and "/work/import/jobs/" in started.headers["Location"]
+    job = started.headers["Location"]
+    deadline = time.monotonic() + 120
+    while True:
+        progress = grower.get(job)
+        text = progress.get_data(as_text=True)
+        assert progress.status_code == 200 and re.search(r"已处理 \d+ / 25 行", text), text
+        if "Refresh" not in progress.headers:
+            break
+        assert "正在导入" in text and time.monotonic() < deadline
+        time.sleep(0.5)
+    assert "导入完成" in text and "已处理 25 / 25 行" in text and "新写入 25 条记录" in text
+    held = graph.query("MATCH (:Party {gln: $g})-[h:HOLDS]->(l:Lot) WHERE l.lot IN $lots RETURN count(h) AS n",
+                       read=True, g=farm["gln"], lots=lots)
+    assert held == [{"n": 25}]
+    other = _client(app, graph, farm["gln"])
+    assert other.get(job).status_code == 404  # another user's import is not theirs to read
+    again = _upload(grower, "harvest", data)
+    assert again.status_code == 200 and "已存在（重复上传）25 条" in again.get_data(as_text=True)

@@ -9,9 +9,15 @@ that row (rows before it stay written, and uploading the same file again skips t
 
 from __future__ import annotations
 
+import json
+import os
+import re
+import threading
+import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 
-from flask import Response, abort, current_app, request
+from flask import Response, abort, copy_current_request_context, current_app, g, redirect, request, url_for
 from flask_login import current_user
 
 from app import imports as rules
@@ -28,6 +34,9 @@ PRODUCER_KINDS = ("harvest", "shipment", "receipt", "transformation")
 LAB_KINDS = ("inspection",)
 # Events recorded per write-path call: a refused chunk is written again row by row to find the refused row.
 CHUNK = 50
+# Files with more new rows than this are written in the background, with a progress page.
+BACKGROUND_ROWS = 200
+REFRESH_SECONDS = 2
 # Lots read for the checks (the home page shows 200): an import may ship any lot the party holds.
 HELD_LIMIT = 20000
 
@@ -100,9 +109,65 @@ def import_upload():
     fresh = [p for p in planned if not p.duplicate]
     if request.form.get("action") != "commit":
         return _page(kind=kind, checked={"n": len(rows), "new": len(fresh), "old": len(planned) - len(fresh)})
-    result = _commit(kind, planned)
+    if len(fresh) > BACKGROUND_ROWS:
+        return _start_job(kind, planned, len(rows))
+    result = _commit(kind, planned, current_user.principal)
     result["total"] = len(rows)
     return _page(200 if result["stopped"] is None else 422, kind=kind, result=result)
+
+
+# ---------------------------------------------------------------- large files: written in the background
+
+
+def _job_path(job: str) -> Path:
+    return Path(current_app.config["REPORTS_DIR"]).parent / "imports" / f"{job}.json"
+
+
+def _save_job(path: Path, state: dict) -> None:
+    """Write a job's state whole (written beside and renamed: a reader never sees half of it)."""
+    partial = path.with_suffix(".part")
+    partial.write_text(json.dumps(state), "utf-8")
+    os.replace(partial, path)
+
+
+def _start_job(kind: str, planned: list[rules.Planned], total: int):
+    """Write a large checked file in a thread of this request's own (same user, same audit trail); the progress
+    page reloads itself (a Refresh header, no script) until the rows are written."""
+    job = uuid.uuid4().hex
+    path = _job_path(job)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = {"user": current_user.user_id, "kind": kind, "total": total, "done": 0, "written": 0, "already": 0,
+             "stopped": None, "running": True}
+    _save_job(path, state)
+    principal = current_user.principal
+
+    @copy_current_request_context
+    def run() -> None:
+        g.principal = principal  # the thread's own app context: the audit entries name the user as the request's
+        try:
+            result = _commit(kind, planned, principal, lambda r: _save_job(path, {**state, **r}))
+        except Exception as exc:  # noqa: BLE001 - the page must say the import stopped, whatever stopped it
+            result = {**json.loads(path.read_text("utf-8")), "stopped": {"row": "", "message": str(exc)[:200]}}
+        _save_job(path, {**state, **result, "running": False})
+
+    threading.Thread(target=run, name=f"import-{job}", daemon=True).start()
+    return redirect(url_for("work.import_job", job=job), 303)
+
+
+@bp.route("/import/jobs/<job>")
+def import_job(job: str):
+    """A large import's progress: rows processed / total, reloading every few seconds until it is done."""
+    path = _job_path(job) if re.fullmatch(r"[0-9a-f]{32}", job) else None
+    if path is None or not path.is_file():
+        abort(404)
+    state = json.loads(path.read_text("utf-8"))
+    if state["user"] != current_user.user_id:
+        abort(404)
+    response = _page(200 if state["stopped"] is None else 422, kind=state["kind"], result=state,
+                     running=state["running"])
+    if state["running"]:
+        response.headers["Refresh"] = str(REFRESH_SECONDS)
+    return response
 
 
 def _worded(kind: str, problems: list[rules.RowProblem]) -> list[dict]:
@@ -118,10 +183,12 @@ def _worded(kind: str, problems: list[rules.RowProblem]) -> list[dict]:
     return out
 
 
-def _commit(kind: str, planned: list[rules.Planned]) -> dict:
-    """Write the planned rows in order through the write path; stop at the first refused row."""
+def _commit(kind: str, planned: list[rules.Planned], principal, progress=None) -> dict:
+    """Write the planned rows in order through the write path; stop at the first refused row.
+
+    `progress`, when given, is told the counts after each chunk (a large import's progress page reads them).
+    """
     result = {"done": 0, "written": 0, "already": 0, "stopped": None}
-    principal = current_user.principal
     pending: list[rules.Planned] = []
 
     def flush() -> bool:
@@ -136,6 +203,8 @@ def _commit(kind: str, planned: list[rules.Planned]) -> dict:
         if job is not None:
             _count(result, pending, len(job.captured))
             pending.clear()
+            if progress is not None:
+                progress(result)
             return True
         for p in list(pending):  # the chunk wrote nothing: one by one, to name the refused row
             try:
@@ -147,6 +216,8 @@ def _commit(kind: str, planned: list[rules.Planned]) -> dict:
                 return False
             _count(result, [p], len(job.captured))
             pending.remove(p)
+        if progress is not None:
+            progress(result)
         return True
 
     for p in planned:
@@ -170,6 +241,8 @@ def _commit(kind: str, planned: list[rules.Planned]) -> dict:
             result["stopped"] = {"row": p.rows[0], "message": exc.message}
             return result
         _count(result, [p], 1 if wrote else 0)
+        if progress is not None and result["done"] % CHUNK == 0:
+            progress(result)
     flush()
     return result
 
