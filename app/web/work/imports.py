@@ -4,7 +4,9 @@ Parsing and row checks are app/imports.py's (pure); this page gathers the party'
 which rows are recorded already (graph/imports.known), and writes through the usual path as the user's principal:
 graph/lots.create for harvests, app/capture.record_events for events, graph/quality.record_inspection for a
 lab's reports. A file with any problem writes nothing; a refusal by the write path during an import stops it at
-that row (rows before it stay written, and uploading the same file again skips them as duplicates).
+that row (rows before it stay written, and uploading the same file again skips them as duplicates). A file with
+more than BACKGROUND_ROWS new rows is written in a thread while a progress page reloads itself; a restart of the
+server mid-way leaves its job "running": uploading the file again finishes it, skipping what was written.
 """
 
 from __future__ import annotations
