@@ -333,3 +333,21 @@ def test_the_same_identifier_gives_the_same_ref_each_time():
     assert parse_identifier("urn:epc:id:sgln:0614141.07346.1234") is first
     assert parse_identifier("urn:epc:id:sgln:0614141.07346.1234") == Ref(
         "location", gln="0614141073467", ext="1234", uri="urn:epc:id:sgln:0614141.07346.1234")
+
+
+@pytest.mark.parametrize(
+    ("urn", "fields"),
+    [("urn:epc:id:sgtin:0614141.107346.a:b", {"kind": "item", "gtin": "10614141073464", "serial": "a:b"}),
+     ("urn:epc:id:sscc:0614141.1234567890", {"kind": "sscc", "sscc": "106141412345678908"}),
+     ("urn:epc:id:pgln:1234567.89012", {"kind": "party", "gln": "1234567890128"}),
+     ("urn:epc:idpat:sgtin:4012345.011122.*", {"kind": "class", "gtin": "04012345111224"}),
+     ("urn:epc:class:lgtin:4012345.012345.a:1", {"kind": "lot", "gtin": "04012345123456", "lot": "a:1"}),
+     ("urn:epc:id:sgln:0614141.07346.d:1", {"kind": "location", "gln": "0614141073467", "ext": "d:1"})],
+)
+def test_urns_keep_the_identifier_as_received(urn, fields):
+    assert parse_identifier(urn) == Ref(uri=urn, **fields)
+
+
+def test_a_malformed_pattern_of_another_scheme_names_the_pattern():
+    uri = "urn:epc:idpat:grai:0614141.1234.*"
+    assert _refusal(uri) == f"{uri!r}: reference '1234' must be 5 digits for this company prefix"
