@@ -27,16 +27,18 @@ NODE_KEYS = {
     "Party": "gln", "Product": "gtin", "Token": "token_id", "Location": "key", "Lot": "key", "Item": "key",
     "LogisticUnit": "key", "OtherObject": "key", "PrintRun": "run_id", "Inspection": "key", "Certificate": "key",
     "Recall": "recall_id", "RecallAck": "ack_id", "Capture": "capture_id", "Scan": "scan_id", "AuditEntry": "seq",
-    "AuditHead": "id",
+    "AuditHead": "id", "User": "user_id", "Dispute": "dispute_id", "CommitmentCertificate": "number",
+    "CommitmentCounter": "day",
 }
 BEFORE_EVENTS = ("Party", "Product", "Token")  # what events and their policy checks refer to
 MERGED_AFTER_EVENTS = ("Location", "Lot", "Item", "LogisticUnit", "OtherObject")  # capture creates these too
 CREATED_AFTER_EVENTS = ("PrintRun", "Inspection", "Certificate", "Recall", "RecallAck", "Capture", "Scan",
-                        "AuditEntry", "AuditHead")
+                        "User", "Dispute", "CommitmentCertificate", "CommitmentCounter", "AuditEntry", "AuditHead")
 # Relationships capture derives from the events: rebuilt by the replay, never copied.
 DERIVED = ("HOLDS", "TRANSFORMED_INTO", "PACKED_IN")
 RELATIONSHIPS = ("OWNED_BY", "ACTS_FOR", "OF_PARTY", "OF_PRODUCT", "HAS_ITEM", "HAS_PRINT_RUN", "OF_LOT", "OF_ITEM",
-                 "PERFORMED", "CERTIFIES", "IMPLICATES", "AFFECTS", "NOTIFIES", "ACKNOWLEDGES", "ACKNOWLEDGED")
+                 "PERFORMED", "CERTIFIES", "IMPLICATES", "AFFECTS", "NOTIFIES", "ACKNOWLEDGES", "ACKNOWLEDGED",
+                 "MEMBER_OF", "RAISED", "ABOUT", "AGAINST", "ISSUED", "FOR_LOT", "BASED_ON", "CITES")
 # Event properties the capture computes from who captured and when: put back as they were after the replay.
 PROVENANCE = ("capture_id", "recorded_by", "token_id", "record_time", "doc", "hashed", "context", "declared_in")
 
@@ -115,20 +117,16 @@ def export(graph: Graph, on_node: Callable[[str, dict], None], on_relationship: 
                                  "RETURN n {.*} AS props ORDER BY n[$key]",
                                  label=label, key=NODE_KEYS[label], audit_seq=audit_seq):
                 on_node(label, _plain(record["props"]))
-        # The CASE is the same as in mark_existing: the reference "Label|key" of a node.
+        # The reference "Label|key" of a node, as mark_existing writes it: NODE_KEYS names each label's key.
         for record in tx.run(
             """
             MATCH (from)-[r]->(to) WHERE type(r) IN $types AND NOT from:Event AND NOT to:Event
             UNWIND [from, to] AS n
-            WITH r, labels(n)[0] + '|' + CASE labels(n)[0]
-                 WHEN 'Party' THEN n.gln WHEN 'Product' THEN n.gtin WHEN 'Token' THEN n.token_id
-                 WHEN 'PrintRun' THEN n.run_id WHEN 'Recall' THEN n.recall_id WHEN 'RecallAck' THEN n.ack_id
-                 WHEN 'Capture' THEN n.capture_id WHEN 'Scan' THEN n.scan_id WHEN 'AuditEntry' THEN toString(n.seq)
-                 WHEN 'AuditHead' THEN n.id ELSE n.key END AS ref
+            WITH r, labels(n)[0] + '|' + toString(n[coalesce($keys[labels(n)[0]], 'key')]) AS ref
             WITH r, collect(ref) AS refs
             RETURN type(r) AS type, refs[0] AS a, refs[1] AS b, properties(r) AS props
             """,
-            types=list(RELATIONSHIPS),
+            types=list(RELATIONSHIPS), keys=NODE_KEYS,
         ):
             on_relationship({"type": record["type"], "a": record["a"], "b": record["b"],
                              "props": _plain(record["props"])})
@@ -250,13 +248,10 @@ def mark_existing(graph: Graph) -> None:
         """
         MATCH (n) WHERE NOT n:Event AND NOT n:Migration AND NOT n:RestoreRef
         CALL (n) {
-          SET n:RestoreRef, n.ref = labels(n)[0] + '|' + CASE labels(n)[0]
-              WHEN 'Party' THEN n.gln WHEN 'Product' THEN n.gtin WHEN 'Token' THEN n.token_id
-              WHEN 'PrintRun' THEN n.run_id WHEN 'Recall' THEN n.recall_id WHEN 'RecallAck' THEN n.ack_id
-              WHEN 'Capture' THEN n.capture_id WHEN 'Scan' THEN n.scan_id WHEN 'AuditEntry' THEN toString(n.seq)
-              WHEN 'AuditHead' THEN n.id ELSE n.key END
+          SET n:RestoreRef, n.ref = labels(n)[0] + '|' + toString(n[coalesce($keys[labels(n)[0]], 'key')])
         } IN TRANSACTIONS OF 5000 ROWS
-        """
+        """,
+        keys=NODE_KEYS,
     )
 
 
