@@ -163,7 +163,9 @@ def _replay(folder: Path, entry: dict, policy: events.Policy) -> None:
     with (folder / "events" / f"{entry['name']}.provenance.jsonl").open(encoding="utf-8") as fh:
         provenance = [json.loads(line) for line in fh]
     # The stored doc is the event as captured with its recordTime: the file holds exactly that, key order included.
+    # A declared event's file entry carries its declaration (as queries read it); the stored doc is the event alone.
     for row, event in zip(provenance, raw, strict=True):
+        event = {k: v for k, v in event.items() if k != "errorDeclaration"}
         row["doc"] = json.dumps(event, ensure_ascii=False, separators=(",", ":"))
     store.restore_provenance(graph(), provenance)
 

@@ -372,8 +372,17 @@ RETURN sum(linked) AS linked
 
 def event_props(ev: NormalizedEvent, doc: dict, chash: str, custody: list, capture_id: str, policy: Policy,
                 context: str | None) -> dict:
-    """Return the properties an Event node stores (one definition for every way events are written)."""
-    return {
+    """Return the properties an Event node stores (one definition for every way events are written).
+
+    An event that arrives declared erroneous is stored as every declared event is: the event as captured in `doc`
+    (and its content hash), the declaration beside it (`error_declaration`), so a replay of a backup, which sends
+    the event with its declaration, stores what the original capture and the later declaration stored.
+    """
+    declaration = doc.get("errorDeclaration") if ev.error_declaration is not None else None
+    if declaration is not None:
+        doc = {k: v for k, v in doc.items() if k != "errorDeclaration"}
+        chash = content_hash({k: v for k, v in ev.raw.items() if k != "errorDeclaration"})
+    props = {
         "event_id": ev.event_id, "type": ev.type, "action": ev.action,
         "event_time_zone_offset": ev.event_time_zone_offset, "biz_step": ev.biz_step,
         "disposition": ev.disposition, "erroneous": ev.error_declaration is not None, "capture_id": capture_id,
@@ -385,6 +394,10 @@ def event_props(ev: NormalizedEvent, doc: dict, chash: str, custody: list, captu
         "biz_location": ev.biz_location.key if ev.biz_location else None,
         "context": context,
     }
+    if declaration is not None:
+        props["error_declaration"] = json.dumps(declaration, ensure_ascii=False, separators=(",", ":"))
+        props["declared_by"] = policy.party_gln
+    return props
 
 
 def observation_rows(events: list[NormalizedEvent], targets: dict[str, str], policy: Policy,
