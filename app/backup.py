@@ -163,9 +163,13 @@ def _replay(folder: Path, entry: dict, policy: events.Policy) -> None:
     with (folder / "events" / f"{entry['name']}.provenance.jsonl").open(encoding="utf-8") as fh:
         provenance = [json.loads(line) for line in fh]
     # The stored doc is the event as captured with its recordTime: the file holds exactly that, key order included.
-    # A declared event's file entry carries its declaration (as queries read it); the stored doc is the event alone.
+    # A declared event's file entry carries its declaration (as queries read it); where the store kept the
+    # declaration beside the event (error_declaration), the stored doc is the event alone. Events declared before
+    # that (the declaration inside doc) are put back as they were.
     for row, event in zip(provenance, raw, strict=True):
-        event = {k: v for k, v in event.items() if k != "errorDeclaration"}
+        if row.get("error_declaration") is not None:
+            event = {k: v for k, v in event.items() if k != "errorDeclaration"}
+        row.setdefault("error_declaration", None)
         row["doc"] = json.dumps(event, ensure_ascii=False, separators=(",", ":"))
     store.restore_provenance(graph(), provenance)
 

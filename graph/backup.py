@@ -41,7 +41,7 @@ RELATIONSHIPS = ("OWNED_BY", "ACTS_FOR", "OF_PARTY", "OF_PRODUCT", "HAS_ITEM", "
                  "MEMBER_OF", "RAISED", "ABOUT", "AGAINST", "ISSUED", "FOR_LOT", "BASED_ON", "CITES")
 # Event properties the capture computes from who captured and when: put back as they were after the replay.
 PROVENANCE = ("capture_id", "recorded_by", "token_id", "record_time", "doc", "hashed", "context", "declared_in",
-              "declared_by")
+              "declared_by", "error_declaration", "content_hash")
 
 
 
@@ -136,7 +136,7 @@ def export(graph: Graph, on_node: Callable[[str, dict], None], on_relationship: 
             MATCH (e:Event)
             RETURN e.doc AS doc, e.error_declaration AS declaration, e.context AS context,
                    e {.capture_id, .recorded_by, .token_id, .record_time,
-                   .hashed, .context, .declared_in, .declared_by, .event_id,
+                   .hashed, .context, .declared_in, .declared_by, .error_declaration, .content_hash, .event_id,
                    declared_custody: CASE WHEN e.erroneous THEN e.custody END} AS provenance
             ORDER BY e.record_time, e.event_time, e.event_id
             """
