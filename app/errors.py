@@ -74,21 +74,24 @@ class ApiError(Exception):
     """An error raised by app/ code: status, machine code, message, optional field errors."""
 
     def __init__(self, status: int, message: str, code: str | None = None, errors: dict | None = None,
-                 headers: dict | None = None):
+                 headers: dict | None = None, problem: str | None = None):
         super().__init__(message)
         self.status = status
         self.code = code or _CODES.get(status, "error")
         self.message = message
         self.errors = errors
         self.headers = headers or {}
+        self.problem = problem  # an EPCIS exception type (epcisException:...), answered as RFC 7807 members too
 
 
-def error_response(status: int, code: str, message: str, errors: dict | None = None, headers: dict | None = None):
-    """Build the JSON error response."""
+def error_response(status: int, code: str, message: str, errors: dict | None = None, headers: dict | None = None,
+                   problem: str | None = None):
+    """Build the JSON error response (with the EPCIS REST binding's RFC 7807 type, title and status beside the
+    one error object when the error is one of the binding's exceptions)."""
     body = {"status": status, "code": code, "message": message}
     if errors:
         body["errors"] = errors
-    response = jsonify(error=body)
+    response = jsonify(error=body, **({"type": problem, "title": message, "status": status} if problem else {}))
     response.status_code = status
     for k, v in (headers or {}).items():
         response.headers[k] = v
@@ -130,7 +133,7 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(ApiError)
     def _api_error(exc: ApiError):
-        return error_response(exc.status, exc.code, exc.message, exc.errors, exc.headers)
+        return error_response(exc.status, exc.code, exc.message, exc.errors, exc.headers, exc.problem)
 
     @app.errorhandler(GraphError)
     def _graph_error(exc: GraphError):
