@@ -72,6 +72,23 @@ class Config:
     WTF_CSRF_CHECK_DEFAULT = False
     WTF_CSRF_TIME_LIMIT = None
 
+    # Recall notifications (app/notify.py, docs/notifications.md): the key webhook secrets and one-time links are
+    # derived from (unset: derived from SECRET_KEY under its own domain; never stored), the SMTP relay, the SMS
+    # sender ("log": written to the log, no gateway), and the worker's poll, lease, batch, tries and threads.
+    NOTIFY_KEY = _str("NOTIFY_KEY", "")
+    SMTP_HOST = _str("SMTP_HOST", "127.0.0.1")
+    SMTP_PORT = _int("SMTP_PORT", 25)
+    SMTP_FROM = _str("SMTP_FROM", "recall@tracegraph.local")
+    SMTP_TIMEOUT_S = _int("SMTP_TIMEOUT_S", 10)
+    SMS_SENDER = _str("SMS_SENDER", "log")
+    WEBHOOK_TIMEOUT_S = _int("WEBHOOK_TIMEOUT_S", 10)
+    NOTIFY_POLL_SECONDS = float(os.environ.get("NOTIFY_POLL_SECONDS", "").strip() or 0.5)
+    NOTIFY_LEASE_SECONDS = _int("NOTIFY_LEASE_SECONDS", 60)
+    NOTIFY_BATCH = _int("NOTIFY_BATCH", 200)
+    NOTIFY_THREADS = _int("NOTIFY_THREADS", 16)
+    NOTIFY_MAX_ATTEMPTS = _int("NOTIFY_MAX_ATTEMPTS", 15)
+    NOTIFY_ESCALATE_SECONDS = _int("NOTIFY_ESCALATE_SECONDS", 300)
+
     # flask-smorest / OpenAPI
     API_TITLE = "TraceGraph"
     API_VERSION = "1.0"
