@@ -119,3 +119,13 @@ class Config:
     # How long a process reuses a code's lineage facts on the consumer page (statuses are always read live).
     # Unset: 5 s when serving, 0 under TESTING.
     SCAN_CACHE_SECONDS = float(os.environ["SCAN_CACHE_SECONDS"]) if os.environ.get("SCAN_CACHE_SECONDS") else None
+
+    # Risk warnings and pass-rate targets (issue 15, docs/supervision.md): a hazard failing N times in one county
+    # within the window; certificates warned this many days before they end; N counterfeit or impossible scans of a
+    # product within the hours. SUPERVISION_TARGETS adds or changes targets: JSON {"programme": 0.95, ...}.
+    ALERT_HAZARD_CLUSTER_N = _int("ALERT_HAZARD_CLUSTER_N", 3)
+    ALERT_HAZARD_CLUSTER_DAYS = _int("ALERT_HAZARD_CLUSTER_DAYS", 30)
+    ALERT_CERTIFICATE_DAYS = _int("ALERT_CERTIFICATE_DAYS", 30)
+    ALERT_SCAN_BURST_N = _int("ALERT_SCAN_BURST_N", 5)
+    ALERT_SCAN_BURST_HOURS = _int("ALERT_SCAN_BURST_HOURS", 24)
+    SUPERVISION_TARGETS = _str("SUPERVISION_TARGETS", "")
