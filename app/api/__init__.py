@@ -17,3 +17,6 @@ def register_api(app: Flask) -> None:
     )
     for module in (health, parties, products, lots, tokens, labels, epcis, events, quality, trace, recalls):
         api.register_blueprint(module.blp)
+    from app.api import supervision
+
+    api.register_blueprint(supervision.blp)
