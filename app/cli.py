@@ -122,3 +122,6 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
+    from app.supervision import alerts_cli
+
+    app.cli.add_command(alerts_cli)
