@@ -3,25 +3,63 @@
 from __future__ import annotations
 
 import json
+from typing import LiteralString
 
-from graph import events
+from graph import events, risk
+from graph.alert_rules import HAZARD_CLUSTER_DAYS, HAZARD_CLUSTER_N, failed_hazards
 from graph.driver import Graph, tx_rows
 from graph.errors import NotFound, RuleViolation
+from graph.supervision_rules import classify
 from gs1.epcis import NormalizedEvent
 from gs1.identifiers import lot_key
 
 CERTIFICATE_TYPES = ("green_food", "organic", "gi", "gap", "climate_quality")
 
 
-def record_inspection(graph: Graph, inspection: dict, event: NormalizedEvent, policy: events.Policy) -> dict:
-    """Store an inspection of a lot and its EPCIS inspecting event in one transaction.
+_INSPECTION_FACTS: LiteralString = """
+OPTIONAL MATCH (l:Lot {key: $lot_key})
+OPTIONAL MATCH (lab:Party {gln: $lab_gln})
+OPTIONAL MATCH (p:Product {gtin: l.gtin})
+OPTIONAL MATCH (o:Party {gln: l.owner_gln})
+RETURN l IS NOT NULL AS lot_found, lab IS NOT NULL AS lab_found, p.category AS category, l.owner_gln AS owner_gln,
+       o.region_code AS owner_region
+"""
+
+_CREATE_INSPECTION: LiteralString = """
+MATCH (l:Lot {key: $p.lot_key})
+MATCH (lab:Party {gln: $p.lab_gln})
+CREATE (i:Inspection {key: $p.key, report_no: $p.report_no, sample_id: $p.sample_id, date: date($p.date),
+                      standard: $p.standard, verdict: $p.verdict, results: $p.results,
+                      report_sha256: $p.report_sha256, event_id: $event_id, created_at: datetime(),
+                      lab_gln: $p.lab_gln, failed_hazards: $failed_hazards})
+SET i += $c
+CREATE (i)-[:OF_LOT]->(l)
+CREATE (lab)-[:PERFORMED]->(i)
+RETURN i.key AS key
+"""
+
+
+def record_inspection(graph: Graph, inspection: dict, event: NormalizedEvent, policy: events.Policy,
+                      rules: dict | None = None) -> dict:
+    """Store an inspection of a lot and its EPCIS inspecting event in one transaction, with the rules it triggers.
+
+    The inspection is classified as it is stored (supervision_rules.classify: programme, sampling body, hazard,
+    product category, region codes at three levels, the lot's owner). A failed inspection holds the lot and its
+    downstream lots and raises its alerts in the same transaction (graph/risk.on_failed_inspection): the record
+    never shows a failure that did not hold its lots.
 
     Args:
         graph: the database.
         inspection: lab_gln, gtin, lot, report_no, sample_id, date (ISO), standard, verdict, results (list), and
-            optionally report_sha256 (the report PDF's SHA-256, stored outside the database by its hash).
+            optionally report_sha256 (the report PDF's SHA-256, stored outside the database by its hash),
+            programme, sampling_body, region_code, hazard, category.
         event: the normalised inspecting ObjectEvent (event_id set).
         policy: the lab's write rules.
+        rules: hazard_cluster_n and hazard_cluster_days (graph/alert_rules.py's defaults otherwise).
+
+    Returns:
+        The inspection as sent, with key, event_id, its classification and, when it failed, ``held`` (the lots
+        newly held) and ``alerts`` (the alert IDs raised or found).
 
     Raises:
         NotFound: the lot or the lab does not exist.
@@ -32,43 +70,41 @@ def record_inspection(graph: Graph, inspection: dict, event: NormalizedEvent, po
     params = {"report_sha256": None, **inspection, "key": f"{inspection['lab_gln']}:{inspection['report_no']}",
               "lot_key": lot_key(inspection["gtin"], inspection["lot"]),
               "results": json.dumps(inspection["results"], ensure_ascii=False)}
+    params = {k: v for k, v in params.items()
+              if k not in ("programme", "sampling_body", "region_code", "hazard", "category")}
+    failed = failed_hazards(inspection["results"], inspection.get("hazard")) if inspection["verdict"] == "fail" \
+        else []
+    rules = rules or {}
 
     def work(tx):
-        rows = tx_rows(
-            tx,
-            """
-            OPTIONAL MATCH (l:Lot {key: $p.lot_key})
-            OPTIONAL MATCH (lab:Party {gln: $p.lab_gln})
-            CALL (l, lab) {
-                WITH l, lab WHERE l IS NOT NULL AND lab IS NOT NULL
-                CREATE (i:Inspection {key: $p.key, report_no: $p.report_no, sample_id: $p.sample_id,
-                                      date: date($p.date), standard: $p.standard, verdict: $p.verdict,
-                                      results: $p.results, report_sha256: $p.report_sha256,
-                                      event_id: $event_id, created_at: datetime()})
-                CREATE (i)-[:OF_LOT]->(l)
-                CREATE (lab)-[:PERFORMED]->(i)
-                RETURN i
-            }
-            RETURN l IS NOT NULL AS lot_found, lab IS NOT NULL AS lab_found, i.key AS key
-            """,
-            p=params, event_id=event.event_id,
-        )
-        row = rows[0] if rows else None
-        if row is None or row["key"] is None:
-            return None
+        facts = tx_rows(tx, _INSPECTION_FACTS, lot_key=params["lot_key"], lab_gln=inspection["lab_gln"])[0]
+        if not facts["lot_found"] or not facts["lab_found"]:
+            return facts, None, None
+        classified = classify(inspection, facts)
+        tx_rows(tx, _CREATE_INSPECTION, p=params, c={k: v for k, v in classified.items() if v is not None},
+                event_id=event.event_id, failed_hazards=failed)
         job = events.CaptureJob(events.new_capture_id(), event_count=1)
         events.capture_tx(tx, [(0, event)], policy, job)
         events.raise_first_error(job)
-        return row
+        outcome = None
+        if inspection["verdict"] == "fail":
+            outcome = risk.on_failed_inspection(
+                tx, {"key": params["key"], "report_no": inspection["report_no"], "lab_gln": inspection["lab_gln"],
+                     "lot_key": params["lot_key"], "date": inspection["date"], "failed_hazards": failed,
+                     "county_code": classified["county_code"], "region_code": classified["region_code"]},
+                cluster_n=rules.get("hazard_cluster_n", HAZARD_CLUSTER_N),
+                cluster_days=rules.get("hazard_cluster_days", HAZARD_CLUSTER_DAYS))
+        return facts, classified, outcome
 
-    row = graph.write(work)
-    if row is None:
-        found = graph.query("OPTIONAL MATCH (l:Lot {key: $k}) RETURN l IS NOT NULL AS found", read=True,
-                            k=params["lot_key"])[0]["found"]
-        if not found:
+    facts, classified, outcome = graph.write(work)
+    if classified is None:
+        if not facts["lot_found"]:
             raise NotFound(f"no lot {inspection['lot']} of GTIN {inspection['gtin']}", field="lot")
         raise NotFound(f"no lab party with GLN {inspection['lab_gln']}", field="lab_gln")
-    return {**inspection, "key": params["key"], "event_id": event.event_id}
+    out = {**inspection, **classified, "key": params["key"], "event_id": event.event_id, "failed_hazards": failed}
+    if outcome is not None:
+        out["held"], out["alerts"] = outcome["held"], outcome["alerts"]
+    return out
 
 
 def report_referenced(graph: Graph, sha256: str) -> bool:

@@ -11,6 +11,7 @@ from app.errors import ApiError
 from app.extensions import graph
 from app.schemas.epcis import CaptureJobOut, PageArgs, decode_page_token, encode_page_token
 from app.schemas.quality import CertificateIn, CertificateOut, InspectionIn, InspectionOut
+from app.supervision import rule_settings
 from graph import captures, events, quality
 from gs1.epcis import context_prefixes
 from gs1.event_builders import inspection_event
@@ -35,7 +36,7 @@ def record_inspection(body):
         raise ApiError(422, job.errors[0]["message"])
     inspection = {**body, "date": body["date"].isoformat(),
                   "results": [{**r, "pass": r.pop("passed")} for r in body["results"]]}
-    return quality.record_inspection(graph(), inspection, normalised[0][1], policy_for(principal))
+    return quality.record_inspection(graph(), inspection, normalised[0][1], policy_for(principal), rule_settings())
 
 
 @blp.route("/certificates", methods=["POST"])

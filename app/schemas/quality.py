@@ -5,7 +5,10 @@ from __future__ import annotations
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from app.schemas.fields import GLN, GTIN, Instant, LotNumber
+from app.schemas.products import CATEGORIES
+from app.schemas.supervision import Region
 from graph.quality import CERTIFICATE_TYPES
+from graph.supervision_rules import DEFAULT_PROGRAMME, PROGRAMMES
 
 
 class TestResult(Schema):
@@ -31,6 +34,21 @@ class InspectionIn(Schema):
     verdict = fields.String(required=True, validate=validate.OneOf(("pass", "fail")))
     results = fields.List(fields.Nested(TestResult), required=True, validate=validate.Length(1, 200))
     event_time = Instant(load_default=None, metadata={"description": "default: now"})
+    programme = fields.String(
+        load_default=DEFAULT_PROGRAMME, validate=validate.OneOf(tuple(PROGRAMMES)),
+        metadata={"description": "routine_monitoring 例行监测, supervisory_sampling 监督抽查, "
+                                 "risk_monitoring 风险监测, food_safety_sampling 食品安全抽检, "
+                                 "special_campaign 专项整治, commissioned_test "
+                                 "委托检验 (default: a test a producer commissioned, not a regulator's sample)"})
+    sampling_body = fields.String(load_default=None, validate=validate.Length(1, 100),
+                                  metadata={"description": "抽样单位: who took the sample"})
+    region_code = Region(load_default=None, metadata={
+        "description": "where the sample was taken, as a division code (default: the lot owner's region)"})
+    hazard = fields.String(load_default=None, validate=validate.Regexp(r"^[A-Za-z][A-Za-z0-9_ -]{0,59}$",
+                                                                       error="a hazard name, e.g. cadmium"),
+                           metadata={"description": "the hazard the sample was taken for (e.g. cadmium)"})
+    category = fields.String(load_default=None, validate=validate.OneOf(CATEGORIES),
+                             metadata={"description": "product category; the lot's product's category wins"})
 
     @validates_schema
     def _verdict_matches_results(self, data, **kwargs):
@@ -46,6 +64,17 @@ class InspectionOut(Schema):
     report_no = fields.String()
     verdict = fields.String()
     event_id = fields.String()
+    programme = fields.String()
+    sampling_body = fields.String(allow_none=True)
+    hazard = fields.String(allow_none=True)
+    failed_hazards = fields.List(fields.String())
+    category = fields.String(allow_none=True)
+    region_code = fields.String(allow_none=True)
+    province_code = fields.String(allow_none=True)
+    city_code = fields.String(allow_none=True)
+    county_code = fields.String(allow_none=True)
+    held = fields.List(fields.String(), metadata={"description": "lots this failure put on hold"})
+    alerts = fields.List(fields.String(), metadata={"description": "alerts this failure raised"})
 
 
 class CertificateIn(Schema):

@@ -25,6 +25,7 @@ from flask_login import current_user
 from app import imports as rules
 from app.capture import normalise, policy_for, record_events
 from app.extensions import graph
+from app.supervision import rule_settings
 from app.web.work import TEXT, bp, lang, render
 from graph import events, lots, quality, workbench
 from graph import imports as store
@@ -265,7 +266,8 @@ def _write_one(p: rules.Planned, principal) -> bool:
             normalised = normalise([p.event], "", context_prefixes(), job)
             if job.errors:
                 raise GraphError(job.errors[0]["message"])
-            quality.record_inspection(graph(), p.inspection, normalised[0][1], policy_for(principal))
+            quality.record_inspection(graph(), p.inspection, normalised[0][1], policy_for(principal),
+                                      rule_settings())
     except Conflict:
         return False
     return True

@@ -19,6 +19,7 @@ from app import lab_rules
 from app.capture import normalise, policy_for
 from app.extensions import graph
 from app.schemas.quality import InspectionIn
+from app.supervision import rule_settings
 from app.web.reports import NotAPdf, store_report
 from app.web.work import TEXT, bp, lang, problem, render
 from app.web.work.pages import _flat
@@ -110,7 +111,8 @@ def lab():
     try:
         if job.errors:
             raise GraphError(job.errors[0]["message"])
-        quality.record_inspection(graph(), inspection, normalised[0][1], policy_for(current_user.principal))
+        quality.record_inspection(graph(), inspection, normalised[0][1], policy_for(current_user.principal),
+                                  rule_settings())
     except Unavailable:
         raise
     except NotFound as exc:
