@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["tests.browser"]  # base_url, phone, desktop: real Chromium for page tests
+
 REPO = Path(__file__).resolve().parent.parent
 # Every app the tests start (some with their own SECRET_KEY) appends to the one audit chain of the test database:
 # they must share its key, as a deployment's workers do (read by app/config.py when first imported).

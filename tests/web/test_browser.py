@@ -3,47 +3,16 @@ Screenshots go to artifacts/ (git-ignored)."""
 
 from __future__ import annotations
 
-import threading
-from pathlib import Path
-
 import pytest
-from werkzeug.serving import make_server
 
-from tests.scan.test_browser import ARGS, ARTIFACTS, CHROMIUM
+from tests.browser import shot
 from tests.web.helpers import PASSWORD, make_user
 
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture(scope="module")
-def base_url(app):
-    """The real app over HTTP (werkzeug's server in a thread)."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
-
-
-@pytest.fixture
-def phone():
-    """A headless Chromium page the size of a phone (390 x 844 CSS pixels), Chinese by default."""
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian chromium is not installed (scripts/setup-system.sh installs it)")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2,
-                                      is_mobile=True, has_touch=True, locale="zh-CN")
-        yield context.new_page()
-        context.close()
-        browser.close()
-
-
 def _shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    shot(page, name)
 
 
 def test_a_grower_logs_in_on_a_phone_and_sees_home(phone, base_url, graph, factory):
@@ -67,7 +36,7 @@ def test_a_grower_logs_in_on_a_phone_and_sees_home(phone, base_url, graph, facto
     lots = phone.locator("#lots").inner_text()
     assert "长白山人参" in lots and lot["lot"] in lots and "250 公斤" in lots
     # the stylesheet applied (CSP allows only our own files): touch targets are at least 44 px high
-    assert phone.locator("#go-harvest").bounding_box()["height"] >= 44
+    assert phone.locator("#go-batch").bounding_box()["height"] >= 44
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
     assert errors == []
     _shot(phone, "work-home-zh")
@@ -76,7 +45,7 @@ def test_a_grower_logs_in_on_a_phone_and_sees_home(phone, base_url, graph, facto
     phone.wait_for_load_state()
     assert "Changbai Mountain ginseng" in phone.locator("#lots").inner_text()
     assert "250 kg" in phone.locator("#lots").inner_text()
-    assert phone.locator("#go-harvest").inner_text() == "Register a harvest"
+    assert phone.locator("#go-batch").inner_text() == "Register a batch"
     _shot(phone, "work-home-en")
 
     phone.locator("#lots a.row").first.click()
