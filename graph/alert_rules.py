@@ -109,9 +109,12 @@ def scan_burst_fires(scan_times: Iterable[datetime], now: datetime, n: int = SCA
 
 
 def failed_hazards(results: list[dict], hazard: str | None) -> list[str]:
-    """Return the hazards an inspection failed: its failed test items (lower case), else its declared hazard."""
-    failed = sorted({str(r.get("item", "")).strip().lower() for r in results
-                     if r.get("pass") is False and str(r.get("item", "")).strip()})
-    if failed:
-        return failed
-    return [hazard.strip().lower()] if hazard and hazard.strip() else []
+    """Return the hazards a failed inspection counts against: its declared hazard, else its failed test items.
+
+    The declared hazard comes from the sampling plan and is named the same way by every lab ("cadmium"); item names
+    are each lab's own text ("镉 Cd", "Cd"), so they are only the fallback (lower case, spaces collapsed).
+    """
+    if hazard and hazard.strip():
+        return [" ".join(hazard.lower().split())]
+    return sorted({" ".join(str(r.get("item", "")).lower().split()) for r in results
+                   if r.get("pass") is False and str(r.get("item", "")).strip()})

@@ -32,24 +32,25 @@ SORTS = {"raised_at": "raised_at", "-raised_at": "-raised_at", "kind": "kind", "
 # MERGE on the constrained dedupe_key (V0015) is safe under concurrency: a second raiser waits for the first's
 # lock and then matches its alert. The alert_id is new for every call, so it tells a creation from a match.
 _OPEN: LiteralString = """
-CALL () {
-    UNWIND $a.subject_keys AS k
+UNWIND $alerts AS a
+CALL (a) {
+    UNWIND a.subject_keys AS k
     OPTIONAL MATCH (l:Lot {key: k})
     RETURN collect(DISTINCT l.owner_gln) AS owners
 }
-WITH CASE WHEN $a.parties IS NULL THEN owners ELSE $a.parties END AS parties
-CALL (parties) {
-    WITH parties WHERE $a.dedupe_key IS NOT NULL
-    MERGE (a:Alert {dedupe_key: $a.dedupe_key})
-    ON CREATE SET a += $a.fields, a.parties = parties, a.raised_at = datetime($a.raised_at)
-    RETURN a
+WITH a, CASE WHEN a.parties IS NULL THEN owners ELSE a.parties END AS parties
+CALL (a, parties) {
+    WITH a, parties WHERE a.dedupe_key IS NOT NULL
+    MERGE (n:Alert {dedupe_key: a.dedupe_key})
+    ON CREATE SET n += a.fields, n.parties = parties, n.raised_at = datetime(a.raised_at)
+    RETURN n
   UNION
-    WITH parties WHERE $a.dedupe_key IS NULL
-    CREATE (a:Alert)
-    SET a += $a.fields, a.parties = parties, a.raised_at = datetime($a.raised_at)
-    RETURN a
+    WITH a, parties WHERE a.dedupe_key IS NULL
+    CREATE (n:Alert)
+    SET n += a.fields, n.parties = parties, n.raised_at = datetime(a.raised_at)
+    RETURN n
 }
-RETURN a.alert_id AS alert_id, a.alert_id = $a.fields.alert_id AS created
+RETURN n.alert_id AS alert_id, n.alert_id = a.fields.alert_id AS created
 """
 
 
@@ -75,18 +76,32 @@ def open_alert(tx: ManagedTransaction, *, kind: str, subject_keys: list[str], su
     Raises:
         ValueError: an unknown kind (a programming error, not client input).
     """
-    if kind not in KINDS:
-        raise ValueError(f"unknown alert kind {kind!r}")
+    return open_alerts(tx, [{"kind": kind, "subject_keys": subject_keys, "summary": summary, "details": details,
+                             "region": region, "dedupe_key": dedupe_key, "parties": parties}], now=now)[0]
+
+
+def open_alerts(tx: ManagedTransaction, alerts: list[dict], now: datetime | None = None) -> list[dict]:
+    """Raise several alerts in one statement (sweeps); each dict has open_alert's keyword arguments but now.
+
+    Returns:
+        {"alert_id", "created"} for each alert, in order.
+    """
     raised = (now or datetime.now(UTC)).astimezone(UTC)
-    fields = {"alert_id": f"AL-{raised:%Y%m%d}-{uuid.uuid4().hex[:10].upper()}", "kind": kind, "state": "open",
-              "owner": None, "dedupe_key": dedupe_key, "subject_keys": list(dict.fromkeys(subject_keys)),
-              "summary": summary,
-              "details_json": json.dumps(details, ensure_ascii=False, sort_keys=True, default=str),
-              "region": region}
-    fields = {k: v for k, v in fields.items() if v is not None}
-    row = tx_rows(tx, _OPEN, a={"fields": fields, "subject_keys": fields["subject_keys"], "parties": parties,
-                                "dedupe_key": dedupe_key, "raised_at": raised.isoformat()})[0]
-    return {"alert_id": row["alert_id"], "created": bool(row["created"])}
+    rows = []
+    for alert in alerts:
+        if alert["kind"] not in KINDS:
+            raise ValueError(f"unknown alert kind {alert['kind']!r}")
+        fields = {"alert_id": f"AL-{raised:%Y%m%d}-{uuid.uuid4().hex[:10].upper()}", "kind": alert["kind"],
+                  "state": "open", "dedupe_key": alert.get("dedupe_key"),
+                  "subject_keys": list(dict.fromkeys(alert["subject_keys"])), "summary": alert["summary"],
+                  "details_json": json.dumps(alert["details"], ensure_ascii=False, sort_keys=True, default=str),
+                  "region": alert.get("region")}
+        rows.append({"fields": {k: v for k, v in fields.items() if v is not None},
+                     "subject_keys": fields["subject_keys"], "parties": alert.get("parties"),
+                     "dedupe_key": alert.get("dedupe_key"), "raised_at": raised.isoformat()})
+    if not rows:
+        return []
+    return [{"alert_id": r["alert_id"], "created": bool(r["created"])} for r in tx_rows(tx, _OPEN, alerts=rows)]
 
 
 def raise_alert(graph: Graph, **alert) -> dict:
@@ -110,12 +125,12 @@ WITH a ORDER BY
     CASE WHEN $sort = 'kind' THEN a.kind END ASC,
     CASE WHEN $sort = 'state' THEN a.state END ASC,
     a.raised_at DESC, a.alert_id
-WITH collect(a) AS all
-RETURN size(all) AS total,
-       [a IN all[$skip..$skip + $limit] | a {.alert_id, .kind, .state, .owner, .subject_keys, .summary,
+WITH collect(a) AS kept
+RETURN size(kept) AS total,
+       [a IN kept[$skip..$skip + $limit] | a {.alert_id, .kind, .state, .owner, .subject_keys, .summary,
         .details_json, .region, .dedupe_key, .parties, .updated_by, raised_at: toString(a.raised_at),
         updated_at: toString(a.updated_at)}] AS items,
-       [s IN $states | size([a IN all WHERE a.state = s])] AS by_state
+       [s IN $states | size([a IN kept WHERE a.state = s])] AS by_state
 """
 
 
@@ -181,8 +196,8 @@ _SET_STATE: LiteralString = """
 MATCH (a:Alert {alert_id: $id})
 WITH a, a.state AS before, a.owner AS owner_before
 SET a.state = $state, a.owner = $owner, a.updated_at = datetime(), a.updated_by = $by
-CREATE (a)-[:CHANGED]->(:AlertChange {at: datetime(), by: $by, before: before, after: $state, owner: $owner,
-                                      note: $note})
+CREATE (a)-[:CHANGED]->(:AlertChange {change_id: $change_id, at: datetime(), by: $by, before: before,
+                                      after: $state, owner: $owner, note: $note})
 RETURN before
 """
 
@@ -220,7 +235,7 @@ def set_state(graph: Graph, alert_id: str, state: str, owner: str | None, by: st
         if problem:
             raise Conflict(problem)
         tx_rows(tx, _SET_STATE, id=alert_id, state=state, owner=owner if owner is not None else rows[0]["owner"],
-                by=by, note=note)
+                by=by, note=note, change_id=uuid.uuid4().hex)
         if audit is None:
             return None
         entry, key = audit

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import LiteralString
 
+from graph import audit as audit_trail
 from graph import events, risk
 from graph.alert_rules import HAZARD_CLUSTER_DAYS, HAZARD_CLUSTER_N, failed_hazards
 from graph.driver import Graph, tx_rows
@@ -185,3 +186,70 @@ def record_certificate(graph: Graph, certificate: dict) -> dict:
     if not rows[0]["issuer_found"]:
         raise NotFound(f"no party with GLN {certificate['issuer_gln']}", field="issuer_gln")
     return {**certificate, "key": params["key"]}
+
+
+_RECLASSIFY_FACTS: LiteralString = """
+MATCH (i:Inspection {key: $key})-[:OF_LOT]->(l:Lot)
+OPTIONAL MATCH (p:Product {gtin: l.gtin})
+OPTIONAL MATCH (o:Party {gln: l.owner_gln})
+RETURN i.verdict AS verdict, i.results AS results, i.report_no AS report_no, i.lab_gln AS lab_gln,
+       toString(i.date) AS date, l.key AS lot_key, p.category AS category, l.owner_gln AS owner_gln,
+       o.region_code AS owner_region
+"""
+
+_RECLASSIFY: LiteralString = """
+MATCH (i:Inspection {key: $key})
+SET i += $c, i.failed_hazards = $failed_hazards, i.classified_at = datetime(), i.classified_by = $by
+"""
+
+
+def classify_inspection(graph: Graph, key: str, classification: dict, by: str, rules: dict | None = None,
+                        audit: tuple[dict, bytes] | None = None) -> dict:
+    """Give a recorded inspection its programme, sampling body, region and hazard (a correction), with its audit entry.
+
+    Inspections recorded before they carried a classification, or recorded without one, are put right here; a
+    failed one then gets what a failure gets when it is recorded (holds and alerts, each at most once: the alert's
+    dedupe key is the inspection's).
+
+    Args:
+        graph: the database.
+        key: the inspection's key (lab GLN:report number).
+        classification: programme, sampling_body, region_code, hazard (as InspectionIn takes them).
+        by: who (principal id).
+        rules: hazard_cluster_n and hazard_cluster_days.
+        audit: the request's audit entry and key, appended in the same transaction.
+
+    Returns:
+        The classification stored, and ``held``/``alerts`` for a failed inspection.
+
+    Raises:
+        NotFound: no such inspection.
+    """
+    rules = rules or {}
+
+    def work(tx):
+        rows = tx_rows(tx, _RECLASSIFY_FACTS, key=key)
+        if not rows:
+            raise NotFound(f"no inspection {key}", field="key")
+        facts = rows[0]
+        classified = classify(classification, facts)
+        results = json.loads(facts["results"]) if facts["results"] else []
+        failed = failed_hazards(results, classification.get("hazard")) if facts["verdict"] == "fail" else []
+        tx_rows(tx, _RECLASSIFY, key=key, c={k: v for k, v in classified.items() if v is not None},
+                failed_hazards=failed, by=by)
+        out = {**classified, "key": key, "verdict": facts["verdict"], "failed_hazards": failed}
+        if facts["verdict"] == "fail":
+            outcome = risk.on_failed_inspection(
+                tx, {"key": key, "report_no": facts["report_no"], "lab_gln": facts["lab_gln"],
+                     "lot_key": facts["lot_key"], "date": facts["date"], "failed_hazards": failed,
+                     "county_code": classified["county_code"], "region_code": classified["region_code"]},
+                cluster_n=rules.get("hazard_cluster_n", HAZARD_CLUSTER_N),
+                cluster_days=rules.get("hazard_cluster_days", HAZARD_CLUSTER_DAYS))
+            out["held"], out["alerts"] = outcome["held"], outcome["alerts"]
+        if audit is not None:
+            entry, audit_key = audit
+            out["audit_seq"] = audit_trail.append_tx(tx, {**entry, "detail": json.dumps({"inspection": key})},
+                                                     audit_key)
+        return out
+
+    return graph.write(work)

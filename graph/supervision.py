@@ -32,9 +32,9 @@ WITH i, CASE WHEN $sort IN ['date', '-date'] THEN toString(i.date) + '|' + i.key
              WHEN $sort IN ['category', '-category'] THEN i.category
              ELSE coalesce(i.region_code, '') END AS k
 ORDER BY CASE WHEN $desc THEN k END DESC, CASE WHEN NOT $desc THEN k END ASC, i.key
-WITH collect(i) AS all
-CALL (all) {
-    UNWIND all[$skip..$skip + $limit] AS i
+WITH collect(i) AS kept
+CALL (kept) {
+    UNWIND kept[$skip..$skip + $limit] AS i
     MATCH (i)-[:OF_LOT]->(l:Lot)
     OPTIONAL MATCH (p:Product {gtin: l.gtin})
     OPTIONAL MATCH (lab:Party {gln: i.lab_gln})
@@ -49,7 +49,7 @@ CALL (all) {
                     lab_gln: i.lab_gln, lab_zh: lab.name_zh, lab_en: lab.name_en, owner_gln: i.owner_gln,
                     owner_zh: o.name_zh, owner_en: o.name_en, report_sha256: i.report_sha256}) AS items
 }
-RETURN size(all) AS total, items
+RETURN size(kept) AS total, items
 """
 
 _RATES: LiteralString = "MATCH (i:Inspection)" + _FILTER + """

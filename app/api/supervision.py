@@ -3,23 +3,27 @@
 from __future__ import annotations
 
 from flask_smorest import Blueprint
+from marshmallow import RAISE, ValidationError
 
 from app.audit import mark_recorded, transaction_entry
 from app.auth import current_principal, require
 from app.errors import ApiError
 from app.extensions import graph
+from app.schemas.fields import GLN
 from app.schemas.supervision import (
     AlertListArgs,
     AlertOut,
     AlertPage,
     AlertStateIn,
+    ClassificationIn,
+    ClassificationOut,
     InspectionListArgs,
     InspectionPage,
     PassRateArgs,
     PassRates,
 )
-from app.supervision import targets
-from graph import alerts, supervision
+from app.supervision import rule_settings, targets
+from graph import alerts, quality, supervision
 
 blp = Blueprint("supervision", __name__, url_prefix="/api/v1", description="Supervision: pass rates and alerts")
 
@@ -38,7 +42,7 @@ def _own_view(args: dict) -> dict:
 
 @blp.route("/inspections", methods=["GET"])
 @require(*READERS)
-@blp.arguments(InspectionListArgs, location="query", error_status_code=400)
+@blp.arguments(InspectionListArgs, location="query", error_status_code=400, unknown=RAISE)
 @blp.response(200, InspectionPage)
 def list_inspections(args):
     """List inspections by programme, category, region, period, verdict and party; paged and sorted."""
@@ -47,9 +51,28 @@ def list_inspections(args):
     return supervision.list_inspections(graph(), args, page=page, per_page=per_page, sort=sort)
 
 
+@blp.route("/inspections/<string:lab_gln>/<path:report_no>/classification", methods=["PUT"])
+@require("regulator", "admin", "lab")
+@blp.arguments(ClassificationIn)
+@blp.response(200, ClassificationOut)
+def classify_inspection(body, lab_gln, report_no):
+    """Give or correct a recorded inspection's programme, sampling body, region and hazard (regulators, its lab)."""
+    principal = current_principal()
+    try:
+        lab_gln = GLN().deserialize(lab_gln)
+    except ValidationError as exc:
+        raise ApiError(422, "bad lab GLN", errors={"path": {"lab_gln": exc.messages}}) from None
+    if principal.role == "lab" and principal.party_gln != lab_gln:
+        raise ApiError(403, "a lab classifies only its own inspections")
+    out = quality.classify_inspection(graph(), f"{lab_gln}:{report_no}", body, f"token:{principal.token_id}",
+                                      rule_settings(), audit=transaction_entry())
+    mark_recorded(out.pop("audit_seq", None))
+    return out
+
+
 @blp.route("/supervision/pass-rates")
 @require(*READERS)
-@blp.arguments(PassRateArgs, location="query", error_status_code=400)
+@blp.arguments(PassRateArgs, location="query", error_status_code=400, unknown=RAISE)
 @blp.response(200, PassRates)
 def pass_rates(args):
     """Pass rates (count, passed, rate, target, below target) by programme, category, region level or month."""
@@ -59,7 +82,7 @@ def pass_rates(args):
 
 @blp.route("/alerts")
 @require(*READERS)
-@blp.arguments(AlertListArgs, location="query", error_status_code=400)
+@blp.arguments(AlertListArgs, location="query", error_status_code=400, unknown=RAISE)
 @blp.response(200, AlertPage)
 def list_alerts(args):
     """List risk warnings by state, kind, region and party, newest first; a party sees those about it."""

@@ -194,3 +194,34 @@ class AlertStateIn(Schema):
     def _owner_text(self, value, **kwargs):
         if value is not None and not value.strip():
             raise ValidationError("must not be blank")
+
+
+class ClassificationIn(Schema):
+    """An inspection's classification, given or corrected after it was recorded."""
+
+    class Meta:
+        unknown = RAISE
+
+    programme = fields.String(required=True, validate=validate.OneOf(tuple(PROGRAMMES)))
+    sampling_body = fields.String(load_default=None, validate=validate.Length(1, 100))
+    region_code = Region(load_default=None)
+    hazard = fields.String(load_default=None, validate=validate.Regexp(r"^[A-Za-z][A-Za-z0-9_ -]{0,59}$",
+                                                                       error="a hazard name, e.g. cadmium"))
+
+
+class ClassificationOut(Schema):
+    """The classification stored, and what a failed inspection held and raised."""
+
+    key = fields.String()
+    verdict = fields.String()
+    programme = fields.String()
+    sampling_body = fields.String(allow_none=True)
+    hazard = fields.String(allow_none=True)
+    failed_hazards = fields.List(fields.String())
+    category = fields.String(allow_none=True)
+    region_code = fields.String(allow_none=True)
+    province_code = fields.String(allow_none=True)
+    city_code = fields.String(allow_none=True)
+    county_code = fields.String(allow_none=True)
+    held = fields.List(fields.String())
+    alerts = fields.List(fields.String())
