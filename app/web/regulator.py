@@ -1,14 +1,14 @@
-"""The regulator's trace page: draws a lot's lineage as a layered graph (our own SVG, no CDN, no inline script)."""
+"""The old regulator trace page's address: it asked for a pasted API token; the console's trace page replaced it."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, redirect, request, url_for
 
-regulator = Blueprint("regulator", __name__, template_folder="templates", static_folder="static/regulator",
-                      static_url_path="/static/regulator")
+regulator = Blueprint("regulator", __name__)
 
 
 @regulator.route("/regulator/trace")
 def trace_page():
-    """The trace page; the browser asks the API with the regulator's own token (never stored server-side)."""
-    return render_template("regulator/trace.html")
+    """Send the regulator to the console's trace page (log-in with an account, no token), keeping gtin and lot."""
+    args = {k: request.args[k] for k in ("gtin", "lot") if request.args.get(k)}
+    return redirect(url_for("console.trace_page", **args), 301)

@@ -1,0 +1,213 @@
+"""The regulator's console through the real app and Neo4j: who may open it, the overview's pass rates against the
+plan's target, lists with filters and exports, the trace page, opening, acknowledging and closing a recall.
+
+Each test makes its own parties, lots and inspections in a county and a month of a random past year, and filters
+the console to that slice, so the shared test database does not disturb the figures. Expected figures are counted
+here from what the test recorded, not read from the code under test.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import random
+import re
+import uuid
+
+import pytest
+from openpyxl import load_workbook
+
+from tests.factories import auth
+from tests.web.helpers import audit_entries, csrf, login, make_user
+
+COUNTIES = ("220581", "220283", "220621", "222405", "220182", "220284")
+_rng = random.SystemRandom()
+
+
+def _json_block(html: str, block_id: str):
+    found = re.search(rf'<script type="application/json" id="{block_id}">(.*?)</script>', html, re.S)
+    assert found, block_id
+    return json.loads(found.group(1))
+
+
+def make_cadmium_case(client, factory, county: str | None = None) -> dict:
+    """A mill's rice lot shipped to a distribution centre and on to a shop, then one passing and one failing
+    (cadmium) routine-monitoring inspection in a month of a random past year: 1 of 2 passed, 50% < 97%."""
+    tag = uuid.uuid4().hex[:6]
+    county = county or _rng.choice(COUNTIES)
+    year, month = _rng.randint(1960, 1999), _rng.randint(1, 12)
+    mill = factory.party(roles=("processor",), name_zh=f"镉测试米厂{tag}", name_en=f"Cadmium Test Mill {tag}",
+                         region_code=county)
+    dc = factory.party(roles=("distributor",), name_zh=f"测试配送中心{tag}", name_en=f"Test DC {tag}",
+                       contact_name="王经理", contact_phone="13900000001")
+    shop = factory.party(roles=("retailer",), name_zh=f"测试超市{tag}", name_en=f"Test Shop {tag}",
+                         contact_phone="13900000002")
+    lab = factory.party(roles=("lab",), role="lab", name_zh=f"测试检测所{tag}", name_en=f"Test Lab {tag}")
+    product = factory.product(mill["gln"], category="rice", name_zh=f"测试大米{tag}", name_en=f"Test rice {tag}",
+                              unit="KGM")
+    lot = factory.lot(product["gtin"], mill["gln"], quantity=1000.0)
+    other = factory.lot(product["gtin"], mill["gln"], quantity=500.0)
+    moves = [("shipments", mill, {"destination_gln": dc["gln"]}, 600.0),
+             ("receipts", dc, {"source_gln": mill["gln"]}, 600.0),
+             ("shipments", dc, {"destination_gln": shop["gln"]}, 200.0),
+             ("receipts", shop, {"source_gln": dc["gln"]}, 200.0)]
+    for path, party, extra, quantity in moves:
+        answer = client.post(f"/api/v1/{path}", headers=auth(party["token"]), json={
+            "party_gln": party["gln"], **extra,
+            "lots": [{"gtin": product["gtin"], "lot": lot["lot"], "quantity": quantity, "unit": "KGM"}]})
+        assert answer.status_code in (200, 201, 202), answer.get_data(as_text=True)
+    day = f"{year}-{month:02d}-15"
+    reports = {}
+    for verdict, target, value in (("pass", other, 0.05), ("fail", lot, 0.26)):
+        report = f"JL-T-{tag}-{verdict}"
+        answer = client.post("/api/v1/inspections", headers=auth(lab["token"]), json={
+            "lab_gln": lab["gln"], "gtin": product["gtin"], "lot": target["lot"], "report_no": report,
+            "sample_id": f"S-{tag}-{verdict}", "date": day, "standard": "GB 2762-2022", "verdict": verdict,
+            "programme": "routine_monitoring", "region_code": county, "hazard": "cadmium",
+            "results": [{"item": "镉 Cd", "value": value, "limit": 0.2, "unit": "mg/kg", "pass": value <= 0.2}]})
+        assert answer.status_code == 201, answer.get_data(as_text=True)
+        reports[verdict] = report
+    last_day = 28
+    return {"mill": mill, "dc": dc, "shop": shop, "lab": lab, "product": product, "lot": lot, "other": other,
+            "county": county, "from": f"{year}-{month:02d}-01", "to": f"{year}-{month:02d}-{last_day}",
+            "reports": reports, "tag": tag}
+
+
+def regulator_client(app, graph):
+    client = app.test_client()
+    user = make_user(graph, role="regulator")
+    assert login(client, user["username"]).status_code == 303
+    return client, user
+
+
+def test_the_console_wants_a_regulator_account(app, client, graph, factory):
+    page = client.get("/console/")
+    assert page.status_code == 302 and page.headers["Location"].startswith("/work/login?next=/console/")
+    farm = factory.party()
+    producer = make_user(graph, party_gln=farm["gln"])
+    login(client, producer["username"])
+    refused = client.get("/console/")
+    assert refused.status_code == 403 and "此页面仅供监管人员使用" in refused.get_data(as_text=True)
+    assert client.get("/console/trace").status_code == 403
+    assert client.get("/console/inspections?format=csv").status_code == 403
+    regulator, _ = regulator_client(app, graph)
+    assert regulator.get("/console/").status_code == 200
+    lab = factory.party(roles=("lab",), role="lab")
+    lab_client = app.test_client()
+    login(lab_client, make_user(graph, role="lab", party_gln=lab["gln"])["username"])
+    assert lab_client.get("/console/recalls").status_code == 403
+
+
+def test_the_overview_marks_the_cadmium_failure_below_the_97_percent_target(app, client, graph, factory):
+    case = make_cadmium_case(client, factory)
+    regulator, _ = regulator_client(app, graph)
+    page = regulator.get(f"/console/?programme=routine_monitoring&category=rice&region={case['county']}"
+                         f"&from={case['from']}&to={case['to']}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    charts = _json_block(html, "chart-data")
+    [rice] = charts["categories"]
+    # counted here: one of the two inspections passed
+    assert (rice["count"], rice["passed"], rice["rate"], rice["target"], rice["below"]) == (2, 1, 50.0, 97.0, True)
+    [county] = charts["regions"]
+    assert county["key"] == case["county"] and county["below"]
+    assert [p["key"] for p in charts["programmes"]] == ["routine_monitoring"]
+    assert 'id="below"' in html and "50.0%" in html
+    assert "<script>" not in html  # the data is a JSON block, the code a file (CSP: script-src 'self')
+    english = regulator.get(f"/console/?lang=en&programme=routine_monitoring&region={case['county']}"
+                            f"&from={case['from']}&to={case['to']}").get_data(as_text=True)
+    assert "Pass rates and risks" in english and "Rice" in english
+
+
+def test_inspection_list_filters_sorts_pages_and_exports(app, client, graph, factory):
+    case = make_cadmium_case(client, factory)
+    regulator, _ = regulator_client(app, graph)
+    query = f"region={case['county']}&from={case['from']}&to={case['to']}&programme=routine_monitoring"
+    html = regulator.get(f"/console/inspections?{query}&sort=report_no&dir=asc").get_data(as_text=True)
+    assert html.index(case["reports"]["fail"]) < html.index(case["reports"]["pass"])  # "...-fail" < "...-pass"
+    desc = regulator.get(f"/console/inspections?{query}&sort=report_no&dir=desc").get_data(as_text=True)
+    assert desc.index(case["reports"]["pass"]) < desc.index(case["reports"]["fail"])
+    failed = regulator.get(f"/console/inspections?{query}&verdict=fail").get_data(as_text=True)
+    assert case["reports"]["fail"] in failed and case["reports"]["pass"] not in failed and "共 1 条" in failed
+    exported = regulator.get(f"/console/inspections?{query}&format=csv")
+    assert exported.status_code == 200 and exported.mimetype == "text/csv"
+    rows = list(csv.reader(io.StringIO(exported.get_data(as_text=True).lstrip("\ufeff"))))
+    assert rows[0][:2] == ["日期", "报告编号"] and len(rows) == 3
+    failed_row = next(r for r in rows if r[1] == case["reports"]["fail"])
+    assert "镉 Cd" in failed_row[-1] and "不合格" in failed_row
+    xlsx = regulator.get(f"/console/inspections?{query}&format=xlsx&lang=en")
+    sheet = load_workbook(io.BytesIO(xlsx.get_data())).active
+    values = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert values[0][:2] == ["Date", "Report number"] and len(values) == 3
+    lots = regulator.get(f"/console/lots?q={case['lot']['lot']}").get_data(as_text=True)
+    assert case["product"]["name_zh"] in lots and "暂停销售" in lots  # the failed inspection held it
+    parties = regulator.get(f"/console/parties?q={case['tag']}&sort=name&dir=asc").get_data(as_text=True)
+    assert "共 4 条" in parties and "13900000001" in parties
+
+
+def test_trace_page_names_parties_joins_movements_and_opens_a_recall(app, client, graph, factory):
+    case = make_cadmium_case(client, factory)
+    regulator, user = regulator_client(app, graph)
+    lot = case["lot"]
+    url = f"/console/trace?gtin={case['product']['gtin']}&lot={lot['lot']}"
+    page = regulator.get(url)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and case["dc"]["name_zh"] in html and case["shop"]["name_zh"] in html
+    drawn = _json_block(html, "graph-data")
+    ids = {n["data"]["id"] for n in drawn["nodes"]}
+    assert {"p:" + case["mill"]["gln"], "p:" + case["dc"]["gln"], "p:" + case["shop"]["gln"]} <= ids
+    moves = {(e["data"]["source"], e["data"]["target"]) for e in drawn["edges"] if e["classes"] == "movement"}
+    # shipping and receiving: one edge per hop, not two
+    assert moves == {("p:" + case["mill"]["gln"], "p:" + case["dc"]["gln"]),
+                     ("p:" + case["dc"]["gln"], "p:" + case["shop"]["gln"])}
+    start = next(n for n in drawn["nodes"] if n["data"]["id"] == f"lot:{case['product']['gtin']}:{lot['lot']}")
+    assert "failed" in start["classes"] and "on_hold" in start["classes"]
+
+    refused = regulator.post("/console/recalls", data={"lot": f"{case['product']['gtin']}|{lot['lot']}",
+                                                       "level": "2", "reason": "no token"})
+    assert refused.status_code == 400  # no CSRF token
+    opened = regulator.post("/console/recalls", data={
+        "csrf_token": csrf(regulator, url), "lot": f"{case['product']['gtin']}|{lot['lot']}", "level": "2",
+        "reason": f"镉超标 {case['reports']['fail']}"})
+    assert opened.status_code == 303, opened.get_data(as_text=True)
+    recall_id = opened.headers["Location"].split("/console/recalls/")[1].split("?")[0]
+    status = graph.query("MATCH (l:Lot {key: $k}) RETURN l.status AS s", read=True,
+                         k=f"lot:{case['product']['gtin']}:{lot['lot']}")[0]["s"]
+    assert status == "recalled"
+    opened_by = graph.query("MATCH (r:Recall {recall_id: $id}) RETURN r.opened_by AS by", read=True,
+                            id=recall_id)[0]["by"]
+    assert opened_by == f"user:{user['user_id']}"
+    [entry] = audit_entries(graph, "/console/recalls", f"token:user:{user['user_id']}")
+    assert (entry["role"], entry["outcome"], entry["status"]) == ("regulator", "done", 303)
+
+    case_page = regulator.get(opened.headers["Location"]).get_data(as_text=True)
+    assert recall_id in case_page and "13900000001" in case_page and case["dc"]["name_zh"] in case_page
+    assert "2级" in case_page and "剩余" in case_page
+    # the DC held 400 (600 received, 200 sent on) and sent 200: acknowledging 300 recovered is within its 600
+    ack = regulator.post(f"/console/recalls/{recall_id}/acknowledgements", data={
+        "csrf_token": csrf(regulator, f"/console/recalls/{recall_id}"), "party_gln": case["dc"]["gln"],
+        "quantity_removed": "400", "quantity_recovered": "300", "unit": "KGM"})
+    assert ack.status_code == 303
+    effect = _json_block(regulator.get(f"/console/recalls/{recall_id}").get_data(as_text=True), "effect-data")
+    steps = effect["units"]["KGM"]
+    assert steps[0][1] == 0.0 and len(steps) == 2 and steps[1][1] > 0
+    too_much = regulator.post(f"/console/recalls/{recall_id}/acknowledgements", data={
+        "csrf_token": csrf(regulator, f"/console/recalls/{recall_id}"), "party_gln": case["dc"]["gln"],
+        "quantity_removed": "0", "quantity_recovered": "100000", "unit": "KGM"})
+    assert too_much.status_code == 422 and 'id="problem"' in too_much.get_data(as_text=True)
+    closed = regulator.post(f"/console/recalls/{recall_id}/close", data={
+        "csrf_token": csrf(regulator, f"/console/recalls/{recall_id}"), "summary": "已全部下架，300公斤已追回。"})
+    assert closed.status_code == 303
+    after = regulator.get(f"/console/recalls/{recall_id}").get_data(as_text=True)
+    assert "已结案" in after and 'id="close-form"' not in after
+    listed = regulator.get(f"/console/recalls?q={recall_id}").get_data(as_text=True)
+    assert recall_id in listed and "共 1 条" in listed
+
+
+@pytest.mark.parametrize("name", ["echarts.min.js", "cytoscape.min.js"])
+def test_front_end_libraries_are_served_from_our_own_files(client, name):
+    answer = client.get(f"/console/vendor/{name}")
+    assert answer.status_code == 200 and answer.mimetype == "text/javascript" and len(answer.get_data()) > 100_000
+    answer.close()
+    assert client.get("/console/vendor/..%2Fpackage.json").status_code == 404
