@@ -38,3 +38,6 @@ def register_web(app: Flask) -> None:
     from app.web import work
 
     work.init_app(app)
+    from app.web import console
+
+    console.init_app(app)
