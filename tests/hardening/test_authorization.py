@@ -147,6 +147,15 @@ MATRIX: dict[str, Row] = {
         f"/api/v1/lots/{w.lot_path}/hold", {"reason": "matrix"})),
     "/api/v1/lots/{gtin}/{lot}/release": Row(("regulator", "admin"), False, lambda w: (
         f"/api/v1/lots/{w.lot_path}/release", {})),
+    # supervision (issue 15): a regulator, or the lab for its own report, classifies an inspection afterwards
+    "/api/v1/inspections/{lab_gln}/{report_no}/classification": Row(("lab", "regulator", "admin"), True, lambda w: (
+        f"/api/v1/inspections/{w.p['gln']}/"
+        f"{w.client.post('/api/v1/inspections', json=_inspection(w), headers=auth(w.admin_token)).json['report_no']}"
+        "/classification", {"programme": "routine_monitoring", "region_code": "220283"}), "PUT"),
+    # a failed inspection raises an alert; regulators move it on
+    "/api/v1/alerts/{alert_id}/state": Row(("regulator", "admin"), False, lambda w: (
+        f"/api/v1/alerts/{w.client.post('/api/v1/inspections', json={**_inspection(w), 'verdict': 'fail', 'results': [{'item': 'Cd', 'value': 1, 'pass': False}]}, headers=auth(w.admin_token)).json['alerts'][0]}/state",
+        {"state": "acknowledged"})),
 }
 
 
