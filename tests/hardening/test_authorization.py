@@ -77,6 +77,17 @@ def _inspection(w: World) -> dict:
             "results": [{"item": "cadmium", "value": 0.01, "limit": 0.1, "unit": "mg/kg", "pass": True}]}
 
 
+def _recorded(w: World) -> str:
+    """P (a lab) has an inspection on record; answers its report number."""
+    return w.client.post("/api/v1/inspections", json=_inspection(w), headers=auth(w.admin_token)).json["report_no"]
+
+
+def _raised_alert(w: World) -> str:
+    """P's failed inspection of its lot raised an alert; answers its ID."""
+    body = {**_inspection(w), "verdict": "fail", "results": [{"item": "Cd", "value": 1.0, "limit": 0.1, "pass": False}]}
+    return w.client.post("/api/v1/inspections", json=body, headers=auth(w.admin_token)).json["alerts"][0]
+
+
 def _aggregation(w: World) -> dict:
     parent, *children = w.items(3)
     return {"party_gln": w.p["gln"], "action": "ADD", "parent": {"gtin": w.lot["gtin"], "serial": parent},
@@ -149,13 +160,11 @@ MATRIX: dict[str, Row] = {
         f"/api/v1/lots/{w.lot_path}/release", {})),
     # supervision (issue 15): a regulator, or the lab for its own report, classifies an inspection afterwards
     "/api/v1/inspections/{lab_gln}/{report_no}/classification": Row(("lab", "regulator", "admin"), True, lambda w: (
-        f"/api/v1/inspections/{w.p['gln']}/"
-        f"{w.client.post('/api/v1/inspections', json=_inspection(w), headers=auth(w.admin_token)).json['report_no']}"
-        "/classification", {"programme": "routine_monitoring", "region_code": "220283"}), "PUT"),
+        f"/api/v1/inspections/{w.p['gln']}/{_recorded(w)}/classification",
+        {"programme": "routine_monitoring", "region_code": "220283"}), "PUT"),
     # a failed inspection raises an alert; regulators move it on
     "/api/v1/alerts/{alert_id}/state": Row(("regulator", "admin"), False, lambda w: (
-        f"/api/v1/alerts/{w.client.post('/api/v1/inspections', json={**_inspection(w), 'verdict': 'fail', 'results': [{'item': 'Cd', 'value': 1, 'pass': False}]}, headers=auth(w.admin_token)).json['alerts'][0]}/state",
-        {"state": "acknowledged"})),
+        f"/api/v1/alerts/{_raised_alert(w)}/state", {"state": "acknowledged"})),
 }
 
 
