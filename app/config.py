@@ -43,6 +43,8 @@ class Config:
     # How long a process trusts a valid token without reading it again: 0 (default) makes a revocation hold from
     # the next request in every worker; more saves one indexed read per request and delays revocation as long.
     TOKEN_CACHE_SECONDS = _int("TOKEN_CACHE_SECONDS", 0)
+    # Header language of the FSMA 204 spreadsheet and KDE gap list: "en" (the FDA reads English) or "zh".
+    FSMA_HEADERS = _str("FSMA_HEADERS", "en")
     # Producer capture rules: output mass at most this factor of the input mass; events at most this far ahead.
     TRANSFORM_MAX_YIELD = float(os.environ.get("TRANSFORM_MAX_YIELD", "").strip() or 1.05)
     CAPTURE_MAX_FUTURE_SECONDS = _int("CAPTURE_MAX_FUTURE_SECONDS", 300)

@@ -1,8 +1,13 @@
 """The EPCIS 2.0 event query (GET /epcis/events): one statement per page, answering the events as captured.
 
 Filters arrive already parsed (app/schemas/epcis.py): identifiers as keys/GTINs, CBV terms as bare words, times
-as UTC ISO text. A filter left None does not constrain. Paging orders by (record_time, event_id): stable, since
-both are set once at capture.
+as UTC ISO text. A filter left None does not constrain. Paging orders by a sort key (recordTime or eventTime in
+epoch milliseconds, negated for DESC) and then event_id: stable, since both are set once at capture.
+
+Parameters the graph does not index (ILMD, extension fields, sensor data, bizTransactions, sources and
+destinations, error declarations, persistent dispositions) are compiled by gs1/event_query.py into predicates on
+the stored document; a page then reads candidates in batches until it is full, with a bound on how many candidates
+one request may read (SCAN_LIMIT): a page cut short by the bound still carries a cursor, so the client continues.
 """
 
 from __future__ import annotations
@@ -12,9 +17,11 @@ from typing import Any, LiteralString
 
 from graph.driver import Graph
 from graph.errors import NotFound
+from gs1.event_query import EventView, Predicate, matches
 from gs1.identifiers import location_key
 
-MATCH_FILTERS = ("epc", "any", "cls", "input", "output", "parent")
+MATCH_FILTERS = ("epc", "any", "cls", "input", "output", "parent", "in_cls", "out_cls", "any_cls")
+SCAN_LIMIT = 5000  # candidates one request may read when predicates filter them after the graph
 
 # One statement for both cases: with an identifier filter ($anchor) the candidates come from index seeks on the named
 # objects, so a big history is not scanned; without one, every event is a candidate.
@@ -50,14 +57,16 @@ WHERE ($event_ids IS NULL OR e.event_id IN $event_ids)
   AND ($dispositions IS NULL OR e.disposition IN $dispositions)
   AND ($read_points IS NULL OR e.read_point IN $read_points)
   AND ($biz_locations IS NULL OR e.biz_location IN $biz_locations)
+  AND ($wd_read_points IS NULL OR any(p IN $wd_read_points WHERE e.read_point = p
+       OR e.read_point STARTS WITH p + ':'))
+  AND ($wd_biz_locations IS NULL OR any(p IN $wd_biz_locations WHERE e.biz_location = p
+       OR e.biz_location STARTS WITH p + ':'))
   AND ($ge_event_time IS NULL OR e.event_time >= datetime($ge_event_time))
   AND ($lt_event_time IS NULL OR e.event_time < datetime($lt_event_time))
   AND ($ge_record_time IS NULL OR e.record_time >= datetime($ge_record_time))
   AND ($lt_record_time IS NULL OR e.record_time < datetime($lt_record_time))
   AND ($party IS NULL OR e.recorded_by = $party OR e.read_point STARTS WITH $party_places
        OR e.biz_location STARTS WITH $party_places)
-  AND ($after_time IS NULL OR e.record_time > datetime($after_time)
-       OR (e.record_time = datetime($after_time) AND e.event_id > $after_id))
   AND ($epc IS NULL OR EXISTS { MATCH (e)-[:OBJECT|CHILD]->(x) WHERE x.key IN $epc.keys OR (x:Item AND x.gtin IN
        $epc.gtins) })
   AND ($any IS NULL OR EXISTS { MATCH (e)-[:OBJECT|CHILD|PARENT|INPUT|OUTPUT]->(x) WHERE x.key IN $any.keys
@@ -69,9 +78,16 @@ WHERE ($event_ids IS NULL OR e.event_id IN $event_ids)
        OR x.gtin IN $output.gtins })
   AND ($parent IS NULL OR EXISTS { MATCH (e)-[:PARENT]->(x) WHERE x.key IN $parent.keys
        OR x.gtin IN $parent.gtins })
-RETURN e.doc AS doc, e.error_declaration AS declaration, e.context AS context, e.record_time AS record_time,
-       e.event_id AS event_id
-ORDER BY e.record_time, e.event_id
+  AND ($in_cls IS NULL OR EXISTS { MATCH (e)-[:INPUT]->(x) WHERE (x:Lot AND x.key IN $in_cls.keys)
+       OR ((x:Lot OR x:Product) AND x.gtin IN $in_cls.gtins) })
+  AND ($out_cls IS NULL OR EXISTS { MATCH (e)-[:OUTPUT]->(x) WHERE (x:Lot AND x.key IN $out_cls.keys)
+       OR ((x:Lot OR x:Product) AND x.gtin IN $out_cls.gtins) })
+  AND ($any_cls IS NULL OR EXISTS { MATCH (e)-[:OBJECT|CHILD|INPUT|OUTPUT]->(x) WHERE (x:Lot AND x.key IN
+       $any_cls.keys) OR ((x:Lot OR x:Product) AND x.gtin IN $any_cls.gtins) })
+WITH e, $sign * CASE WHEN $by_event_time THEN e.event_time.epochMillis ELSE e.record_time.epochMillis END AS sk
+WHERE $after_sk IS NULL OR sk > $after_sk OR (sk = $after_sk AND e.event_id > $after_id)
+RETURN e.doc AS doc, e.error_declaration AS declaration, e.context AS context, e.event_id AS event_id, sk
+ORDER BY sk, e.event_id
 LIMIT $limit
 """
 
@@ -82,37 +98,87 @@ WHERE $party IS NULL OR e.recorded_by = $party OR e.read_point STARTS WITH $part
 RETURN e.doc AS doc, e.error_declaration AS declaration, e.context AS context
 """
 
+_CONTEXTS: LiteralString = """
+UNWIND $ids AS id
+MATCH (e:Event {event_id: id})
+WHERE e.context IS NOT NULL
+RETURN DISTINCT e.context AS context
+"""
+
 _ANY: LiteralString = "MATCH (e:Event) RETURN count(e) > 0 AS any"
 
 PARAMS = ("event_ids", "types", "actions", "biz_steps", "dispositions", "read_points", "biz_locations",
-          "ge_event_time", "lt_event_time", "ge_record_time", "lt_record_time", "party", *MATCH_FILTERS)
+          "wd_read_points", "wd_biz_locations", "ge_event_time", "lt_event_time", "ge_record_time",
+          "lt_record_time", "party", *MATCH_FILTERS)
 
 
-def page(graph: Graph, filters: dict[str, Any], limit: int, after: tuple[str, str] | None = None) -> list[dict]:
-    """Return up to ``limit`` events matching every filter, in (record_time, event_id) order, after a cursor.
+def page(graph: Graph, filters: dict[str, Any], limit: int, after: tuple[int, str] | None = None, *,
+         order_by: str = "recordTime", descending: bool = False, predicates: list[Predicate] | None = None,
+         scan_limit: int = SCAN_LIMIT) -> tuple[list[dict], tuple[int, str] | None]:
+    """Return up to ``limit`` events matching every filter and predicate, in sort-key order, after a cursor.
 
     Args:
         graph: the database.
         filters: PARAMS names -> value or None; match filters are {"keys": [...], "gtins": [...]}.
         limit: the most events to return.
-        after: (record_time ISO, event_id) of the last event of the previous page.
+        after: (sort key, event_id) of the last event of the previous page.
+        order_by: ``recordTime`` or ``eventTime``.
+        descending: newest first.
+        predicates: conditions on the stored document (gs1.event_query.compile_params); none means the graph's
+            filters decide alone and one statement answers the page.
+        scan_limit: the most candidates read when predicates filter them.
 
     Returns:
-        Dicts with ``doc`` (the event as captured), ``context`` (its document's @context), ``record_time`` (ISO)
-        and ``event_id``.
+        (events, cursor): dicts with ``doc`` (the event as captured, plus a later errorDeclaration), ``context``
+        (its document's @context), ``event_id`` and ``sort_key``; and the cursor of the last candidate read when
+        the scan bound stopped the page before the candidates ran out (else None).
     """
     params = {name: filters.get(name) for name in PARAMS}
-    params.update(limit=limit, after_time=after[0] if after else None, after_id=after[1] if after else None)
     anchor = next((params[m] for m in MATCH_FILTERS if params[m] is not None), None)
-    rows = graph.query(_PAGE, read=True, anchor=anchor, party_places=_places(params["party"]), **params)
-    return [{"doc": as_declared(r["doc"], r["declaration"]), "event_id": r["event_id"],
-             "context": json.loads(r["context"]) if r["context"] else None,
-             "record_time": r["record_time"].to_native().isoformat()} for r in rows]
+    base = {**params, "anchor": anchor, "party_places": _places(params["party"]),
+            "sign": -1 if descending else 1, "by_event_time": order_by == "eventTime"}
+    found: list[dict] = []
+    read = 0
+    batch = limit if not predicates else min(max(limit * 4, 200), scan_limit)
+    while True:
+        rows = graph.query(_PAGE, read=True, limit=batch, after_sk=after[0] if after else None,
+                           after_id=after[1] if after else None, **base)
+        for r in rows:
+            event = {"doc": as_declared(r["doc"], r["declaration"]), "event_id": r["event_id"],
+                     "context": json.loads(r["context"]) if r["context"] else None, "sort_key": r["sk"]}
+            after = (r["sk"], r["event_id"])
+            read += 1
+            if not predicates or matches(predicates, EventView.of(event["doc"], event["context"])):
+                found.append(event)
+                if len(found) == limit:
+                    return found, None
+        if len(rows) < batch:
+            return found, None
+        if read >= scan_limit:
+            return found, after
 
 
 def _places(party: str | None) -> str | None:
     # The key prefix of a party's locations: its GLN as a location, with or without an extension.
     return location_key(party) if party is not None else None
+
+
+def prefixes_of(graph: Graph, event_ids: list[str]) -> dict[str, str]:
+    """Return the CURIE prefixes the documents of these events declared (the first declaration of a prefix wins).
+
+    Args:
+        graph: the database.
+        event_ids: the events.
+    """
+    out: dict[str, str] = {}
+    for r in graph.query(_CONTEXTS, read=True, ids=list(dict.fromkeys(event_ids))):
+        ctx = json.loads(r["context"])
+        for item in ctx if isinstance(ctx, list) else [ctx]:
+            if isinstance(item, dict):
+                for name, value in item.items():
+                    if isinstance(value, str) and not name.startswith("@"):
+                        out.setdefault(name, value)
+    return out
 
 
 def has_events(graph: Graph) -> bool:

@@ -9,13 +9,28 @@ from app.extensions import api
 
 def register_api(app: Flask) -> None:
     """Register the API and every blueprint."""
-    from app.api import epcis, events, health, labels, lots, parties, products, quality, recalls, tokens, trace
+    from app.api import (
+        epcis,
+        epcis_resources,
+        events,
+        fsma,
+        health,
+        labels,
+        lots,
+        parties,
+        products,
+        quality,
+        recalls,
+        tokens,
+        trace,
+    )
 
     api.init_app(app)
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "description": "token from `flask tokens create`"}
     )
-    for module in (health, parties, products, lots, tokens, labels, epcis, events, quality, trace, recalls):
+    for module in (health, parties, products, lots, tokens, labels, epcis, epcis_resources, events, quality, trace,
+                   recalls, fsma):
         api.register_blueprint(module.blp)
     from app.api import supervision
 

@@ -20,10 +20,12 @@ from app.schemas.epcis import (
     PageArgs,
     capture_job_document,
     decode_page_token,
+    encode_event_token,
     encode_page_token,
 )
 from graph import captures, epcis_query
 from gs1.epcis import utc_iso
+from gs1.event_query import parse_extensions
 
 blp = Blueprint("epcis", __name__, url_prefix="/epcis", description="EPCIS 2.0 capture and query (GS1 REST binding)")
 EPCIS_CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
@@ -93,20 +95,68 @@ def get_capture(capture_id):
 
 @blp.route("/events")
 @require(*READERS)
-@blp.arguments(EventQueryArgs, location="query", error_status_code=400, unknown=RAISE)
 @blp.response(200, description="An EPCISQueryDocument")
-def query_events(args):
-    """Query events (SimpleEventQuery parameters; perPage and nextPageToken page through the answer)."""
+@blp.alt_response(400, schema="Error", description="epcisException:QueryParameterException")
+@blp.alt_response(413, schema="Error", description="epcisException:QueryTooLargeException (maxEventCount)")
+def query_events():
+    """Query events (every SimpleEventQuery parameter; perPage and nextPageToken page through the answer)."""
+    return run_event_query(request_query_params())
+
+
+def request_query_params(skip: tuple[str, ...] = ()) -> dict[str, str]:
+    """The request's query string as parameter -> text, repeated parameters joined by ``|`` (the binding's
+    pipe-delimited lists)."""
+    return {k: "|".join(request.args.getlist(k)) for k in request.args if k not in skip}
+
+
+def load_event_query(params: dict[str, str]) -> dict:
+    """Validate a SimpleEventQuery; a problem is the binding's QueryParameterException (400), naming the parameter."""
+    schema = EventQueryArgs(extensions=parse_extensions(request.headers.get("GS1-Extensions")))
+    try:
+        return schema.load(params)
+    except ValidationError as exc:
+        messages = exc.normalized_messages()
+        raise ApiError(400, "the request is not valid: " + ", ".join(sorted(map(str, messages))),
+                       code="bad_request", errors={"query": messages},
+                       problem="epcisException:QueryParameterException") from None
+
+
+def run_event_query(params: dict[str, str], fixed: dict[str, str] | None = None, name: str = "SimpleEventQuery"):
+    """Answer a SimpleEventQuery as an EPCISQueryDocument page, with the Link to the next page.
+
+    ``fixed`` are parameters the resource's path gives (``/bizSteps/shipping/events``); the client may not also
+    send them.
+    """
+    for key in fixed or {}:
+        if key in params:
+            raise ApiError(400, f"{key} is given by the path", errors={"query": {key: ["given by the path"]}},
+                           problem="epcisException:QueryParameterException")
+    args = load_event_query({**params, **(fixed or {})})
+    per_page = args["per_page"]
+    limit = per_page
+    if args["event_count_limit"] is not None:
+        limit = max(0, min(per_page, args["event_count_limit"] - args["emitted"]))
     filters = {**args["filters"], "party": _visible_party()}
-    rows = epcis_query.page(graph(), filters, args["per_page"] + 1, args["after"])
-    more = len(rows) > args["per_page"]
-    rows = rows[: args["per_page"]]
+    options = {"order_by": args["order_by"], "descending": args["descending"], "predicates": args["predicates"]}
+    if args["max_event_count"] is not None and args["after"] is None:
+        probe, cut = epcis_query.page(graph(), filters, args["max_event_count"] + 1, None, **options)
+        if len(probe) > args["max_event_count"] or cut is not None:
+            raise ApiError(413, f"the query matches more than maxEventCount={args['max_event_count']} events",
+                           code="payload_too_large", problem="epcisException:QueryTooLargeException")
+    rows, cut = (epcis_query.page(graph(), filters, limit + 1, args["after"], **options) if limit
+                 else ([], None))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    emitted = args["emitted"] + len(rows)
+    last = (rows[-1]["sort_key"], rows[-1]["event_id"]) if more else cut
+    if args["event_count_limit"] is not None and emitted >= args["event_count_limit"]:
+        last = None
     headers = {}
-    if more:
-        token = encode_page_token((rows[-1]["record_time"], rows[-1]["event_id"]), args["fingerprint"])
-        params = [(k, v) for k, v in request.args.items(multi=True) if k != "nextPageToken"]
-        headers["Link"] = f'</epcis/events?{urlencode([*params, ("nextPageToken", token)])}>; rel="next"'
-    return query_document(rows), 200, headers
+    if last is not None:
+        token = encode_event_token(last, args["fingerprint"], emitted)
+        query = [(k, v) for k, v in request.args.items(multi=True) if k != "nextPageToken"]
+        headers["Link"] = f'<{request.path}?{urlencode([*query, ("nextPageToken", token)])}>; rel="next"'
+    return query_document(rows, name), 200, headers
 
 
 @blp.route("/events/<path:event_id>")
@@ -118,7 +168,7 @@ def get_event(event_id):
     return query_document([epcis_query.get(graph(), event_id, _visible_party())])
 
 
-def query_document(rows: list[dict]) -> dict:
+def query_document(rows: list[dict], name: str = "SimpleEventQuery") -> dict:
     """Wrap events in an EPCISQueryDocument, declaring the prefixes their own documents declared."""
     context: list = [EPCIS_CONTEXT]
     extra: dict = {}
@@ -135,7 +185,7 @@ def query_document(rows: list[dict]) -> dict:
         "type": "EPCISQueryDocument",
         "schemaVersion": "2.0",
         "creationDate": utc_iso_now(),
-        "epcisBody": {"queryResults": {"queryName": "SimpleEventQuery",
+        "epcisBody": {"queryResults": {"queryName": name,
                                        "resultsBody": {"eventList": [row["doc"] for row in rows]}}},
     }
 

@@ -1,0 +1,53 @@
+"""FSMA 204 (21 CFR 1.1325-1.1350): a lot's trace as the sortable spreadsheet of §1.1455(c)(3)(ii), one sheet per
+critical tracking event, and the required key data elements its records lack."""
+
+from __future__ import annotations
+
+from flask import current_app
+from flask_smorest import Blueprint
+
+from app import fsma
+from app.api.trace import READERS, _download, _key, trace_answer
+from app.auth import require
+from app.extensions import graph
+from app.gcpause import large_answer
+from app.schemas.fsma import FsmaQuery, KdeGap
+from graph import fsma as fsma_graph
+from graph import key_data
+
+blp = Blueprint("fsma", __name__, url_prefix="/api/v1", description="FSMA 204 traceability records")
+
+
+def _records(args: dict, gtin: str, lot: str) -> tuple[list[dict], str]:
+    """The FSMA records of a lot's trace (the caller's view of it) and the header language."""
+    lang = args.get("lang") or current_app.config.get("FSMA_HEADERS", "en")
+    answer = trace_answer(_key("lot", gtin, lot), args)
+    rows = list(key_data.key_data_rows(graph(), [n["id"] for n in answer["nodes"]]))
+    glns = {g for r in rows for g in (r.get("location_gln"), r.get("tlc_source_gln"),
+                                      (r.get("ship_from") or {}).get("gln"), (r.get("ship_to") or {}).get("gln")) if g}
+    places = fsma_graph.location_descriptions(graph(), sorted(glns), lang)
+    origin = [r["event_id"] for r in rows if fsma.cte_of(r) in ("harvesting", "first_land_based_receiving")]
+    return fsma.records(rows, places, fsma_graph.harvest_fields(graph(), origin)), lang
+
+
+@blp.route("/lots/<gtin>/<path:lot>/trace/fsma")
+@require(*READERS)
+@blp.arguments(FsmaQuery, location="query")
+@blp.alt_response(200, success=True, description="XLSX: one sheet per critical tracking event and a combined one")
+@blp.alt_response(404, schema="Error", description="No such lot")
+@large_answer
+def fsma_sheet(args, gtin, lot):
+    """A lot's trace as FSMA 204 records: one sheet per CTE with its KDEs in the rule's order, plus all events."""
+    records, lang = _records(args, gtin, lot)
+    return _download(fsma.workbook(records, lang), "xlsx", f"fsma204-{gtin}-{lot.replace('/', '_')}")
+
+
+@blp.route("/lots/<gtin>/<path:lot>/trace/kde-gaps")
+@require(*READERS)
+@blp.arguments(FsmaQuery, location="query")
+@blp.response(200, KdeGap(many=True))
+@blp.alt_response(404, schema="Error", description="No such lot")
+def kde_gaps(args, gtin, lot):
+    """The required FSMA 204 key data elements missing from the records of a lot's trace."""
+    records, lang = _records(args, gtin, lot)
+    return fsma.gaps(records, lang)
