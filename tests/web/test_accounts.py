@@ -150,6 +150,11 @@ def test_admin_creates_disables_and_resets_accounts(app, client, graph, factory)
     new_password = reset.get_data(as_text=True).split('class="mono big">')[1].split("<")[0]
     assert new_password != first_password and not _logged_in(worker)
     assert login(worker, name, new_password).status_code == 303
+    # a reset password is replaced first (tests/web/test_password_reset.py)
+    new_password = "chosen by the worker"
+    assert post(worker, "/work/password", {"current_password": reset.get_data(as_text=True).split(
+        'class="mono big">')[1].split("<")[0], "new_password": new_password, "new_password_again": new_password},
+        "/work/password").status_code == 303
 
     assert post(client, f"/work/admin/users/{user_id}/disable", {}, "/work/admin/users").status_code == 303
     assert not _logged_in(worker) and _failed(login(worker, name, new_password))
@@ -186,12 +191,12 @@ def test_a_harvest_shipment_and_receipt_made_on_pages_are_audited_under_the_user
     grower = make_user(graph, party_gln=farm["gln"])
     login(client, grower["username"])
     lot = "PG" + farm["gln"][-8:]
-    made = post(client, "/work/harvest", {"gtin": product["gtin"], "lot": lot, "quantity": "120", "unit": "KGM",
-                                          "production_date": "2026-09-18"}, "/work/harvest")
+    made = post(client, "/work/batch", {"origin": "harvest", "gtin": product["gtin"], "lot": lot, "quantity": "120",
+                                        "unit": "KGM", "production_date": "2026-09-18"}, "/work/batch")
     assert made.status_code == 303, made.get_data(as_text=True)
     assert "页面人参" in client.get(made.headers["Location"]).get_data(as_text=True)
     principal = f"token:user:{grower['user_id']}"
-    [entry] = audit_entries(graph, "/work/harvest", principal)
+    [entry] = audit_entries(graph, "/work/batch", principal)
     assert (entry["role"], entry["party_gln"], entry["outcome"]) == ("producer", farm["gln"], "done")
     stored = graph.query("MATCH (e:Event)-[:OBJECT]->(:Lot {lot: $l}) RETURN e.token_id AS t", read=True, l=lot)
     assert [r["t"] for r in stored] == [f"user:{grower['user_id']}"]

@@ -1,30 +1,26 @@
-"""Workbench pages: home, a lot, register a harvest, ship, receive. Thin views over the API's own functions.
+"""Workbench pages: home, a lot, ship, receive (a batch is registered on batches.py's /work/batch). Thin views
+over the API's own functions.
 
-Input is checked by the API's schemas (OriginLotIn, ShipmentIn, ReceiptIn), events are built by the API's builders
-(gs1/event_builders.py) and written through graph/lots.create and app/capture.record_events with the user's
-principal (``policy_for``): a page can do no more than the same user's token could.
+Input is checked by the API's schemas (ShipmentIn, ReceiptIn), events are built by the API's builders
+(gs1/event_builders.py) and written through app/capture.record_events with the user's principal: a page can do no
+more than the same user's token could.
 """
 
 from __future__ import annotations
-
-import secrets
-from datetime import UTC, date, datetime
 
 from flask import abort, redirect, request, url_for
 from flask_login import current_user
 from marshmallow import ValidationError
 
-from app.capture import policy_for, record_events
+from app.capture import record_events
 from app.errors import status_of
 from app.extensions import graph
-from app.schemas.events import OriginLotIn, ReceiptIn, ShipmentIn
+from app.schemas.events import ReceiptIn, ShipmentIn
 from app.web.work import TEXT, UNITS, bp, lang, render
-from graph import lots, workbench
+from graph import workbench
 from graph.errors import GraphError, Unavailable
 from gs1 import event_builders as build
-from gs1.timezones import CHINA
 
-_ORIGIN_LOT = OriginLotIn()
 _SHIPMENT = ShipmentIn()
 _RECEIPT = ReceiptIn()
 SEE_ALL = ("regulator", "admin")
@@ -54,44 +50,6 @@ def lot_page(gtin: str, lot: str):
     if facts is None:
         abort(404)
     return render("work/lot.html", f=facts)
-
-
-@bp.route("/harvest", methods=["GET", "POST"])
-def harvest():
-    """Register a harvest batch: the lot and its origin event (POST /api/v1/lots does the same)."""
-    gln = _party()
-    products = workbench.products(graph(), gln)
-    today = datetime.now(UTC).astimezone(CHINA).date()
-    if request.method == "GET":
-        form = {"lot": suggested_lot(today), "production_date": today.isoformat(), "unit": "KGM"}
-        return render("work/harvest.html", products=products, form=form, errors={})
-    form = {k: request.form.get(k, "").strip() for k in ("gtin", "lot", "quantity", "unit", "production_date",
-                                                         "expiry_date")}
-    body = {**{k: v for k, v in form.items() if v}, "owner_gln": gln, "origin": "harvest"}
-    product = next((p for p in products if p["gtin"] == form["gtin"]), None)
-    if product and not form["unit"]:
-        body["unit"] = product["unit"] or "KGM"
-    try:
-        data = _ORIGIN_LOT.load(body)
-    except ValidationError as exc:
-        return render("work/harvest.html", status=422, products=products, form=form, errors=_flat(exc.messages))
-    origin = {"kind": data.pop("origin"), "animal_ids": data.pop("animal_ids"),
-              "quarantine_certificate": data.pop("quarantine_certificate")}
-    data = {**data, "production_date": data["production_date"].isoformat(),
-            "expiry_date": data["expiry_date"].isoformat() if data["expiry_date"] else None}
-    try:
-        lots.create(graph(), data, origin, policy_for(current_user.principal))
-    except GraphError as exc:
-        if isinstance(exc, Unavailable):
-            raise
-        return render("work/harvest.html", status=status_of(exc), products=products, form=form,
-                      errors={exc.field or "form": exc.message})
-    return redirect(url_for("work.lot_page", gtin=data["gtin"], lot=data["lot"], done="harvest"), 303)
-
-
-def suggested_lot(day: date) -> str:
-    """A lot number for a new batch: H, the date and four random characters (AI 10 allows 20)."""
-    return f"H{day:%Y%m%d}-{secrets.token_hex(2).upper()}"
 
 
 @bp.route("/ship", methods=["GET", "POST"])
