@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from urllib.parse import quote
 
 from graph.key_data import OBJECT_FIELDS
+from gs1.event_builders import RECALL_NS
 
 CONTEXT = ["https://ref.gs1.org/standards/epcis/epcis-context.jsonld"]
 
@@ -414,13 +415,68 @@ def _first_rows(rows: Iterable[dict], n: int) -> list[dict]:
     return out
 
 
-def epcis_document(events: list[dict], created: datetime | None = None) -> dict:
-    """Wrap captured events in an EPCIS 2.0 EPCISDocument."""
+# Prefixes the GS1 EPCIS 2.0 context itself defines (an export need not repeat them), and this service's own
+# extension namespaces (demo and producer ILMD use tg:, recall events tracegraph:).
+STANDARD_PREFIXES = frozenset({"cbv", "gs1", "epcis", "cbvmda", "xsd", "rdf", "rdfs", "owl", "dcterms", "sh",
+                               "schema", "dc", "gs1voc"})
+OWN_NAMESPACES = {"tg": "https://tracegraph.example.cn/ns#", "tracegraph": RECALL_NS}
+_MDA = "urn:epcglobal:cbv:mda#"
+
+
+def used_prefixes(node: object) -> set[str]:
+    """The CURIE prefixes an event's field names use (``tg:plot`` -> ``tg``), at any depth."""
+    found: set[str] = set()
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            for key, value in item.items():
+                prefix, sep, rest = key.partition(":")
+                if sep and prefix and not rest.startswith("//") and not key.startswith("@"):
+                    found.add(prefix)
+                stack.append(value)
+        elif isinstance(item, list):
+            stack += item
+    return found
+
+
+def location_vocabulary(parties: Iterable[dict] | dict[str, dict]) -> list[dict]:
+    """EPCIS master data (epcisHeader.epcisMasterData) for the parties' main locations: name, address, region.
+
+    ``parties`` are party records, or a trace answer's GLN -> record map.
+    """
+    from gs1.identifiers import Ref
+
+    elements = []
+    records = parties.values() if isinstance(parties, dict) else parties
+    for party in sorted(records, key=lambda p: p.get("gln") or ""):
+        if not party.get("gln"):
+            continue
+        attributes = [{"id": f"{_MDA}{name}", "attribute": party[field]}
+                      for name, field in (("name", "name_zh"), ("name", "name_en"), ("streetAddressOne", "address_zh"),
+                                          ("city", "region_zh"))
+                      if party.get(field)]
+        elements.append({"id": Ref("location", gln=party["gln"]).digital_link(), "attributes": attributes})
+    return [{"type": "urn:epcglobal:epcis:vtype:BusinessLocation", "vocabularyElementList": elements}] \
+        if elements else []
+
+
+def epcis_document(events: list[dict], created: datetime | None = None, prefixes: dict[str, str] | None = None,
+                   parties: Iterable[dict] | dict[str, dict] = ()) -> dict:
+    """Wrap captured events in an EPCIS 2.0 EPCISDocument with an epcisHeader (the places' master data), declaring
+    in @context every extension prefix the events use: from ``prefixes`` (what the events' own documents declared)
+    or this service's own namespaces."""
     created = created or datetime.now(UTC)
+    declared = {}
+    for prefix in sorted(used_prefixes(events) - STANDARD_PREFIXES):
+        namespace = (prefixes or {}).get(prefix) or OWN_NAMESPACES.get(prefix)
+        if namespace:
+            declared[prefix] = namespace
     return {
-        "@context": CONTEXT,
+        "@context": CONTEXT + ([declared] if declared else []),
         "type": "EPCISDocument",
         "schemaVersion": "2.0",
         "creationDate": created.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "epcisHeader": {"epcisMasterData": {"vocabularyList": location_vocabulary(parties)}},
         "epcisBody": {"eventList": events},
     }

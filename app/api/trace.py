@@ -20,7 +20,7 @@ from app.schemas.trace import (
     TraceOut,
     TraceQuery,
 )
-from graph import key_data
+from graph import epcis_query, key_data
 from graph import trace as tracing
 from gs1 import keys as gs1_keys
 from gs1.identifiers import lot_key
@@ -72,7 +72,9 @@ def _download(body: bytes, fmt: str, name: str) -> Response:
 def export_trace(answer: dict, fmt: str, name: str, rows: list[dict] | None = None) -> Response:
     """Answer a trace as CSV, XLSX or an EPCISDocument."""
     if fmt == "epcis":
-        return _download(jsonify(exports.epcis_document(answer["docs"])).get_data(), fmt, name)
+        prefixes = epcis_query.prefixes_of(graph(), [d["eventID"] for d in answer["docs"] if d.get("eventID")])
+        document = exports.epcis_document(answer["docs"], prefixes=prefixes, parties=answer.get("parties") or [])
+        return _download(jsonify(document).get_data(), fmt, name)
     if rows is None:
         rows = key_data.key_data_rows(graph(), [n["id"] for n in answer["nodes"]])
     body = exports.to_csv(rows) if fmt == "csv" else exports.to_xlsx(rows, "Trace")
