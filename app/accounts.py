@@ -84,6 +84,7 @@ class SessionUser(UserMixin):
     session_version: int
     party_name_zh: str | None = None
     party_name_en: str | None = None
+    must_change: bool = False  # an admin reset the password: the workbench asks for a new one before anything else
 
     def get_id(self) -> str:
         """The session's identity: the account and its session version (a newer version ends this session)."""
@@ -107,7 +108,7 @@ def load_session_user(session_id: str) -> SessionUser | None:
     if row is None or row["disabled"] or str(row["session_version"]) != version:
         return None
     return SessionUser(**{k: row[k] for k in ("user_id", "username", "display_name", "role", "party_gln",
-                                              "session_version", "party_name_zh", "party_name_en")})
+                                              "session_version", "party_name_zh", "party_name_en", "must_change")})
 
 
 def authenticate(login: str, password: str) -> SessionUser | None:
@@ -238,7 +239,7 @@ def create_user_command(username, role, party_gln, phone, display_name, password
 @click.argument("username")
 @click.option("--password-stdin", is_flag=True, help="read the new password from the first line of stdin")
 def reset_password_command(username, password_stdin):
-    """Set a new password for an account (its sessions end)."""
+    """Set a new password for an account (its sessions end; the user must choose a new one at the next log-in)."""
     from app.audit import record
 
     row = store.find_for_login(graph(), username)
@@ -246,8 +247,8 @@ def reset_password_command(username, password_stdin):
         raise click.ClickException(f"no user {username}")
     password = _read_password(password_stdin)
     try:
-        store.set_password(graph(), row["user_id"], hash_password(password))
+        store.set_password(graph(), row["user_id"], hash_password(password), must_change=True)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     record("cli.users.reset", outcome="done", path="users reset", detail={"user_id": row["user_id"]})
-    click.echo(f"password of {username} changed; its sessions ended")
+    click.echo(f"password of {username} changed; its sessions ended; a new one is asked for at the next log-in")

@@ -48,7 +48,7 @@ MATCH (u:User {user_id: $user_id})
 OPTIONAL MATCH (p:Party {gln: u.party_gln})
 RETURN u.user_id AS user_id, u.username AS username, u.display_name AS display_name, u.role AS role,
        u.party_gln AS party_gln, u.session_version AS session_version, u.disabled AS disabled,
-       p.name_zh AS party_name_zh, p.name_en AS party_name_en
+       coalesce(u.must_change, false) AS must_change, p.name_zh AS party_name_zh, p.name_en AS party_name_en
 """
 
 # One statement: the count and the lock change together, so concurrent wrong passwords are each counted.
@@ -180,7 +180,8 @@ def find_for_login(graph: Graph, login: str) -> dict | None:
 
 
 def for_session(graph: Graph, user_id: str) -> dict | None:
-    """Return what a session needs of an account (role, party and its names, session_version, disabled), or None."""
+    """Return what a session needs of an account (role, party and its names, session_version, disabled, whether
+    its password must be changed first), or None."""
     rows = graph.query(FOR_SESSION, read=True, user_id=user_id)
     return rows[0] if rows else None
 
@@ -201,6 +202,13 @@ def record_login(graph: Graph, user_id: str, new_hash: str | None = None) -> int
 
 def set_password(graph: Graph, user_id: str, password_hash: str, must_change: bool = False) -> int:
     """Store a new password hash and end every session of the account; return the new session version.
+
+    Args:
+        graph: the database.
+        user_id: the account.
+        password_hash: the hash the app made.
+        must_change: the password was set by someone else (an admin's reset): the user must choose a new one
+            before anything else; a change by the user clears it.
 
     Raises:
         NotFound: no such user.

@@ -40,6 +40,8 @@ for _catalogue in sorted((Path(__file__).resolve().parent.parent / "templates" /
         TEXT[_lang].update(_texts[_lang])
 # Pages anyone may open: the log-in form, the language switch and the stylesheet.
 PUBLIC_ENDPOINTS = ("work.login", "work.language", "work.static")
+# What a user whose password an admin reset may open before choosing a new one.
+MUST_CHANGE_ENDPOINTS = ("work.password", "work.logout")
 LANG_COOKIE_DAYS = 365
 # UN/ECE Rec 20 unit codes as people write them (Chinese, English).
 UNITS = {"KGM": ("公斤", "kg"), "TNE": ("吨", "t"), "H87": ("件", "pcs"), "GRM": ("克", "g"), "LTR": ("升", "l")}
@@ -108,7 +110,8 @@ def safe_next(target: str | None, default: str) -> str:
 
 @bp.before_request
 def _guard():
-    """CSRF on every form post, then a logged-in user for everything but the public pages."""
+    """CSRF on every form post, then a logged-in user for everything but the public pages; a password an admin
+    reset is replaced before any other page."""
     if request.method == "POST":
         csrf.protect()
     if request.endpoint in PUBLIC_ENDPOINTS:
@@ -118,6 +121,10 @@ def _guard():
             return redirect(url_for("work.login", next=request.full_path.rstrip("?")))
         return problem(401, "problem_login_needed")
     g.principal = current_user.principal
+    if current_user.must_change and request.endpoint not in MUST_CHANGE_ENDPOINTS:
+        if request.method == "GET":
+            return redirect(url_for("work.password"))
+        return problem(403, "problem_must_change")
     return None
 
 
