@@ -144,25 +144,27 @@ def register(app: Flask) -> None:
             errors = {**(errors or {}), **exc.details}
         return error_response(status_of(exc), exc.code, exc.message, errors)
 
-    @app.errorhandler(HTTPException)
-    def _http_error(exc: HTTPException):
-        status = exc.code or 500
-        errors = None
-        # flask-smorest / webargs put marshmallow messages here: {"json": {"field": ["msg"]}}
-        data = getattr(exc, "data", None) or {}
-        errors = data.get("errors") or data.get("messages")
-        message = data.get("message") or (exc.description if isinstance(exc.description, str) else "")
-        if errors:
-            message = "the request is not valid: " + _summary(errors)
-        headers = dict(data.get("headers") or {})
-        if status == 405 and exc.get_response().headers.get("Allow"):
-            headers["Allow"] = exc.get_response().headers["Allow"]
-        return error_response(status, _CODES.get(status, "error"), message, errors, headers)
+    app.register_error_handler(HTTPException, http_error_response)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
         log.exception("unhandled error")
         return error_response(500, "internal_error", "an unexpected error occurred; it has been logged")
+
+
+def http_error_response(exc: HTTPException):
+    """The JSON error answer for werkzeug's own errors (a 404 route, 405, 413, ...) and abort()."""
+    status = exc.code or 500
+    # flask-smorest / webargs put marshmallow messages here: {"json": {"field": ["msg"]}}
+    data = getattr(exc, "data", None) or {}
+    errors = data.get("errors") or data.get("messages")
+    message = data.get("message") or (exc.description if isinstance(exc.description, str) else "")
+    if errors:
+        message = "the request is not valid: " + _summary(errors)
+    headers = dict(data.get("headers") or {})
+    if status == 405 and exc.get_response().headers.get("Allow"):
+        headers["Allow"] = exc.get_response().headers["Allow"]
+    return error_response(status, _CODES.get(status, "error"), message, errors, headers)
 
 
 def _summary(errors: dict, prefix: str = "") -> str:

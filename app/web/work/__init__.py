@@ -19,7 +19,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
 from app.accounts import load_session_user
-from app.errors import status_of
+from app.errors import http_error_response, status_of
 from graph.errors import GraphError, Unavailable
 from gs1.timezones import CHINA
 
@@ -56,6 +56,20 @@ def init_app(app: Flask) -> None:
     from app.web.work import accounts, batches, certificates, imports, lab, labels, pages  # noqa: F401 - routes on bp
 
     app.register_blueprint(bp)
+    # A URL under /work/ that matches no page (or not with this method) reaches no blueprint's handler: the app's
+    # own handler answers it, as the workbench's page here and as the JSON error everywhere else.
+    app.register_error_handler(HTTPException, _page_or_json)
+
+
+def in_workbench() -> bool:
+    """Tell whether this request is for a workbench page (matched or not)."""
+    return request.path == "/work" or request.path.startswith("/work/")
+
+
+def _page_or_json(exc: HTTPException):
+    if in_workbench():
+        return _http_refused(exc)
+    return http_error_response(exc)
 
 
 def lang() -> str:
@@ -151,7 +165,7 @@ def language(code: str):
 def problem(status: int, key: str, detail: str = ""):
     """The friendly error page in the user's language."""
     t = TEXT[lang()]
-    return render("work/problem.html", status=status, title=t.get(key + "_title", t["problem_title"]),
+    return render("work/problem.html", status=status, code=status, title=t.get(key + "_title", t["problem_title"]),
                   message=t[key], detail=detail)
 
 
@@ -167,8 +181,15 @@ def _graph_refused(exc: GraphError):
     return problem(status_of(exc), "problem_refused", exc.message)
 
 
+# The friendly page's words for werkzeug's errors; any other status is "the request is not valid".
+HTTP_PROBLEMS = {401: "problem_login_needed", 403: "problem_forbidden", 404: "problem_not_found",
+                 405: "problem_not_found", 413: "problem_too_large", 503: "problem_down"}
+
+
 @bp.errorhandler(HTTPException)
 def _http_refused(exc: HTTPException):
     status = exc.code or 500
-    key = {403: "problem_forbidden", 404: "problem_not_found"}.get(status, "problem_bad")
-    return problem(status, key)
+    response = problem(status, HTTP_PROBLEMS.get(status, "problem_bad"))
+    if status == 405 and exc.get_response().headers.get("Allow"):
+        response.headers["Allow"] = exc.get_response().headers["Allow"]
+    return response
