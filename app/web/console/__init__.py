@@ -66,7 +66,8 @@ def render(template: str, status: int = 200, **context):
     """Render a console page in the user's language; never cached (it shows private contacts)."""
     language = lang()
     html = render_template(template, t=TEXT[language], lang=language, user=current_user,
-                           name=work.name_in(language), when=local, num=work.number, **context)
+                           name=work.name_in(language), when=local, num=work.number,
+                           unit=lambda code: work.UNITS.get(code, (code, code))[language == "en"], **context)
     response = make_response(html, status)
     response.headers["Cache-Control"] = "no-store"
     response.headers["Content-Language"] = "zh-CN" if language == "zh" else "en"

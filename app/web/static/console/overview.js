@@ -13,7 +13,7 @@
     var perRowTarget = rows.some(function (r) { return r.target !== target; });
     chart.setOption({
       animation: false,
-      grid: { left: 48, right: 16, top: 24, bottom: 64 },
+      grid: { left: 48, right: 72, top: 24, bottom: 64 },
       tooltip: { trigger: "axis", formatter: function (items) {
         var r = rows[items[0].dataIndex], esc = echarts.format.encodeHTML;
         return esc(r.label) + "<br>" + data.labels.rate + " " + (r.rate === null ? "–" : r.rate + "%") +
@@ -22,7 +22,8 @@
       } },
       xAxis: { type: "category", data: rows.map(function (r) { return r.label; }),
                axisLabel: { interval: 0, rotate: rows.length > 5 ? 30 : 0 } },
-      yAxis: { type: "value", min: function (v) { return Math.max(0, Math.floor(Math.min(v.min, 90) / 10) * 10); },
+      // the axis starts 10 points under the lowest bar (a bar at the axis' minimum would have no height)
+      yAxis: { type: "value", min: function (v) { return Math.max(0, Math.floor((Math.min(v.min, 90) - 10) / 10) * 10); },
                max: 100, axisLabel: { formatter: "{value}%" } },
       series: [
         { type: "bar", name: data.labels.rate, barMaxWidth: 48,

@@ -23,8 +23,8 @@
   var units = Object.keys(data.units);
   chart.setOption({
     animation: false,
-    grid: { left: 48, right: 24, top: 30, bottom: 40 },
-    legend: { data: units.map(function (u) { return data.labels.recovered + " (" + u + ")"; }) },
+    grid: { left: 48, right: 24, top: 40, bottom: 30 },
+    legend: { top: 0, data: units.map(function (u) { return data.labels.recovered + " (" + u + ")"; }) },
     tooltip: { trigger: "axis" },
     xAxis: { type: "time" },
     yAxis: { type: "value", min: 0, max: 100, axisLabel: { formatter: "{value}%" } },

@@ -1,0 +1,115 @@
+"""The console in headless Chromium at desktop size over real HTTP: a regulator logs in, sees the cadmium failure
+below target on the overview (ECharts drew it), opens the trace (Cytoscape.js drew it), opens a recall from the
+selected lots and lands on the case page; a producer is refused. Screenshots go to artifacts/ (git-ignored)."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from tests.web.helpers import PASSWORD, make_user
+from tests.web.test_console import make_cadmium_case
+
+pytestmark = pytest.mark.browser
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--no-first-run"]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
+
+
+@pytest.fixture(scope="module")
+def console_url(app):
+    """The real app over HTTP (werkzeug's server in a thread)."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+@pytest.fixture
+def desk():
+    """A headless Chromium page the size of an office screen (1440 x 900), Chinese by default."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian chromium is not installed (scripts/setup-system.sh installs it)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
+        page = context.new_page()
+        page.errors = []
+        page.on("console", lambda m: page.errors.append((page.url, m.text)) if m.type == "error" else None)
+        page.on("pageerror", lambda e: page.errors.append(str(e)))
+        yield page
+        context.close()
+        browser.close()
+
+
+def _shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def _login(page, base: str, target: str, username: str) -> None:
+    page.goto(base + target)
+    assert "/work/login" in page.url
+    page.fill("#login", username)
+    page.fill("#password", PASSWORD)
+    page.click("#login-form button")
+    page.wait_for_load_state()
+
+
+def test_a_regulator_sees_the_failure_traces_it_and_opens_a_recall(desk, console_url, client, graph, factory):
+    case = make_cadmium_case(client, factory)
+    user = make_user(graph, role="regulator")
+    query = (f"/console/?programme=routine_monitoring&category=rice&region={case['county']}"
+             f"&from={case['from']}&to={case['to']}")
+    _login(desk, console_url, query, user["username"])
+    assert desk.url == console_url + query
+    desk.wait_for_selector("#chart-categories[data-ready] svg")
+    assert "50%" in desk.locator("#tile-rate").inner_text() or "50.0%" in desk.locator("#tile-rate").inner_text()
+    assert "bad" in desk.locator("#tile-rate").get_attribute("class")
+    below = desk.locator("#below").inner_text()
+    assert "大米" in below and "50.0%" in below and "97.0%" in below
+    # the chart's bar for rice is drawn red (below target)
+    assert desk.locator("#chart-categories svg path[fill='#b3261e']").count() >= 1
+    _shot(desk, "console-overview-zh")
+
+    desk.goto(f"{console_url}/console/trace?gtin={case['product']['gtin']}&lot={case['lot']['lot']}")
+    desk.wait_for_selector("#trace-graph[data-ready] canvas")
+    assert int(desk.locator("#trace-graph").get_attribute("data-ready")) == 4  # the lot and its 3 parties
+    legend = desk.locator("#legend").inner_text()
+    assert "已召回" in legend and "暂停销售" in legend and "检验不合格" in legend
+    moves = desk.locator("#movements").inner_text()
+    assert case["dc"]["name_zh"] in moves and case["shop"]["name_zh"] in moves
+    picked = desk.locator("#trace-lots input[type=checkbox]:checked")
+    assert picked.count() == 1  # the failed lot comes selected
+    _shot(desk, "console-trace-zh")
+    desk.fill("#r-reason", f"镉超标 报告 {case['reports']['fail']}")
+    desk.click("#open-recall")
+    desk.wait_for_selector("#recall-id")
+    assert "/console/recalls/RC-" in desk.url
+    assert desk.locator("#opened").is_visible()
+    holders = desk.locator("#holders").inner_text()
+    assert case["dc"]["name_zh"] in holders and "13900000001" in holders
+    assert "剩余" in desk.locator("#due-complete_by").inner_text()
+    desk.wait_for_selector("#chart-effect[data-ready]")
+    _shot(desk, "console-recall-zh")
+    desk.click("#lang")
+    desk.wait_for_load_state()
+    assert "Holders" in desk.locator("#holders").inner_text()
+    _shot(desk, "console-recall-en")
+    assert desk.errors == []
+
+
+def test_a_producer_is_refused_the_console(desk, console_url, graph, factory):
+    farm = factory.party()
+    producer = make_user(graph, party_gln=farm["gln"])
+    _login(desk, console_url, "/console/", producer["username"])
+    assert desk.locator("#problem h1").inner_text() == "无权访问"
+    assert desk.locator("#menu").count() == 0 and "监管" in desk.locator("#problem").inner_text()
+    _shot(desk, "console-refused-zh")
