@@ -96,6 +96,8 @@ CALL (ups, containers) {
     RETURN collect({
         event_id: e.event_id, type: e.type, action: e.action, time: e.event_time, offset: e.event_time_zone_offset,
         biz_step: e.biz_step, disposition: e.disposition, depth: up.depth, node_key: n.key,
+        origin_doc: CASE WHEN up.depth <= 1 AND (e.biz_step = 'slaughtering' OR e.type = 'TransformationEvent')
+                         THEN e.doc END,
         place: CASE WHEN place IS NULL THEN null ELSE place {.gln, .name_zh, .name_en, .region_zh, .region_en,
                                                            .roles} END
     }) AS events
@@ -128,6 +130,15 @@ CALL (ups, p, events) {
         subject_zh: coalesce(subject.name_zh, subject.lot), subject_en: coalesce(subject.name_en, subject.lot)
     }) AS certificates
 }
+CALL (ups) {
+    UNWIND [up IN ups WHERE up.node.status = 'recalled' | up.node.key] + $lots + $items AS k
+    OPTIONAL MATCH (rl:Lot {key: k}) WHERE rl.status = 'recalled'
+    OPTIONAL MATCH (ri:Item {key: k}) WHERE ri.status = 'recalled'
+    WITH coalesce(rl, ri) AS n WHERE n IS NOT NULL
+    MATCH (r:Recall)-[:AFFECTS]->(n) WHERE NOT coalesce(r.drill, false)
+    WITH DISTINCT r ORDER BY r.opened_at DESC LIMIT 3
+    RETURN collect(r {.recall_id, .reason, .level, .opened_at, .refund_contact, .status}) AS recalls
+}
 CALL (l) {
     OPTIONAL MATCH (hgz:CommitmentCertificate)-[:FOR_LOT]->(l)
     WITH hgz ORDER BY hgz.number DESC LIMIT 5
@@ -140,7 +151,7 @@ RETURN p {.gtin, .name_zh, .name_en, .category, .standard} AS product,
        i {.*} AS item,
        [up IN ups | {key: up.node.key, depth: up.depth, status: up.node.status, lot: up.node.lot,
                      via: up.via, product_zh: up.product.name_zh, product_en: up.product.name_en}] AS upstream,
-       events, inspections, certificates, commitments, lot_flags + item_flags AS flags
+       events, inspections, certificates, commitments, lot_flags + item_flags AS flags, recalls
 """
 _PAGE_PROFILE: LiteralString = "PROFILE " + _PAGE  # the page query, profiled (tests prove it is bounded)
 
@@ -164,9 +175,69 @@ CALL () {
     MATCH (u:Item {key: k}) WHERE u.status IN ['recalled', 'on_hold']
     RETURN collect([k, u.status]) AS item_flags
 }
+CALL () {
+    UNWIND $lots + $items AS k
+    OPTIONAL MATCH (rl:Lot {key: k}) WHERE rl.status = 'recalled'
+    OPTIONAL MATCH (ri:Item {key: k}) WHERE ri.status = 'recalled'
+    WITH coalesce(rl, ri) AS n WHERE n IS NOT NULL
+    MATCH (r:Recall)-[:AFFECTS]->(n) WHERE NOT coalesce(r.drill, false)
+    WITH DISTINCT r ORDER BY r.opened_at DESC LIMIT 3
+    RETURN collect(r {.recall_id, .reason, .level, .opened_at, .refund_contact, .status}) AS recalls
+}
 RETURN l {.lot, .production_date, .expiry_date, .status} AS lot, i {.*} AS item, sold_at, gone_at,
-       lot_flags + item_flags AS flags
+       lot_flags + item_flags AS flags, recalls
 """
+
+
+# What the resolver needs to answer a Digital Link without the page: which of the code's levels is registered (the
+# product, its lot, the item of that lot) and the product's public master data with its own valid certificates. Three
+# index lookups and the product's few edges: bounded whatever the lineage.
+_CODE: LiteralString = """
+OPTIONAL MATCH (p:Product {gtin: $gtin})
+OPTIONAL MATCH (l:Lot {key: $lot_key})
+OPTIONAL MATCH (i:Item {key: $item_key})
+CALL (p) {
+    OPTIONAL MATCH (c:Certificate)-[:CERTIFIES]->(p)
+    OPTIONAL MATCH (issuer:Party {gln: c.issuer})
+    WITH c, issuer WHERE c IS NOT NULL
+    RETURN collect({
+        key: c.key, type: c.type, number: c.number, name_zh: c.name_zh, valid_from: c.valid_from,
+        valid_until: c.valid_until, issuer_zh: issuer.name_zh, issuer_en: issuer.name_en,
+        subject_zh: p.name_zh, subject_en: p.name_en
+    })[..20] AS certificates
+}
+RETURN p {.gtin, .name_zh, .name_en, .category, .standard} AS product,
+       [(p)-[:OWNED_BY]->(o:Party) | o {.name_zh, .name_en}][0] AS brand,
+       l IS NOT NULL AS lot_known, i IS NOT NULL AND i.lot = $lot AS item_known, certificates
+"""
+
+
+def code(graph: Graph, gtin: str, lot: str | None = None, serial: str | None = None, today: date | None = None,
+         timeout: float | None = None) -> dict:
+    """Say which levels of a scanned code are registered, with the product's public facts, in one round trip.
+
+    Args:
+        graph: the database.
+        gtin: GTIN-14 from the code.
+        lot: lot number (AI 10), if the code has one.
+        serial: serial (AI 21), if the code has one.
+        today: the date certificates are judged against (default: today, UTC+8).
+        timeout: seconds Neo4j may spend on the read (None: the server's own limit).
+
+    Returns:
+        {"product": product with "brand" (None if the GTIN is not registered), "lot_known", "item_known",
+         "certificates": the product's own certificates, valid ones first, each saying if it expired}.
+
+    Raises:
+        Unavailable: the database does not answer, or not within `timeout`.
+    """
+    today = today or datetime.now(CHINA).date()
+    row = _read_once(graph, _CODE, timeout, gtin=gtin, lot=lot,
+                     lot_key=lot_key(gtin, lot) if lot is not None else None,
+                     item_key=item_key(gtin, serial) if serial is not None else None)[0]
+    product = {**row["product"], "brand": row["brand"]} if row["product"] is not None else None
+    return {"product": product, "lot_known": bool(row["lot_known"]), "item_known": bool(row["item_known"]),
+            "certificates": timeline.certificates(row["certificates"], today)}
 
 
 class PageCache:
@@ -269,26 +340,33 @@ def page(graph: Graph, gtin: str, lot: str, serial: str | None = None, today: da
     item = row["item"]
     if serial and (item is None or item.get("lot") != lot):
         if lot_static is not None:
-            live = {"lot": row["lot"], "item": item, "sold_at": None, "gone_at": None, "flags": row["flags"]}
+            live = {"lot": row["lot"], "item": item, "sold_at": None, "gone_at": None, "flags": row["flags"],
+                    "recalls": row["recalls"]}
             return _facts(lot_static, live, lot, today)
         key = lot_entry  # the lot's facts, walked from the lot: kept for the lot, not for a made-up serial
-    events = timeline.path_events(row["events"])
+    events = timeline.shopper_events(timeline.path_events(row["events"]),
+                                     item_level=bool(item and item.get("lot") == lot))
     gone, sold = item_exits(row["events"], ikey if item else None)
     upstream = row["upstream"]
+    public_events = [timeline.public_event(e) for e in events]
     static = {
         "product": {**row["product"], "brand": row["brand"]},
         "lot_row": row["lot"],
         "upstream": [{k: u[k] for k in ("key", "lot", "product_zh", "product_en")} for u in upstream],
         "origin": timeline.origin(events),
-        "timeline": [timeline.public_event(e) for e in events],
+        "timeline": public_events,
+        "summary": timeline.summary(public_events),
+        "producer": timeline.producer(public_events),
         "inspections": timeline.inspections(row["inspections"]),
         "certificates": row["certificates"],
         "commitments": row["commitments"],  # the scanned lot's 承诺达标合格证: number, date, basis (no contacts)
+        "slaughter": timeline.slaughter(row["events"]),  # ear tags and quarantine certificates of a carcass lot
     }
     if cache is not None:
         cache.put(key, static)
     flags = [[u["key"], u["status"]] for u in upstream if u["status"] in ("recalled", "on_hold")]
-    live = {"lot": row["lot"], "item": item, "sold_at": sold, "gone_at": gone, "flags": flags}
+    live = {"lot": row["lot"], "item": item, "sold_at": sold, "gone_at": gone, "flags": flags,
+            "recalls": row["recalls"]}
     return _facts(static, live, lot, today)
 
 
@@ -349,7 +427,7 @@ def _live(graph: Graph, lkey: str, ikey: str | None, upstream: list[dict], timeo
         gone_disp=sorted(GONE_DISPOSITIONS), gone_steps=sorted(GONE_STEPS),
     )[0]
     return {"lot": row["lot"], "item": row["item"], "sold_at": native(row["sold_at"]),
-            "gone_at": native(row["gone_at"]), "flags": row["flags"]}
+            "gone_at": native(row["gone_at"]), "flags": row["flags"], "recalls": row["recalls"]}
 
 
 def _facts(static: dict, live: dict, lot: str, today: date) -> dict:
@@ -373,8 +451,14 @@ def _facts(static: dict, live: dict, lot: str, today: date) -> dict:
         "on_hold": {"on_hold": bool(held), "lots": held},
         "origin": static["origin"],
         "timeline": static["timeline"],
+        "summary": static["summary"],
+        "producer": static["producer"],
         "inspections": static["inspections"],
         "certificates": timeline.certificates(static["certificates"], today),
         "commitments": static["commitments"],
+        "slaughter": static.get("slaughter"),
+        "shelf_life_days": timeline.shelf_life_days(lot_row.get("production_date"), lot_row.get("expiry_date")),
+        "recall_cases": [timeline.recall_case(r) for r in live.get("recalls") or []],
+        "sold_on": timeline.local_day(live["sold_at"]) if item else None,
         "copy_state": {**summary_of(item), "sold_at": live["sold_at"], "gone_at": live["gone_at"]} if item else None,
     }

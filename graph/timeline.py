@@ -8,9 +8,11 @@ documents.
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, datetime
 
-from graph.values import iso_date, local_iso
+from graph.batches import origin_record
+from graph.values import iso_date, local_iso, native
+from gs1.timezones import CHINA
 
 # Stages of the consumer timeline, from the party's role at the event's place; bizStep decides when roles do not.
 STAGES = ("farm", "processing", "distribution", "retail")
@@ -54,6 +56,7 @@ def public_event(r: dict) -> dict:
     return {
         "time": local_iso(r["time"], r["offset"]),
         "stage": _stage(r),
+        "slaughter": is_slaughter(r),
         "biz_step": r["biz_step"],
         "disposition": r["disposition"],
         "type": r["type"],
@@ -117,3 +120,126 @@ def certificates(rows: list[dict], today: date) -> list[dict]:
 def lot_ref(u: dict) -> dict:
     """Return an upstream lot as a recall or hold banner names it."""
     return {"lot": u["lot"], "name_zh": u["product_zh"], "name_en": u["product_en"]}
+
+
+def slaughter(rows: list[dict]) -> dict | None:
+    """Return the ear tags and quarantine certificates of the slaughter events on the way (a carcass lot and the
+    cuts made from it), as the national quarantine rules show them on a beef label, or None when there is none."""
+    tags: dict[str, None] = {}
+    certificates: dict[str, None] = {}
+    for r in rows:
+        doc = r.get("origin_doc")
+        if not doc:
+            continue
+        found = _slaughter_facts(doc)
+        if found is None:
+            continue
+        tags.update(dict.fromkeys(found[0]))
+        certificates.update(dict.fromkeys(found[1]))
+    if not tags and not certificates:
+        return None
+    return {"ear_tags": list(tags)[:SLAUGHTER_SHOWN_MAX], "ear_tags_more": max(0, len(tags) - SLAUGHTER_SHOWN_MAX),
+            "quarantine_certificates": list(certificates)[:SLAUGHTER_SHOWN_MAX]}
+
+
+SLAUGHTER_SHOWN_MAX = 12
+
+
+def shelf_life_days(production, expiry) -> int | None:
+    """Return the lot's shelf life in days (expiry less production date), or None when a date is missing."""
+    start, end = iso_date(production), iso_date(expiry)
+    if not start or not end:
+        return None
+    days = (date.fromisoformat(end) - date.fromisoformat(start)).days
+    return days if days >= 0 else None
+
+
+def local_day(value) -> str | None:
+    """Return a UTC instant as its day in China (UTC+8), ISO text, or None."""
+    if value is None:
+        return None
+    moment = native(value)
+    if isinstance(moment, datetime):
+        return moment.astimezone(CHINA).date().isoformat()
+    return iso_date(moment)
+
+
+def recall_case(r: dict) -> dict:
+    """Return a recall case as the scan page's banner shows it: id (for the public notice), reason, level, the day
+    it opened (China time), the refund contact, and whether it is still open."""
+    return {"recall_id": r.get("recall_id"), "reason": r.get("reason"), "level": r.get("level"),
+            "opened_on": local_day(r.get("opened_at")), "refund_contact": r.get("refund_contact"),
+            "open": (r.get("status") or "open") == "open"}
+
+
+def shopper_events(rows: list[dict], item_level: bool) -> list[dict]:
+    """Keep the events a shopper may see: a shop's events only when they are this pack's own (an item code's
+    events and its case's, depth 0 or below); a lot's other shops are trade partners' business, not the shopper's."""
+    return [r for r in rows if _stage(r) != "retail" or (item_level and r["depth"] <= 0)]
+
+
+_SUMMARY_PLACE = ("name_zh", "name_en", "region_zh", "region_en")
+
+
+def summary(events: list[dict]) -> list[dict]:
+    """Return the chain in a few steps a shopper reads at a glance (origin -> processing -> packing -> shop), each
+    step with its places once, from the timeline's public events (time order kept)."""
+    out: list[dict] = []
+    for e in events:
+        stage, step = e["stage"], e.get("biz_step")
+        if stage == "farm":
+            key = "origin"
+        elif e.get("slaughter"):
+            key = "slaughter"
+        elif stage == "processing":
+            key = "packing" if step == "packing" or (step == "commissioning" and e.get("type") == "ObjectEvent") \
+                else "processing"
+        elif stage == "retail":
+            key = "shop"
+        else:
+            continue
+        place = {k: (e.get("place") or {}).get(k) for k in _SUMMARY_PLACE}
+        entry = next((x for x in out if x["key"] == key), None)
+        if entry is None:
+            entry = {"key": key, "places": []}
+            out.append(entry)
+        if place["name_zh"] or place["name_en"]:
+            if place not in entry["places"]:
+                entry["places"].append(place)
+    order = ("origin", "slaughter", "processing", "packing", "shop")
+    return sorted(out, key=lambda x: order.index(x["key"]))
+
+
+def producer(events: list[dict]) -> dict | None:
+    """Return the place that made the product: the last processing place before the shop, else the farm."""
+    made = [e["place"] for e in events if e["stage"] == "processing" and e.get("place")]
+    if made:
+        return made[-1]
+    farms = [e["place"] for e in events if e["stage"] == "farm" and e.get("place")]
+    return farms[0] if farms else None
+
+
+def _slaughter_facts(doc: str) -> tuple[list[str], list[str]] | None:
+    """(ear tags, quarantine certificates) of a slaughter event's document, or None when it is not one: animals
+    consumed (urn:tracegraph:animal:...), its certificationInfo, or ILMD lists named earTags and
+    quarantineCertificates under any prefix."""
+    try:
+        parsed = json.loads(doc)
+        record = origin_record(parsed)
+    except (TypeError, ValueError, AttributeError):
+        return None
+    tags, certificates = list(record["animals"]), [record["certificate"]] if record["certificate"] else []
+    for key, value in (parsed.get("ilmd") or {}).items():
+        name = key.rpartition(":")[2]
+        if name in ("earTags", "quarantineCertificates") and isinstance(value, list):
+            (tags if name == "earTags" else certificates).extend(str(v) for v in value if v)
+    if not tags and not certificates:
+        return None
+    return tags, certificates
+
+
+def is_slaughter(r: dict) -> bool:
+    """Whether an event is a slaughter: bizStep slaughtering, or a transformation of ear-tagged animals."""
+    if r.get("biz_step") == "slaughtering":
+        return True
+    return bool(r.get("origin_doc")) and _slaughter_facts(r["origin_doc"]) is not None

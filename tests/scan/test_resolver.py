@@ -26,13 +26,14 @@ def test_browser_gets_the_chinese_page_with_the_whole_story(client, chain):
     assert "长白山人参礼盒" in html and chain.box_lot in html
     # the chain back to the farm, with place names, in time order
     places = ["抚松县万良镇参园", "长白山人参加工有限公司", "长春农产品物流中心", "长春人参专卖店"]
-    chain_html = html[html.index('id="chain"'):html.index('id="inspections"')]
+    chain_html = html[html.index('class="timeline"'):html.index('id="inspections"')]
     positions = [chain_html.index(p) for p in places]
     assert positions == sorted(positions)
     assert "采收" in html and "加工" in html and "发货" in html
     # inspections with lab and a failing result shown honestly; certificates with the expired one marked
     assert "吉林省农产品质量安全检测中心" in html and "不合格" in html and "镉 Cd" in html
-    assert "地理标志" in html and "已过期" in html
+    # the valid certificate is a credential; the expired green food one is not shown as one
+    assert "badge-gi" in html and "badge-green_food" not in html
     assert "召回通知" not in html
 
 
@@ -84,7 +85,10 @@ def test_forged_signature_is_called_invalid(client, chain):
     forged = good[:-1] + next(c for c in ALPHABET if c != good[-1])
     facts = client.get(item_path(chain, forged), headers=JSON).json
     assert facts["authenticity"]["verdict"] == "invalid_signature"
-    assert "签名无效" in client.get(item_path(chain, forged)).get_data(as_text=True)
+    html = client.get(item_path(chain, forged)).get_data(as_text=True)
+    assert "疑似假冒" in html and 'href="tel:12315"' in html
+    # none of the genuine lot's credentials on a forged code
+    assert 'id="inspections"' not in html and 'id="certificates"' not in html and "抚松县万良镇参园" not in html
 
 
 @pytest.mark.parametrize("kind", ["signed_but_never_printed", "not_our_format", "other_lots_item"])
@@ -130,11 +134,11 @@ def test_lot_with_a_slash_resolves_from_its_percent_encoded_uri(client, graph, f
     assert facts["lot"]["lot"] == lot
 
 
-def test_unknown_lot_gets_a_friendly_404(client, chain):
+def test_unknown_lot_walks_up_to_its_product_with_a_warning(client, chain):
     page = client.get(f"/01/{chain.box_gtin}/10/NOSUCHLOT")
-    assert page.status_code == 404 and page.mimetype == "text/html"
+    assert page.status_code == 200 and page.mimetype == "text/html"
     html = page.get_data(as_text=True)
-    assert "未找到此编码" in html and "Traceback" not in html
+    assert "疑似假冒：批次未登记" in html and "长白山人参礼盒" in html and "Traceback" not in html
     error = client.get(f"/01/{chain.box_gtin}/10/NOSUCHLOT", headers=JSON)
     assert error.status_code == 404
     assert error.json["error"]["code"] == "not_found" and "NOSUCHLOT" in error.json["error"]["message"]
@@ -147,7 +151,6 @@ def test_unknown_product_gets_a_friendly_404(client):
 
 @pytest.mark.parametrize(("path", "word"), [
     ("/01/{bad}/10/L1", "check digit"),
-    ("/01/{gtin}", "lot"),
     ("/01/{gtin}/10/L1?17=991399", "17"),
     ("/01/{gtin}/21/S1/10/L1", "order"),
     ("/01/{gtin}/10/L1?lang=fr", "lang"),
@@ -157,7 +160,10 @@ def test_malformed_codes_get_a_friendly_400_naming_the_problem(client, chain, pa
     path = path.format(bad=factories.bad_check_digit(chain.box_gtin), gtin=chain.box_gtin)
     page = client.get(path)
     assert page.status_code == 400 and page.mimetype == "text/html"
-    assert word in page.get_data(as_text=True)
+    assert "HTTP" not in page.get_data(as_text=True)  # every word of the Chinese page is Chinese
+    if word != "lang":  # the technical detail is shown on the English page
+        english = client.get(path + ("&" if "?" in path else "?") + "lang=en")
+        assert english.status_code == 400 and word in english.get_data(as_text=True)
     error = client.get(path, headers=JSON)
     assert error.status_code == 400 and error.json["error"]["status"] == 400
     assert word in error.json["error"]["message"] or word in str(error.json["error"].get("errors"))

@@ -78,7 +78,7 @@ def test_many_networks_in_two_far_apart_cities_at_once_is_a_suspected_copy(clien
     flush()
     # it stays flagged for everyone, and the brand owner sees it in the report
     assert _scan(client, path, "cc-1", ip="10.11.0.7")["authenticity"]["verdict"] == "suspected_copy"
-    assert "疑似仿冒" in client.get(path).get_data(as_text=True)
+    assert "疑似复制码" in client.get(path).get_data(as_text=True)
     report = client.get(f"/api/v1/products/{c.box_gtin}/suspected-copies",
                         headers=factories.auth(_token(client, c.parties["plant"])))
     assert report.status_code == 200
