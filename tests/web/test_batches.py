@@ -28,9 +28,7 @@ def beef(graph, factory):
     return {"party": house, "carcass": carcass, "cuts": cuts, "lot": held}
 
 
-# The phone walk's fixtures: a real server over HTTP and a phone-sized Chromium, as the log-in walk has them.
-base_url = browser.base_url
-phone = browser.phone
+# The phone walk's fixtures (base_url, phone) come from tests/browser.py, loaded as a plugin by tests/conftest.py.
 
 
 def _logged_in(client, graph, gln):

@@ -241,9 +241,7 @@ def test_another_kinds_template_is_refused_by_its_headers(app, graph, chain):
     assert answer.status_code == 422 and "表头与“采收”模板不同" in answer.get_data(as_text=True)
 
 
-# The phone walk's fixtures: a real server over HTTP and a phone-sized Chromium, as the log-in walk has them.
-base_url = browser.base_url
-phone = browser.phone
+# The phone walk's fixtures (base_url, phone) come from tests/browser.py, loaded as a plugin by tests/conftest.py.
 
 
 @pytest.mark.browser

@@ -141,9 +141,7 @@ def test_only_a_lab_account_records_inspections(app, graph, rice, reports):
     assert 'id="go-lab"' not in home and 'id="go-import"' in home
 
 
-# The phone walk's fixtures: a real server over HTTP and a phone-sized Chromium, as the log-in walk has them.
-base_url = browser.base_url
-phone = browser.phone
+# The phone walk's fixtures (base_url, phone) come from tests/browser.py, loaded as a plugin by tests/conftest.py.
 
 
 @pytest.mark.browser
