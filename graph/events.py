@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import random
 import time
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, LiteralString
 
 from neo4j import ManagedTransaction
@@ -232,7 +232,8 @@ _MERGE_NODES: dict[str, LiteralString] = {
         UNWIND $rows AS r
         MERGE (n:Lot {key: r.key})
         ON CREATE SET n.gtin = r.gtin, n.lot = r.lot, n.status = 'active', n.created_at = datetime(),
-                      n.quantity = r.quantity, n.unit = r.unit, n.owner_gln = r.owner
+                      n.quantity = r.quantity, n.unit = r.unit, n.owner_gln = r.owner,
+                      n.production_date = date(r.production_date), n.expiry_date = date(r.expiry_date)
         SET n.first_time = CASE WHEN r.first_time IS NOT NULL
                                  AND (n.first_time IS NULL OR n.first_time > datetime(r.first_time))
                                 THEN datetime(r.first_time) ELSE n.first_time END
@@ -594,7 +595,8 @@ class _Capture:
                     if eq.ref.key not in first_times or t < first_times[eq.ref.key]:
                         first_times[eq.ref.key] = t
                     if eq.ref.kind == "lot" and eq.quantity is not None:
-                        owners.setdefault(eq.ref.key, (eq.quantity, eq.uom, _here(ev)))
+                        dates = _ilmd_dates(ev) if ev.type == "TransformationEvent" else (None, None)
+                        owners.setdefault(eq.ref.key, (eq.quantity, eq.uom, _here(ev), *dates))
         for _index, ev, _chash in self.ledger.declared:
             declares.append({"event_id": ev.event_id,
                              "declaration": json.dumps(ev.raw.get("errorDeclaration"), ensure_ascii=False,
@@ -606,8 +608,8 @@ class _Capture:
             nodes["Party"].setdefault(gln, {"gln": gln})
         for key, row in nodes["Lot"].items():
             row["first_time"] = first_times.get(key)
-            qty, unit, owner = owners.get(key, (None, None, None))
-            row.update(quantity=qty, unit=unit, owner=owner)
+            qty, unit, owner, produced, expires = owners.get(key, (None,) * 5)
+            row.update(quantity=qty, unit=unit, owner=owner, production_date=produced, expiry_date=expires)
         for key, row in nodes["Item"].items():
             row["first_time"] = first_times.get(key)
 
@@ -743,3 +745,15 @@ def _target(ref: Ref) -> tuple[str, str]:
     return (LABELS[ref.kind], ref.key)
 
 
+def _ilmd_dates(ev: NormalizedEvent) -> tuple[str | None, str | None]:
+    """The production and expiry dates a transformation's ILMD gives the lots it makes (ISO days), in any notation
+    of their names; kept on a lot the event creates, as graph/lots.create keeps an origin lot's."""
+    found: dict[str, str] = {}
+    for key, value in (ev.ilmd or {}).items():
+        name = key.rsplit(":", 1)[-1].rsplit("#", 1)[-1].rsplit("/", 1)[-1]
+        if name in ("productionDate", "itemExpirationDate") and isinstance(value, str):
+            try:
+                found[name] = date.fromisoformat(value).isoformat()
+            except ValueError:
+                continue  # not a calendar day: the lot keeps no date rather than a wrong one
+    return found.get("productionDate"), found.get("itemExpirationDate")

@@ -52,7 +52,14 @@ CALL (me) {
     RETURN collect({gtin: l.gtin, lot: l.lot, report_no: i.report_no, date: toString(i.date),
                     lab_zh: lab.name_zh, lab_en: lab.name_en, name_zh: p.name_zh, name_en: p.name_en}) AS failed
 }
-RETURN lots, inbound, flagged, failed
+CALL (me) {
+    MATCH (me)-[h:HOLDS]->(u:LogisticUnit) WHERE h.quantity > 0
+    WITH u ORDER BY u.created_at DESC, u.sscc LIMIT $limit
+    RETURN collect({sscc: u.sscc, packed_at: u.created_at,
+                    in_unit: EXISTS { (u)-[:PACKED_IN]->(:LogisticUnit) },
+                    contents: COUNT { (u)<-[:PACKED_IN]-() }}) AS units
+}
+RETURN lots, inbound, flagged, failed, units
 """
 
 LOT: LiteralString = """
@@ -123,14 +130,18 @@ def home(graph: Graph, gln: str, limit: int = 200) -> dict:
         limit: at most this many lots (held ones first, then by production date, newest first).
 
     Returns:
-        {"lots": [...], "inbound": [...], "flagged": [...], "failed": [...]}; every list empty for an unknown party.
+        {"lots": [...], "inbound": [...], "flagged": [...], "failed": [...], "units": [...]}: units are the logistic
+        units (cases, pallets: SSCC) it holds, newest first, each with whether it is packed into another and how
+        many things are packed in it; every list empty for an unknown party.
     """
     rows = graph.query(HOME, read=True, gln=gln, limit=limit)
     if not rows:
-        return {"lots": [], "inbound": [], "flagged": [], "failed": []}
+        return {"lots": [], "inbound": [], "flagged": [], "failed": [], "units": []}
     out = dict(rows[0])
     for x in out["inbound"]:
         x["shipped_at"] = x["shipped_at"].to_native() if x["shipped_at"] is not None else None
+    for x in out["units"]:
+        x["packed_at"] = x["packed_at"].to_native() if x["packed_at"] is not None else None
     return out
 
 

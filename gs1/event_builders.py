@@ -24,6 +24,9 @@ EVENT_CHUNK = 1000
 RECALL_NS = "https://tracegraph.example/ns/"
 # ILMD field of a lot's origin event listing the farm inputs used: [{kind, name, dose, applied, safety_days}].
 FARM_INPUTS = "tracegraph:farmInputs"
+# ILMD field of a transformation: the production date of the lots it makes (CBV has expiry and harvest dates, but
+# no production date for made goods).
+PRODUCTION_DATE = "tracegraph:productionDate"
 
 
 # ---------------------------------------------------------------- identifiers and times in events
@@ -87,11 +90,23 @@ def event_time(value: datetime | None) -> tuple[str, str]:
 
 
 def transformation_event(body: dict) -> dict:
-    """Return the TransformationEvent turning input lots (quantities consumed) into output lots at the party."""
+    """Return the TransformationEvent turning input lots (quantities consumed) into output lots at the party; the
+    outputs' production and expiry dates, when given, are the event's ILMD (the new lots' own master data)."""
     event = _base(body, "TransformationEvent", None, "commissioning", "active")
     event["inputQuantityList"] = [_quantity(x) for x in body["inputs"]]
     event["outputQuantityList"] = [_quantity(x) for x in body["outputs"]]
+    ilmd = {}
+    if body.get("production_date"):
+        ilmd[PRODUCTION_DATE] = _iso_day(body["production_date"])
+    if body.get("expiry_date"):
+        ilmd["cbvmda:itemExpirationDate"] = _iso_day(body["expiry_date"])
+    if ilmd:
+        event["ilmd"] = ilmd
     return event
+
+
+def _iso_day(value) -> str:
+    return value if isinstance(value, str) else value.isoformat()
 
 
 def aggregation_event(body: dict) -> dict:
@@ -108,6 +123,14 @@ def aggregation_event(body: dict) -> dict:
         event["childEPCs"] = epcs
     if lots:
         event["childQuantityList"] = lots
+    return event
+
+
+def unit_commissioning_event(body: dict) -> dict:
+    """Return the ObjectEvent (ADD, commissioning) that brings a new logistic unit (a case or pallet: body["sscc"])
+    into being at the party: from then on the party holds it, so it can be packed into a pallet and shipped."""
+    event = _base(body, "ObjectEvent", "ADD", "commissioning", "active")
+    event["epcList"] = [item_uri({"sscc": body["sscc"]})]
     return event
 
 

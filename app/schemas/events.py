@@ -40,6 +40,16 @@ class TransformationIn(_Event):
 
     inputs = fields.List(fields.Nested(LotQuantity), required=True, validate=validate.Length(1, 500))
     outputs = fields.List(fields.Nested(LotQuantity), required=True, validate=validate.Length(1, 500))
+    production_date = fields.Date(load_default=None, metadata={
+        "description": "the new output lots' production date (kept as the lots' own, printed on their labels)"})
+    expiry_date = fields.Date(load_default=None, metadata={
+        "description": "the new output lots' expiry (best-before) date; not before production_date"})
+
+    @validates_schema
+    def _dates_in_order(self, data, **kwargs):
+        produced, expires = data.get("production_date"), data.get("expiry_date")
+        if produced and expires and expires < produced:
+            raise ValidationError("must not be before production_date", "expiry_date")
 
 
 class ItemRef(Schema):

@@ -14,7 +14,7 @@ from flask import abort, current_app, redirect, request, url_for
 from flask_login import current_user
 from marshmallow import ValidationError
 
-from app.capture import policy_for
+from app.capture import policy_for, record_events
 from app.errors import status_of
 from app.extensions import graph
 from app.schemas.events import DispositionIn, LotQuantity, OriginLotIn, TransformationIn
@@ -180,9 +180,12 @@ def transform():
     if request.method == "GET":
         first = request.args.get("lot", "")
         return render("work/transform.html", **page, ins=[{"key": first}] + [{}] * (TRANSFORM_ROWS - 1),
-                      outs=[{"lot": rules.suggested_lot(_today(), "P")}], errors={}, yields=None)
+                      outs=[{"lot": rules.suggested_lot(_today(), "P")}], errors={}, yields=None,
+                      dates={"production_date": _today().isoformat()})
     ins = _rows("in", ("key", "quantity"))
     outs = _rows("out", ("gtin", "lot", "quantity", "unit"))
+    dates = {k: request.form.get(k, "").strip() for k in ("production_date", "shelf_days", "expiry_date")}
+    page["dates"] = dates
     more = request.form.get("more")
     if more in ("in", "out"):
         ins = [*ins, {}] if more == "in" else ins
@@ -218,6 +221,7 @@ def transform():
         errors["in0"] = _t()["ship_pick_lot"]
     if not outputs and "out0" not in errors:
         errors["out0"] = _t()["pick_product"]
+    produced, expires = _output_dates(dates, errors)
     yields = rules.yields(inputs, outputs)
     over = rules.over_tolerance(yields, max_yield)
     if over:
@@ -229,7 +233,8 @@ def transform():
     data = None
     if not errors:
         try:
-            data = _TRANSFORMATION.load({"party_gln": gln, "inputs": inputs, "outputs": outputs})
+            data = _TRANSFORMATION.load({"party_gln": gln, "inputs": inputs, "outputs": outputs,
+                                         "production_date": produced, "expiry_date": expires})
         except ValidationError as exc:
             errors = _flat(exc.messages)
     if errors:
@@ -240,6 +245,25 @@ def transform():
                       errors={"form": _why(refused)}, yields=yields)
     first = outputs[0]
     return redirect(url_for("work.lot_page", gtin=first["gtin"], lot=first["lot"], done="transform"), 303)
+
+
+def _output_dates(dates: dict, errors: dict) -> tuple[str | None, str | None]:
+    """The new lots' production date (a day, not after today in China; blank: today) and expiry from a shelf life
+    or a date."""
+    try:
+        produced = date.fromisoformat(dates["production_date"]) if dates["production_date"] else _today()
+    except ValueError:
+        errors["production_date"] = _t()["date_needed"]
+        return None, None
+    if produced > _today():
+        errors["production_date"] = _t()["b_date_future"]
+        return None, None
+    expires, wrong = rules.expiry(produced, dates["shelf_days"], dates["expiry_date"])
+    if wrong:
+        errors["shelf_days" if wrong.key == "shelf_days_range" else "expiry_date"] = _say(wrong)
+    elif expires is not None and expires < produced:
+        errors["expiry_date"] = _t()["b_expiry_before"]
+    return produced.isoformat(), expires.isoformat() if expires else None
 
 
 def _amount(text: str) -> float | None:
@@ -255,16 +279,20 @@ def _amount(text: str) -> float | None:
 
 @bp.route("/pack", methods=["GET", "POST"])
 def pack():
-    """Pack quantities of lots I hold into a new case or pallet (an SSCC proposed for it)."""
+    """Pack quantities of lots I hold, and cases I hold, into a new case or pallet (an SSCC proposed for it)."""
     gln = _party()
-    held = _on_hand(gln)
+    held, units = _packable(gln)
+    page = {"held": held, "units": [u for u in units if not u["in_unit"]]}
     if request.method == "GET":
         rows = [{"key": request.args.get("lot", "")}, {}]
-        return render("work/pack.html", held=held, rows=rows, form={"sscc": rules.propose_sscc(gln)}, errors={})
+        return render("work/pack.html", **page, rows=rows, form={"sscc": rules.propose_sscc(gln)}, errors={},
+                      chosen=[], packed=request.args.get("sscc"))
     form = {"sscc": request.form.get("sscc", "").strip()}
     rows = _rows("child", ("key", "quantity"))
+    chosen = [x for x in request.form.getlist("unit") if x]
+    page.update(rows=rows, form=form, chosen=chosen)
     if request.form.get("more") == "child":
-        return render("work/pack.html", held=held, rows=[*rows, {}], form=form, errors={})
+        return render("work/pack.html", **{**page, "rows": [*rows, {}]}, errors={})
     errors: dict[str, str] = {}
     try:
         validate_sscc(form["sscc"])
@@ -285,19 +313,55 @@ def pack():
         else:
             children.append(_LOT_QUANTITY.load({"gtin": lot["gtin"], "lot": lot["lot"], "quantity": amount,
                                                 "unit": lot["unit"]}))
+    packable = {u["sscc"] for u in page["units"]}
+    for sscc in chosen:
+        if sscc not in packable or sscc == form["sscc"]:
+            errors["units"] = _t()["b_pick_unit"]
+        else:
+            children.append({"sscc": sscc})
     if not children and not errors:
         errors["child0"] = _t()["ship_pick_lot"]
     if errors:
-        return render("work/pack.html", status=422, held=held, rows=rows, form=form, errors=errors)
-    body = {"party_gln": gln, "event_time": None, "action": "ADD", "parent": {"sscc": form["sscc"]},
-            "children": children}
-    refused = _record(build.aggregation_event(body))
+        return render("work/pack.html", status=422, **page, errors=errors)
+    now = datetime.now(UTC)
+    events = []
+    if not any(u["sscc"] == form["sscc"] for u in units):
+        # A new case or pallet comes into being first (in the same document: both or neither), so the packer holds
+        # it and may pack it into a pallet or ship it later.
+        events.append(build.unit_commissioning_event({"party_gln": gln, "sscc": form["sscc"], "event_time": now}))
+    events.append(build.aggregation_event({"party_gln": gln, "event_time": now, "action": "ADD",
+                                           "parent": {"sscc": form["sscc"]}, "children": children}))
+    refused = _record_all(events)
     if refused is not None:
-        return render("work/pack.html", status=status_of(refused), held=held, rows=rows, form=form,
-                      errors={"form": _why(refused)})
-    first = children[0]
+        return render("work/pack.html", status=status_of(refused), **page, errors={"form": _why(refused)})
+    lots_packed = [c for c in children if "gtin" in c]
+    if not lots_packed:
+        return redirect(url_for("work.pack", done="pack", sscc=form["sscc"]), 303)
+    first = lots_packed[0]
     return redirect(url_for("work.lot_page", gtin=first["gtin"], lot=first["lot"], done="pack",
                             sscc=form["sscc"]), 303)
+
+
+def _packable(gln: str) -> tuple[list[dict], list[dict]]:
+    """The lots I hold now (with what is on hand) and the logistic units I hold: one read."""
+    facts = workbench.home(graph(), gln)
+    held = []
+    for x in facts["lots"]:
+        on_hand = x["quantity"] - x["pending"]
+        if on_hand > 0:
+            held.append({**x, "on_hand": on_hand, "key": f"{x['gtin']}|{x['lot']}"})
+    return held, facts["units"]
+
+
+def _record_all(events: list[dict]) -> GraphError | None:
+    """Record events as one document through the one write path (all or nothing); return a rule's refusal."""
+    try:
+        record_events(events, current_user.principal)
+    except Unavailable:
+        raise
+    except GraphError as exc:
+        return exc
+    return None
 
 
 # ---------------------------------------------------------------- sell, consume, destroy; hold my own lot
