@@ -113,3 +113,25 @@ def test_a_producer_is_refused_the_console(desk, console_url, graph, factory):
     assert desk.locator("#problem h1").inner_text() == "无权访问"
     assert desk.locator("#menu").count() == 0 and "监管" in desk.locator("#problem").inner_text()
     _shot(desk, "console-refused-zh")
+
+
+def test_the_overview_fits_a_phone(console_url, client, graph, factory):
+    """Desktop first, usable on a phone: nothing wider than the screen but the tables, which scroll in place."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian chromium is not installed")
+    case = make_cadmium_case(client, factory)
+    user = make_user(graph, role="regulator")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
+                                      has_touch=True, locale="zh-CN")
+        page = context.new_page()
+        query = f"/console/?programme=routine_monitoring&region={case['county']}&from={case['from']}&to={case['to']}"
+        _login(page, console_url, query, user["username"])
+        page.wait_for_selector("#chart-categories[data-ready] svg")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        assert page.locator("#chart-categories").bounding_box()["width"] <= 390
+        _shot(page, "console-overview-phone-zh")
+        context.close()
+        browser.close()
