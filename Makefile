@@ -9,10 +9,13 @@ THREADS ?= 4
 
 .PHONY: run test test-fast golden mutate setup system neo4j neo4j-stop neo4j-status bench lint clean
 
-## Run the service on http://127.0.0.1:$(PORT): Neo4j (unless NEO4J_URI), migrations, demo data if empty, gunicorn.
+## Run the service on http://127.0.0.1:$(PORT): Neo4j (unless NEO4J_URI), migrations, demo data if empty, gunicorn,
+## and the recall notification worker beside it.
 run: setup neo4j
 	$(BIN)/flask --app wsgi graph migrate
 	$(BIN)/flask --app wsgi demo load --if-empty
+	@# the recall notification worker (docs/notifications.md) runs beside the app and stops with it
+	$(BIN)/flask --app wsgi notify worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	MIGRATE_ON_START=0 $(BIN)/gunicorn --workers $(WORKERS) --threads $(THREADS) --worker-class gthread \
 		--bind 127.0.0.1:$(PORT) --access-logfile - wsgi:app
 

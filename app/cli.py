@@ -125,3 +125,6 @@ def register_cli(app: Flask) -> None:
     from app.supervision import alerts_cli
 
     app.cli.add_command(alerts_cli)
+    from app.notify import register as register_notify
+
+    register_notify(app)

@@ -8,6 +8,7 @@ ObjectEvents (graph/events.py writes them as it writes every event), so the reco
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import UTC, datetime
 from operator import itemgetter
@@ -15,10 +16,10 @@ from typing import LiteralString
 
 from neo4j import ManagedTransaction
 
-from graph import events
+from graph import events, notify_rules, outbox
 from graph.documents import documents_in, documents_of
 from graph.driver import Graph, plain, tx_rows
-from graph.errors import Conflict, NotFound, RuleViolation
+from graph.errors import Conflict, Forbidden, NotFound, RuleViolation
 from graph.key_data import recall_key_data_rows
 from graph.recall_rules import (
     LEVELS,
@@ -115,7 +116,9 @@ _OPEN_WRITE: LiteralString = """
 CREATE (r:Recall {recall_id: $r.recall_id, level: $r.level, reason: $r.reason, status: 'open',
                   opened_at: datetime($r.opened_at), opened_by: $r.opened_by, start_by: datetime($r.start_by),
                   complete_by: datetime($r.complete_by), window_from: $r.window_from, window_to: $r.window_to,
-                  affected_count: size($affected), capture_id: $r.capture_id})
+                  affected_count: size($affected), capture_id: $r.capture_id, drill: $r.drill,
+                  initiated_by: $r.initiated_by, opened_by_party: $r.opened_by_party,
+                  refund_contact: $r.refund_contact, trace_ms: $r.trace_ms})
 WITH r
 CALL (r) {
     UNWIND $implicated AS k
@@ -127,7 +130,8 @@ CALL (r) {
     MATCH (n) WHERE elementId(n) = a
     CREATE (r)-[:AFFECTS]->(n)
     // when is the case's opened_at: a status_changed_at here was a new property record on 10,000 nodes
-    FOREACH (_ IN CASE WHEN n:Lot OR n:Item THEN [1] ELSE [] END | SET n.status = 'recalled')
+    // a drill (mock recall) walks and notifies the same, and changes no status
+    FOREACH (_ IN CASE WHEN (n:Lot OR n:Item) AND NOT $r.drill THEN [1] ELSE [] END | SET n.status = 'recalled')
 }
 """
 _OPEN_RETURN: LiteralString = """
@@ -190,8 +194,10 @@ CASE: LiteralString = _CASE_RECALL + _AFFECTED_PART + _HOLDINGS_PART + _SHIPMENT
 
 def open_case(graph: Graph, implicated: list[str], level: int, reason: str,
               window: tuple[datetime, datetime] | None = None, opened_by: str | None = None,
-              now: datetime | None = None) -> dict:
-    """Open a recall case: affected set, statuses, `recalled` events and the holders to notify, all or nothing.
+              now: datetime | None = None, notify_key: bytes | None = None, drill: bool = False,
+              owner_gln: str | None = None, opened_by_party: str | None = None,
+              refund_contact: str | None = None) -> dict:
+    """Open a recall case: affected set, statuses, `recalled` events, the holders and their notices, all or nothing.
 
     Args:
         graph: the database.
@@ -201,12 +207,20 @@ def open_case(graph: Graph, implicated: list[str], level: int, reason: str,
         window: optional (from, to): only what was made from an implicated lot inside it is affected.
         opened_by: the regulator's token ID.
         now: the opening instant (tests); the current time otherwise.
+        notify_key: the server's notification key; with it, one notice per holder and channel is written to the
+            outbox (graph/outbox.py) in the same transaction.
+        drill: a mock recall: the same traversal, holders and notices (marked as a drill), no status changed and
+            no `recalled` event recorded.
+        owner_gln: a producer's own recall (自主召回): every implicated lot must be owned by this party.
+        opened_by_party: the party of whoever opened it (a producer's own recall), for the cases list.
+        refund_contact: who consumers contact for a refund (shown on the public notice).
 
     Returns:
         The case as `get` answers it.
 
     Raises:
         NotFound: an implicated lot does not exist (details name which).
+        Forbidden: owner_gln is given and an implicated lot is not that party's.
         Unavailable: the database does not answer.
     """
     if level not in LEVELS:
@@ -214,15 +228,23 @@ def open_case(graph: Graph, implicated: list[str], level: int, reason: str,
     implicated = list(dict.fromkeys(implicated))
     opened = (now or datetime.now(UTC)).astimezone(UTC)
     due = deadlines(opened, level)
-    recall_id = f"RC-{opened:%Y%m%d}-{uuid.uuid4().hex[:8].upper()}"
+    recall_id = f"{'DR' if drill else 'RC'}-{opened:%Y%m%d}-{uuid.uuid4().hex[:8].upper()}"
     capture_id = events.new_capture_id()  # the case's own `recalled` events: left out of its spreadsheet
     record = {"recall_id": recall_id, "capture_id": capture_id, "level": level, "reason": reason,
               "opened_at": opened.isoformat(), "opened_by": opened_by, "start_by": due["start_by"].isoformat(),
               "complete_by": due["complete_by"].isoformat(),
               "window_from": window[0].astimezone(UTC).isoformat() if window else None,
-              "window_to": window[1].astimezone(UTC).isoformat() if window else None}
+              "window_to": window[1].astimezone(UTC).isoformat() if window else None,
+              "drill": drill, "initiated_by": "producer" if owner_gln else ("drill" if drill else "regulator"),
+              "opened_by_party": opened_by_party or owner_gln, "refund_contact": refund_contact, "trace_ms": None}
 
     def work(tx: ManagedTransaction) -> dict:
+        started = time.perf_counter()
+        if owner_gln is not None:
+            foreign = tx_rows(tx, NOT_OWNED, keys=implicated, gln=owner_gln)
+            if foreign:
+                raise Forbidden(f"party {owner_gln} does not own " + ", ".join(r["key"] for r in foreign),
+                                field="lots")
         # records as they come (no .data(): its recursive copy of 10,000 affected objects costs more than the read)
         rows = [dict(r) for r in tx.run(AFFECTED, keys=implicated, **{"from": window[0] if window else None,
                                                                         "to": window[1] if window else None})]
@@ -239,7 +261,7 @@ def open_case(graph: Graph, implicated: list[str], level: int, reason: str,
         by_product = tx.run(OPEN_AFFECTED, affected=ids).single(strict=True)["affected"]
         for _, _, objects in by_product:
             for o in objects:
-                if o[1] in ("lot", "item"):
+                if o[1] in ("lot", "item") and not drill:
                     o[6] = "recalled"  # as OPEN sets it
         # Holders after OPEN: AFFECTS locks every affected node, and capture locks the objects it names before it
         # reads them, so a shipment either committed before this point (and the read sees its holder) or waits
@@ -249,24 +271,41 @@ def open_case(graph: Graph, implicated: list[str], level: int, reason: str,
         holders = tx.run(OPEN_HOLDERS, affected=ids, listed=LISTED_STEPS, notified=NOTIFIED_STEPS)
         # the events are built while Neo4j reads the holders (the driver has sent the query; its answer waits), as
         # plain observations that graph/events.py's record_observations writes in the case's transaction
-        recalled = events.observation_rows(recalled_events(recall_id, affected, opened), targets,
-                                           events.Policy(role="admin", token_id=opened_by), capture_id)
+        recalled = None if drill else events.observation_rows(
+            recalled_events(recall_id, affected, opened), targets,
+            events.Policy(role="admin", token_id=opened_by), capture_id)
         row = dict(holders.single(strict=True))
         row["recall"], row["affected"] = recall, by_product
         row["notified"] = tx_rows(tx, NOTIFY, id=recall_id, notify=notify_list(row["holdings"], row["shipments"]),
                                   party_fields=list(PARTY_FIELDS))[0]["notified"]
-        events.record_observations(tx, recalled)
-        return row
+        if recalled is not None:
+            events.record_observations(tx, recalled)
+        # the case as get() reads it, from the opening transaction's own reads: what it just wrote, nothing else yet
+        row["implicated"], row["acks"] = implicated, []
+        row["shipments"] = [s for s in row["shipments"] if s[4] is not None]
+        case = shape(row)
+        case["trace_ms"] = round((time.perf_counter() - started) * 1000, 1)
+        tx.run(TRACE_TIME, id=recall_id, ms=case["trace_ms"]).consume()
+        if notify_key is not None:
+            outbox.enqueue_tx(tx, notify_key, notify_rules.notices(case, "opened", drill))
+        return case
 
-    row = graph.write(work)
-    # the case as get() reads it, from the opening transaction's own reads: what it just wrote, nothing else yet
-    row["implicated"], row["acks"] = implicated, []
-    row["shipments"] = [s for s in row["shipments"] if s[4] is not None]
-    return shape(row)
+    return graph.write(work)
+
+
+NOT_OWNED: LiteralString = """
+UNWIND $keys AS k
+MATCH (l:Lot {key: k}) WHERE coalesce(l.owner_gln, '') <> $gln
+RETURN l.key AS key
+"""
+TRACE_TIME: LiteralString = """
+MATCH (r:Recall {recall_id: $id}) SET r.trace_ms = $ms
+"""
 
 
 IMPLICATING: LiteralString = """
 MATCH (r:Recall)-[:IMPLICATES]->(:Lot {key: $key})
+WHERE NOT coalesce(r.drill, false)
 RETURN r.recall_id AS recall_id ORDER BY r.opened_at, r.recall_id
 """
 
@@ -356,7 +395,6 @@ def shape(row: dict) -> dict:
         "status": recall["status"],
         "opened_at": recall["opened_at"],
         "closed_at": recall.get("closed_at"),
-        "closing_note": recall.get("closing_note"),
         "window": ({"from": recall["window_from"], "to": recall["window_to"]} if recall.get("window_from")
                    else None),
         "deadlines": {"start_by": recall["start_by"], "complete_by": recall["complete_by"]},
@@ -365,6 +403,11 @@ def shape(row: dict) -> dict:
         "affected_count": _counted(affected),
         "holders": holders,
         "effectiveness": effectiveness(holders, acks),
+        "drill": bool(recall.get("drill")),
+        "initiated_by": recall.get("initiated_by") or "regulator",
+        "opened_by_party": recall.get("opened_by_party"),
+        "refund_contact": recall.get("refund_contact"),
+        "trace_ms": recall.get("trace_ms"),
     }
 
 
@@ -414,27 +457,38 @@ def acknowledge(graph: Graph, recall_id: str, ack: dict) -> dict:
         RuleViolation: the party was not notified in this case, or its acknowledgements would report more removed
             or recovered (per unit, in total) than it held of the case when the case opened.
     """
-    ack = {**ack, "ack_id": "ACK-" + uuid.uuid4().hex[:12].upper()}
-
-    def work(tx: ManagedTransaction) -> None:
-        rows = tx_rows(tx, ACK_LOCK, id=recall_id)
-        if not rows:
-            raise NotFound(f"no recall {recall_id}", field="recall_id")
-        if rows[0]["status"] != "open":
-            raise Conflict(f"recall {recall_id} is closed; it takes no more acknowledgements")
-        case = shape(dict(tx.run(CASE, id=recall_id, party_fields=list(PARTY_FIELDS), listed=LISTED_STEPS,
-                                 notified=LISTED_STEPS).single(strict=True)))
-        holder = next((h for h in case["holders"] if h["party"]["gln"] == ack["party_gln"]), None)
-        if holder is None:
-            raise RuleViolation(f"party {ack['party_gln']} holds none of recall {recall_id}", field="party_gln")
-        # beyond what it had, an acknowledgement would inflate the case's effectiveness
-        problem = ack_limit_error(ack_capacity(holder, case["affected"]), holder["acknowledgements"], ack)
-        if problem is not None:
-            raise RuleViolation(f"recall {recall_id}: {problem[1]}", field=problem[0])
-        tx.run(ACK_CREATE, id=recall_id, a=ack).consume()
-
-    graph.write(work)
+    graph.write(acknowledge_tx, recall_id, ack)
     return get(graph, recall_id)
+
+
+def acknowledge_tx(tx: ManagedTransaction, recall_id: str, ack: dict) -> str:
+    """Record an acknowledgement in `tx` under the case's lock, within the holder's cap; return its ID.
+
+    Raises:
+        NotFound, Conflict, RuleViolation: as `acknowledge`.
+    """
+    ack = {**ack, "ack_id": "ACK-" + uuid.uuid4().hex[:12].upper()}
+    rows = tx_rows(tx, ACK_LOCK, id=recall_id)
+    if not rows:
+        raise NotFound(f"no recall {recall_id}", field="recall_id")
+    if rows[0]["status"] != "open":
+        raise Conflict(f"recall {recall_id} is closed; it takes no more acknowledgements")
+    case = case_tx(tx, recall_id)
+    holder = next((h for h in case["holders"] if h["party"]["gln"] == ack["party_gln"]), None)
+    if holder is None:
+        raise RuleViolation(f"party {ack['party_gln']} holds none of recall {recall_id}", field="party_gln")
+    # beyond what it had, an acknowledgement would inflate the case's effectiveness
+    problem = ack_limit_error(ack_capacity(holder, case["affected"]), holder["acknowledgements"], ack)
+    if problem is not None:
+        raise RuleViolation(f"recall {recall_id}: {problem[1]}", field=problem[0])
+    tx.run(ACK_CREATE, id=recall_id, a=ack).consume()
+    return ack["ack_id"]
+
+
+def case_tx(tx: ManagedTransaction, recall_id: str) -> dict:
+    """Read a case inside a transaction (as `get` answers it)."""
+    return shape(dict(tx.run(CASE, id=recall_id, party_fields=list(PARTY_FIELDS), listed=LISTED_STEPS,
+                             notified=LISTED_STEPS).single(strict=True)))
 
 
 CLOSE: LiteralString = """
@@ -446,8 +500,9 @@ RETURN before
 """
 
 
-def close(graph: Graph, recall_id: str, by: str | None = None, note: str | None = None) -> dict:
-    """Close a case and return it.
+def close(graph: Graph, recall_id: str, by: str | None = None, note: str | None = None,
+          notify_key: bytes | None = None) -> dict:
+    """Close a case and return it; with notify_key, every holder's closing notice goes in the same transaction.
 
     Raises:
         NotFound: no such recall.
@@ -459,6 +514,9 @@ def close(graph: Graph, recall_id: str, by: str | None = None, note: str | None 
             raise NotFound(f"no recall {recall_id}", field="recall_id")
         if rows[0]["before"] == "closed":
             raise Conflict(f"recall {recall_id} is closed already")
+        if notify_key is not None:
+            case = case_tx(tx, recall_id)
+            outbox.enqueue_tx(tx, notify_key, notify_rules.notices(case, "closed", case["drill"]), with_link=False)
 
     graph.write(work)
     return get(graph, recall_id)

@@ -38,6 +38,9 @@ def register_web(app: Flask) -> None:
     from app.web import work
 
     work.init_app(app)
+    from app.web import recall_pages
+
+    recall_pages.register(app)
     from app.web import console
 
     console.init_app(app)

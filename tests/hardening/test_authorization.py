@@ -61,6 +61,14 @@ class World:
         assert answer.status_code == 201, answer.get_data(as_text=True)[:300]
         return lot
 
+    def webhook(self) -> str:
+        """P registers a webhook endpoint (so it has a secret to rotate); answers P's GLN."""
+        from app.notify import notify_key
+        from graph import outbox
+
+        outbox.set_webhook(self.graph, notify_key(self.app), self.p["gln"], "https://hooks.example.test/tracegraph")
+        return self.p["gln"]
+
     def recall(self) -> str:
         case = recalls.open_case(self.graph, [f"lot:{self.lot['gtin']}:{self.lot['lot']}"], 3, "matrix test", None,
                                  opened_by="matrix")
@@ -146,12 +154,19 @@ MATRIX: dict[str, Row] = {
                                  "valid_from": TODAY, "valid_until": "2027-09-20", "gtin": w.product["gtin"]})),
     "/api/v1/trace/common-source": Row(("regulator", "admin"), False, lambda w: (
         "/api/v1/trace/common-source", {"lots": [{"gtin": w.lot["gtin"], "lot": w.lot["lot"]}] * 2})),
-    "/api/v1/recalls": Row(("regulator", "admin"), False, lambda w: (
+    # a producer recalls lots it owns (自主召回): P owns the world's lot, the other party does not
+    "/api/v1/recalls": Row(("producer", "regulator", "admin"), True, lambda w: (
         "/api/v1/recalls", {"lots": [{"gtin": w.lot["gtin"], "lot": w.lot["lot"]}], "reason": "matrix test",
                             "level": 3})),
+    "/api/v1/parties/{gln}/webhook": Row(("producer", "lab", "admin"), True, lambda w: (
+        f"/api/v1/parties/{w.p['gln']}/webhook", {"url": "https://hooks.example.test/tracegraph"}), "PUT"),
+    "/api/v1/parties/{gln}/webhook/rotate": Row(("producer", "lab", "admin"), True, lambda w: (
+        f"/api/v1/parties/{w.webhook()}/webhook/rotate", {})),
     "/api/v1/recalls/{recall_id}/acknowledgements": Row(("producer", "regulator", "admin"), True, lambda w: (
         f"/api/v1/recalls/{w.recall()}/acknowledgements",
         {"party_gln": w.p["gln"], "quantity_removed": 1, "quantity_recovered": 0, "unit": "KGM"})),
+    "/api/v1/recalls/{recall_id}": Row(("regulator", "admin"), False, lambda w: (
+        f"/api/v1/recalls/{w.recall()}", {"level": 2}), "PATCH"),
     "/api/v1/recalls/{recall_id}/close": Row(("regulator", "admin"), False, lambda w: (
         f"/api/v1/recalls/{w.recall()}/close", {"note": "done"})),
     "/api/v1/lots/{gtin}/{lot}/hold": Row(("regulator", "admin"), False, lambda w: (

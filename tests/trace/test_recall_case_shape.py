@@ -92,6 +92,10 @@ def _reference(graph, recall_id: str) -> dict:
                            "logistic_units": sum(a["kind"] == "sscc" for a in affected)},
         "holders": listed,
         "effectiveness": recalls.effectiveness(listed, acks),
+        # who started it and how (issue 16): a regulator's real case here; the time to trace it is the node's
+        "drill": bool(recall.get("drill")), "initiated_by": recall.get("initiated_by") or "regulator",
+        "opened_by_party": recall.get("opened_by_party"), "refund_contact": recall.get("refund_contact"),
+        "trace_ms": recall.get("trace_ms"),
     }
 
 
