@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 
 from apispec import BasePlugin
-from flask import Flask, jsonify
+from flask import Flask, has_request_context, jsonify, request
 from marshmallow import Schema, fields
 from werkzeug.exceptions import HTTPException
 
@@ -86,12 +86,22 @@ class ApiError(Exception):
 
 def error_response(status: int, code: str, message: str, errors: dict | None = None, headers: dict | None = None,
                    problem: str | None = None):
-    """Build the JSON error response (with the EPCIS REST binding's RFC 7807 type, title and status beside the
-    one error object when the error is one of the binding's exceptions)."""
+    """Build the JSON error response.
+
+    An error that is one of the EPCIS REST binding's exceptions (``problem``, e.g.
+    ``epcisException:QueryParameterException``) answers RFC 7807 (application/problem+json: type, title, status,
+    errors) to a client that asks for problem+json over JSON in its Accept header; every other client gets the one
+    shape.
+    """
     body = {"status": status, "code": code, "message": message}
     if errors:
         body["errors"] = errors
-    response = jsonify(error=body, **({"type": problem, "title": message, "status": status} if problem else {}))
+    if problem and has_request_context() and request.accept_mimetypes["application/problem+json"] > \
+            request.accept_mimetypes["application/json"]:
+        response = jsonify(type=problem, title=message, status=status, **({"errors": errors} if errors else {}))
+        response.mimetype = "application/problem+json"
+    else:
+        response = jsonify(error=body)
     response.status_code = status
     for k, v in (headers or {}).items():
         response.headers[k] = v

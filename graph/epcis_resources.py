@@ -11,7 +11,7 @@ import json
 from typing import LiteralString
 
 from graph.driver import Graph
-from graph.errors import Conflict, NotFound
+from graph.errors import Conflict, Forbidden, NotFound
 from gs1.identifiers import location_key
 
 _CREATE_QUERY: LiteralString = """
@@ -32,7 +32,6 @@ LIMIT $limit
 
 _GET_QUERY: LiteralString = """
 MATCH (q:NamedQuery {name: $name})
-WHERE $party IS NULL OR q.owner_party = $party
 RETURN q.name AS name, q.query AS query, q.owner_party AS owner_party, toString(q.created_at) AS created_at
 """
 
@@ -111,11 +110,14 @@ def get_query(graph: Graph, name: str, party: str | None) -> dict:
     """Return a named query.
 
     Raises:
-        NotFound: no such query, or another party's.
+        NotFound: no such query.
+        Forbidden: another party's query (names are unique in the repository, so its existence is no secret).
     """
-    rows = graph.query(_GET_QUERY, read=True, name=name, party=party)
+    rows = graph.query(_GET_QUERY, read=True, name=name)
     if not rows:
         raise NotFound(f"no query named {name}", field="queryName")
+    if party is not None and rows[0]["owner_party"] != party:
+        raise Forbidden(f"the query {name} belongs to another party", field="queryName")
     return {**rows[0], "query": json.loads(rows[0]["query"])}
 
 

@@ -28,7 +28,7 @@ from app.schemas.epcis_resources import (
     query_params,
 )
 from graph import epcis_resources
-from graph.errors import Conflict, NotFound
+from graph.errors import Conflict, Forbidden, NotFound
 from gs1.epcis import CBV_BIZ_STEPS, CBV_DISPOSITIONS, EVENT_TYPES, normalize_vocab
 from gs1.errors import GS1Error
 from gs1.identifiers import parse_identifier, parse_location, ref_from_key
@@ -214,6 +214,7 @@ def create_query(body):
 @blp.route("/queries/<name>")
 @require(*READERS)
 @blp.response(200, NamedQueryOut)
+@blp.alt_response(403, schema="Error", description="Another party's query")
 @blp.alt_response(404, schema="Error", description="epcisException:NoSuchNameException")
 def get_query(name):
     """Show a named query's definition."""
@@ -252,3 +253,5 @@ def _named(name: str) -> dict:
         return epcis_resources.get_query(graph(), name, _visible_party())
     except NotFound as exc:
         raise ApiError(404, exc.message, code="not_found", problem="epcisException:NoSuchNameException") from None
+    except Forbidden as exc:
+        raise ApiError(403, exc.message, code="forbidden", problem="epcisException:SecurityException") from None

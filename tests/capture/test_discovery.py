@@ -16,6 +16,7 @@ from tests.gs1.examples import epcis_problems
 # The binding's TopLevelResources enum (epcis-rest-openapi.yaml, components/schemas/TopLevelResources).
 TOP_LEVEL = {"events", "eventTypes", "epcs", "bizSteps", "bizLocations", "readPoints", "dispositions", "capture",
              "queries"}
+PROBLEM = {"Accept": "application/problem+json"}  # the binding's RFC 7807 answers
 EVENT_TYPES = {"ObjectEvent", "AggregationEvent", "TransactionEvent", "TransformationEvent", "AssociationEvent"}
 
 
@@ -61,7 +62,7 @@ def test_event_types_and_their_events(client, factory, farm_chain):
     members, _ = _walk(client, factory.admin_token, "/epcis/eventTypes?perPage=2")
     assert sorted(members) == sorted(EVENT_TYPES)
     assert client.get("/epcis/eventTypes/ObjectEvent", headers=auth(factory.admin_token)).json["member"] == ["events"]
-    missing = client.get("/epcis/eventTypes/FooEvent", headers=auth(factory.admin_token))
+    missing = client.get("/epcis/eventTypes/FooEvent", headers={**auth(factory.admin_token), **PROBLEM})
     assert missing.status_code == 404 and missing.json["type"] == "epcisException:NoSuchResourceException"
     lot = quote(lot_uri(farm_chain["g"], farm_chain["lot"]), safe="")
     found = client.get(f"/epcis/eventTypes/ObjectEvent/events?MATCH_epcClass={lot}", headers=auth(factory.admin_token))
@@ -131,13 +132,15 @@ def test_named_query_lifecycle(client, factory, farm_chain):
     created = client.post("/epcis/queries", json=body, headers=auth(farm["token"]))
     assert created.status_code == 201, created.json
     assert created.headers["Location"] == f"/epcis/queries/{name}"
-    again = client.post("/epcis/queries", json=body, headers=auth(farm["token"]))
+    again = client.post("/epcis/queries", json=body, headers={**auth(farm["token"]), **PROBLEM})
     assert again.status_code == 409 and again.json["type"] == "epcisException:ResourceAlreadyExistsException"
     assert client.get(f"/epcis/queries/{name}", headers=auth(farm["token"])).json == body
     listed, _ = _walk_queries(client, farm["token"])
     assert listed == [body]
     stranger = factory.party()
-    assert client.get(f"/epcis/queries/{name}", headers=auth(stranger["token"])).status_code == 404
+    assert client.get(f"/epcis/queries/{name}", headers=auth(stranger["token"])).status_code == 403
+    assert client.get(f"/epcis/queries/{name}/events", headers=auth(stranger["token"])).status_code == 403
+    assert client.get(f"/epcis/queries/{name}", headers=auth(factory.admin_token)).json == body
     events = client.get(f"/epcis/queries/{name}/events?perPage=2", headers=auth(farm["token"]))
     first = _event_ids(events)
     link = events.headers["Link"]
@@ -145,10 +148,10 @@ def test_named_query_lifecycle(client, factory, farm_chain):
     assert sorted(first + rest) == sorted(e["eventID"] for e in farm_chain["evs"][1:])
     extra = client.get(f"/epcis/queries/{name}/events?EQ_action=ADD", headers=auth(farm["token"]))
     assert extra.status_code == 400
-    assert client.delete(f"/epcis/queries/{name}", headers=auth(stranger["token"])).status_code == 404
+    assert client.delete(f"/epcis/queries/{name}", headers=auth(stranger["token"])).status_code == 403
     assert client.delete(f"/epcis/queries/{name}", headers=auth(farm["token"])).status_code == 204
     assert client.get(f"/epcis/queries/{name}", headers=auth(farm["token"])).status_code == 404
-    assert client.get(f"/epcis/queries/{name}/events", headers=auth(farm["token"])).json["type"] \
+    assert client.get(f"/epcis/queries/{name}/events", headers={**auth(farm["token"]), **PROBLEM}).json["type"] \
         == "epcisException:NoSuchNameException"
 
 
@@ -168,9 +171,12 @@ def _walk_queries(client, token):
                                    {"orderBy": "colour"}])
 def test_a_named_query_with_a_bad_parameter_is_refused_and_not_stored(client, factory, query):
     name = f"q{uuid.uuid4().hex[:10]}"
-    response = client.post("/epcis/queries", json={"name": name, "query": query}, headers=auth(factory.admin_token))
+    response = client.post("/epcis/queries", json={"name": name, "query": query},
+                           headers={**auth(factory.admin_token), **PROBLEM})
     assert response.status_code == 400, response.json
     assert response.json["type"] == "epcisException:QueryParameterException"
+    plain = client.post("/epcis/queries", json={"name": name, "query": query}, headers=auth(factory.admin_token))
+    assert plain.status_code == 400 and set(plain.json) == {"error"}
     assert client.get(f"/epcis/queries/{name}", headers=auth(factory.admin_token)).status_code == 404
 
 

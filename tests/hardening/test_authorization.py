@@ -152,6 +152,12 @@ MATRIX: dict[str, Row] = {
     "/api/v1/certificates": Row(("producer", "admin"), True, lambda w: (
         "/api/v1/certificates", {"type": "organic", "number": lot_code(), "issuer_gln": w.p["gln"],
                                  "valid_from": TODAY, "valid_until": "2027-09-20", "gtin": w.product["gtin"]})),
+    # EPCIS named queries: any reader names a query (owned by its party); only the owner's party (or a regulator or
+    # admin) deletes one
+    "/epcis/queries": Row(("producer", "lab", "regulator", "admin"), False, lambda w: (
+        "/epcis/queries", {"name": f"matrix{lot_code()}", "query": {"EQ_bizStep": ["shipping"]}})),
+    "/epcis/queries/{name}": Row(("producer", "lab", "regulator", "admin"), True, lambda w: (
+        f"/epcis/queries/{_named_query(w)}", {}), "DELETE"),
     "/api/v1/trace/common-source": Row(("regulator", "admin"), False, lambda w: (
         "/api/v1/trace/common-source", {"lots": [{"gtin": w.lot["gtin"], "lot": w.lot["lot"]}] * 2})),
     # a producer recalls lots it owns (自主召回): P owns the world's lot, the other party does not
@@ -181,6 +187,14 @@ MATRIX: dict[str, Row] = {
     "/api/v1/alerts/{alert_id}/state": Row(("regulator", "admin"), False, lambda w: (
         f"/api/v1/alerts/{_raised_alert(w)}/state", {"state": "acknowledged"})),
 }
+
+
+def _named_query(w: World) -> str:
+    """A named query owned by P."""
+    from graph import epcis_resources
+
+    return epcis_resources.create_query(w.graph, f"matrix{lot_code()}", {"EQ_bizStep": ["shipping"]}, w.p["gln"],
+                                        "matrix")
 
 
 def write_endpoints(client) -> set[str]:
