@@ -11,7 +11,9 @@ from collections.abc import Iterable
 from typing import Any, LiteralString
 
 from graph import events, parties, products
+from graph.alert_rules import failed_hazards
 from graph.driver import Graph
+from graph.supervision_rules import classify
 from gs1.epcis import context_prefixes, normalize_event
 from gs1.event_hash import event_hash
 from gs1.identifiers import key_prefix, lot_key
@@ -41,19 +43,39 @@ def load_master(graph: Graph, master: dict) -> dict:
     return counts
 
 
+_INSPECTION_FACTS: LiteralString = """
+UNWIND $keys AS k
+MATCH (l:Lot {key: k})
+OPTIONAL MATCH (p:Product {gtin: l.gtin})
+OPTIONAL MATCH (o:Party {gln: l.owner_gln})
+RETURN k AS key, p.category AS category, l.owner_gln AS owner_gln, o.region_code AS owner_region
+"""
+
+
 def upsert_inspections(graph: Graph, rows: list[dict]) -> int:
     """Create or update inspections with their lab and lot edges (the lot and lab must exist); return how many.
 
     Args:
         graph: the database.
-        rows: {lab_gln, report_no, sample_id, date (ISO), standard, verdict, results (list), gtin, lot}.
+        rows: {lab_gln, report_no, sample_id, date (ISO), standard, verdict, results (list), gtin, lot}, and
+            optionally programme, sampling_body, hazard, region_code (graph/supervision_rules.classify: the
+            product's category and, without a region, the lot owner's are read here as record_inspection reads
+            them).
     """
     params = [{"key": f"{r['lab_gln']}:{r['report_no']}", "lab_gln": r["lab_gln"],
                "lot_key": lot_key(r["gtin"], r["lot"]),
                "props": {"key": f"{r['lab_gln']}:{r['report_no']}", "report_no": r["report_no"],
                          "sample_id": r.get("sample_id"), "standard": r.get("standard"), "verdict": r["verdict"],
-                         "results": json.dumps(r.get("results") or [], ensure_ascii=False)},
+                         "results": json.dumps(r.get("results") or [], ensure_ascii=False), "lab_gln": r["lab_gln"],
+                         "failed_hazards": failed_hazards(r.get("results") or [], r.get("hazard"))
+                         if r["verdict"] == "fail" else []},
+               "request": {k: r.get(k) for k in ("programme", "sampling_body", "hazard", "region_code")},
                "date": r["date"]} for r in rows]
+    facts = {row["key"]: row for row in graph.query(_INSPECTION_FACTS, read=True, keys=[p["lot_key"] for p in params])}
+    for p in params:
+        f = facts.get(p["lot_key"]) or {}
+        classified = classify(p.pop("request"), f)
+        p["props"].update({k: v for k, v in classified.items() if v is not None})
     result = graph.query(
         """
         UNWIND $rows AS row

@@ -199,7 +199,7 @@ RETURN i.verdict AS verdict, i.results AS results, i.report_no AS report_no, i.l
 
 _RECLASSIFY: LiteralString = """
 MATCH (i:Inspection {key: $key})
-SET i += $c, i.failed_hazards = $failed_hazards, i.classified_at = datetime(), i.classified_by = $by
+SET i += $c, i.failed_hazards = $failed_hazards
 """
 
 
@@ -215,7 +215,8 @@ def classify_inspection(graph: Graph, key: str, classification: dict, by: str, r
         graph: the database.
         key: the inspection's key (lab GLN:report number).
         classification: programme, sampling_body, region_code, hazard (as InspectionIn takes them).
-        by: who (principal id).
+        by: who (principal id), kept in the audit entry's detail (the inspection keeps what it is, not who
+            classified it: the trail does).
         rules: hazard_cluster_n and hazard_cluster_days.
         audit: the request's audit entry and key, appended in the same transaction.
 
@@ -236,7 +237,7 @@ def classify_inspection(graph: Graph, key: str, classification: dict, by: str, r
         results = json.loads(facts["results"]) if facts["results"] else []
         failed = failed_hazards(results, classification.get("hazard")) if facts["verdict"] == "fail" else []
         tx_rows(tx, _RECLASSIFY, key=key, c={k: v for k, v in classified.items() if v is not None},
-                failed_hazards=failed, by=by)
+                failed_hazards=failed)
         out = {**classified, "key": key, "verdict": facts["verdict"], "failed_hazards": failed}
         if facts["verdict"] == "fail":
             outcome = risk.on_failed_inspection(
@@ -248,8 +249,8 @@ def classify_inspection(graph: Graph, key: str, classification: dict, by: str, r
             out["held"], out["alerts"] = outcome["held"], outcome["alerts"]
         if audit is not None:
             entry, audit_key = audit
-            out["audit_seq"] = audit_trail.append_tx(tx, {**entry, "detail": json.dumps({"inspection": key})},
-                                                     audit_key)
+            out["audit_seq"] = audit_trail.append_tx(
+                tx, {**entry, "detail": json.dumps({"inspection": key, "by": by})}, audit_key)
         return out
 
     return graph.write(work)

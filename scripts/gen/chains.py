@@ -25,6 +25,11 @@ RICE_START = datetime(2025, 10, 1, 8, tzinfo=TZ).timestamp()
 GINSENG_START = datetime(2025, 9, 20, 8, tzinfo=TZ).timestamp()
 BEEF_START = datetime(2025, 9, 1, 6, tzinfo=TZ).timestamp()
 SEASON_DAYS = {"rice": 180, "ginseng": 60, "beef": 270}
+# Which programme each sample was taken under (issue 15), by report number: no draw from the generator's random
+# stream, so networks of a seed stay what they were. Region: the lot owner's (record_inspection's default).
+PROGRAMME_CYCLE = ("routine_monitoring",) * 6 + ("food_safety_sampling",) * 2 + ("supervisory_sampling",
+                                                                                 "risk_monitoring")
+HAZARDS = {"rice": "cadmium", "ginseng": "heavy metals", "beef": "beta-agonists"}
 FAIL_RATE = 0.025  # share of inspections that fail: DOMAIN.md's >= 97% routine pass rate
 
 RICE_TESTS = [("镉 cadmium", 0.2, "mg/kg", 0.02, 0.15), ("铅 lead", 0.2, "mg/kg", 0.01, 0.12),
@@ -211,7 +216,8 @@ class Chains:
         self.inspections.append({
             "key": f"{lab.gln}:{report_no}", "report_no": report_no, "sample_id": f"S{self._report:09d}",
             "date": day(ts), "standard": standard, "verdict": "fail" if fail else "pass", "results": results,
-            "lab_gln": lab.gln, "gtin": gtin, "lot": lot})
+            "lab_gln": lab.gln, "gtin": gtin, "lot": lot,
+            "programme": PROGRAMME_CYCLE[self._report % len(PROGRAMME_CYCLE)], "hazard": HAZARDS[chain]})
         self.counts["inspections"] += 1
         self.counts["failed"] += fail
         uri = ids.lot_uri(gtin, lot)
