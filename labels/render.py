@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import io
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -66,11 +67,19 @@ class _Spec:
 
 # Sizes in mm. QR sides leave room for a 2-line element string below and a text column
 # beside; all keep modules >= 0.35 mm for a ~41-module (version 6) code plus quiet zone.
+# Margins keep text and code 1.5 mm inside a die-cut edge (cutting drifts up to about 1 mm on label stock). min_pt is
+# a floor for the size's own look; every text is also kept at or above MIN_CHAR_MM (see min_pt below).
 SIZES: dict[str, _Spec] = {
-    "40x30": _Spec(40, 30, 1.0, 19.0, 0.8, 7.0, 5.0, 3.5),
-    "50x30": _Spec(50, 30, 1.0, 22.0, 1.0, 8.0, 5.5, 3.5),
+    "40x30": _Spec(40, 30, 1.5, 19.0, 0.8, 7.0, 6.0, 3.5),
+    "50x30": _Spec(50, 30, 1.5, 21.0, 1.0, 8.0, 6.5, 3.5),
     "100x70": _Spec(100, 70, 3.0, 50.0, 2.5, 16.0, 10.0, 6.0),
 }
+
+# GB 7718 asks for mandatory label text at least 1.8 mm high. We measure the printed ink of a Chinese character (国)
+# with the font that prints it, and never set text smaller than makes it 1.8 mm (digits and Latin share the size).
+MIN_CHAR_MM = 1.8
+# Smallest QR module we print (mm): below it, phone cameras at arm's length start to miss codes.
+MIN_MODULE_MM = 0.30
 
 
 @dataclass(frozen=True)
@@ -188,6 +197,39 @@ def _wrap_fit(m: _Metrics, text: str, max_w: float, pt: float, min_pt: float) ->
     return [first, rest], min(pt1, pt2)
 
 
+@functools.lru_cache(maxsize=4)
+def min_pt(font: FontFile) -> float:
+    """Return the smallest font size (pt) at which ``font`` prints a Chinese character MIN_CHAR_MM tall.
+
+    Args:
+        font: the font the label is printed with.
+    """
+    face = ImageFont.truetype(font.path, 1000, index=font.index)
+    top, bottom = face.getbbox("国")[1::2]
+    # Rasterised at 1000 px the box may be a pixel off the outline: round up to the next 0.1 pt to stay above.
+    return math.ceil(MIN_CHAR_MM / ((bottom - top) / 1000 * _PT_MM) * 10 + 0.5) / 10
+
+
+def _wrap(m: _Metrics, text: str, max_w: float, pt: float) -> list[str]:
+    """Break ``text`` into lines no wider than ``max_w`` mm at ``pt``: at spaces where it can, else between
+    characters (Chinese has no spaces). Nothing is cut."""
+    lines: list[str] = []
+    rest = text.strip()
+    while rest:
+        if m.width(rest, pt) <= max_w:
+            lines.append(rest)
+            break
+        cut = 1
+        while cut < len(rest) and m.width(rest[:cut + 1], pt) <= max_w:
+            cut += 1
+        space = rest.rfind(" ", 0, cut + 1)
+        if space > 0:
+            cut = space
+        lines.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    return lines
+
+
 def _split_element_string(es: str) -> list[str]:
     """Break before AI (10): fixed-length AIs on line 1, lot and serial on line 2."""
     cut = es.find("(10)")
@@ -220,71 +262,93 @@ def _fmt(d: date | None) -> str:
 def layout(label: LabelData, size: str = "50x30", font: FontFile | None = None) -> list:
     """Return the label's drawing operations in mm for one of :data:`SIZES`.
 
+    No text is set below :func:`min_pt` (Chinese characters 1.8 mm tall) and none is cut: a row that does not fit
+    its line wraps (the origin may take several lines), the column shrinks as a whole down to that floor, then the
+    English name and the badges give way, then the QR shrinks down to MIN_MODULE_MM modules.
+
     Args:
         label: what to print.
         size: ``"40x30"``, ``"50x30"`` or ``"100x70"`` (width x height, mm).
         font: CJK font to measure with; found with :func:`labels.fonts.find_cjk_font` if omitted.
 
     Raises:
-        InvalidLabelData: if the size or a badge is unknown, or the URI does not fit a QR code.
+        InvalidLabelData: if the size or a badge is unknown, the URI does not fit a QR code, or the mandatory text
+            does not fit the label at 1.8 mm (choose a larger size).
         FontMissing: if no CJK font is installed.
     """
     s = _spec(size)
     font = font or find_cjk_font()
     m = _metrics(font)
+    floor = max(s.min_pt, min_pt(font))
     matrix = qr_matrix(label.uri)
     inner_w = s.width - 2 * s.margin
 
-    # Element string strip at the bottom, across the full width.
+    # Element string strip at the bottom, across the full width: split before (10), then wrapped if still too wide.
+    hri_pt = max(s.body_pt, floor)
     lines = [label.element_string]
-    hri_pt = s.body_pt
     if m.width(label.element_string, hri_pt) > inner_w:
-        lines = _split_element_string(label.element_string)
-        hri_pt = min(s.body_pt, *(inner_w / max(m.width(ln, 1.0), 1e-6) for ln in lines))
-    hri_pt = max(hri_pt, s.min_pt)
+        lines = [part for ln in _split_element_string(label.element_string) for part in _wrap(m, ln, inner_w, hri_pt)]
     ops: list = []
     line_h = hri_pt * _PT_MM * _LINE
     y = s.height - s.margin - len(lines) * line_h
     hri_top = y
     for ln in lines:
-        text, pt = _fit(m, ln, inner_w, hri_pt, s.min_pt)
-        ops.append(_Text(s.margin, y + m.ascent * pt * _PT_MM, pt, text, varies=True))
+        ops.append(_Text(s.margin, y + m.ascent * hri_pt * _PT_MM, hri_pt, ln, varies=True))
         y += line_h
 
-    # The QR is the one element that must never be shrunk by text: it takes its space first.
-    qr_side = min(s.qr, hri_top - s.gap - s.margin)
-    ops.append(_Qr(s.margin, s.margin, qr_side, matrix))
-
-    x0 = s.margin + qr_side + s.gap
-    col_w = s.width - s.margin - x0
-    col_h = hri_top - s.gap * 0.5 - s.margin
-    rows = [
-        (label.name_zh, s.title_pt),
-        (label.name_en, s.body_pt * 0.95),
-        (f"批号 {label.lot}", s.body_pt),
-        (f"生产日期 {_fmt(label.production_date)}", s.body_pt),
-        (f"有效期至 {_fmt(label.expiry_date)}", s.body_pt),
-        (f"产地 {label.origin}", s.body_pt),
+    mandatory = [
+        (label.name_zh, s.title_pt, "name"),
+        (f"批号 {label.lot}", s.body_pt, "row"),
+        (f"生产日期 {_fmt(label.production_date)}", s.body_pt, "row"),
+        (f"有效期至 {_fmt(label.expiry_date)}", s.body_pt, "row"),
+        (f"产地 {label.origin}", s.body_pt, "row"),
     ]
-    # Shrink the whole column together until it fits, so the hierarchy of sizes survives.
-    for scale in (1.0, 0.92, 0.85, 0.78, 0.72, 0.66, 0.6):
-        col: list = []
-        y = s.margin
-        for i, (text, pt) in enumerate(rows):
-            if i < 2:  # product names may take two lines; the data rows are short by nature
-                parts, fpt = _wrap_fit(m, text, col_w, pt * scale, s.min_pt)
-            else:
-                fitted, fpt = _fit(m, text, col_w, pt * scale, s.min_pt)
-                parts = [fitted]
-            for part in parts:
-                col.append(_Text(x0, y + m.ascent * fpt * _PT_MM, fpt, part))
-                y += fpt * _PT_MM * _LINE
-        badge_ops, badge_h = _badge_ops(m, label.badges, x0, y + 0.3, col_w, max(s.min_pt, s.body_pt * 0.85 * scale))
-        if y + 0.3 + badge_h <= s.margin + col_h:
-            break
-    ops.extend(col)
-    ops.extend(badge_ops)
-    return ops
+    full_qr = min(s.qr, hri_top - s.gap - s.margin)
+    smallest_qr = len(matrix) * MIN_MODULE_MM
+    if full_qr < smallest_qr:
+        raise InvalidLabelData(f"the code and its element string do not fit a {size} label with QR modules of "
+                               f"{MIN_MODULE_MM} mm or more; choose a larger size ({', '.join(SIZES)})")
+    col_bottom = hri_top - s.gap * 0.5
+    # Keep the QR whole, then the English name and badges, and shrink the text first (down to the floor).
+    for qr_side in sorted({full_qr, (full_qr + smallest_qr) / 2, smallest_qr}, reverse=True):
+        x0 = s.margin + qr_side + s.gap
+        col_w = s.width - s.margin - x0
+        for optional in ((True, True), (True, False), (False, False)):
+            for scale in (1.0, 0.92, 0.85, 0.78, 0.72, 0.66, 0.6, 0.5):
+                col, y = _column(m, label, mandatory, optional, x0, col_w, s, scale, floor)
+                if y <= col_bottom:
+                    ops.append(_Qr(s.margin, s.margin, qr_side, matrix))
+                    return ops + col
+                if all(max(floor, pt * scale) == floor for _, pt, _ in mandatory):
+                    break  # every row is at the floor already: shrinking more changes nothing
+    raise InvalidLabelData(f"the label text does not fit a {size} label at {MIN_CHAR_MM} mm character height; "
+                           f"shorten the name or origin, or choose a larger size ({', '.join(SIZES)})")
+
+
+def _column(m: _Metrics, label: LabelData, mandatory: list, optional: tuple[bool, bool], x0: float, col_w: float,
+            s: _Spec, scale: float, floor: float) -> tuple[list, float]:
+    """The text column beside the QR at ``scale``: (its operations, the y it ends at). ``optional`` says whether the
+    English name and the badges are included."""
+    with_en, with_badges = optional
+    rows = list(mandatory)
+    if with_en and label.name_en:
+        rows.insert(1, (label.name_en, s.body_pt * 0.95, "name"))
+    col: list = []
+    y = s.margin
+    for text, pt, _kind in rows:
+        fpt = max(floor, pt * scale)
+        for part in _wrap(m, text, col_w, fpt):
+            col.append(_Text(x0, y + m.ascent * fpt * _PT_MM, fpt, part))
+            y += fpt * _PT_MM * _LINE
+    if with_badges and label.badges:
+        badge_ops, badge_h = _badge_ops(m, label.badges, x0, y + 0.3, col_w, max(floor, s.body_pt * 0.85 * scale))
+        col.extend(badge_ops)
+        y += 0.3 + badge_h
+    elif label.badges:
+        for key in label.badges:  # an unknown badge is refused whether or not it is printed
+            if key not in BADGES:
+                raise InvalidLabelData(f"unknown badge {key!r}; allowed: {', '.join(BADGES)}")
+    return col, y
 
 
 # ---------------------------------------------------------------- PNG
@@ -583,26 +647,59 @@ def render_pdf_sheet(labels: Sequence[LabelData], size: str = "50x30", header: s
                     pdf.set_font_size(op.pt)
                     current_pt = op.pt
                     pdf.text(op.x, op.y, op.text)
-        for op in layout(label, size, font):
-            if isinstance(op, _Qr):
-                n = len(op.matrix)
-                mod = op.side / n
-                for r, row in enumerate(op.matrix):
-                    c = 0
-                    while c < n:
-                        if row[c]:
-                            start = c
-                            while c < n and row[c]:
-                                c += 1
-                            pdf.rect(lx + op.x + start * mod, ly + op.y + r * mod, (c - start) * mod, mod, style="F")
-                        else:
+        current_pt = _pdf_ops(pdf, layout(label, size, font), lx, ly, current_pt)
+    return bytes(pdf.output())
+
+
+def _pdf_ops(pdf: FPDF, ops: Iterable, lx: float, ly: float, current_pt: float) -> float:
+    """Draw one label's operations at (lx, ly) mm; return the font size left set."""
+    for op in ops:
+        if isinstance(op, _Qr):
+            n = len(op.matrix)
+            mod = op.side / n
+            for r, row in enumerate(op.matrix):
+                c = 0
+                while c < n:
+                    if row[c]:
+                        start = c
+                        while c < n and row[c]:
                             c += 1
-            elif isinstance(op, _Text):
-                if op.pt != current_pt:
-                    pdf.set_font_size(op.pt)
-                    current_pt = op.pt
-                pdf.text(lx + op.x, ly + op.y, op.text)
-            elif isinstance(op, _Box):
-                pdf.set_line_width(op.line)
-                pdf.rect(lx + op.x, ly + op.y, op.w, op.h, style="D", round_corners=True, corner_radius=op.r)
+                        pdf.rect(lx + op.x + start * mod, ly + op.y + r * mod, (c - start) * mod, mod, style="F")
+                    else:
+                        c += 1
+        elif isinstance(op, _Text):
+            if op.pt != current_pt:
+                pdf.set_font_size(op.pt)
+                current_pt = op.pt
+            pdf.text(lx + op.x, ly + op.y, op.text)
+        elif isinstance(op, _Box):
+            pdf.set_line_width(op.line)
+            pdf.rect(lx + op.x, ly + op.y, op.w, op.h, style="D", round_corners=True, corner_radius=op.r)
+    return current_pt
+
+
+def render_pdf(label: LabelData, size: str = "50x30") -> bytes:
+    """Render one label as a PDF whose page is the label itself (for label printers), the CJK font embedded.
+
+    Args:
+        label: what to print.
+        size: one of :data:`SIZES`; the page is that many millimetres wide and high.
+
+    Raises:
+        InvalidLabelData: if the size or a badge is unknown, the URI is too long, or the text does not fit.
+        FontMissing: if no CJK font is installed.
+    """
+    spec = _spec(size)
+    font = find_cjk_font()
+    ops = layout(label, size, font)
+    pdf = FPDF(unit="mm", format=(spec.width, spec.height))  # portrait keeps (width, height) as given
+    pdf.set_auto_page_break(False)
+    pdf.set_margin(0)
+    pdf.set_creator("TraceGraph labels")
+    pdf.add_font("cjk", fname=font.path, collection_font_number=font.index)
+    pdf.set_font("cjk", size=8)
+    pdf.set_draw_color(0)
+    pdf.set_fill_color(0)
+    pdf.add_page()
+    _pdf_ops(pdf, ops, 0.0, 0.0, 8.0)
     return bytes(pdf.output())

@@ -17,7 +17,7 @@ from graph import products, scan_log, serials
 from labels.digital_link import build_uri, element_string
 from labels.errors import FontMissing, InvalidLabelData
 from labels.fonts import find_cjk_font
-from labels.render import LabelData, render_pdf_sheet, render_png, render_svg
+from labels.render import LabelData, render_pdf, render_pdf_sheet, render_png, render_svg
 from labels.serials import make_serial
 
 blp = Blueprint("labels", __name__, url_prefix="/api/v1", description="QR labels, print runs and copy reports")
@@ -47,7 +47,7 @@ def lot_label(query, gtin, lot, fmt):
         elif fmt == "svg":
             body = render_svg(label, query["size"])
         else:
-            body = render_pdf_sheet([label], query["size"])
+            body = render_pdf(label, query["size"])
     return Response(body, mimetype=_MIME[fmt], headers={"X-Digital-Link": label.uri})
 
 

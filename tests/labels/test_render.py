@@ -112,7 +112,11 @@ def test_label_shows_every_field_and_the_font_has_every_glyph():
 def test_long_names_are_fitted_not_overflowing():
     label = make_label(GINSENG_GTIN, "L1", name_zh="长白山人参" * 6, name_en="Changbai Mountain Ginseng " * 5)
     for size, spec in SIZES.items():
-        img = Image.open(io.BytesIO(render_png(label, size)))
+        try:
+            img = Image.open(io.BytesIO(render_png(label, size)))
+        except InvalidLabelData:
+            assert size == "40x30"  # 30 Chinese characters of name do not fit it at 1.8 mm: refused, never cut
+            continue
         assert _decode(img) == [label.uri]
         for op in layout(label, size):
             if isinstance(op, _Text):

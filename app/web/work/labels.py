@@ -27,7 +27,7 @@ from gs1.timezones import CHINA
 from labels.digital_link import build_uri, element_string
 from labels.errors import FontMissing, InvalidLabelData
 from labels.fonts import find_cjk_font
-from labels.render import BADGES, SIZES, LabelData, render_pdf_sheet, render_png, sheet_grid
+from labels.render import BADGES, SIZES, LabelData, render_pdf, render_pdf_sheet, render_png, sheet_grid
 from labels.serials import make_serial
 
 _RUN = PrintRunIn()
@@ -140,7 +140,7 @@ def single_label(gtin: str, lot: str, fmt: str):
     label = label_data(facts, gtin, lot, None)
     size = _size(request.args.get("size"))
     with label_errors():
-        body = render_png(label, size, PREVIEW_DPI) if fmt == "png" else render_pdf_sheet([label], size)
+        body = render_png(label, size, PREVIEW_DPI) if fmt == "png" else render_pdf(label, size)
     response = Response(body, mimetype="image/png" if fmt == "png" else "application/pdf",
                         headers={"X-Digital-Link": label.uri, "Cache-Control": "no-store"})
     if fmt == "pdf":
