@@ -31,32 +31,27 @@ CALL () {
 }
 CALL () {
     MATCH (r:Recall {status: 'open'})
-    WITH r ORDER BY r.opened_at DESC
-    WITH collect(r)[..$recall_limit] AS shown, count(r) AS open_total
-    CALL (shown) {
-        UNWIND shown AS r
-        CALL (r) {
-            OPTIONAL MATCH (r)-[nf:NOTIFIES]->(:Party)
-            RETURN count(nf) AS holders, collect([nf.units, nf.quantities]) AS held
-        }
-        CALL (r) {
-            OPTIONAL MATCH (a:RecallAck)-[:ACKNOWLEDGES]->(r)
-            RETURN count(DISTINCT a.party_gln) AS acked, collect([a.unit, a.quantity_recovered]) AS recovered
-        }
-        RETURN collect(r {.recall_id, .level, .reason, .opened_at, .complete_by, .affected_count,
-                          holders: holders, acked: acked, held: held, recovered: recovered}) AS recalls
+    RETURN count(r) AS open_total
+}
+CALL () {
+    MATCH (r:Recall {status: 'open'})
+    WITH r ORDER BY r.opened_at DESC LIMIT $recall_limit
+    CALL (r) {
+        OPTIONAL MATCH (r)-[nf:NOTIFIES]->(:Party)
+        RETURN count(nf) AS holders, collect([nf.units, nf.quantities]) AS held
     }
-    RETURN recalls, open_total
+    CALL (r) {
+        OPTIONAL MATCH (a:RecallAck)-[:ACKNOWLEDGES]->(r)
+        RETURN count(DISTINCT a.party_gln) AS acked, collect([a.unit, a.quantity_recovered]) AS recovered
+    }
+    RETURN collect(r {.recall_id, .level, .reason, .opened_at, .complete_by, .affected_count,
+                      holders: holders, acked: acked, held: held, recovered: recovered}) AS recalls
 }
 CALL () {
     MATCH (s:Scan) WHERE s.time >= $from_time AND s.verdict IN $counterfeit
     WITH s.gtin AS gtin, s.verdict AS verdict, count(*) AS n
     OPTIONAL MATCH (p:Product {gtin: gtin})
     RETURN collect([gtin, p.name_zh, p.name_en, verdict, n]) AS scans
-}
-CALL () {
-    MATCH (l:Lot {status: 'on_hold'})
-    RETURN count(l) AS held_lots
 }
 CALL () {
     MATCH (a:Alert) WHERE a.state IN ['open', 'acknowledged']
@@ -66,7 +61,7 @@ CALL () {
            [a IN live[..$alert_limit] | a {.alert_id, .kind, .state, .owner, .summary, .region, .subject_keys,
                                            raised_at: toString(a.raised_at)}] AS alerts
 }
-RETURN groups, recalls, open_total, scans, held_lots, alerts_open, alerts
+RETURN groups, recalls, open_total, scans, alerts_open, alerts
 """
 
 
@@ -85,7 +80,9 @@ def overview(graph: Graph, period: tuple[date, date], category: str | None = Non
     Returns:
         {groups: [[programme, category, region_code, month, count, passed]] (the classification stored on each
         inspection, graph/supervision_rules.classify), recalls, open_recalls_total, scans: [[gtin, name_zh,
-        name_en, verdict, count]], held_lots, alerts_open, alerts}.
+        name_en, verdict, count]], alerts_open, alerts}. Lots on hold are not counted here: Lot.status has no
+        index (V0006 dropped it to keep recall writes fast), so a count would scan every lot; the tile links to
+        the lots list filtered to them.
 
     Raises:
         Unavailable: the database does not answer.
@@ -95,7 +92,7 @@ def overview(graph: Graph, period: tuple[date, date], category: str | None = Non
                       prefix=region_prefix(region) if region else None, recall_limit=recall_limit,
                       alert_limit=alert_limit, from_time=since, counterfeit=COUNTERFEIT_VERDICTS)[0]
     return {"groups": row["groups"], "recalls": plain(row["recalls"]), "open_recalls_total": row["open_total"],
-            "scans": row["scans"], "held_lots": row["held_lots"], "alerts_open": row["alerts_open"],
+            "scans": row["scans"], "alerts_open": row["alerts_open"],
             "alerts": row["alerts"]}
 
 

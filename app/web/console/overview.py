@@ -65,7 +65,7 @@ def overview():
         row[verdict] = count
         row["total"] += count
     return render("console/overview.html", rates=rates, charts=charts, recalls=recalls,
-                  open_total=data["open_recalls_total"], held_lots=data["held_lots"],
+                  open_total=data["open_recalls_total"],
                   scans=sorted(scans.values(), key=lambda s: -s["total"])[:20],
                   alerts=data["alerts"], alerts_open=data["alerts_open"],
                   # TODO(credit): the watch list from graph/credit.py once it lands
