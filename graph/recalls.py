@@ -395,6 +395,7 @@ def shape(row: dict) -> dict:
         "status": recall["status"],
         "opened_at": recall["opened_at"],
         "closed_at": recall.get("closed_at"),
+        "closing_note": recall.get("closing_note"),
         "window": ({"from": recall["window_from"], "to": recall["window_to"]} if recall.get("window_from")
                    else None),
         "deadlines": {"start_by": recall["start_by"], "complete_by": recall["complete_by"]},
