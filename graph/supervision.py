@@ -24,17 +24,26 @@ WHERE ($programme IS NULL OR i.programme = $programme) AND ($category IS NULL OR
   AND ($party IS NULL OR i.owner_gln = $party OR i.lab_gln = $party)
 """
 
-_LIST: LiteralString = "MATCH (i:Inspection)" + _FILTER + """
-WITH i, CASE WHEN $sort IN ['date', '-date'] THEN toString(i.date) + '|' + i.key
-             WHEN $sort IN ['report_no', '-report_no'] THEN i.report_no
-             WHEN $sort IN ['verdict', '-verdict'] THEN i.verdict
-             WHEN $sort IN ['programme', '-programme'] THEN i.programme
-             WHEN $sort IN ['category', '-category'] THEN i.category
-             ELSE coalesce(i.region_code, '') END AS k
-ORDER BY CASE WHEN $desc THEN k END DESC, CASE WHEN NOT $desc THEN k END ASC, i.key
-WITH collect(i) AS kept
-CALL (kept) {
-    UNWIND kept[$skip..$skip + $limit] AS i
+# The total and the page in one statement: a count, then a top-k sort of the kept inspections (no list of all of
+# them is built). The sort key is chosen by comparing $sort inside the query, never by text put into it.
+_LIST: LiteralString = "CALL () { MATCH (i:Inspection)" + _FILTER + """
+    RETURN count(i) AS total
+}
+CALL () {
+    MATCH (i:Inspection)""" + _FILTER + """
+    WITH i ORDER BY
+        CASE WHEN $sort = 'date' THEN i.date END ASC, CASE WHEN $sort = '-date' THEN i.date END DESC,
+        CASE WHEN $sort = 'report_no' THEN i.report_no END ASC,
+        CASE WHEN $sort = '-report_no' THEN i.report_no END DESC,
+        CASE WHEN $sort = 'verdict' THEN i.verdict END ASC, CASE WHEN $sort = '-verdict' THEN i.verdict END DESC,
+        CASE WHEN $sort = 'programme' THEN i.programme END ASC,
+        CASE WHEN $sort = '-programme' THEN i.programme END DESC,
+        CASE WHEN $sort = 'category' THEN i.category END ASC,
+        CASE WHEN $sort = '-category' THEN i.category END DESC,
+        CASE WHEN $sort = 'region' THEN i.region_code END ASC,
+        CASE WHEN $sort = '-region' THEN i.region_code END DESC,
+        CASE WHEN $desc THEN i.key END DESC, CASE WHEN NOT $desc THEN i.key END ASC
+    SKIP $skip LIMIT $limit
     MATCH (i)-[:OF_LOT]->(l:Lot)
     OPTIONAL MATCH (p:Product {gtin: l.gtin})
     OPTIONAL MATCH (lab:Party {gln: i.lab_gln})
@@ -49,7 +58,7 @@ CALL (kept) {
                     lab_gln: i.lab_gln, lab_zh: lab.name_zh, lab_en: lab.name_en, owner_gln: i.owner_gln,
                     owner_zh: o.name_zh, owner_en: o.name_en, report_sha256: i.report_sha256}) AS items
 }
-RETURN size(kept) AS total, items
+RETURN total, items
 """
 
 _RATES: LiteralString = "MATCH (i:Inspection)" + _FILTER + """
