@@ -86,8 +86,8 @@ def on_failed_inspection(tx: ManagedTransaction, inspection: dict, *, cluster_n:
     hazards = inspection.get("failed_hazards") or []
     alerts = [open_alert(
         tx, kind="inspection_failed", subject_keys=[inspection["lot_key"], *[r["key"] for r in rows]],
-        summary=f"{reason}: {inspection['lot_key']} and {len(rows) - 1} downstream lots held"
-                f"{' (' + ', '.join(hazards) + ')' if hazards else ''}",
+        summary=f"{reason}{' (' + ', '.join(hazards) + ')' if hazards else ''}: {len(held)} lots put on hold, "
+                f"{len(already)} held already, {len(recalled)} recalled, of {len(rows)} from {inspection['lot_key']}",
         details={"inspection": inspection["key"], "report_no": inspection["report_no"],
                  "lab_gln": inspection["lab_gln"], "date": inspection["date"], "lot": inspection["lot_key"],
                  "hazards": hazards, "held": held, "already_held": already, "recalled": recalled,
