@@ -361,6 +361,7 @@ def page(graph: Graph, gtin: str, lot: str, serial: str | None = None, today: da
         "certificates": row["certificates"],
         "commitments": row["commitments"],  # the scanned lot's 承诺达标合格证: number, date, basis (no contacts)
         "slaughter": timeline.slaughter(row["events"]),  # ear tags and quarantine certificates of a carcass lot
+        "produced_on": timeline.production_day(row["events"], lot_key(gtin, lot)),
     }
     if cache is not None:
         cache.put(key, static)
@@ -438,9 +439,10 @@ def _facts(static: dict, live: dict, lot: str, today: date) -> dict:
     held = [timeline.lot_ref(u) for u in static["upstream"] if status.get(u["key"]) == "on_hold"]
     lot_row = live["lot"]
     expiry = iso_date(lot_row.get("expiry_date"))
+    produced = iso_date(lot_row.get("production_date")) or static.get("produced_on")
     return {
         "product": static["product"],
-        "lot": {"lot": lot_row["lot"], "production_date": iso_date(lot_row.get("production_date")),
+        "lot": {"lot": lot_row["lot"], "production_date": produced,
                 "expiry_date": expiry, "expired": bool(expiry and expiry < today.isoformat()),
                 "status": lot_row.get("status") or "active"},
         "item": {"serial": item["serial"], "status": item.get("status") or "active",
@@ -457,7 +459,7 @@ def _facts(static: dict, live: dict, lot: str, today: date) -> dict:
         "certificates": timeline.certificates(static["certificates"], today),
         "commitments": static["commitments"],
         "slaughter": static.get("slaughter"),
-        "shelf_life_days": timeline.shelf_life_days(lot_row.get("production_date"), lot_row.get("expiry_date")),
+        "shelf_life_days": timeline.shelf_life_days(produced, expiry),
         "recall_cases": [timeline.recall_case(r) for r in live.get("recalls") or []],
         "sold_on": timeline.local_day(live["sold_at"]) if item else None,
         "copy_state": {**summary_of(item), "sold_at": live["sold_at"], "gone_at": live["gone_at"]} if item else None,

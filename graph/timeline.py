@@ -243,3 +243,18 @@ def is_slaughter(r: dict) -> bool:
     if r.get("biz_step") == "slaughtering":
         return True
     return bool(r.get("origin_doc")) and _slaughter_facts(r["origin_doc"]) is not None
+
+
+_MADE_STEPS = frozenset({"commissioning", "harvesting", "slaughtering", "packing"})
+
+
+def production_day(rows: list[dict], lot_key: str) -> str | None:
+    """Return the local day the scanned lot was made by its record (its first origin event: commissioning,
+    harvest, slaughter, packing, or the transformation that output it), for a lot registered without a
+    production date; None when the record has no such event."""
+    made = [r for r in rows if r.get("node_key") == lot_key and r.get("event_id")
+            and (r.get("type") == "TransformationEvent" or r.get("biz_step") in _MADE_STEPS)]
+    if not made:
+        return None
+    first = min(made, key=lambda r: r["time"])
+    return (local_iso(first["time"], first["offset"]) or "")[:10] or None
