@@ -178,6 +178,10 @@ def test_trace_page_names_parties_joins_movements_and_opens_a_recall(app, client
     opened_by = graph.query("MATCH (r:Recall {recall_id: $id}) RETURN r.opened_by AS by", read=True,
                             id=recall_id)[0]["by"]
     assert opened_by == f"user:{user['user_id']}"
+    # the same path as the API: every holder gets its notices (graph/outbox.py)
+    notified = graph.query("MATCH (n:Notification {recall_id: $id}) RETURN collect(DISTINCT n.party_gln) AS p",
+                           read=True, id=recall_id)[0]["p"]
+    assert sorted(notified) == sorted([case["mill"]["gln"], case["dc"]["gln"], case["shop"]["gln"]])
     [entry] = audit_entries(graph, "/console/recalls", f"token:user:{user['user_id']}")
     assert (entry["role"], entry["outcome"], entry["status"]) == ("regulator", "done", 303)
 
@@ -200,7 +204,7 @@ def test_trace_page_names_parties_joins_movements_and_opens_a_recall(app, client
         "csrf_token": csrf(regulator, f"/console/recalls/{recall_id}"), "summary": "已全部下架，300公斤已追回。"})
     assert closed.status_code == 303
     after = regulator.get(f"/console/recalls/{recall_id}").get_data(as_text=True)
-    assert "已结案" in after and 'id="close-form"' not in after
+    assert "已结案" in after and 'id="close-form"' not in after and "已全部下架，300公斤已追回。" in after
     listed = regulator.get(f"/console/recalls?q={recall_id}").get_data(as_text=True)
     assert recall_id in listed and "共 1 条" in listed
 

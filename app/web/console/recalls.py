@@ -10,6 +10,7 @@ from flask_login import current_user
 from marshmallow import ValidationError
 
 from app.extensions import graph
+from app.notify import notify_key
 from app.schemas.recalls import AckIn, CloseIn
 from app.web.console import TEXT, bp, lang, problem, render
 from app.web.console.shaping import countdown, duration_text, effectiveness_series, holder_rows
@@ -58,5 +59,5 @@ def close_recall(recall_id: str):
         return problem(422, "problem_bad", _messages(exc.messages))
     if not data["note"]:
         return problem(422, "problem_close_summary")
-    recalls.close(graph(), recall_id, current_user.principal.token_id, data["note"])
+    recalls.close(graph(), recall_id, current_user.principal.token_id, data["note"], notify_key=notify_key())
     return redirect(url_for("console.recall_page", recall_id=recall_id, done="closed"), 303)

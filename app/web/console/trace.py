@@ -8,6 +8,7 @@ from flask_login import current_user
 from marshmallow import ValidationError
 
 from app.extensions import graph
+from app.notify import notify_key
 from app.schemas.recalls import RecallIn
 from app.web.console import TEXT, bp, lang, problem, render
 from app.web.console.shaping import parse_day, window_of
@@ -72,7 +73,8 @@ def open_recall():
     window = data["window"]
     window = (window["from_"], window["to"]) if window and window.get("from_") else None
     case = recalls.open_case(graph(), [lot_key(x["gtin"], x["lot"]) for x in data["lots"]], data["level"],
-                             data["reason"], window, opened_by=current_user.principal.token_id)
+                             data["reason"], window, opened_by=current_user.principal.token_id,
+                             notify_key=notify_key())
     return redirect(url_for("console.recall_page", recall_id=case["recall_id"], opened=1), 303)
 
 
