@@ -215,3 +215,20 @@ def test_a_regulator_classifies_an_inspection_recorded_without_one(client, graph
     missing = client.put(f"/api/v1/inspections/{lab['gln']}/NOPE/classification", json=body,
                          headers=auth(lab["token"]))
     assert missing.status_code == 404
+
+
+def test_bulk_loaded_inspections_are_classified_as_recorded_ones(graph, factory):
+    from graph import bulk, supervision
+
+    lab = factory.party(roles=("lab",), role="lab")
+    farm = factory.party(region_code="222401")
+    product = factory.product(farm["gln"], category="beef")
+    lot = factory.lot(product["gtin"], farm["gln"])
+    row = {"lab_gln": lab["gln"], "report_no": "B1", "sample_id": "S1", "date": "2026-11-04", "standard": "GB",
+           "verdict": "fail", "gtin": lot["gtin"], "lot": lot["lot"], "programme": "routine_monitoring",
+           "hazard": "beta-agonists", "results": [{"item": "克伦特罗", "value": 1.0, "limit": 0.0, "pass": False}]}
+    assert bulk.upsert_inspections(graph, [row]) == 1
+    (item,) = supervision.list_inspections(graph, {"party": lab["gln"]})["items"]
+    assert (item["programme"], item["category"], item["county_code"], item["city_code"], item["owner_gln"],
+            item["failed_hazards"]) == ("routine_monitoring", "beef", "222401", "222400", farm["gln"],
+                                        ["beta-agonists"])
