@@ -215,3 +215,24 @@ def test_front_end_libraries_are_served_from_our_own_files(client, name):
     assert answer.status_code == 200 and answer.mimetype == "text/javascript" and len(answer.get_data()) > 100_000
     answer.close()
     assert client.get("/console/vendor/..%2Fpackage.json").status_code == 404
+
+
+def test_an_alert_leads_to_the_held_lot_and_is_acknowledged_from_the_console(app, client, graph, factory):
+    case = make_cadmium_case(client, factory)
+    regulator, user = regulator_client(app, graph)
+    key = f"lot:{case['product']['gtin']}:{case['lot']['lot']}"
+    [alert_id] = [r["id"] for r in graph.query(
+        "MATCH (a:Alert {kind: 'inspection_failed'}) WHERE $key IN a.subject_keys RETURN a.alert_id AS id",
+        read=True, key=key)]
+    listed = regulator.get("/console/alerts?state=open&kind=inspection_failed").get_data(as_text=True)
+    assert f"/console/trace?gtin={case['product']['gtin']}&amp;lot={case['lot']['lot']}" in listed
+    moved = regulator.post(f"/console/alerts/{alert_id}/state", data={
+        "csrf_token": csrf(regulator, "/console/alerts"), "state": "acknowledged", "owner": "张科长",
+        "back": "/console/alerts?state=open"})
+    assert moved.status_code == 303 and moved.headers["Location"] == "/console/alerts?state=open"
+    row = graph.query("MATCH (a:Alert {alert_id: $id})-[:CHANGED]->(c:AlertChange) "
+                      "RETURN a.state AS state, a.owner AS owner, c.by AS by", read=True, id=alert_id)[0]
+    assert row == {"state": "acknowledged", "owner": "张科长", "by": f"token:user:{user['user_id']}"}
+    back = regulator.post(f"/console/alerts/{alert_id}/state", data={
+        "csrf_token": csrf(regulator, "/console/alerts"), "state": "open"})
+    assert back.status_code == 409 and 'id="problem"' in back.get_data(as_text=True)  # no way back to open
