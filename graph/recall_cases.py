@@ -6,12 +6,11 @@ graph/recalls.py opens, reads, acknowledges and closes a case; this module reads
 
 from __future__ import annotations
 
-import json
-import uuid
 from typing import LiteralString
 
 from neo4j import ManagedTransaction
 
+from graph import alerts as alerts_module
 from graph import notify_rules, outbox
 from graph.driver import Graph, plain, tx_rows
 from graph.errors import Conflict, NotFound
@@ -124,16 +123,6 @@ SET nf.escalated_at = datetime()
 RETURN r.recall_id AS recall_id, collect(p.gln) AS glns
 """
 
-# TODO(graph/alerts.py): open the alert through graph/alerts.py's function once it lands; until then this writes
-# the node that module reads (kind recall_holder_silent).
-ALERT: LiteralString = """
-UNWIND $alerts AS a
-CREATE (:Alert {alert_id: a.alert_id, kind: 'recall_holder_silent', state: 'open', owner: null,
-                raised_at: datetime(), subject_keys: a.subject_keys, summary: a.summary,
-                details_json: a.details_json, region: null})
-"""
-
-
 def escalate(graph: Graph, key: bytes, recall_id: str | None = None) -> list[dict]:
     """Escalate every holder silent past its case's start deadline: an alert for the regulator and a second notice.
 
@@ -157,17 +146,18 @@ def escalate(graph: Graph, key: bytes, recall_id: str | None = None) -> list[dic
             outbox.enqueue_tx(tx, key, notify_rules.notices({**case, "holders": holders}, "escalation", False))
             for h in holders:
                 gln = h["party"]["gln"]
-                alert = {"alert_id": "AL-" + uuid.uuid4().hex[:12].upper(),
-                         "subject_keys": [f"recall:{case['recall_id']}", party_key(gln)],
-                         "summary": f"{h['party'].get('name_zh') or gln} 未在召回 {case['recall_id']} 启动期限 "
-                                    f"{case['deadlines']['start_by']} 前确认 / holder silent past the start deadline",
-                         "details_json": json.dumps({"recall_id": case["recall_id"], "party_gln": gln,
-                                                     "level": case["level"], "start_by": case["deadlines"]["start_by"],
-                                                     "held_at_opening": h["held_at_opening"]}, ensure_ascii=False)}
-                alerts.append(alert)
-                raised.append({"recall_id": case["recall_id"], "party_gln": gln, "alert_id": alert["alert_id"]})
+                alerts.append({
+                    "kind": "recall_holder_silent", "subject_keys": [f"recall:{case['recall_id']}", party_key(gln)],
+                    "summary": f"{h['party'].get('name_zh') or gln} 未在召回 {case['recall_id']} 启动期限前确认 / "
+                               f"holder silent past the start deadline {case['deadlines']['start_by']}",
+                    "details": {"recall_id": case["recall_id"], "party_gln": gln, "level": case["level"],
+                                "start_by": case["deadlines"]["start_by"], "held_at_opening": h["held_at_opening"]},
+                    "region": h["party"].get("region_code"), "parties": [gln],
+                    "dedupe_key": f"recall_holder_silent:{case['recall_id']}:{gln}"})
+                raised.append({"recall_id": case["recall_id"], "party_gln": gln})
         if alerts:
-            tx.run(ALERT, alerts=alerts).consume()
+            for r, opened in zip(raised, alerts_module.open_alerts(tx, alerts), strict=True):
+                r["alert_id"] = opened["alert_id"]
         return raised
 
     return graph.write(work)

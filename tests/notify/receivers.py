@@ -60,7 +60,8 @@ class WebhookReceiver:
                 if receiver.delay:
                     time.sleep(receiver.delay)
                 with receiver.lock:
-                    receiver.received.append({"gln": gln, "delivery_id": delivery, "body": body})
+                    receiver.received.append({"gln": gln, "delivery_id": delivery, "body": body,
+                                              "at": time.perf_counter()})
                 self.send_response(200)
                 self.end_headers()
 
@@ -90,8 +91,10 @@ class Mailbox:
         class Handler:
             async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
                 message = message_from_bytes(envelope.content, policy=policy.default)
+                delivery = str(message["X-TraceGraph-Delivery"])
                 with box.lock:
-                    box.messages.append({"to": list(envelope.rcpt_tos), "message": message})
+                    box.messages.append({"to": list(envelope.rcpt_tos), "message": message, "delivery_id": delivery,
+                                         "at": time.perf_counter()})
                 return "250 OK"
 
         self.port = free_port()
@@ -100,7 +103,7 @@ class Mailbox:
 
     def of(self, delivery_ids: set[str]) -> list[dict]:
         with self.lock:
-            return [m for m in self.messages if m["message"]["X-TraceGraph-Delivery"] in delivery_ids]
+            return [m for m in self.messages if m["delivery_id"] in delivery_ids]
 
     def close(self) -> None:
         self.controller.stop()
