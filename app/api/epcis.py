@@ -93,8 +93,25 @@ def get_capture(capture_id):
     return captures.get(graph(), capture_id, _visible_party())
 
 
+def _query_parameters() -> list[dict]:
+    """OpenAPI parameters of the SimpleEventQuery's fixed names (the variable ones, EQ_ILMD_<field> and the like,
+    cannot be listed: docs/epcis.md)."""
+    out = []
+    for name, field in EventQueryArgs().fields.items():
+        kind = "integer" if field.__class__.__name__ == "Integer" else "string"
+        schema: dict = {"type": kind}
+        if name == "perPage":
+            schema.update(minimum=1, maximum=1000)
+        out.append({"name": name, "in": "query", "required": False, "schema": schema})
+    return out
+
+
+QUERY_PARAMETERS = _query_parameters()
+
+
 @blp.route("/events")
 @require(*READERS)
+@blp.doc(parameters=QUERY_PARAMETERS)
 @blp.response(200, description="An EPCISQueryDocument")
 @blp.alt_response(400, schema="Error", description="epcisException:QueryParameterException")
 @blp.alt_response(413, schema="Error", description="epcisException:QueryTooLargeException (maxEventCount)")

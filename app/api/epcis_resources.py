@@ -15,7 +15,15 @@ from flask import request
 from flask_smorest import Blueprint
 from marshmallow import RAISE, ValidationError
 
-from app.api.epcis import EPCIS_CONTEXT, READERS, _gs1_headers, _visible_party, load_event_query, run_event_query
+from app.api.epcis import (
+    EPCIS_CONTEXT,
+    QUERY_PARAMETERS,
+    READERS,
+    _gs1_headers,
+    _visible_party,
+    load_event_query,
+    run_event_query,
+)
 from app.auth import current_principal, require
 from app.errors import ApiError
 from app.extensions import graph
@@ -92,6 +100,9 @@ def top_level():
 @blp.route("/eventTypes")
 @require(*READERS)
 @blp.response(200, description="The event types (a Collection)")
+@blp.doc(parameters=[{"name": "perPage", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}},
+                   {"name": "nextPageToken", "in": "query", "schema": {"type": "string"}}])
+@blp.alt_response(400, schema="Error", description="epcisException:QueryParameterException (paging)")
 def event_types():
     """List the event types this repository captures and queries."""
     return _fixed_list("eventTypes", tuple(sorted(EVENT_TYPES)))
@@ -100,6 +111,9 @@ def event_types():
 @blp.route("/bizSteps")
 @require(*READERS)
 @blp.response(200, description="The CBV business steps (a Collection)")
+@blp.doc(parameters=[{"name": "perPage", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}},
+                   {"name": "nextPageToken", "in": "query", "schema": {"type": "string"}}])
+@blp.alt_response(400, schema="Error", description="epcisException:QueryParameterException (paging)")
 def biz_steps():
     """List the CBV business steps."""
     return _fixed_list("bizSteps", CBV_BIZ_STEPS)
@@ -108,6 +122,9 @@ def biz_steps():
 @blp.route("/dispositions")
 @require(*READERS)
 @blp.response(200, description="The CBV dispositions (a Collection)")
+@blp.doc(parameters=[{"name": "perPage", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}},
+                   {"name": "nextPageToken", "in": "query", "schema": {"type": "string"}}])
+@blp.alt_response(400, schema="Error", description="epcisException:QueryParameterException (paging)")
 def dispositions():
     """List the CBV dispositions."""
     return _fixed_list("dispositions", CBV_DISPOSITIONS)
@@ -116,6 +133,9 @@ def dispositions():
 @blp.route("/epcs")
 @require(*READERS)
 @blp.response(200, description="EPCs (Digital Link URIs) named by events the caller may read (a Collection)")
+@blp.doc(parameters=[{"name": "perPage", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}},
+                   {"name": "nextPageToken", "in": "query", "schema": {"type": "string"}}])
+@blp.alt_response(400, schema="Error", description="epcisException:QueryParameterException (paging)")
 def epcs():
     """List the objects (lots, items, logistic units) named by events the caller may read."""
     keys, status, headers = _listed("epcs", lambda limit, after: epcis_resources.epc_keys(
@@ -126,6 +146,9 @@ def epcs():
 @blp.route("/<any(readPoints, bizLocations):resource>")
 @require(*READERS)
 @blp.response(200, description="Places used as readPoint or bizLocation (a Collection)")
+@blp.doc(parameters=[{"name": "perPage", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}},
+                   {"name": "nextPageToken", "in": "query", "schema": {"type": "string"}}])
+@blp.alt_response(400, schema="Error", description="epcisException:QueryParameterException (paging)")
 def places(resource):
     """List the read points or business locations of events (a party: its own places)."""
     keys, status, headers = _listed(resource, lambda limit, after: epcis_resources.place_keys(
@@ -160,6 +183,7 @@ _RESOURCES = "any(eventTypes, epcs, bizSteps, bizLocations, readPoints, disposit
 @blp.route(f"/<{_RESOURCES}:resource>/<path:value>")
 @require(*READERS)
 @blp.response(200, description="The member's sub-resources (a Collection holding events)")
+@blp.alt_response(404, schema="Error", description="epcisException:NoSuchResourceException")
 def member(resource, value):
     """List a member's sub-resources (its events)."""
     _member(resource, value)
@@ -168,8 +192,11 @@ def member(resource, value):
 
 @blp.route(f"/<{_RESOURCES}:resource>/<path:value>/events")
 @require(*READERS)
+@blp.doc(parameters=QUERY_PARAMETERS)
 @blp.response(200, description="An EPCISQueryDocument")
 @blp.alt_response(400, schema="Error", description="epcisException:QueryParameterException")
+@blp.alt_response(404, schema="Error", description="epcisException:NoSuchResourceException")
+@blp.alt_response(413, schema="Error", description="epcisException:QueryTooLargeException (maxEventCount)")
 def member_events(resource, value):
     """Events of one member (the event query's parameters narrow them further)."""
     fixed = _member(resource, value)
@@ -179,6 +206,9 @@ def member_events(resource, value):
 @blp.route("/queries")
 @require(*READERS)
 @blp.response(200, NamedQueryOut(many=True))
+@blp.doc(parameters=[{"name": "perPage", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}},
+                   {"name": "nextPageToken", "in": "query", "schema": {"type": "string"}}])
+@blp.alt_response(400, schema="Error", description="epcisException:QueryParameterException (paging)")
 def list_queries():
     """List the named queries (a party: its own)."""
     return _listed("queries", lambda limit, after: epcis_resources.list_queries(
@@ -224,7 +254,9 @@ def get_query(name):
 @blp.route("/queries/<name>", methods=["DELETE"])
 @require(*READERS)
 @blp.response(204)
+@blp.alt_response(403, schema="Error", description="Another party's query")
 @blp.alt_response(404, schema="Error", description="epcisException:NoSuchNameException")
+@blp.alt_response(415, schema="Error", description="A body that is not JSON")
 def delete_query(name):
     """Delete a named query."""
     _named(name)
@@ -233,8 +265,13 @@ def delete_query(name):
 
 @blp.route("/queries/<name>/events")
 @require(*READERS)
+@blp.doc(parameters=[{"name": "perPage", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}},
+                   {"name": "nextPageToken", "in": "query", "schema": {"type": "string"}}])
 @blp.response(200, description="An EPCISQueryDocument")
+@blp.alt_response(400, schema="Error", description="epcisException:QueryParameterException")
+@blp.alt_response(403, schema="Error", description="Another party's query")
 @blp.alt_response(404, schema="Error", description="epcisException:NoSuchNameException")
+@blp.alt_response(413, schema="Error", description="epcisException:QueryTooLargeException (maxEventCount)")
 def query_events(name):
     """Run a named query for the caller (perPage and nextPageToken page through the answer)."""
     stored = _named(name)
