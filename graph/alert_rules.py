@@ -118,3 +118,27 @@ def failed_hazards(results: list[dict], hazard: str | None) -> list[str]:
         return [" ".join(hazard.lower().split())]
     return sorted({" ".join(str(r.get("item", "")).lower().split()) for r in results
                    if r.get("pass") is False and str(r.get("item", "")).strip()})
+
+
+# Lists of business keys in an alert's details that a party may see only where it owns the object.
+KEYED_DETAILS = ("held", "already_held", "recalled")
+
+
+def party_view(alert: dict, gln: str) -> dict:
+    """Return what a party sees of an alert: subject keys and affected lots it owns, never other parties' lots.
+
+    The alert's ``details.owners`` ({key: owner GLN}) says whose each lot is; keys without a recorded owner (a
+    product's class key, a certificate) are kept when the alert names the party at all. ``owners`` itself is
+    dropped: who else is involved is for regulators.
+    """
+    details = dict(alert.get("details") or {})
+    owners = details.pop("owners", None) or {}
+
+    def mine(keys: list[str]) -> list[str]:
+        return [k for k in keys if owners.get(k, gln) == gln]
+
+    for name in KEYED_DETAILS:
+        if isinstance(details.get(name), list):
+            details[name] = mine(details[name])
+    return {**alert, "details": details, "subject_keys": mine(alert.get("subject_keys") or []),
+            "parties": [gln] if gln in (alert.get("parties") or []) else []}

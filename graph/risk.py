@@ -91,7 +91,7 @@ def on_failed_inspection(tx: ManagedTransaction, inspection: dict, *, cluster_n:
         details={"inspection": inspection["key"], "report_no": inspection["report_no"],
                  "lab_gln": inspection["lab_gln"], "date": inspection["date"], "lot": inspection["lot_key"],
                  "hazards": hazards, "held": held, "already_held": already, "recalled": recalled,
-                 "affected_count": len(rows)},
+                 "affected_count": len(rows), "owners": {r["key"]: r["owner_gln"] for r in rows}},
         region=inspection.get("region_code"), dedupe_key=f"inspection_failed:{inspection['key']}",
         parties=owners, now=now)["alert_id"]]
     county = inspection.get("county_code")

@@ -24,6 +24,7 @@ from app.schemas.supervision import (
 )
 from app.supervision import rule_settings, targets
 from graph import alerts, quality, supervision
+from graph.alert_rules import party_view
 
 blp = Blueprint("supervision", __name__, url_prefix="/api/v1", description="Supervision: pass rates and alerts")
 
@@ -87,9 +88,12 @@ def pass_rates(args):
 def list_alerts(args):
     """List risk warnings by state, kind, region and party, newest first; a party sees those about it."""
     args = _own_view(args)
-    return alerts.list_alerts(graph(), state=args.get("state"), kind=args.get("kind"), region=args.get("region"),
+    page = alerts.list_alerts(graph(), state=args.get("state"), kind=args.get("kind"), region=args.get("region"),
                               party=args.get("party"), subject=args.get("subject"), page=args["page"],
                               per_page=args["per_page"], sort=args["sort"])
+    if current_principal().role not in ("regulator", "admin"):
+        page["items"] = [party_view(a, current_principal().party_gln) for a in page["items"]]
+    return page
 
 
 @blp.route("/alerts/<string:alert_id>")
@@ -101,6 +105,8 @@ def get_alert(alert_id):
     principal = current_principal()
     if principal.role not in ("regulator", "admin") and principal.party_gln not in alert["parties"]:
         raise ApiError(404, f"no alert {alert_id}")  # another party's alert is not admitted to exist
+    if principal.role not in ("regulator", "admin"):
+        alert = {**party_view(alert, principal.party_gln), "history": []}
     return alert
 
 

@@ -289,3 +289,29 @@ def test_alert_list_filters_by_region_at_any_level(graph):
     assert regions("220200") == ["220283"]
     assert regions("222400") == ["222401"]
     assert regions("220581") == ["220581"]
+
+
+def test_each_party_reads_only_its_own_lots_in_a_failure_alert(client, graph, factory):
+    lab = factory.party(roles=("lab",), role="lab")
+    farm, mill = factory.party(), factory.party(roles=("processor",))
+    product = factory.product(farm["gln"])
+    root = factory.lot(product["gtin"], farm["gln"])["lot"]
+    at_mill = Lineage(mill["gln"], product["gtin"])
+    milled = at_mill.transform([root])[0]  # the mill's lot, made from the farm's
+    capture_admin(graph, at_mill.events)
+    alert_id = inspect(client, lab, {"gtin": product["gtin"], "lot": root}, verdict="fail")["alerts"][0]
+    farm_key, mill_key = f"lot:{product['gtin']}:{root}", f"lot:{product['gtin']}:{milled}"
+    assert sorted(alerts.get_alert(graph, alert_id)["parties"]) == sorted([farm["gln"], mill["gln"]])
+    for party, own in ((farm, farm_key), (mill, mill_key)):
+        seen = client.get(f"/api/v1/alerts/{alert_id}", headers=auth(party["token"])).get_json()
+        listed = next(a for a in _alerts(client, party["token"], kind="inspection_failed")
+                      if a["alert_id"] == alert_id)
+        for view in (seen, listed):
+            assert view["details"]["held"] == [own] and view["subject_keys"] == [own], party["name_en"]
+            assert "owners" not in view["details"]
+            # the failed lot is named to everyone whose lots it held (the mill used it); the farm never learns
+            # what the mill made of it
+            assert view["details"]["lot"] == farm_key
+            assert party is mill or mill_key not in str(view)
+    full = client.get(f"/api/v1/alerts/{alert_id}", headers=auth(regulator_token(graph))).get_json()
+    assert sorted(full["details"]["held"]) == sorted([farm_key, mill_key])

@@ -140,3 +140,16 @@ def test_configured_targets_go_over_the_plans():
     t = sr.targets_from({"supervisory_sampling": 0.9, "routine_monitoring": 0.98, "nonsense": 0.5,
                          "risk_monitoring": 2})
     assert t == {"routine_monitoring": 0.98, "food_safety_sampling": 0.95, "supervisory_sampling": 0.9}
+
+
+def test_a_party_sees_only_its_own_lots_of_an_alert():
+    alert = {"subject_keys": ["lot:1:A", "lot:1:B", "class:1"], "parties": ["A", "B"],
+             "details": {"held": ["lot:1:A", "lot:1:B"], "recalled": ["lot:1:B"], "already_held": [],
+                         "owners": {"lot:1:A": "A", "lot:1:B": "B"}, "report_no": "R1"}}
+    a = ar.party_view(alert, "A")
+    assert a["subject_keys"] == ["lot:1:A", "class:1"] and a["parties"] == ["A"]
+    assert a["details"] == {"held": ["lot:1:A"], "recalled": [], "already_held": [], "report_no": "R1"}
+    b = ar.party_view(alert, "B")
+    assert b["details"]["held"] == ["lot:1:B"] and b["details"]["recalled"] == ["lot:1:B"]
+    assert "owners" not in b["details"] and "owners" in alert["details"]  # the stored alert is untouched
+    assert ar.party_view(alert, "C")["subject_keys"] == ["class:1"]
