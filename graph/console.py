@@ -61,7 +61,14 @@ CALL () {
            [a IN live[..$alert_limit] | a {.alert_id, .kind, .state, .owner, .summary, .region, .subject_keys,
                                            raised_at: toString(a.raised_at)}] AS alerts
 }
-RETURN groups, recalls, open_total, scans, alerts_open, alerts
+CALL () {
+    // the watch list and the blacklist (graph/credit.py keeps Party.credit_status; absent means normal)
+    MATCH (p:Party) WHERE p.credit_status IN ['watch', 'blacklist']
+    WITH p ORDER BY p.credit_changed_at DESC
+    RETURN collect(p {.gln, .name_zh, .name_en, .region_code, .credit_status,
+                      since: toString(p.credit_changed_at)})[..$watch_limit] AS watch
+}
+RETURN groups, recalls, open_total, scans, alerts_open, alerts, watch
 """
 
 
@@ -80,7 +87,8 @@ def overview(graph: Graph, period: tuple[date, date], category: str | None = Non
     Returns:
         {groups: [[programme, category, region_code, month, count, passed]] (the classification stored on each
         inspection, graph/supervision_rules.classify), recalls, open_recalls_total, scans: [[gtin, name_zh,
-        name_en, verdict, count]], alerts_open, alerts}. Lots on hold are not counted here: Lot.status has no
+        name_en, verdict, count]], alerts_open, alerts, watch (parties on the watch list or blacklist, newest
+        change first, at most 50)}. Lots on hold are not counted here: Lot.status has no
         index (V0006 dropped it to keep recall writes fast), so a count would scan every lot; the tile links to
         the lots list filtered to them.
 
@@ -90,10 +98,11 @@ def overview(graph: Graph, period: tuple[date, date], category: str | None = Non
     since = datetime(period[0].year, period[0].month, period[0].day, tzinfo=CHINA)
     row = graph.query(OVERVIEW, read=True, **{"from": period[0], "to": period[1]}, category=category,
                       prefix=region_prefix(region) if region else None, recall_limit=recall_limit,
-                      alert_limit=alert_limit, from_time=since, counterfeit=COUNTERFEIT_VERDICTS)[0]
+                      alert_limit=alert_limit, watch_limit=50, from_time=since,
+                      counterfeit=COUNTERFEIT_VERDICTS)[0]
     return {"groups": row["groups"], "recalls": plain(row["recalls"]), "open_recalls_total": row["open_total"],
             "scans": row["scans"], "alerts_open": row["alerts_open"],
-            "alerts": row["alerts"]}
+            "alerts": row["alerts"], "watch": row["watch"]}
 
 
 # Each list: a filter, a sort key (one of SORTS[name]) and a page; `total` counts every row the filter keeps.
@@ -123,6 +132,7 @@ RETURN size(found) AS total, rows
 PARTIES: LiteralString = """
 MATCH (o:Party)
 WHERE ($role IS NULL OR $role IN o.roles) AND ($region IS NULL OR o.region_code STARTS WITH $region)
+  AND ($credit IS NULL OR coalesce(o.credit_status, 'normal') = $credit)
   AND ($q IS NULL OR o.name_zh CONTAINS $q OR o.name_en CONTAINS $q OR o.gln STARTS WITH $q)
 WITH o, CASE $sort WHEN 'region' THEN coalesce(o.region_code, '') + o.gln WHEN 'gln' THEN o.gln
                    ELSE coalesce(o.name_zh, o.gln) END AS k
@@ -131,7 +141,8 @@ WITH collect(o) AS found
 CALL (found) {
     UNWIND found[$skip..$skip + $limit] AS o
     RETURN collect(o {.gln, .name_zh, .name_en, .roles, .region_code, .region_zh, .region_en, .contact_name,
-                      .contact_phone, .contact_email, .address_zh}) AS rows
+                      .contact_phone, .contact_email, .address_zh,
+                      credit_status: coalesce(o.credit_status, 'normal')}) AS rows
 }
 RETURN size(found) AS total, rows
 """
@@ -164,7 +175,7 @@ LISTS: dict[str, LiteralString] = {"lots": LOTS, "parties": PARTIES, "recalls": 
 # Each list's filters (every one a parameter of its query, None when not given) and its sort keys (first: default).
 FILTERS = {
     "lots": ("status", "q", "category", "region"),
-    "parties": ("role", "region", "q"),
+    "parties": ("role", "region", "q", "credit"),
     "recalls": ("status", "level", "q"),
 }
 SORTS = {

@@ -115,6 +115,13 @@ def test_the_overview_marks_the_cadmium_failure_below_the_97_percent_target(app,
     assert [p["key"] for p in charts["programmes"]] == ["routine_monitoring"]
     assert 'id="below"' in html and "50.0%" in html
     assert "<script>" not in html  # the data is a JSON block, the code a file (CSP: script-src 'self')
+    # the watch list (graph/credit.py keeps Party.credit_status): arranged directly here
+    graph.query("MATCH (p:Party {gln: $gln}) SET p.credit_status = 'watch', p.credit_changed_at = datetime()",
+                gln=case["mill"]["gln"])
+    watch = regulator.get("/console/").get_data(as_text=True)
+    assert case["mill"]["name_zh"] in watch.split('id="watch"')[1]
+    watched = regulator.get(f"/console/parties?q={case['tag']}&credit=watch").get_data(as_text=True)
+    assert "共 1 条" in watched and case["mill"]["name_zh"] in watched and "重点关注" in watched
     english = regulator.get(f"/console/?lang=en&programme=routine_monitoring&region={case['county']}"
                             f"&from={case['from']}&to={case['to']}").get_data(as_text=True)
     assert "Pass rates and risks" in english and "Rice" in english
@@ -200,6 +207,8 @@ def test_trace_page_names_parties_joins_movements_and_opens_a_recall(app, client
         "csrf_token": csrf(regulator, f"/console/recalls/{recall_id}"), "party_gln": case["dc"]["gln"],
         "quantity_removed": "0", "quantity_recovered": "100000", "unit": "KGM"})
     assert too_much.status_code == 422 and 'id="problem"' in too_much.get_data(as_text=True)
+    sheet = regulator.get(f"/console/recalls/{recall_id}/export?format=csv")
+    assert sheet.status_code == 200 and case["dc"]["gln"] in sheet.get_data(as_text=True)
     closed = regulator.post(f"/console/recalls/{recall_id}/close", data={
         "csrf_token": csrf(regulator, f"/console/recalls/{recall_id}"), "summary": "已全部下架，300公斤已追回。"})
     assert closed.status_code == 303

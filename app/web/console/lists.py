@@ -27,6 +27,7 @@ from graph.regions import name_of, valid_code
 from graph.supervision_rules import PROGRAMMES as PROGRAMME_NAMES
 
 EXPORT_PAGE = 500
+CREDIT = ("normal", "watch", "blacklist")
 
 
 def _name(row: dict, prefix: str, language: str) -> str:
@@ -62,6 +63,7 @@ def columns(name: str, language: str) -> list[tuple[str, object]]:
                 ("roles", lambda r: ", ".join(word("role", x) for x in r["roles"] or [])),
                 ("region", lambda r: _name(r, "region", language) or r["region_code"]),
                 ("contact", lambda r: " ".join(x for x in (r["contact_name"], r["contact_phone"]) if x)),
+                ("credit", lambda r: word("credit", r["credit_status"])),
                 ("address", lambda r: r["address_zh"])]
     if name == "alerts":
         return [("raised_at", lambda r: local(r["raised_at"])), ("kind", lambda r: word("kind", r["kind"])),
@@ -108,6 +110,8 @@ def _filters(name: str) -> dict:
         raw["programme"] = None
     if raw.get("category") and raw["category"] not in CATEGORIES:
         raw["category"] = None
+    if name == "parties":
+        raw["credit"] = raw["credit"] if raw["credit"] in CREDIT else None
     if name == "alerts":
         raw["state"] = raw["state"] if raw["state"] in STATES else None
         raw["kind"] = raw["kind"] if raw["kind"] in KINDS else None
@@ -160,7 +164,7 @@ def list_page(name: str):
     return render("console/list.html", list_name=name, rows=found["rows"], total=found["total"], cols=cols,
                   args=args, pages=pages, filters={k: request.args.get(k, "") for k in FILTERS[name]},
                   sorts=SORTS[name], categories=CATEGORIES, programmes=tuple(PROGRAMME_NAMES),
-                  programme_names=PROGRAMME_NAMES, states=STATES, kinds=KINDS)
+                  programme_names=PROGRAMME_NAMES, states=STATES, kinds=KINDS, credits=CREDIT)
 
 
 def to_csv(header: list[str], table: list[list]) -> bytes:

@@ -22,7 +22,7 @@ from app.web.console.shaping import (
     recovered_ratio,
 )
 from graph import console as store
-from graph.regions import valid_code
+from graph.regions import name_of, valid_code
 from graph.supervision_rules import PROGRAMMES as PROGRAMME_NAMES
 from gs1.timezones import CHINA
 
@@ -68,11 +68,11 @@ def overview():
                   open_total=data["open_recalls_total"],
                   scans=sorted(scans.values(), key=lambda s: -s["total"])[:20],
                   alerts=data["alerts"], alerts_open=data["alerts_open"],
-                  # TODO(credit): the watch list from graph/credit.py once it lands
-                  watch=None,
+                  watch=data["watch"],
                   form={"from": first.isoformat(), "to": last.isoformat(), "programme": programme,
                         "category": category or "", "region": region or "", "level": level},
-                  programmes=PROGRAMMES, categories=CATEGORIES, levels=REGION_LEVELS)
+                  programmes=PROGRAMMES, categories=CATEGORIES, levels=REGION_LEVELS,
+                  region_name=lambda code: name_of(code, language) or code or "")
 
 
 def programme_name(code: str | None, language: str) -> str:

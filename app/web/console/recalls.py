@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import redirect, request, url_for
+from flask import Response, redirect, request, url_for
 from flask_login import current_user
 from marshmallow import ValidationError
 
+from app import exports
 from app.extensions import graph
 from app.notify import notify_key
 from app.schemas.recalls import AckIn, CloseIn
@@ -61,3 +62,16 @@ def close_recall(recall_id: str):
         return problem(422, "problem_close_summary")
     recalls.close(graph(), recall_id, current_user.principal.token_id, data["note"], notify_key=notify_key())
     return redirect(url_for("console.recall_page", recall_id=recall_id, done="closed"), 303)
+
+
+@bp.route("/recalls/<recall_id>/export")
+def export_recall(recall_id: str):
+    """The case's spreadsheet of key data elements (FSMA 204 / PTI columns), as GET /api/v1/recalls/{id}/export."""
+    fmt = "csv" if request.args.get("format") == "csv" else "xlsx"
+    rows = recalls.export_rows(graph(), recall_id)
+    body = exports.to_csv(rows) if fmt == "csv" else exports.to_xlsx(rows, recall_id)
+    mimetype = "text/csv; charset=utf-8" if fmt == "csv" else (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = exports.attachment(f"{recall_id}.{fmt}")
+    return response
