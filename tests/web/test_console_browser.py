@@ -79,8 +79,11 @@ def test_a_regulator_sees_the_failure_traces_it_and_opens_a_recall(desk, console
     assert desk.locator("#chart-categories svg path[fill='#b3261e']").count() >= 1
     _shot(desk, "console-overview-zh")
 
-    desk.goto(f"{console_url}/console/trace?gtin={case['product']['gtin']}&lot={case['lot']['lot']}")
+    # the failed inspection's alert leads to the lot it put on hold
+    desk.goto(f"{console_url}/console/alerts?state=open&kind=inspection_failed")
+    desk.locator("#rows a", has_text=case["reports"]["fail"]).first.click()
     desk.wait_for_selector("#trace-graph[data-ready] canvas")
+    assert desk.url.startswith(f"{console_url}/console/trace?gtin={case['product']['gtin']}")
     assert int(desk.locator("#trace-graph").get_attribute("data-ready")) == 4  # the lot and its 3 parties
     legend = desk.locator("#legend").inner_text()
     assert "已召回" in legend and "暂停销售" in legend and "检验不合格" in legend
@@ -97,6 +100,15 @@ def test_a_regulator_sees_the_failure_traces_it_and_opens_a_recall(desk, console
     holders = desk.locator("#holders").inner_text()
     assert case["dc"]["name_zh"] in holders and "13900000001" in holders
     assert "剩余" in desk.locator("#due-complete_by").inner_text()
+    desk.wait_for_selector("#chart-effect[data-ready]")
+    assert "0/1000 公斤" in desk.locator("#case-effect").inner_text()
+    # an acknowledgement the officer records moves the case's effectiveness: 300 of 1000 kg recovered
+    desk.select_option("#ack-party", case["dc"]["gln"])
+    desk.fill("#ack-removed", "400")
+    desk.fill("#ack-recovered", "300")
+    desk.click("#ack-go")
+    desk.wait_for_selector("#acked")
+    assert "300/1000 公斤 (30%)" in desk.locator("#case-effect").inner_text()
     desk.wait_for_selector("#chart-effect[data-ready]")
     _shot(desk, "console-recall-zh")
     desk.click("#lang")
