@@ -187,6 +187,8 @@ def summary(events: list[dict]) -> list[dict]:
     out: list[dict] = []
     for e in events:
         stage, step = e["stage"], e.get("biz_step")
+        if step == "inspecting":  # a lab's sampling is not a step of the product's way (inspections have a card)
+            continue
         if stage == "farm":
             key = "origin"
         elif e.get("slaughter"):

@@ -112,7 +112,8 @@ def _scrub_scans(text: str) -> str:
 def _scrub_recall_time(text: str, opened_at: str) -> str:
     """The recall's own observation on the timeline is dated when the case opened (the day the demo was loaded)."""
     local = datetime.fromisoformat(opened_at.replace("Z", "+00:00")).astimezone(CHINA)
-    return text.replace(f"{local:%Y-%m-%d %H:%M}", "<recall opened at, local>")
+    text = text.replace(f"{local:%Y-%m-%d %H:%M}", "<recall opened at, local>")
+    return text.replace(f"{local:%Y-%m-%d}", "<recall opened on, local>")  # the banner's day the recall was issued
 
 
 def test_demo_consumer_pages_visible_text(app, graph, province, cadmium_recall, monkeypatch):
