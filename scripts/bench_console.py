@@ -6,10 +6,11 @@ the overview under 300 ms at scale M).
     NEO4J_URI=bolt://127.0.0.1:7761 .venv/bin/python scripts/bench_console.py --runs 20
     .venv/bin/python scripts/bench_console.py --markdown           # also print the rows for docs/benchmarks.md
 
-Against the store it is given (NEO4J_URI, else bench.py's on port 7761): it writes nothing but the migrations
-the code expects (indexes). Inspections loaded by bench.py are classified as they are loaded (graph/bulk.py; the
-generator gives each sample a programme). Each figure is the median and p95 of --runs calls after 2 warm-ups;
-`uptime` is printed with them: run it on a quiet machine.
+Against the store it is given (NEO4J_URI, else bench.py's on port 7761): it writes nothing (`--migrate` applies
+pending migrations first, for a store loaded before V0016's indexes). Inspections loaded by bench.py are
+classified as they are loaded (graph/bulk.py; the generator gives each sample a programme). Each figure is the
+median (and p95) of --runs calls after 2 warm-ups; the load average is printed with them: run it on a quiet
+machine.
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ def main() -> None:
     parser.add_argument("--uri", default=os.environ.get("NEO4J_URI", "bolt://127.0.0.1:7761"))
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--markdown", action="store_true")
+    parser.add_argument("--migrate", action="store_true", help="apply pending migrations first (indexes)")
     args = parser.parse_args()
 
     from graph.driver import Graph
@@ -64,7 +66,8 @@ def main() -> None:
 
     graph = Graph(args.uri, password=os.environ.get("NEO4J_PASSWORD", ""))
     try:
-        migrate(graph)
+        if args.migrate:
+            migrate(graph)
         from graph import supervision
 
         count = supervision.pass_rates(graph, "programme", {})["total"]["count"]
