@@ -36,8 +36,10 @@ def free_port() -> int:
 class WebhookReceiver:
     """A local HTTP server: one secret per path (/hook/<gln>), verifies each request with the reference code."""
 
-    def __init__(self, delay: float = 0.0):
+    def __init__(self, delay: float = 0.0, fail_first: int = 0):
         self.ref = reference_code()
+        self.fail_first = fail_first  # answer 503 to this many genuine requests before accepting any
+        self.attempts: list[str] = []  # the delivery ID of every genuine request, failed ones included
         self.secrets: dict[str, str] = {}
         self.received: list[dict] = []  # every accepted request, repeats included
         self.refused: list[str] = []
@@ -55,6 +57,14 @@ class WebhookReceiver:
                     with receiver.lock:
                         receiver.refused.append(str(exc))
                     self.send_response(401)
+                    self.end_headers()
+                    return
+                with receiver.lock:
+                    receiver.attempts.append(delivery)
+                    failing = receiver.fail_first > 0
+                    receiver.fail_first -= 1 if failing else 0
+                if failing:
+                    self.send_response(503)
                     self.end_headers()
                     return
                 if receiver.delay:

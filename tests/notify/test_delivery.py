@@ -120,3 +120,53 @@ def test_a_worker_killed_mid_delivery_loses_nothing_and_makes_no_new_ids(client,
             == set(ids)
     finally:
         slow.close()
+
+
+def test_a_failed_webhook_is_retried_after_backoff_under_the_same_delivery_id(client, graph, notify_app, regulator):
+    from tests.notify.arrange import shipped_lot
+
+    chain = shipped_lot(graph, 1)
+    flaky = WebhookReceiver(fail_first=2)  # both holders' first tries fail (503)
+    try:
+        register_webhooks(client, flaky, [chain["producer"], *chain["retailers"]])
+        case = _open(client, regulator, chain["lot"])
+        run_worker(notify_app, recall_id=case["recall_id"], once=True)
+        hooks = graph.query("MATCH (n:Notification {recall_id: $id, channel: 'webhook'}) RETURN n.delivery_id AS id, "
+                            "n.state AS state, n.attempts AS attempts, n.last_error AS error, "
+                            "duration.inSeconds(datetime(), n.next_at).seconds AS wait", read=True,
+                            id=case["recall_id"])
+        assert all(h["state"] == "pending" and h["attempts"] == 1 and "503" in h["error"] for h in hooks)
+        assert all(0 < h["wait"] <= 2 for h in hooks)  # due again after the first backoff (2 s), not at once
+        assert flaky.received == []
+        time.sleep(2.2)
+        run_worker(notify_app, recall_id=case["recall_id"], once=True)
+        assert sorted(r["delivery_id"] for r in flaky.received) == sorted(h["id"] for h in hooks)
+        assert sorted(flaky.attempts) == sorted(h["id"] for h in hooks for _ in range(2))  # same ID both times
+        assert all(s["state"] == "delivered" for s in _stored(graph, case["recall_id"]))
+    finally:
+        flaky.close()
+
+
+def test_the_worker_waits_out_a_database_that_does_not_answer(neo4j_uri):
+    import threading
+
+    from app import create_app
+
+    dead = create_app({"TESTING": True, "NEO4J_URI": "bolt://127.0.0.1:9", "SECRET_KEY": SECRET,
+                       "MIGRATE_ON_START": False, "NOTIFY_ESCALATE_SECONDS": 0})
+    stop, outcome = threading.Event(), {}
+
+    def work():
+        try:
+            outcome["sent"] = run_worker(dead, stop=stop)
+        except Exception as exc:  # noqa: BLE001 - the test reports it
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    time.sleep(2.5)  # several failed passes: the worker must still be running, not crashed
+    assert thread.is_alive() and outcome == {}
+    stop.set()
+    thread.join(10)
+    assert outcome == {"sent": 0}
+    dead.extensions["graph"].close()
