@@ -35,3 +35,6 @@ def register_api(app: Flask) -> None:
     from app.api import supervision
 
     api.register_blueprint(supervision.blp)
+    from app.api import supervision_plans
+
+    api.register_blueprint(supervision_plans.blp)

@@ -44,3 +44,6 @@ def register_web(app: Flask) -> None:
     from app.web import console
 
     console.init_app(app)
+    from app.web import loop_pages
+
+    loop_pages.register(app)
