@@ -80,8 +80,9 @@ PUBLIC_LOTS_MAX = 200
 NOTICE: LiteralString = """
 MATCH (r:Recall {recall_id: $id}) WHERE NOT coalesce(r.drill, false)
 CALL (r) {
+    // LIMIT without ORDER BY: the walk stops after $max lots, whatever the case's size (sorted in Python)
     MATCH (r)-[:AFFECTS]->(l:Lot)
-    WITH l ORDER BY l.key LIMIT $max
+    WITH l LIMIT $max
     OPTIONAL MATCH (p:Product {gtin: l.gtin})
     RETURN collect({gtin: l.gtin, lot: l.lot, product_zh: p.name_zh, product_en: p.name_en,
                     expiry_date: l.expiry_date}) AS lots
@@ -107,7 +108,8 @@ def public_notice(graph: Graph, recall_id: str) -> dict:
     if not rows:
         raise NotFound(f"no recall {recall_id}", field="recall_id")
     row = plain(rows[0])
-    return {**row["recall"], "lots": row["lots"], "owners": row["owners"],
+    lots = sorted(row["lots"], key=lambda x: (x["gtin"] or "", x["lot"] or ""))
+    return {**row["recall"], "lots": lots, "owners": row["owners"],
             "lots_shown_max": PUBLIC_LOTS_MAX}
 
 
