@@ -359,8 +359,12 @@ class _Row:
         value = self.required("party")
         if value is None:
             return None
+        typed = code(value)
+        if typed.isascii() and typed.isdigit() and len(typed) == 13 and typed[-1] != check_digit(typed[:-1]):
+            self.fail("party", "imp_gln_check", value=typed, digit=check_digit(typed[:-1]))
+            return None
         try:
-            gln = validate_gln(code(value))
+            gln = validate_gln(typed)
         except InvalidIdentifier:
             self.fail("party", "imp_gln")
             return None

@@ -99,7 +99,8 @@ def test_a_lot_not_held_and_a_lot_taken_are_refused_at_the_lot_cell():
     ([PADDY, "L1", 1, MILL, "2026-10-02", "25:00"], ("time", "imp_time")),
     ([PADDY, "L1", 0, MILL, "2026-10-02"], ("quantity", "imp_quantity")),
     ([PADDY, "L1", 1, "6990000000039", "2026-10-02"], ("party", "imp_unknown_party")),
-    ([PADDY, "L1", 1, "6990000000036", "2026-10-02"], ("party", "imp_gln")),
+    ([PADDY, "L1", 1, "6990000000036", "2026-10-02"], ("party", "imp_gln_check")),
+    ([PADDY, "L1", 1, "699000000003", "2026-10-02"], ("party", "imp_gln")),
     ([PADDY, "L 1", 1, MILL, "2026-10-02"], ("lot", "imp_lot")),
     ([PADDY, "", 1, MILL, "2026-10-02"], ("lot", "imp_required")),
 ])

@@ -1,9 +1,13 @@
-"""Workbench test helpers: accounts made through graph/users.py, CSRF tokens read from the served forms."""
+"""Workbench test helpers: accounts made through graph/users.py, CSRF tokens read from the served forms, filled
+spreadsheet templates uploaded as a person uploads them."""
 
 from __future__ import annotations
 
+import io
 import re
 import uuid
+
+from openpyxl import load_workbook
 
 from app.accounts import hash_password
 from graph import users
@@ -44,3 +48,25 @@ def audit_entries(graph, path: str, actor: str) -> list[dict]:
     return [r["a"] for r in graph.query(
         "MATCH (a:AuditEntry {path: $path}) WHERE a.actor = $actor RETURN a {.*} AS a ORDER BY a.seq",
         read=True, path=path, actor=actor)]
+
+
+def filled_template(client, kind: str, rows: list[list]) -> bytes:
+    """Download a kind's XLSX template from the import page and fill its data rows as a person would."""
+    got = client.get(f"/work/import/{kind}.xlsx")
+    assert got.status_code == 200 and got.mimetype.endswith("spreadsheetml.sheet")
+    book = load_workbook(io.BytesIO(got.data))
+    sheet = book.worksheets[0]
+    for r, values in enumerate(rows, start=2):
+        for c, value in enumerate(values, start=1):
+            sheet.cell(row=r, column=c, value=value)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def upload_sheet(client, kind: str, data: bytes, action: str = "commit"):
+    """Upload a filled template on the import page: check (a dry run) or commit."""
+    return client.post("/work/import", data={"kind": kind, "action": action,
+                                             "csrf_token": csrf(client, "/work/import"),
+                                             "file": (io.BytesIO(data), f"{kind}.xlsx")},
+                       content_type="multipart/form-data")

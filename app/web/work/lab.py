@@ -9,7 +9,7 @@ links it.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 
 from flask import current_app, redirect, request, url_for
 from flask_login import current_user
@@ -105,7 +105,10 @@ def lab():
         return _page(form, rows, {"report": t["lab_pdf_bad"]}, {}, status=422)
     inspection = {k: data[k] for k in ("lab_gln", "gtin", "lot", "report_no", "sample_id", "standard", "verdict")}
     inspection.update(date=data["date"].isoformat(), results=items, report_sha256=digest)
-    event = inspection_event(data["lab_gln"], data["gtin"], data["lot"], data["verdict"], data["report_no"])
+    # The inspection happened on its test date: noon there (China), never in the future, as a spreadsheet row of
+    # the same report records it (app/imports.py), so both ways in give the same record.
+    when = min(datetime.combine(data["date"], time(12), CHINA), datetime.now(UTC))
+    event = inspection_event(data["lab_gln"], data["gtin"], data["lot"], data["verdict"], data["report_no"], when)
     job = events.CaptureJob(events.new_capture_id())
     normalised = normalise([event], "", context_prefixes(), job)
     try:
