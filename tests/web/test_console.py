@@ -245,3 +245,18 @@ def test_an_alert_leads_to_the_held_lot_and_is_acknowledged_from_the_console(app
     back = regulator.post(f"/console/alerts/{alert_id}/state", data={
         "csrf_token": csrf(regulator, "/console/alerts"), "state": "open"})
     assert back.status_code == 409 and 'id="problem"' in back.get_data(as_text=True)  # no way back to open
+
+
+def test_consumer_reports_are_listed_newest_first_with_their_text(app, graph):
+    from graph import consumer_reports
+
+    text = f"买到的人参礼盒二维码扫出疑似仿冒 {uuid.uuid4().hex[:8]}"
+    filed = consumer_reports.file_report(graph, {"code": "https://id.gs1.org/01/06990000000001/10/X",
+                                                 "subject_key": None, "text": text, "phone": "13700000000",
+                                                 "photo_sha256": None, "photo_type": None},
+                                         "test-" + uuid.uuid4().hex)
+    regulator, _ = regulator_client(app, graph)
+    page = regulator.get("/console/reports?rstate=received").get_data(as_text=True)
+    assert filed["report_no"] in page and text in page and "已受理" in page
+    exported = regulator.get("/console/reports?rstate=received&format=csv").get_data(as_text=True)
+    assert text in exported

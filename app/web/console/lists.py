@@ -20,10 +20,11 @@ from app.schemas.products import CATEGORIES
 from app.web.console import TEXT, bp, lang, render
 from app.web.console.shaping import EXPORT_MAX, PAGE_SIZE, failed_items, list_args, parse_day, recovered_ratio
 from app.web.console.trace_graph import local
-from graph import alerts, supervision
+from graph import alerts, consumer_reports, supervision
 from graph import console as store
 from graph.alert_rules import KINDS, STATES
 from graph.regions import name_of, valid_code
+from graph.report_rules import STATES as REPORT_STATES
 from graph.supervision_rules import PROGRAMMES as PROGRAMME_NAMES
 
 EXPORT_PAGE = 500
@@ -65,6 +66,11 @@ def columns(name: str, language: str) -> list[tuple[str, object]]:
                 ("contact", lambda r: " ".join(x for x in (r["contact_name"], r["contact_phone"]) if x)),
                 ("credit", lambda r: word("credit", r["credit_status"])),
                 ("address", lambda r: r["address_zh"])]
+    if name == "reports":
+        return [("created_at", lambda r: local(r["created_at"])), ("report_no", lambda r: r["report_no"]),
+                ("state", lambda r: word("rstate", r["state"])), ("report_text", lambda r: r["text"]),
+                ("code", lambda r: r["code"]), ("phone", lambda r: r["phone"]),
+                ("reward", lambda r: t["yes"] if r["reward"] else "")]
     if name == "alerts":
         return [("raised_at", lambda r: local(r["raised_at"])), ("kind", lambda r: word("kind", r["kind"])),
                 ("state", lambda r: word("state", r["state"])), ("alert_summary", lambda r: r["summary"]),
@@ -93,9 +99,9 @@ def _ratio(row: dict) -> str:
 
 # The lists the supervision module answers (graph/supervision.py, graph/alerts.py), with their filters and sorts.
 FILTERS = {**store.FILTERS, "inspections": ("from", "to", "verdict", "category", "region", "programme"),
-           "alerts": ("state", "kind", "region")}
+           "alerts": ("state", "kind", "region"), "reports": ("rstate", "reward")}
 SORTS = {**store.SORTS, "inspections": ("date", "report_no", "verdict", "programme", "category", "region"),
-         "alerts": ("raised_at", "kind", "state")}
+         "alerts": ("raised_at", "kind", "state"), "reports": ("created_at",)}
 
 
 def _filters(name: str) -> dict:
@@ -112,6 +118,9 @@ def _filters(name: str) -> dict:
         raw["category"] = None
     if name == "parties":
         raw["credit"] = raw["credit"] if raw["credit"] in CREDIT else None
+    if name == "reports":
+        raw["rstate"] = raw["rstate"] if raw["rstate"] in REPORT_STATES else None
+        raw["reward"] = {"yes": True, "no": False}.get(raw["reward"] or "")
     if name == "alerts":
         raw["state"] = raw["state"] if raw["state"] in STATES else None
         raw["kind"] = raw["kind"] if raw["kind"] in KINDS else None
@@ -132,10 +141,15 @@ def fetch(name: str, filters: dict, sort: str, desc: bool, skip: int, limit: int
                                    page=skip // limit + 1, per_page=limit,
                                    sort="-raised_at" if sort == "raised_at" and desc else sort)
         return {"total": found["total"], "rows": found["items"]}
+    if name == "reports":
+        # the consumer reports' queue answers newest first only (graph/consumer_reports.list_reports)
+        found = consumer_reports.list_reports(graph(), state=filters["rstate"], reward=filters["reward"],
+                                              page=skip // limit + 1, per_page=limit)
+        return {"total": found["total"], "rows": found["items"]}
     return store.page(graph(), name, filters, sort, desc, skip, limit)
 
 
-@bp.route("/<any(inspections, lots, parties, recalls, alerts):name>")
+@bp.route("/<any(inspections, lots, parties, recalls, alerts, reports):name>")
 def list_page(name: str):
     """A list with its filters, sort and page; ?format=csv or xlsx downloads every row the filters keep."""
     language = lang()
@@ -164,7 +178,8 @@ def list_page(name: str):
     return render("console/list.html", list_name=name, rows=found["rows"], total=found["total"], cols=cols,
                   args=args, pages=pages, filters={k: request.args.get(k, "") for k in FILTERS[name]},
                   sorts=SORTS[name], categories=CATEGORIES, programmes=tuple(PROGRAMME_NAMES),
-                  programme_names=PROGRAMME_NAMES, states=STATES, kinds=KINDS, credits=CREDIT)
+                  programme_names=PROGRAMME_NAMES, states=STATES, kinds=KINDS, credits=CREDIT,
+                  report_states=REPORT_STATES)
 
 
 def to_csv(header: list[str], table: list[list]) -> bytes:
