@@ -184,3 +184,21 @@ def test_a_retried_batch_is_not_counted_twice(graph, chain):
 
 def _token(client, party: dict) -> str:
     return arrange.token(client.application.extensions["graph"], party)
+
+
+def test_a_scanning_apps_redirect_is_not_a_scan_and_the_page_it_reaches_is_one(client, graph, secret, flush):
+    c = arrange.ginseng_chain(graph, secret, boxes=1)
+    path = item_path(c, c.serials[0])
+    env = {"REMOTE_ADDR": "10.64.0.1"}
+    for headers in ({"Accept": "*/*"}, {"Accept": "application/linkset+json"}, {"Accept": "*/*"}):
+        answer = client.get(path + ("?linkType=gs1:pip" if headers["Accept"] == "*/*" else ""),
+                            headers={**headers, "User-Agent": "app-1"}, environ_base=env)
+        assert answer.status_code in (200, 307)
+    client.options(path, environ_base=env)
+    flush()
+    assert _item(graph, c, c.serials[0])["i"].get("scan_count") in (None, 0)
+    followed = client.get("/page" + path, headers={"Accept": "*/*", "User-Agent": "app-1"}, environ_base=env)
+    assert followed.status_code == 200 and followed.json is None
+    flush()
+    row = _item(graph, c, c.serials[0])
+    assert row["i"]["scan_count"] == 1 and row["scans"] == 1
