@@ -21,6 +21,7 @@ from datetime import date
 from typing import LiteralString
 
 from graph import audit as audit_trail
+from graph import credit
 from graph.driver import Graph, tx_rows
 from graph.errors import Forbidden, NotFound, RuleViolation
 from gs1.identifiers import lot_key
@@ -217,6 +218,7 @@ def issue(graph: Graph, gtin: str, lot: str, request: dict, actor: dict,
         if not rows:
             raise NotFound(f"no lot {lot} of GTIN {gtin}", field="lot")
         cited = check_issue(request, rows[0], actor["gln"], actor["admin"])
+        credit.ensure_permitted(tx, rows[0]["owner_gln"], "certificates")  # blacklisted: approval needed
         n = tx_rows(tx, _NEXT_NUMBER, day=f"{day:%Y%m%d}")[0]["n"]
         inspection = cited["inspection"]
         cert = {

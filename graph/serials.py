@@ -8,6 +8,7 @@ from datetime import date
 
 from neo4j import ManagedTransaction
 
+from graph import credit
 from graph.driver import Graph, tx_rows
 from graph.errors import Conflict, NotFound
 from gs1.identifiers import item_key, lot_key
@@ -110,6 +111,8 @@ def create_run(
 
 def _create_run(tx: ManagedTransaction, gtin: str, lot: str, serials: list[str], run_id: str,
                 created_by: str | None) -> int | None:
+    # A blacklisted owner prints only with a regulator's approval in force (联合惩戒; graph/credit.py).
+    credit.ensure_lot_permitted(tx, lot_key(gtin, lot), "labels")
     rows = tx_rows(
         tx,
         """
