@@ -23,9 +23,12 @@ from app.schemas.epcis import (
     encode_event_token,
     encode_page_token,
 )
-from graph import captures, epcis_query
+from graph import captures, epcis_query, master_data
 from gs1.epcis import utc_iso
+from gs1.errors import GS1Error, InvalidEvent
 from gs1.event_query import parse_extensions
+from gs1.identifiers import parse_identifier
+from gs1.master_data import parse_master_data, refused_elements
 
 blp = Blueprint("epcis", __name__, url_prefix="/epcis", description="EPCIS 2.0 capture and query (GS1 REST binding)")
 EPCIS_CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
@@ -64,8 +67,29 @@ def _visible_party() -> str | None:
 def capture(headers):
     """Capture an EPCISDocument (synchronously: the job is finished when this answers)."""
     doc = _json_body()
+    elements = _master_data(doc)
     job = capture_document(doc, current_principal(), headers["error_behaviour"])
+    if elements and (job.success or job.captured):
+        master_data.store(graph(), elements, _visible_party())
     return capture_job_document(job), 202, {"Location": f"/epcis/capture/{job.capture_id}"}
+
+
+def _master_data(doc: object) -> list:
+    """The header's master data, checked before anything is written: 400 for a malformed vocabulary, 403 when a
+    party describes a place or product that is not its own (an admin may describe any)."""
+    try:
+        elements = parse_master_data(doc)
+    except InvalidEvent as exc:
+        raise ApiError(400, f"epcisMasterData: {exc.message}",
+                       errors={"json": {exc.location or "epcisHeader": [exc.message]}}) from None
+    party = _visible_party()
+    if elements and party is not None:
+        gtins = [e.key.split(":")[1] for e in elements if e.key.split(":")[0] in ("lot", "class", "item")]
+        refused = refused_elements(elements, party, master_data.product_owners(graph(), gtins))
+        if refused:
+            raise ApiError(403, "a party describes only its own places and products in epcisMasterData",
+                           errors={"json": {"epcisHeader.epcisMasterData": [f"not yours: {i}" for i in refused[:20]]}})
+    return elements
 
 
 @blp.route("/capture")
@@ -173,7 +197,29 @@ def run_event_query(params: dict[str, str], fixed: dict[str, str] | None = None,
         token = encode_event_token(last, args["fingerprint"], emitted)
         query = [(k, v) for k, v in request.args.items(multi=True) if k != "nextPageToken"]
         headers["Link"] = f'<{request.path}?{urlencode([*query, ("nextPageToken", token)])}>; rel="next"'
-    return query_document(rows, name), 200, headers
+    return query_document(rows, name, _vocabularies(rows)), 200, headers
+
+
+def _vocabularies(rows: list[dict]) -> list[dict]:
+    """The captured master data describing the places and classes an answer's events name (one round trip)."""
+    keys: set[str] = set()
+    for row in rows:
+        doc = row["doc"]
+        for place in (doc.get("readPoint"), doc.get("bizLocation")):
+            if isinstance(place, dict) and isinstance(place.get("id"), str):
+                keys.add(place["id"])
+        for name in ("quantityList", "childQuantityList", "inputQuantityList", "outputQuantityList"):
+            for q in doc.get(name) or []:
+                if isinstance(q, dict) and isinstance(q.get("epcClass"), str):
+                    keys.add(q["epcClass"])
+    refs = []
+    for uri in keys:
+        try:
+            refs.append(parse_identifier(uri))
+        except GS1Error:
+            continue
+    found = {r.key for r in refs} | {f"class:{r.gtin}" for r in refs if r.kind == "lot"}
+    return master_data.vocabularies_for(graph(), sorted(found))
 
 
 @blp.route("/events/<path:event_id>")
@@ -182,11 +228,13 @@ def run_event_query(params: dict[str, str], fixed: dict[str, str] | None = None,
 @blp.alt_response(404, schema="Error", description="No such event")
 def get_event(event_id):
     """Show one event by its eventID (URL-encoded)."""
-    return query_document([epcis_query.get(graph(), event_id, _visible_party())])
+    rows = [epcis_query.get(graph(), event_id, _visible_party())]
+    return query_document(rows, vocabularies=_vocabularies(rows))
 
 
-def query_document(rows: list[dict], name: str = "SimpleEventQuery") -> dict:
-    """Wrap events in an EPCISQueryDocument, declaring the prefixes their own documents declared."""
+def query_document(rows: list[dict], name: str = "SimpleEventQuery", vocabularies: list[dict] | None = None) -> dict:
+    """Wrap events in an EPCISQueryDocument, declaring the prefixes their own documents declared, with the master
+    data captured about their places and classes in the header."""
     context: list = [EPCIS_CONTEXT]
     extra: dict = {}
     for row in rows:
@@ -197,11 +245,13 @@ def query_document(rows: list[dict], name: str = "SimpleEventQuery") -> dict:
                     extra.setdefault(name, value)
     if extra:
         context.append(extra)
+    header = {"epcisHeader": {"epcisMasterData": {"vocabularyList": vocabularies}}} if vocabularies else {}
     return {
         "@context": context,
         "type": "EPCISQueryDocument",
         "schemaVersion": "2.0",
         "creationDate": utc_iso_now(),
+        **header,
         "epcisBody": {"queryResults": {"queryName": name,
                                        "resultsBody": {"eventList": [row["doc"] for row in rows]}}},
     }
