@@ -260,3 +260,9 @@ def test_consumer_reports_are_listed_newest_first_with_their_text(app, graph):
     assert filed["report_no"] in page and text in page and "已受理" in page
     exported = regulator.get("/console/reports?rstate=received&format=csv").get_data(as_text=True)
     assert text in exported
+    moved = regulator.post(f"/console/reports/{filed['report_no']}/state", data={
+        "csrf_token": csrf(regulator, "/console/reports"), "state": "investigating", "reward": "yes"})
+    assert moved.status_code == 303
+    row = graph.query("MATCH (r:ConsumerReport {report_no: $no}) RETURN r.state AS state, r.reward AS reward",
+                      read=True, no=filed["report_no"])[0]
+    assert row == {"state": "investigating", "reward": True}
