@@ -357,6 +357,7 @@ def page(graph: Graph, gtin: str, lot: str, serial: str | None = None, today: da
         "timeline": public_events,
         "summary": timeline.summary(public_events),
         "producer": timeline.producer(public_events),
+        "processed_on": timeline.milling_day(public_events),
         "inspections": timeline.inspections(row["inspections"]),
         "certificates": row["certificates"],
         "commitments": row["commitments"],  # the scanned lot's 承诺达标合格证: number, date, basis (no contacts)
@@ -455,6 +456,7 @@ def _facts(static: dict, live: dict, lot: str, today: date) -> dict:
         "timeline": static["timeline"],
         "summary": static["summary"],
         "producer": static["producer"],
+        "processed_on": static.get("processed_on"),
         "inspections": static["inspections"],
         "certificates": timeline.certificates(static["certificates"], today),
         "commitments": static["commitments"],

@@ -260,3 +260,13 @@ def production_day(rows: list[dict], lot_key: str) -> str | None:
         return None
     first = min(made, key=lambda r: r["time"])
     return (local_iso(first["time"], first["offset"]) or "")[:10] or None
+
+
+def milling_day(events: list[dict]) -> str | None:
+    """Return the local day of the first processing transformation that is not a packing run (for rice: the day
+    it was milled), from the timeline's public events, or None."""
+    for e in events:
+        if e.get("type") == "TransformationEvent" and e.get("biz_step") != "packing" and e["stage"] == "processing" \
+                and not e.get("slaughter"):
+            return (e.get("time") or "")[:10] or None
+    return None

@@ -207,6 +207,8 @@ def test_rice_shows_origin_once_and_the_chain_in_short(browser, served, links, l
         assert response.status == 200
         product = _first_screen(page, "#product")
         assert w["made"] in product and w["origin"] in product
+        milled = page.locator("#product .milled dd").inner_text()
+        assert milled == "2026-10-15" and ("碾米日期" if lang == "zh" else "Milled") in product  # the mill's run
         origin = page.locator("#product dt", has_text=w["origin"]).locator("xpath=../dd").inner_text()
         parts = [p.strip() for p in re.split("[、;]", origin) if p.strip()]
         assert len(parts) == len(set(parts)), origin
