@@ -266,3 +266,25 @@ def test_consumer_reports_are_listed_newest_first_with_their_text(app, graph):
     row = graph.query("MATCH (r:ConsumerReport {report_no: $no}) RETURN r.state AS state, r.reward AS reward",
                       read=True, no=filed["report_no"])[0]
     assert row == {"state": "investigating", "reward": True}
+
+
+def test_a_recall_opened_with_a_contamination_window_keeps_it(app, client, graph, factory):
+    case = make_cadmium_case(client, factory)
+    regulator, _ = regulator_client(app, graph)
+    url = (f"/console/trace?gtin={case['product']['gtin']}&lot={case['lot']['lot']}"
+           f"&from=2026-10-15&to=2026-10-16")
+    html = regulator.get(url).get_data(as_text=True)
+    assert 'id="window-note"' in html and "2026-10-15 – 2026-10-16" in html
+    opened = regulator.post("/console/recalls", data={
+        "csrf_token": csrf(regulator, url), "lot": f"{case['product']['gtin']}|{case['lot']['lot']}", "level": "1",
+        "reason": "窗口内加工的产品", "from": "2026-10-15", "to": "2026-10-16"})
+    assert opened.status_code == 303
+    recall_id = opened.headers["Location"].split("/console/recalls/")[1].split("?")[0]
+    stored = graph.query("MATCH (r:Recall {recall_id: $id}) RETURN r.window_from AS f, r.window_to AS t, "
+                         "r.level AS level", read=True, id=recall_id)[0]
+    # whole China days: 2026-10-15 00:00 +08:00 is 2026-10-14 16:00 UTC; the 16th ends at 15:59:59.999999 UTC
+    assert stored["f"].startswith("2026-10-14T16:00:00") and stored["t"].startswith("2026-10-16T15:59:59")
+    assert stored["level"] == 1
+    bad = regulator.post("/console/recalls", data={"csrf_token": csrf(regulator, url), "lot": "x|y", "level": "9",
+                                                   "reason": "x"})
+    assert bad.status_code == 422 and 'id="problem"' in bad.get_data(as_text=True)
