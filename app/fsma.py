@@ -38,7 +38,7 @@ KDES: dict[str, tuple[str, str]] = {
     "cooling_location": ("Location description where cooled", "冷却地点描述"),
     "cooling_date": ("Date of cooling", "冷却日期"),
     "received_commodity": ("Commodity and variety received", "接收商品及品种"),
-    "received_date": ("Date received", "接收日期"),
+    "received_date": ("Date received", "收货日期"),
     "received_quantity": ("Quantity received", "接收数量"),
     "received_uom": ("Unit of measure received", "接收计量单位"),
     "pack_location": ("Location description where initially packed (traceability lot code source)",
@@ -51,7 +51,6 @@ KDES: dict[str, tuple[str, str]] = {
     "ship_location": ("Location description of the place shipped from", "发货地点描述"),
     "ship_date": ("Date shipped", "发货日期"),
     "receive_location": ("Location description where received", "收货地点描述"),
-    "receive_date": ("Date received", "收货日期"),
     "tlc_source": ("Location description of the traceability lot code source", "批次代码来源地点描述"),
     "input_tlc": ("Traceability lot code used", "所用原料批次代码"),
     "input_product": ("Product description of the food used", "所用原料产品描述"),
@@ -103,7 +102,7 @@ REQUIREMENTS: tuple[Cte, ...] = (
         ("doc_number", "(8)"))),
     Cte("receiving", "1.1345(a)", "Receiving", "收货", (
         ("tlc", "(1)"), ("quantity", "(2)"), ("uom", "(2)"), ("product", "(3)"), ("source", "(4)"),
-        ("receive_location", "(5)"), ("receive_date", "(6)"), ("tlc_source", "(7)"), ("doc_type", "(8)"),
+        ("receive_location", "(5)"), ("received_date", "(6)"), ("tlc_source", "(7)"), ("doc_type", "(8)"),
         ("doc_number", "(8)"))),
     Cte("transformation", "1.1350(a)", "Transformation", "加工转化", (
         ("input_tlc", "(1)(i)"), ("input_product", "(1)(ii)"), ("input_quantity", "(1)(iii)"),
@@ -256,7 +255,7 @@ def _record(kind: str, r: dict, history: list[dict], places: dict[str, dict], fi
     if kind == "receiving":
         glns.update(source=(r.get("ship_from") or {}).get("gln"), receive_location=loc_gln,
                     tlc_source=r.get("tlc_source_gln"))
-        values["receive_date"] = when
+        values["received_date"] = when
     complete: dict[str, bool] = {}
     for kde, gln in glns.items():
         text, place = _place_value(places, gln)
