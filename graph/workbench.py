@@ -100,12 +100,14 @@ RETURN l {.gtin, .lot, .unit, .status, .owner_gln, .hold_reason, production_date
        holders, events, inspections
 """
 
+# In name order from the party_name_zh index (V0012): the first $limit parties, not a sort of every party. A party
+# without a Chinese name is a stub capture made for a GLN it saw, not a trading party to pick.
 RECEIVERS: LiteralString = """
-MATCH (p:Party) WHERE p.gln <> $gln AND NOT 'regulator' IN coalesce(p.roles, [])
+MATCH (p:Party) WHERE p.name_zh IS NOT NULL AND p.gln <> $gln AND NOT 'regulator' IN coalesce(p.roles, [])
   AND NOT 'certifier' IN coalesce(p.roles, [])
+WITH p ORDER BY p.name_zh LIMIT $limit
 RETURN p.gln AS gln, p.name_zh AS name_zh, p.name_en AS name_en, p.region_zh AS region_zh,
        p.region_en AS region_en
-ORDER BY p.name_zh LIMIT $limit
 """
 
 PRODUCTS: LiteralString = """
