@@ -288,3 +288,15 @@ def test_a_recall_opened_with_a_contamination_window_keeps_it(app, client, graph
     bad = regulator.post("/console/recalls", data={"csrf_token": csrf(regulator, url), "lot": "x|y", "level": "9",
                                                    "reason": "x"})
     assert bad.status_code == 422 and 'id="problem"' in bad.get_data(as_text=True)
+
+
+def test_sampling_plans_are_listed(app, graph):
+    from graph import sampling_plans
+
+    regulator, user = regulator_client(app, graph)
+    title = f"舒兰大米双随机抽查 {uuid.uuid4().hex[:6]}"
+    plan = sampling_plans.create_plan(graph, {"title": title, "categories": ["rice"], "region_code": "220283",
+                                              "target_count": 3, "per_target": 1,
+                                              "inspector_ids": [user["user_id"]]}, "tests")
+    page = regulator.get("/console/plans?pstate=draft").get_data(as_text=True)
+    assert title in page and plan["plan_id"] in page and "舒兰市" in page and "草稿" in page

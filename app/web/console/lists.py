@@ -20,14 +20,15 @@ from app.schemas.products import CATEGORIES
 from app.web.console import TEXT, bp, lang, render
 from app.web.console.shaping import EXPORT_MAX, PAGE_SIZE, failed_items, list_args, parse_day, recovered_ratio
 from app.web.console.trace_graph import local
-from graph import alerts, consumer_reports, supervision
+from graph import alerts, consumer_reports, sampling_plans, supervision
 from graph import console as store
 from graph.alert_rules import KINDS, STATES
 from graph.regions import name_of, valid_code
 from graph.report_rules import STATES as REPORT_STATES
+from graph.sampling_rules import PLAN_STATES
 from graph.supervision_rules import PROGRAMMES as PROGRAMME_NAMES
 
-EXPORT_PAGE = 500
+EXPORT_PAGE = 200  # the largest page every module answers (sampling plans: 200)
 CREDIT = ("normal", "watch", "blacklist")
 
 
@@ -66,6 +67,13 @@ def columns(name: str, language: str) -> list[tuple[str, object]]:
                 ("contact", lambda r: " ".join(x for x in (r["contact_name"], r["contact_phone"]) if x)),
                 ("credit", lambda r: word("credit", r["credit_status"])),
                 ("address", lambda r: r["address_zh"])]
+    if name == "plans":
+        return [("created_at", lambda r: local(r["created_at"])), ("plan_title", lambda r: r["title"]),
+                ("categories", lambda r: ", ".join(word("cat", c) for c in r["categories"] or [])),
+                ("region", lambda r: name_of(r["region_code"], language) or r["region_code"]),
+                ("target_count", lambda r: r["target_count"]), ("state", lambda r: word("pstate", r["state"])),
+                ("seed", lambda r: r["seed"]), ("drawn_at", lambda r: local(r["drawn_at"])),
+                ("plan_id", lambda r: r["plan_id"])]
     if name == "reports":
         return [("created_at", lambda r: local(r["created_at"])), ("report_no", lambda r: r["report_no"]),
                 ("state", lambda r: word("rstate", r["state"])), ("report_text", lambda r: r["text"]),
@@ -99,9 +107,9 @@ def _ratio(row: dict) -> str:
 
 # The lists the supervision module answers (graph/supervision.py, graph/alerts.py), with their filters and sorts.
 FILTERS = {**store.FILTERS, "inspections": ("from", "to", "verdict", "category", "region", "programme"),
-           "alerts": ("state", "kind", "region"), "reports": ("rstate", "reward")}
+           "alerts": ("state", "kind", "region"), "reports": ("rstate", "reward"), "plans": ("pstate",)}
 SORTS = {**store.SORTS, "inspections": ("date", "report_no", "verdict", "programme", "category", "region"),
-         "alerts": ("raised_at", "kind", "state"), "reports": ("created_at",)}
+         "alerts": ("raised_at", "kind", "state"), "reports": ("created_at",), "plans": ("created_at",)}
 
 
 def _filters(name: str) -> dict:
@@ -118,6 +126,8 @@ def _filters(name: str) -> dict:
         raw["category"] = None
     if name == "parties":
         raw["credit"] = raw["credit"] if raw["credit"] in CREDIT else None
+    if name == "plans":
+        raw["pstate"] = raw["pstate"] if raw["pstate"] in PLAN_STATES else None
     if name == "reports":
         raw["rstate"] = raw["rstate"] if raw["rstate"] in REPORT_STATES else None
         raw["reward"] = {"yes": True, "no": False}.get(raw["reward"] or "")
@@ -141,6 +151,10 @@ def fetch(name: str, filters: dict, sort: str, desc: bool, skip: int, limit: int
                                    page=skip // limit + 1, per_page=limit,
                                    sort="-raised_at" if sort == "raised_at" and desc else sort)
         return {"total": found["total"], "rows": found["items"]}
+    if name == "plans":
+        found = sampling_plans.list_plans(graph(), state=filters["pstate"], page=skip // limit + 1,
+                                          per_page=min(limit, 200))
+        return {"total": found["total"], "rows": found["items"]}
     if name == "reports":
         # the consumer reports' queue answers newest first only (graph/consumer_reports.list_reports)
         found = consumer_reports.list_reports(graph(), state=filters["rstate"], reward=filters["reward"],
@@ -149,7 +163,7 @@ def fetch(name: str, filters: dict, sort: str, desc: bool, skip: int, limit: int
     return store.page(graph(), name, filters, sort, desc, skip, limit)
 
 
-@bp.route("/<any(inspections, lots, parties, recalls, alerts, reports):name>")
+@bp.route("/<any(inspections, lots, parties, recalls, alerts, reports, plans):name>")
 def list_page(name: str):
     """A list with its filters, sort and page; ?format=csv or xlsx downloads every row the filters keep."""
     language = lang()
@@ -179,7 +193,7 @@ def list_page(name: str):
                   args=args, pages=pages, filters={k: request.args.get(k, "") for k in FILTERS[name]},
                   sorts=SORTS[name], categories=CATEGORIES, programmes=tuple(PROGRAMME_NAMES),
                   programme_names=PROGRAMME_NAMES, states=STATES, kinds=KINDS, credits=CREDIT,
-                  report_states=REPORT_STATES)
+                  report_states=REPORT_STATES, plan_states=PLAN_STATES)
 
 
 def to_csv(header: list[str], table: list[list]) -> bytes:
