@@ -84,6 +84,7 @@ class Config:
     SMTP_TIMEOUT_S = _int("SMTP_TIMEOUT_S", 10)
     SMS_SENDER = _str("SMS_SENDER", "log")
     WEBHOOK_TIMEOUT_S = _int("WEBHOOK_TIMEOUT_S", 10)
+    WEBHOOK_SECRET_OVERLAP_S = _int("WEBHOOK_SECRET_OVERLAP_S", 86400)  # after a rotation the old secret signs too
     NOTIFY_POLL_SECONDS = float(os.environ.get("NOTIFY_POLL_SECONDS", "").strip() or 0.5)
     NOTIFY_LEASE_SECONDS = _int("NOTIFY_LEASE_SECONDS", 60)
     NOTIFY_BATCH = _int("NOTIFY_BATCH", 200)

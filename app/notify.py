@@ -122,14 +122,20 @@ class Deliverer:
                 "error": f"the party has no {row['channel']} address"}
 
     def _webhook(self, row: dict, body: bytes) -> str:
-        secret = notify_rules.webhook_secret(self.key, row["payload"]["party_gln"], row["secret_version"])
+        gln = row["payload"]["party_gln"]
+        secret = notify_rules.webhook_secret(self.key, gln, row["secret_version"])
         stamp = int(time.time())
+        signature = notify_rules.sign(secret, stamp, body)
+        if row.get("previous_version"):
+            # just after a rotation the previous secret signs too, so a receiver switches over without a gap
+            previous = notify_rules.webhook_secret(self.key, gln, row["previous_version"])
+            signature += "," + notify_rules.sign(previous, stamp, body)
         request = urllib.request.Request(row["webhook_url"], data=body, method="POST", headers={
             "Content-Type": "application/json; charset=utf-8",
             "User-Agent": "TraceGraph-Notify/1",
             notify_rules.DELIVERY_HEADER: row["delivery_id"],
             notify_rules.TIMESTAMP_HEADER: str(stamp),
-            notify_rules.SIGNATURE_HEADER: notify_rules.sign(secret, stamp, body),
+            notify_rules.SIGNATURE_HEADER: signature,
         })
         with urllib.request.urlopen(request, timeout=self.app.config["WEBHOOK_TIMEOUT_S"]) as answer:
             return f"http {answer.status}"
@@ -213,7 +219,8 @@ def run_once(app: Flask, deliverer: Deliverer, worker: str, pool: ThreadPoolExec
     """Claim one batch of due notices, deliver them in parallel and record the outcomes; return how many."""
     graph = app.extensions["graph"]
     began = time.perf_counter()
-    rows = outbox.claim(graph, worker, app.config["NOTIFY_BATCH"], lease_seconds(app.config), recall_id)
+    rows = outbox.claim(graph, worker, app.config["NOTIFY_BATCH"], lease_seconds(app.config), recall_id,
+                        app.config["WEBHOOK_SECRET_OVERLAP_S"])
     if not rows:
         return 0
     claimed = time.perf_counter()

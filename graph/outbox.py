@@ -83,12 +83,14 @@ OPTIONAL MATCH (p:Party {gln: n.party_gln})
 OPTIONAL MATCH (w:Webhook {party_gln: n.party_gln})
 RETURN n.delivery_id AS delivery_id, n.channel AS channel, n.payload AS payload, n.link_id AS link_id,
        n.attempts AS attempts, p.contact_email AS email, p.contact_phone AS phone, w.url AS webhook_url,
-       w.secret_version AS secret_version
+       w.secret_version AS secret_version,
+       CASE WHEN w.rotated_at IS NOT NULL AND w.rotated_at + duration({seconds: $overlap}) > datetime()
+            THEN w.secret_version - 1 END AS previous_version
 """
 
 
 def claim(graph: Graph, worker: str, batch: int = 100, lease_seconds: int = 60,
-          recall_id: str | None = None) -> list[dict]:
+          recall_id: str | None = None, overlap_seconds: int = 0) -> list[dict]:
     """Lease up to `batch` due notifications to `worker` and return them with their party's addresses.
 
     Args:
@@ -97,12 +99,13 @@ def claim(graph: Graph, worker: str, batch: int = 100, lease_seconds: int = 60,
         batch: how many at most.
         lease_seconds: how long the lease lasts (longer than one delivery try takes).
         recall_id: only this case's notices (None: every case's).
+        overlap_seconds: for this long after a rotation the previous secret signs too (`previous_version`).
 
     Raises:
         Unavailable: the database does not answer.
     """
     rows = graph.write(lambda tx: tx_rows(tx, CLAIM, worker=worker, batch=batch, lease=lease_seconds,
-                                          recall=recall_id))
+                                          recall=recall_id, overlap=overlap_seconds))
     for r in rows:
         r["payload"] = json.loads(r["payload"])
     return rows
@@ -189,7 +192,7 @@ def set_webhook(graph: Graph, key: bytes, gln: str, url: str) -> dict:
 
 
 def rotate_secret(graph: Graph, key: bytes, gln: str) -> dict:
-    """Give a party's webhook a new signing secret (the old one stops signing at once) and answer it once.
+    """Give a party's webhook a new signing secret and answer it once (the old one also signs for a while: see claim).
 
     Raises:
         NotFound: the party has no webhook.

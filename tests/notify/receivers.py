@@ -40,6 +40,7 @@ class WebhookReceiver:
         self.ref = reference_code()
         self.fail_first = fail_first  # answer 503 to this many genuine requests before accepting any
         self.attempts: list[str] = []  # the delivery ID of every genuine request, failed ones included
+        self.headers: list = []  # the headers of every accepted request
         self.secrets: dict[str, str] = {}
         self.received: list[dict] = []  # every accepted request, repeats included
         self.refused: list[str] = []
@@ -72,6 +73,7 @@ class WebhookReceiver:
                 with receiver.lock:
                     receiver.received.append({"gln": gln, "delivery_id": delivery, "body": body,
                                               "at": time.perf_counter()})
+                    receiver.headers.append(self.headers)  # case-insensitive, as received
                 self.send_response(200)
                 self.end_headers()
 
