@@ -37,7 +37,7 @@ def test_demo_box_page_on_a_phone(phone, base_url, chain):
     assert "不合格" in phone.locator("#inspections").inner_text()
     # valid certificates only: the expired green food one is not shown as a credential
     assert "地理标志" in phone.locator("#certificates").inner_text()
-    assert "绿色食品" not in phone.locator("#certificates").inner_text()
+    assert phone.locator("#certificates .badge-green_food").count() == 0
     # the stylesheet applied (CSP allows only our own files): the verdict card is green-bordered
     border = phone.locator("#verdict").evaluate("e => getComputedStyle(e).borderTopColor")
     assert border == "rgb(31, 111, 74)"
