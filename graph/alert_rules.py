@@ -121,7 +121,7 @@ def failed_hazards(results: list[dict], hazard: str | None) -> list[str]:
 
 
 # Lists of business keys in an alert's details that a party may see only where it owns the object.
-KEYED_DETAILS = ("held", "already_held", "recalled")
+KEYED_DETAILS = ("held", "already_held", "recalled", "ended")
 
 
 def party_view(alert: dict, gln: str) -> dict:

@@ -75,13 +75,16 @@ def on_failed_inspection(tx: ManagedTransaction, inspection: dict, *, cluster_n:
         now: the raising instant (tests); the current time otherwise.
 
     Returns:
-        {"held": [keys newly held], "already_held": [...], "recalled": [...], "alerts": [alert ids]}.
+        {"held": [keys newly held], "already_held": [...], "recalled": [...], "ended": [lots in another end
+        state, e.g. destroyed], "alerts": [alert ids]}.
     """
     reason = f"inspection failed: report {inspection['report_no']}"
     rows = tx_rows(tx, _HOLD_DOWNSTREAM, key=inspection["lot_key"], reason=reason)
     held = [r["key"] for r in rows if r["before"] == "active"]
     already = [r["key"] for r in rows if r["before"] == "on_hold"]
-    recalled = [r["key"] for r in rows if r["before"] not in ("active", "on_hold")]
+    recalled = [r["key"] for r in rows if r["before"] == "recalled"]
+    # destroyed, consumed and other end states: nothing left to hold, listed for the record
+    ended = [r["key"] for r in rows if r["before"] not in ("active", "on_hold", "recalled")]
     owners = sorted({r["owner_gln"] for r in rows if r["owner_gln"]})
     hazards = inspection.get("failed_hazards") or []
     alerts = [open_alert(
@@ -90,7 +93,7 @@ def on_failed_inspection(tx: ManagedTransaction, inspection: dict, *, cluster_n:
                 f"{len(already)} held already, {len(recalled)} recalled, of {len(rows)} from {inspection['lot_key']}",
         details={"inspection": inspection["key"], "report_no": inspection["report_no"],
                  "lab_gln": inspection["lab_gln"], "date": inspection["date"], "lot": inspection["lot_key"],
-                 "hazards": hazards, "held": held, "already_held": already, "recalled": recalled,
+                 "hazards": hazards, "held": held, "already_held": already, "recalled": recalled, "ended": ended,
                  "affected_count": len(rows), "owners": {r["key"]: r["owner_gln"] for r in rows}},
         region=inspection.get("region_code"), dedupe_key=f"inspection_failed:{inspection['key']}",
         parties=owners, now=now)["alert_id"]]
@@ -110,7 +113,7 @@ def on_failed_inspection(tx: ManagedTransaction, inspection: dict, *, cluster_n:
                          "window_end": inspection["date"]},
                 region=county, dedupe_key=hazard_cluster_key(row["hazard"], county, day, cluster_days),
                 parties=[], now=now)["alert_id"])
-    return {"held": held, "already_held": already, "recalled": recalled, "alerts": alerts}
+    return {"held": held, "already_held": already, "recalled": recalled, "ended": ended, "alerts": alerts}
 
 
 _EXPIRING: LiteralString = """
