@@ -86,6 +86,7 @@ class RecallOut(Schema):
     status = fields.String()
     opened_at = fields.String()
     closed_at = fields.String(allow_none=True)
+    closing_note = fields.String(allow_none=True)
     window = fields.Dict(allow_none=True)
     deadlines = fields.Dict(metadata={"description": "start_by (24/48/72 h), complete_by (10/20/30 working days)"})
     implicated = fields.List(fields.String())
