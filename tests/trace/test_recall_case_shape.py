@@ -83,7 +83,6 @@ def _reference(graph, recall_id: str) -> dict:
         "recall_id": recall["recall_id"], "level": recall["level"], "reason": recall["reason"],
         "status": recall["status"], "opened_at": recall["opened_at"], "closed_at": recall.get("closed_at"),
         "closing_note": recall.get("closing_note"),
-        "closing_note": recall.get("closing_note"),
         "window": ({"from": recall["window_from"], "to": recall["window_to"]} if recall.get("window_from")
                    else None),
         "deadlines": {"start_by": recall["start_by"], "complete_by": recall["complete_by"]},
