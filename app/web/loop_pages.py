@@ -179,6 +179,7 @@ def report_submit():
     photo, mime = None, None
     if upload is not None and upload.filename:
         photo = upload.stream.read(report_rules.PHOTO_MAX_BYTES + 1)
+        upload.close()
         mime = report_rules.photo_type(photo)
         if mime is None:
             errors["photo"] = "photo_bad"
