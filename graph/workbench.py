@@ -7,8 +7,10 @@ holds or held it, and to regulators and admins (``see_all``); to anyone else it 
 
 from __future__ import annotations
 
+import json
 from typing import LiteralString
 
+from graph.batches import origin_record
 from graph.driver import Graph
 from gs1.identifiers import location_key, lot_key
 
@@ -92,12 +94,28 @@ CALL (l) {
         {report_no: i.report_no, date: toString(i.date), verdict: i.verdict, standard: i.standard,
          lab_zh: lab.name_zh, lab_en: lab.name_en} END) AS inspections
 }
+CALL (l) {
+    OPTIONAL MATCH (l)<-[:OBJECT|OUTPUT]-(e:Event)
+    WHERE e.biz_step IN ['commissioning', 'harvesting', 'slaughtering'] AND NOT coalesce(e.erroneous, false)
+      AND (e.type = 'TransformationEvent' OR e.action = 'ADD')
+    WITH e ORDER BY e.event_time LIMIT 1
+    RETURN e.doc AS origin_doc
+}
+CALL (l) {
+    OPTIONAL MATCH (d:Dispute)-[:ABOUT]->(l) WHERE $see_all OR d.by_gln = $gln OR d.source_gln = $gln
+    OPTIONAL MATCH (by:Party {gln: d.by_gln})
+    OPTIONAL MATCH (src:Party {gln: d.source_gln})
+    WITH d, by, src ORDER BY d.created_at DESC LIMIT 50
+    RETURN collect(CASE WHEN d IS NULL THEN null ELSE
+        d {.dispute_id, .quantity, .unit, .reason, .created_at, .by_gln, .source_gln, by_zh: by.name_zh,
+           by_en: by.name_en, source_zh: src.name_zh, source_en: src.name_en} END) AS disputes
+}
 RETURN l {.gtin, .lot, .unit, .status, .owner_gln, .hold_reason, production_date: toString(l.production_date),
           expiry_date: toString(l.expiry_date)} AS lot,
        p {.name_zh, .name_en, .unit} AS product, owner {.name_zh, .name_en} AS owner,
        CASE WHEN mine IS NULL THEN null ELSE {quantity: mine.quantity, pending: coalesce(mine.pending, 0),
                                               unit: mine.unit} END AS mine,
-       holders, events, inspections
+       holders, events, inspections, origin_doc, disputes
 """
 
 # In name order from the party_name_zh index (V0012): the first $limit parties, not a sort of every party. A party
@@ -158,8 +176,10 @@ def lot(graph: Graph, gln: str | None, gtin: str, lot_number: str, see_all: bool
         see_all: a regulator or admin: every holder and event.
 
     Returns:
-        {"lot", "product", "owner", "mine", "holders", "events", "inspections"}; holders are the caller's own row
-        unless the caller owns the lot or sees all.
+        {"lot", "product", "owner", "mine", "holders", "events", "inspections", "origin", "disputes"}: holders
+        are the caller's own row unless the caller owns the lot or sees all; origin is the origin record of the
+        lot's origin event (graph/batches.origin_record); disputes are those the caller raised or that were raised
+        against it (all: see_all). One round trip.
     """
     rows = graph.query(LOT, read=True, key=lot_key(gtin, lot_number), gln=gln, see_all=see_all,
                        loc=location_key(gln) if gln else None)
@@ -169,6 +189,10 @@ def lot(graph: Graph, gln: str | None, gtin: str, lot_number: str, see_all: bool
     if not see_all and out["lot"]["owner_gln"] != gln:
         out["holders"] = [h for h in out["holders"] if h["gln"] == gln]
     out["events"] = [{**e, "at": e["at"].to_native() if e["at"] is not None else None} for e in out["events"]]
+    doc = out.pop("origin_doc")
+    out["origin"] = origin_record(json.loads(doc) if doc else {})
+    out["disputes"] = [{**d, "created_at": d["created_at"].to_native() if d["created_at"] is not None else None}
+                       for d in out["disputes"]]
     for k in ("production_date", "expiry_date"):
         out["lot"][k] = out["lot"][k] or None
     return out

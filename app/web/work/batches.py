@@ -75,12 +75,6 @@ def _rows(prefix: str, fields: tuple[str, ...]) -> list[dict]:
     return [{f: (columns[f][i] if i < len(columns[f]) else "").strip() for f in fields} for i in range(count)]
 
 
-@bp.context_processor
-def _lot_extras():
-    """What the lot page's batch section reads (work/lot_batch.html): called only where the page shows it."""
-    return {"batch_origin": batches.origin, "batch_disputes": batches.disputes, "graph_": graph}
-
-
 # ---------------------------------------------------------------- register a batch
 
 
