@@ -18,7 +18,7 @@ from flask_wtf.csrf import CSRFError
 from marshmallow import Schema, ValidationError, fields, validate
 
 from app.extensions import graph
-from app.web.work import csrf
+from app.web.work import UNITS, csrf
 from graph import outbox, recall_cases, recalls
 from graph.errors import Conflict, GraphError, NotFound, RuleViolation, Unavailable
 from graph.recall_rules import ack_capacity
@@ -51,7 +51,10 @@ def _render(template: str, status: int = 200, **context):
     def name(row: dict, prefix: str = "product") -> str:
         return row.get(f"{prefix}_{language}") or row.get(f"{prefix}_{second}") or ""
 
-    html = render_template(template, t=t, lang=language, when=_when, other=second, name=name, **context)
+    def unit(code: str | None) -> str:
+        return UNITS.get(code or "", (code or "", code or ""))[language == "en"]
+
+    html = render_template(template, t=t, lang=language, when=_when, other=second, name=name, unit=unit, **context)
     response = make_response(html, status)
     response.headers["Cache-Control"] = "no-store"
     response.headers["Content-Language"] = "zh-CN" if language == "zh" else "en"
