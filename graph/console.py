@@ -106,57 +106,62 @@ def overview(graph: Graph, period: tuple[date, date], category: str | None = Non
 
 
 # Each list: a filter, a sort key (one of SORTS[name]) and a page; `total` counts every row the filter keeps.
-LOTS: LiteralString = """
+# Each list counts what its filter keeps and reads one page sorted (ORDER BY ... SKIP ... LIMIT: a top-k sort over
+# the filtered nodes' own properties); names and related nodes are read for the page's rows only.
+_LOT_FILTER: LiteralString = """
 MATCH (l:Lot)
 WHERE ($status IS NULL OR coalesce(l.status, 'active') = $status) AND ($q IS NULL OR l.lot CONTAINS $q)
-OPTIONAL MATCH (l)-[:OF_PRODUCT]->(p:Product)
-OPTIONAL MATCH (o:Party {gln: l.owner_gln})
-WITH l, p, o
-WHERE ($category IS NULL OR p.category = $category) AND ($region IS NULL OR o.region_code STARTS WITH $region)
-WITH l, p, o, CASE $sort WHEN 'lot' THEN l.lot WHEN 'status' THEN coalesce(l.status, 'active')
-                         ELSE toString(l.production_date) + l.lot END AS k
-ORDER BY CASE WHEN $desc THEN k END DESC, CASE WHEN NOT $desc THEN k END ASC
-WITH collect([l, p, o]) AS found
-CALL (found) {
-    UNWIND found[$skip..$skip + $limit] AS x
-    WITH x[0] AS l, x[1] AS p, x[2] AS o
+  AND ($category IS NULL OR EXISTS { (l)-[:OF_PRODUCT]->(:Product {category: $category}) })
+  AND ($region IS NULL OR EXISTS { MATCH (o:Party {gln: l.owner_gln}) WHERE o.region_code STARTS WITH $region })
+"""
+LOTS: LiteralString = "CALL () {" + _LOT_FILTER + """    RETURN count(l) AS total
+}
+CALL () {""" + _LOT_FILTER + """    WITH l, CASE $sort WHEN 'lot' THEN l.lot
+                          WHEN 'status' THEN coalesce(l.status, 'active')
+                          ELSE toString(l.production_date) + l.lot END AS k
+    ORDER BY CASE WHEN $desc THEN k END DESC, CASE WHEN NOT $desc THEN k END ASC
+    SKIP $skip LIMIT $limit
+    OPTIONAL MATCH (l)-[:OF_PRODUCT]->(p:Product)
+    OPTIONAL MATCH (o:Party {gln: l.owner_gln})
     RETURN collect({gtin: l.gtin, lot: l.lot, status: coalesce(l.status, 'active'), quantity: l.quantity,
                     unit: l.unit, production_date: toString(l.production_date),
                     expiry_date: toString(l.expiry_date), category: p.category, product_zh: p.name_zh,
                     product_en: p.name_en, owner_gln: o.gln, owner_zh: o.name_zh, owner_en: o.name_en,
                     region: o.region_code, region_zh: o.region_zh, hold_reason: l.hold_reason}) AS rows
 }
-RETURN size(found) AS total, rows
+RETURN total, rows
 """
 
-PARTIES: LiteralString = """
+_PARTY_FILTER: LiteralString = """
 MATCH (o:Party)
 WHERE ($role IS NULL OR $role IN o.roles) AND ($region IS NULL OR o.region_code STARTS WITH $region)
   AND ($credit IS NULL OR coalesce(o.credit_status, 'normal') = $credit)
   AND ($q IS NULL OR o.name_zh CONTAINS $q OR o.name_en CONTAINS $q OR o.gln STARTS WITH $q)
-WITH o, CASE $sort WHEN 'region' THEN coalesce(o.region_code, '') + o.gln WHEN 'gln' THEN o.gln
-                   ELSE coalesce(o.name_zh, o.gln) END AS k
-ORDER BY CASE WHEN $desc THEN k END DESC, CASE WHEN NOT $desc THEN k END ASC
-WITH collect(o) AS found
-CALL (found) {
-    UNWIND found[$skip..$skip + $limit] AS o
+"""
+PARTIES: LiteralString = "CALL () {" + _PARTY_FILTER + """    RETURN count(o) AS total
+}
+CALL () {""" + _PARTY_FILTER + """    WITH o, CASE $sort WHEN 'region' THEN coalesce(o.region_code, '') + o.gln
+                       WHEN 'gln' THEN o.gln ELSE coalesce(o.name_zh, o.gln) END AS k
+    ORDER BY CASE WHEN $desc THEN k END DESC, CASE WHEN NOT $desc THEN k END ASC
+    SKIP $skip LIMIT $limit
     RETURN collect(o {.gln, .name_zh, .name_en, .roles, .region_code, .region_zh, .region_en, .contact_name,
                       .contact_phone, .contact_email, .address_zh,
                       credit_status: coalesce(o.credit_status, 'normal')}) AS rows
 }
-RETURN size(found) AS total, rows
+RETURN total, rows
 """
 
-RECALLS: LiteralString = """
+_RECALL_FILTER: LiteralString = """
 MATCH (r:Recall)
 WHERE ($status IS NULL OR r.status = $status) AND ($level IS NULL OR r.level = $level)
   AND ($q IS NULL OR r.recall_id CONTAINS $q OR r.reason CONTAINS $q)
-WITH r, CASE $sort WHEN 'level' THEN toString(r.level) + toString(r.opened_at) WHEN 'status' THEN r.status
-                   ELSE toString(r.opened_at) END AS k
-ORDER BY CASE WHEN $desc THEN k END DESC, CASE WHEN NOT $desc THEN k END ASC
-WITH collect(r) AS found
-CALL (found) {
-    UNWIND found[$skip..$skip + $limit] AS r
+"""
+RECALLS: LiteralString = "CALL () {" + _RECALL_FILTER + """    RETURN count(r) AS total
+}
+CALL () {""" + _RECALL_FILTER + """    WITH r, CASE $sort WHEN 'level' THEN toString(r.level) + toString(r.opened_at)
+                       WHEN 'status' THEN r.status ELSE toString(r.opened_at) END AS k
+    ORDER BY CASE WHEN $desc THEN k END DESC, CASE WHEN NOT $desc THEN k END ASC
+    SKIP $skip LIMIT $limit
     CALL (r) {
         OPTIONAL MATCH (r)-[nf:NOTIFIES]->(:Party)
         RETURN count(nf) AS holders, collect([nf.units, nf.quantities]) AS held
@@ -168,7 +173,7 @@ CALL (found) {
     RETURN collect(r {.recall_id, .level, .reason, .status, .opened_at, .closed_at, .start_by, .complete_by,
                       .affected_count, holders: holders, acked: acked, held: held, recovered: recovered}) AS rows
 }
-RETURN size(found) AS total, rows
+RETURN total, rows
 """
 
 LISTS: dict[str, LiteralString] = {"lots": LOTS, "parties": PARTIES, "recalls": RECALLS}

@@ -300,3 +300,13 @@ def test_sampling_plans_are_listed(app, graph):
                                               "inspector_ids": [user["user_id"]]}, "tests")
     page = regulator.get("/console/plans?pstate=draft").get_data(as_text=True)
     assert title in page and plan["plan_id"] in page and "舒兰市" in page and "草稿" in page
+
+
+@pytest.mark.parametrize("name", ["inspections", "lots", "parties", "recalls", "alerts", "reports", "plans"])
+def test_every_list_answers_in_both_languages_and_downloads(app, graph, name):
+    regulator, _ = regulator_client(app, graph)
+    for lang in ("zh", "en"):
+        page = regulator.get(f"/console/{name}?lang={lang}&sort=nonsense&page=x&region=bad&from=never")
+        assert page.status_code == 200 and 'id="rows"' in page.get_data(as_text=True)
+    xlsx = regulator.get(f"/console/{name}?format=xlsx&q=no-such-{uuid.uuid4().hex[:6]}&verdict=fail&rstate=closed")
+    assert xlsx.status_code == 200 and xlsx.get_data()[:2] == b"PK"

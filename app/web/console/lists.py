@@ -172,12 +172,13 @@ def list_page(name: str):
     fmt = request.args.get("format")
     cols = columns(name, language)
     if fmt in ("csv", "xlsx"):
-        # the supervision module pages at most 500 rows at a time: a download reads pages until it has them all
+        # graph/console's lists read every row in one query; the other modules page (at most 200-500 rows a page)
+        step = EXPORT_MAX if name in store.LISTS else EXPORT_PAGE
         found = {"rows": []}
         while len(found["rows"]) < EXPORT_MAX:
-            part = fetch(name, filters, args["sort"], args["desc"], len(found["rows"]), EXPORT_PAGE)
+            part = fetch(name, filters, args["sort"], args["desc"], len(found["rows"]), step)
             found["rows"] += part["rows"]
-            if len(part["rows"]) < EXPORT_PAGE:
+            if len(part["rows"]) < step:
                 break
         header = [TEXT[language][f"col_{c}"] for c, _ in cols]
         table = [[cell(r) for _, cell in cols] for r in found["rows"]]
