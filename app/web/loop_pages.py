@@ -21,12 +21,14 @@ from flask import Blueprint, Flask, abort, current_app, make_response, redirect,
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFError, generate_csrf
 from limits import parse
+from markupsafe import Markup
 
 from app.audit import mark_recorded, transaction_entry
 from app.extensions import graph
-from graph import consumer_reports, report_rules, sampling_plans
+from graph import consumer_reports, credit, report_rules, sampling_plans
 from graph.errors import NotFound, RuleViolation, Unavailable
-from gs1.identifiers import InvalidIdentifier, parse_identifier
+from gs1.digital_link import DEFAULT_BASE, build_uri
+from gs1.identifiers import InvalidIdentifier, lot_key, parse_identifier
 from gs1.timezones import CHINA
 
 bp = Blueprint("loop_pages", __name__, template_folder="templates", static_folder="static/loop",
@@ -205,6 +207,22 @@ def report_status(report_no: str):
                   new=request.args.get("new") == "1")
 
 
+def credit_notice(f: dict, lang: str) -> Markup:
+    """The consumer page's part of the loop: a warning when the product's brand owner or the lot's maker is on
+    watch or the blacklist (graph/credit.scan_warnings: two indexed look-ups), and the link to report a violation."""
+    code = f.get("code") or {}
+    if not code.get("gtin"):
+        return Markup("")
+    gtin, lot = code["gtin"], code.get("lot")
+    warnings = credit.scan_warnings(graph(), gtin, lot_key(gtin, lot) if lot else None)
+    report = url_for("loop_pages.report_form", code=build_uri(DEFAULT_BASE, gtin, lot, code.get("serial") or None))
+    language = "en" if lang == "en" else "zh"
+    return Markup(render_template("loop/_scan_notice.html", warnings=warnings, report=report, t=TEXT[language],
+                                  lang=language))
+
+
 def register(app: Flask) -> None:
-    """Register the public pages (after the workbench, whose CSRF protection the report form uses)."""
+    """Register the public pages (after the workbench, whose CSRF protection the report form uses), and offer
+    the consumer page ``credit_notice(f, lang)``."""
     app.register_blueprint(bp)
+    app.jinja_env.globals["credit_notice"] = credit_notice

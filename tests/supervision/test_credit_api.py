@@ -190,3 +190,17 @@ def test_the_watch_list_and_the_scan_warning(client, graph, farm, regulators):
     warnings = credit.scan_warnings(graph, farm["gtin"], lot_key(farm["gtin"], farm["lot"]))
     assert [(w["gln"], w["status"]) for w in warnings] == [(farm["gln"], "blacklist")]
     assert credit.scan_warnings(graph, "09999999999999", None) == []
+
+
+def test_the_consumer_page_warns_of_a_blacklisted_producer_and_links_the_report_form(client, farm, regulators):
+    url = f"/01/{farm['gtin']}/10/{farm['lot']}"
+    page = client.get(url, headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert 'id="report-violation"' in page and "data-credit=" not in page
+    _change(client, regulators[0], farm["gln"], "blacklist", "counterfeit")
+    page = client.get(f"{url}?v=1", headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert 'data-credit="blacklist"' in page and "严重违法失信名单" in page and "失信测试农场" in page
+    link = page.split('id="report-violation" href="')[1].split('"')[0].replace("&amp;", "&")
+    form = client.get(link)
+    assert form.status_code == 200 and f"{farm['gtin']}/10/{farm['lot']}" in form.get_data(as_text=True)
+    en = client.get(f"{url}?lang=en", headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert "serious-violation list" in en
