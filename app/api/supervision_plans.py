@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import Response
 from flask_smorest import Blueprint
 from marshmallow import RAISE, ValidationError
 
@@ -9,6 +10,7 @@ from app.audit import mark_recorded, transaction_entry
 from app.auth import current_principal, require
 from app.errors import ApiError
 from app.extensions import graph
+from app.report_photos import photo_path
 from app.schemas.fields import GLN
 from app.schemas.supervision_loop import (
     AppealDecisionIn,
@@ -201,3 +203,20 @@ def update_report(body, report_no):
     """Move a report on (received -> investigating -> closed) and/or set its reward flag; audited."""
     return _done(consumer_reports.update_report(graph(), report_no, body["state"], body["reward"], body["note"],
                                                 _by(), audit=transaction_entry()))
+
+
+@blp.route("/reports/<string:report_no>/photo", methods=["GET"])
+@require(*REGULATORS)
+@blp.doc(responses={200: {"description": "the photo (JPEG or PNG)"}})
+def report_photo(report_no):
+    """The photo sent with a consumer report (regulators only)."""
+    report = consumer_reports.get_report(graph(), report_no)
+    if not report.get("photo_sha256"):
+        raise ApiError(404, f"report {report_no} has no photo")
+    path = photo_path(report["photo_sha256"], report["photo_type"])
+    if not path.is_file():
+        raise ApiError(404, f"the photo of report {report_no} is not on this server")
+    response = Response(path.read_bytes(), mimetype=report["photo_type"])
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response

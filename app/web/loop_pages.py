@@ -12,8 +12,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
-import tempfile
 import time
 from pathlib import Path
 
@@ -25,6 +23,7 @@ from markupsafe import Markup
 
 from app.audit import mark_recorded, transaction_entry
 from app.extensions import graph
+from app.report_photos import store_photo
 from graph import consumer_reports, credit, report_rules, sampling_plans
 from graph.errors import NotFound, RuleViolation, Unavailable
 from gs1.digital_link import DEFAULT_BASE, build_uri
@@ -140,24 +139,16 @@ def _address_allowed() -> bool:
     return limiter.limiter.hit(limit, "consumer-reports", get_remote_address() or "-")
 
 
-def _store_photo(data: bytes, mime: str) -> str:
-    digest = hashlib.sha256(data).hexdigest()
-    folder = Path(current_app.config["REPORTS_DIR"]) / "consumer-photos"
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{digest}.{'png' if mime == 'image/png' else 'jpg'}"
-    if not target.exists():
-        fd, partial = tempfile.mkstemp(dir=folder, suffix=".part")
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(partial, target)
-    return digest
-
-
 @bp.route("/report", methods=["POST"])
 def report_submit():
-    """File a report: checks (CSRF, signed time, honeypot, address limit), then the graph's phone/code limits."""
+    """File a report: checks (address limit, CSRF, signed time, honeypot), then the graph's phone/code limits."""
     from app.web.work import csrf
 
+    # The address limit first: past it a flood is answered 429, which costs no audit entry (app/audit.py).
+    if not _address_allowed():
+        response = problem(429, "slow_down")
+        response.headers["Retry-After"] = "3600"
+        return response
     csrf.protect()
     code = request.form.get("code", "")
     subject = _subject(code)
@@ -166,10 +157,6 @@ def report_submit():
     if report_rules.form_error(_key(_DOMAIN_FORM), request.form.get("form_token"), code, int(time.time()),
                                request.form.get("website")):
         return problem(400, "form_refused")
-    if not _address_allowed():
-        response = problem(429, "slow_down")
-        response.headers["Retry-After"] = "3600"
-        return response
     values = {"text": request.form.get("text", "").strip(), "phone": request.form.get("phone", "").strip()}
     errors = {}
     if not values["text"] or len(values["text"]) > report_rules.TEXT_MAX:
@@ -188,7 +175,7 @@ def report_submit():
     if errors:
         return _form(code, errors, values, status=422)
     report = {"code": code, "subject_key": subject, "text": values["text"], "phone": phone,
-              "photo_sha256": _store_photo(photo, mime) if photo else None, "photo_type": mime}
+              "photo_sha256": store_photo(photo, mime) if photo else None, "photo_type": mime}
     try:
         out = consumer_reports.file_report(graph(), report, report_rules.phone_digest(_key(_DOMAIN_PHONE), phone),
                                            audit=transaction_entry())

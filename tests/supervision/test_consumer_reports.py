@@ -94,6 +94,9 @@ def test_a_report_gets_a_number_and_a_public_status_page(app, client, graph):
                     json={"state": "investigating", "reward": True, "note": "已转稽查"})
     assert r.status_code == 200 and r.get_json()["reward"] is True
     assert r.get_json()["history"][0]["after"] == "investigating"
+    photo = client.get(f"/api/v1/reports/{number}/photo", headers=auth(regulator))
+    assert photo.status_code == 200 and photo.data == PNG and photo.mimetype == "image/png"
+    assert client.get(f"/api/v1/reports/{number}/photo").status_code == 401
     en = client.get(f"/report/{number}?lang=en").get_data(as_text=True)
     assert "Under investigation" in en
 
@@ -128,6 +131,8 @@ def test_one_address_files_five_reports_an_hour(app, client, graph):
     assert r.status_code == 429 and "12315" in r.get_data(as_text=True)
     assert _stored(graph, codes[5]) == []
     assert _submit(app, client, codes[5], _phone(), _address()).status_code == 303  # another address may
+    spam = client.post("/report", data={"code": codes[5], "website": "x"}, environ_overrides={"REMOTE_ADDR": address})
+    assert spam.status_code == 429  # a flood past the limit is refused before any other work
 
 
 def test_one_phone_files_three_reports_a_day(app, client, graph):
