@@ -3,6 +3,7 @@ lots with shipping and receiving joined, recall countdowns, capped holder figure
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 from app.web.console import shaping
@@ -196,3 +197,18 @@ def test_local_time_is_asia_shanghai():
     assert local("2026-10-20T16:30:00Z") == "2026-10-21 00:30"
     assert local(datetime(2026, 10, 20, 16, 30, tzinfo=UTC)) == "2026-10-21 00:30"
     assert local(None) == ""
+
+
+def test_the_catalogue_names_every_word_the_templates_use_in_both_languages():
+    import re
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parents[2] / "app" / "web" / "templates" / "console"
+    catalogue = json.loads((folder / "i18n.json").read_text("utf-8"))
+    assert catalogue["zh"].keys() == catalogue["en"].keys()
+    used = set()
+    for template in folder.glob("*.html"):
+        text = template.read_text("utf-8")
+        used |= set(re.findall(r"\bt\.([a-z_0-9]+)\b", text)) - {"get"}
+        used |= set(re.findall(r"\bt\['([a-z_0-9]+)'\]", text))
+    assert used and used <= catalogue["zh"].keys(), sorted(used - catalogue["zh"].keys())
