@@ -128,8 +128,15 @@ RETURN p.gln AS gln, p.name_zh AS name_zh, p.name_en AS name_en, p.region_zh AS 
        p.region_en AS region_en
 """
 
+# Its own products from the party (OWNED_BY), not by reading every product's owner; licensed ones by their list.
 PRODUCTS: LiteralString = """
-MATCH (p:Product) WHERE p.owner_gln = $gln OR $gln IN coalesce(p.licensees, [])
+MATCH (me:Party {gln: $gln})
+CALL (me) {
+    MATCH (p:Product)-[:OWNED_BY]->(me) RETURN p
+    UNION
+    MATCH (p:Product) WHERE p.licensees IS NOT NULL AND $gln IN p.licensees RETURN p
+}
+WITH DISTINCT p
 RETURN p.gtin AS gtin, p.name_zh AS name_zh, p.name_en AS name_en, p.unit AS unit, p.category AS category
 ORDER BY p.name_zh LIMIT 200
 """
