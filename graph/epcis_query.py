@@ -2,7 +2,7 @@
 
 Filters arrive already parsed (app/schemas/epcis.py): identifiers as keys/GTINs, CBV terms as bare words, times
 as UTC ISO text. A filter left None does not constrain. Paging orders by a sort key (recordTime or eventTime in
-epoch milliseconds, negated for DESC) and then event_id: stable, since both are set once at capture.
+either direction) and then event_id: stable, since both are set once at capture.
 
 Parameters the graph does not index (ILMD, extension fields, sensor data, bizTransactions, sources and
 destinations, error declarations, persistent dispositions) are compiled by gs1/event_query.py into predicates on
@@ -17,11 +17,14 @@ from typing import Any, LiteralString
 
 from graph.driver import Graph
 from graph.errors import NotFound
+from gs1.epcis import utc_iso
 from gs1.event_query import EventView, Predicate, matches
 from gs1.identifiers import location_key
 
 MATCH_FILTERS = ("epc", "any", "cls", "input", "output", "parent", "in_cls", "out_cls", "any_cls")
-SCAN_LIMIT = 5000  # candidates one request may read when predicates filter them after the graph
+# Candidates one request may read when predicates filter them after the graph, in one statement: each statement
+# orders every candidate (sort key and eventID), so one large read costs less than several small ones.
+SCAN_LIMIT = 2000
 
 # One statement for both cases: with an identifier filter ($anchor) the candidates come from index seeks on the named
 # objects, so a big history is not scanned; without one, every event is a candidate.
@@ -84,12 +87,30 @@ WHERE ($event_ids IS NULL OR e.event_id IN $event_ids)
        OR ((x:Lot OR x:Product) AND x.gtin IN $out_cls.gtins) })
   AND ($any_cls IS NULL OR EXISTS { MATCH (e)-[:OBJECT|CHILD|INPUT|OUTPUT]->(x) WHERE (x:Lot AND x.key IN
        $any_cls.keys) OR ((x:Lot OR x:Product) AND x.gtin IN $any_cls.gtins) })
-WITH e, $sign * CASE WHEN $by_event_time THEN e.event_time.epochMillis ELSE e.record_time.epochMillis END AS sk
-WHERE $after_sk IS NULL OR sk > $after_sk OR (sk = $after_sk AND e.event_id > $after_id)
-RETURN e.doc AS doc, e.error_declaration AS declaration, e.context AS context, e.event_id AS event_id, sk
-ORDER BY sk, e.event_id
-LIMIT $limit
 """
+# The order is one of four fixed statements (ORDER BY takes no parameter): the sort property and its direction come
+# from this allow-list, never from the request. The cursor is (sort time, eventID) of the last event read.
+_RETURN: LiteralString = """
+RETURN e.doc AS doc, e.error_declaration AS declaration, e.context AS context, e.event_id AS event_id,
+"""
+_PAGES: dict[tuple[str, bool], LiteralString] = {
+    ("recordTime", False): _PAGE + """
+  AND ($after_time IS NULL OR e.record_time > datetime($after_time)
+       OR (e.record_time = datetime($after_time) AND e.event_id > $after_id))""" + _RETURN + """
+       e.record_time AS sort_time ORDER BY e.record_time, e.event_id LIMIT $limit""",
+    ("recordTime", True): _PAGE + """
+  AND ($after_time IS NULL OR e.record_time < datetime($after_time)
+       OR (e.record_time = datetime($after_time) AND e.event_id > $after_id))""" + _RETURN + """
+       e.record_time AS sort_time ORDER BY e.record_time DESC, e.event_id LIMIT $limit""",
+    ("eventTime", False): _PAGE + """
+  AND ($after_time IS NULL OR e.event_time > datetime($after_time)
+       OR (e.event_time = datetime($after_time) AND e.event_id > $after_id))""" + _RETURN + """
+       e.event_time AS sort_time ORDER BY e.event_time, e.event_id LIMIT $limit""",
+    ("eventTime", True): _PAGE + """
+  AND ($after_time IS NULL OR e.event_time < datetime($after_time)
+       OR (e.event_time = datetime($after_time) AND e.event_id > $after_id))""" + _RETURN + """
+       e.event_time AS sort_time ORDER BY e.event_time DESC, e.event_id LIMIT $limit""",
+}
 
 _ONE: LiteralString = """
 MATCH (e:Event {event_id: $event_id})
@@ -112,7 +133,7 @@ PARAMS = ("event_ids", "types", "actions", "biz_steps", "dispositions", "read_po
           "lt_record_time", "party", *MATCH_FILTERS)
 
 
-def page(graph: Graph, filters: dict[str, Any], limit: int, after: tuple[int, str] | None = None, *,
+def page(graph: Graph, filters: dict[str, Any], limit: int, after: tuple[str, str] | None = None, *,
          order_by: str = "recordTime", descending: bool = False, predicates: list[Predicate] | None = None,
          scan_limit: int = SCAN_LIMIT) -> tuple[list[dict], tuple[int, str] | None]:
     """Return up to ``limit`` events matching every filter and predicate, in sort-key order, after a cursor.
@@ -121,7 +142,7 @@ def page(graph: Graph, filters: dict[str, Any], limit: int, after: tuple[int, st
         graph: the database.
         filters: PARAMS names -> value or None; match filters are {"keys": [...], "gtins": [...]}.
         limit: the most events to return.
-        after: (sort key, event_id) of the last event of the previous page.
+        after: (sort time as UTC ISO text, event_id) of the last event of the previous page.
         order_by: ``recordTime`` or ``eventTime``.
         descending: newest first.
         predicates: conditions on the stored document (gs1.event_query.compile_params); none means the graph's
@@ -130,23 +151,25 @@ def page(graph: Graph, filters: dict[str, Any], limit: int, after: tuple[int, st
 
     Returns:
         (events, cursor): dicts with ``doc`` (the event as captured, plus a later errorDeclaration), ``context``
-        (its document's @context), ``event_id`` and ``sort_key``; and the cursor of the last candidate read when
+        (its document's @context), ``event_id`` and ``sort_key`` (the sort time, UTC ISO); and the cursor of the last
+        candidate read when
         the scan bound stopped the page before the candidates ran out (else None).
     """
     params = {name: filters.get(name) for name in PARAMS}
     anchor = next((params[m] for m in MATCH_FILTERS if params[m] is not None), None)
-    base = {**params, "anchor": anchor, "party_places": _places(params["party"]),
-            "sign": -1 if descending else 1, "by_event_time": order_by == "eventTime"}
+    statement = _PAGES[("eventTime" if order_by == "eventTime" else "recordTime", descending)]
+    base = {**params, "anchor": anchor, "party_places": _places(params["party"])}
     found: list[dict] = []
     read = 0
-    batch = limit if not predicates else min(max(limit * 4, 200), scan_limit)
+    batch = limit if not predicates else scan_limit
     while True:
-        rows = graph.query(_PAGE, read=True, limit=batch, after_sk=after[0] if after else None,
+        rows = graph.query(statement, read=True, limit=batch, after_time=after[0] if after else None,
                            after_id=after[1] if after else None, **base)
         for r in rows:
             event = {"doc": as_declared(r["doc"], r["declaration"]), "event_id": r["event_id"],
-                     "context": json.loads(r["context"]) if r["context"] else None, "sort_key": r["sk"]}
-            after = (r["sk"], r["event_id"])
+                     "context": json.loads(r["context"]) if r["context"] else None,
+                     "sort_key": utc_iso(r["sort_time"].to_native())}
+            after = (event["sort_key"], r["event_id"])
             read += 1
             if not predicates or matches(predicates, EventView.of(event["doc"], event["context"])):
                 found.append(event)

@@ -182,29 +182,34 @@ def filters_fingerprint(filters: dict) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def encode_event_token(last: tuple[int, str], fingerprint: str, emitted: int = 0) -> str:
-    """Return an opaque token for the event page after ``last`` = (sort key, eventID), with the events already
+def encode_event_token(last: tuple[str, str], fingerprint: str, emitted: int = 0) -> str:
+    """Return an opaque token for the event page after ``last`` = (sort time, eventID), with the events already
     answered (eventCountLimit counts across pages)."""
     raw = json.dumps([last[0], last[1], fingerprint, emitted], separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_event_token(token: str, fingerprint: str) -> tuple[tuple[int, str], int]:
-    """Return ((sort key, eventID), events answered) from a token; ValidationError for one this query did not
+def decode_event_token(token: str, fingerprint: str) -> tuple[tuple[str, str], int]:
+    """Return ((sort time, eventID), events answered) from a token; ValidationError for one this query did not
     issue (the token is readable base64 JSON: every part is checked before it reaches a query)."""
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
         parts = json.loads(raw)
-        sort_key, last_id, fp, emitted = parts if len(parts) == 4 else [*parts, 0]
+        when, last_id, fp, emitted = parts if len(parts) == 4 else [*parts, 0]
     except (binascii.Error, ValueError, TypeError):
         raise ValidationError("not a page token this server issued", "nextPageToken") from None
     if fp != fingerprint:
         raise ValidationError("the page token belongs to another query; repeat the same parameters",
                               "nextPageToken")
-    if type(sort_key) is not int or abs(sort_key) > 2**53 or not isinstance(last_id, str) or len(last_id) > 2000 \
+    if not isinstance(when, str) or not isinstance(last_id, str) or len(last_id) > 2000 \
             or type(emitted) is not int or not 0 <= emitted <= 10**9:
         raise ValidationError("not a page token this server issued", "nextPageToken")
-    return (sort_key, last_id), emitted
+    # Its time goes into a Cypher datetime(): a made-up one is refused here (400), not by the database (500).
+    try:
+        when = utc_iso(parse_time(when, "nextPageToken"))
+    except GS1Error:
+        raise ValidationError("not a page token this server issued", "nextPageToken") from None
+    return (when, last_id), emitted
 
 
 def encode_page_token(last: tuple[str, str], fingerprint: str) -> str:
