@@ -212,3 +212,8 @@ def test_the_catalogue_names_every_word_the_templates_use_in_both_languages():
         used |= set(re.findall(r"\bt\.([a-z_0-9]+)\b", text)) - {"get"}
         used |= set(re.findall(r"\bt\['([a-z_0-9]+)'\]", text))
     assert used and used <= catalogue["zh"].keys(), sorted(used - catalogue["zh"].keys())
+
+
+def test_form_messages_read_as_one_line():
+    assert shaping.form_messages({"lots": {"0": {"gtin": ["bad check digit"]}}, "level": ["must be one of 1, 2, 3"]}) \
+        == "gtin: bad check digit; level: must be one of 1, 2, 3"

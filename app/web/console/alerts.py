@@ -12,7 +12,7 @@ from app.extensions import graph
 from app.schemas.supervision import AlertStateIn
 from app.schemas.supervision_loop import ConsumerReportUpdateIn
 from app.web.console import bp, problem
-from app.web.console.trace import _messages
+from app.web.console.shaping import form_messages
 from graph import alerts, consumer_reports
 
 _STATE = AlertStateIn()
@@ -26,7 +26,7 @@ def alert_state(alert_id: str):
     try:
         data = _STATE.load({k: v for k, v in form.items() if v})
     except ValidationError as exc:
-        return problem(422, "problem_bad", _messages(exc.messages))
+        return problem(422, "problem_bad", form_messages(exc.messages))
     changed = alerts.set_state(graph(), alert_id, data["state"], data["owner"],
                                f"token:{current_user.principal.token_id}", note=data["note"],
                                audit=transaction_entry())
@@ -45,7 +45,7 @@ def report_state(report_no: str):
     try:
         data = _REPORT.load(body)
     except ValidationError as exc:
-        return problem(422, "problem_bad", _messages(exc.messages))
+        return problem(422, "problem_bad", form_messages(exc.messages))
     changed = consumer_reports.update_report(graph(), report_no, data["state"], data["reward"], data["note"],
                                              f"token:{current_user.principal.token_id}", audit=transaction_entry())
     mark_recorded(changed.pop("audit_seq", None))

@@ -14,8 +14,7 @@ from app.extensions import graph
 from app.notify import notify_key
 from app.schemas.recalls import AckIn, CloseIn
 from app.web.console import TEXT, bp, lang, problem, render
-from app.web.console.shaping import countdown, duration_text, effectiveness_series, holder_rows
-from app.web.console.trace import _messages
+from app.web.console.shaping import countdown, duration_text, effectiveness_series, form_messages, holder_rows
 from graph import recalls
 
 _ACK = AckIn()
@@ -46,7 +45,7 @@ def record_ack(recall_id: str):
     try:
         data = _ACK.load({k: v for k, v in form.items() if v})
     except ValidationError as exc:
-        return problem(422, "problem_ack_form", _messages(exc.messages))
+        return problem(422, "problem_ack_form", form_messages(exc.messages))
     recalls.acknowledge(graph(), recall_id, {**data, "lot_key": None, "token_id": current_user.principal.token_id})
     return redirect(url_for("console.recall_page", recall_id=recall_id, done="ack"), 303)
 
@@ -57,7 +56,7 @@ def close_recall(recall_id: str):
     try:
         data = _CLOSE.load({"note": request.form.get("summary", "").strip() or None})
     except ValidationError as exc:
-        return problem(422, "problem_bad", _messages(exc.messages))
+        return problem(422, "problem_bad", form_messages(exc.messages))
     if not data["note"]:
         return problem(422, "problem_close_summary")
     recalls.close(graph(), recall_id, current_user.principal.token_id, data["note"], notify_key=notify_key())

@@ -210,3 +210,22 @@ def window_of(start: str | None, end: str | None) -> tuple[datetime, datetime] |
         return None
     return (datetime(first.year, first.month, first.day, tzinfo=CHINA),
             datetime(last.year, last.month, last.day, tzinfo=CHINA) + timedelta(days=1) - timedelta(microseconds=1))
+
+
+def form_messages(messages: dict) -> str:
+    """marshmallow's messages as one line a person can read (field: message; ...)."""
+    out = []
+
+    def walk(node, path):
+        if isinstance(node, dict):
+            for k, v in node.items():
+                walk(v, path if str(k).isdigit() else k)
+        elif isinstance(node, list):
+            for v in node:
+                if isinstance(v, str):
+                    out.append(f"{path}: {v}")
+                else:
+                    walk(v, path)
+
+    walk(messages, "form")
+    return "; ".join(dict.fromkeys(out))

@@ -11,7 +11,7 @@ from app.extensions import graph
 from app.notify import notify_key
 from app.schemas.recalls import RecallIn
 from app.web.console import TEXT, bp, lang, problem, render
-from app.web.console.shaping import parse_day, window_of
+from app.web.console.shaping import form_messages, parse_day, window_of
 from app.web.console.trace_graph import elements, lot_rows, movements, party_name
 from graph import recalls, supervision
 from graph import trace as tracing
@@ -69,7 +69,7 @@ def open_recall():
     try:
         data = _RECALL.load(body)
     except ValidationError as exc:
-        return problem(422, "problem_recall_form", _messages(exc.messages))
+        return problem(422, "problem_recall_form", form_messages(exc.messages))
     window = data["window"]
     window = (window["from_"], window["to"]) if window and window.get("from_") else None
     case = recalls.open_case(graph(), [lot_key(x["gtin"], x["lot"]) for x in data["lots"]], data["level"],
@@ -80,22 +80,3 @@ def open_recall():
 
 def _int(value: str | None) -> int | None:
     return int(value) if value and value.isdigit() else None
-
-
-def _messages(messages: dict) -> str:
-    """marshmallow's messages as one line a person can read (field: message; ...)."""
-    out = []
-
-    def walk(node, path):
-        if isinstance(node, dict):
-            for k, v in node.items():
-                walk(v, path if str(k).isdigit() else k)
-        elif isinstance(node, list):
-            for v in node:
-                if isinstance(v, str):
-                    out.append(f"{path}: {v}")
-                else:
-                    walk(v, path)
-
-    walk(messages, "form")
-    return "; ".join(dict.fromkeys(out))
