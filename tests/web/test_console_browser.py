@@ -145,5 +145,11 @@ def test_the_overview_fits_a_phone(console_url, client, graph, factory):
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
         assert page.locator("#chart-categories").bounding_box()["width"] <= 390
         _shot(page, "console-overview-phone-zh")
+        page.goto(console_url + query + "&lang=en")
+        page.wait_for_selector("#chart-categories[data-ready] svg")
+        assert page.locator("h1").inner_text() == "Pass rates and risks"
+        assert "Routine monitoring" in page.locator("#tile-rate").inner_text()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        _shot(page, "console-overview-phone-en")
         context.close()
         browser.close()
