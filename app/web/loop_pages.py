@@ -26,6 +26,7 @@ from app.extensions import graph
 from app.report_photos import store_photo
 from graph import consumer_reports, credit, report_rules, sampling_plans
 from graph.errors import NotFound, RuleViolation, Unavailable
+from graph.regions import name_of
 from gs1.digital_link import DEFAULT_BASE, build_uri
 from gs1.identifiers import InvalidIdentifier, lot_key, parse_identifier
 from gs1.timezones import CHINA
@@ -48,7 +49,7 @@ def render(template: str, status: int = 200, **context):
     """A public page in the reader's language, not cached (reports change state)."""
     language = lang()
     html = render_template(template, t=TEXT[language], lang=language, other="zh" if language == "en" else "en",
-                           local=_local, **context)
+                           local=_local, region=lambda code: name_of(code, language) or code, **context)
     response = make_response(html, status)
     response.headers["Cache-Control"] = "no-store"
     response.headers["Content-Language"] = "zh-CN" if language == "zh" else "en"
