@@ -15,7 +15,7 @@ import json
 import time
 from pathlib import Path
 
-from flask import Blueprint, Flask, abort, current_app, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, current_app, make_response, redirect, render_template, request, url_for
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFError, generate_csrf
 from limits import parse
@@ -103,7 +103,7 @@ def plans_page():
 def plan_page(plan_id: str):
     """One published plan: scope, seed, candidates, drawn parties and inspectors by name, results."""
     if len(plan_id) > 40:
-        abort(404)
+        return problem(404, "not_found")
     return render("loop/plan.html", plan=sampling_plans.get_plan(graph(), plan_id, public=True))
 
 
