@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from typing import Any, LiteralString
 
+from graph import master_data
 from graph.driver import Graph
 from graph.errors import NotFound
 from gs1.epcis import utc_iso
@@ -156,6 +157,11 @@ def page(graph: Graph, filters: dict[str, Any], limit: int, after: tuple[str, st
         the scan bound stopped the page before the candidates ran out (else None).
     """
     params = {name: filters.get(name) for name in PARAMS}
+    for wd in ("wd_read_points", "wd_biz_locations"):
+        if params[wd]:
+            # "with descendants": sub-locations by GLN extension (in the statement) and the children captured
+            # master data names, at any depth
+            params[wd] = master_data.descendants(graph, params[wd])
     anchor = next((params[m] for m in MATCH_FILTERS if params[m] is not None), None)
     statement = _PAGES[("eventTime" if order_by == "eventTime" else "recordTime", descending)]
     base = {**params, "anchor": anchor, "party_places": _places(params["party"])}

@@ -20,7 +20,7 @@ UNWIND $rows AS row
 MERGE (m:MasterData {uid: row.uid})
 ON CREATE SET m.created_at = datetime()
 SET m.vtype = row.vtype, m.id = row.id, m.key = row.key, m.attributes = row.attributes, m.children = row.children,
-    m.updated_by = $party, m.updated_at = datetime()
+    m.child_keys = row.child_keys, m.updated_by = $party, m.updated_at = datetime()
 RETURN count(m) AS n
 """
 
@@ -56,8 +56,37 @@ def store(graph: Graph, elements: list[Element], party: str | None) -> int:
         return 0
     rows = [{"uid": f"{e.vtype} {e.id}", "vtype": e.vtype, "id": e.id, "key": e.key,
              "attributes": json.dumps([[a, v] for a, v in e.attributes], ensure_ascii=False),
-             "children": list(e.children)} for e in elements]
+             "children": list(e.children), "child_keys": list(e.child_keys)} for e in elements]
     return graph.query(_STORE, rows=rows, party=party)[0]["n"]
+
+
+_CHILDREN: LiteralString = """
+UNWIND $keys AS k
+MATCH (m:MasterData {key: k})
+UNWIND coalesce(m.child_keys, []) AS c
+RETURN DISTINCT c AS key
+"""
+MAX_DESCENDANTS = 1000
+MAX_DEPTH = 8
+
+
+def descendants(graph: Graph, keys: list[str]) -> list[str]:
+    """Return the keys and every descendant the captured master data names as their children (depth and count
+    bounded: MAX_DEPTH levels, MAX_DESCENDANTS keys).
+
+    Args:
+        graph: the database.
+        keys: place keys (WD_readPoint, WD_bizLocation).
+    """
+    found = list(dict.fromkeys(keys))
+    frontier = found
+    for _ in range(MAX_DEPTH):
+        if not frontier or len(found) >= MAX_DESCENDANTS:
+            break
+        children = [r["key"] for r in graph.query(_CHILDREN, read=True, keys=frontier)]
+        frontier = [c for c in children if c not in found][: MAX_DESCENDANTS - len(found)]
+        found += frontier
+    return found
 
 
 def vocabularies_for(graph: Graph, keys: list[str]) -> list[dict]:

@@ -23,6 +23,7 @@ class Element:
     key: str
     attributes: tuple[tuple[str, Any], ...]
     children: tuple[str, ...]
+    child_keys: tuple[str, ...] = ()  # the children's business keys (WD_ query parameters walk them)
 
     def as_vocabulary_element(self) -> dict:
         """The element as EPCIS writes it."""
@@ -77,10 +78,11 @@ def parse_master_data(doc: Any) -> list[Element]:
                 raise InvalidEvent("attributes must be a list of {id, attribute}", at)
             if not isinstance(children, list) or not all(isinstance(c, str) for c in children):
                 raise InvalidEvent("children must be a list of identifiers", at)
-            for k, child in enumerate(children):
-                _key(vocabulary["type"], child, f"{at}.children[{k}]")
+            child_keys = tuple(_key(vocabulary["type"], child, f"{at}.children[{k}]")
+                               for k, child in enumerate(children))
             out.append(Element(vocabulary["type"], element["id"], _key(vocabulary["type"], element["id"], at),
-                               tuple((a["id"], a.get("attribute")) for a in attributes), tuple(children)))
+                               tuple((a["id"], a.get("attribute")) for a in attributes), tuple(children),
+                               child_keys))
             if len(out) > MAX_ELEMENTS:
                 raise InvalidEvent(f"more than {MAX_ELEMENTS} master data elements", where)
     return out

@@ -83,3 +83,35 @@ def test_a_malformed_vocabulary_is_400(client, factory):
         response = client.post("/epcis/capture", json={**doc, "epcisHeader": {"epcisMasterData": bad}},
                                headers=auth(farm["token"]))
         assert response.status_code == 400, (bad, response.json)
+
+
+def test_within_descendants_follows_the_children_master_data_names(client, factory):
+    """WD_bizLocation takes a place, its GLN-extension sub-locations and, at any depth, the children its captured
+    master data lists (EPCIS 2.0 §8.2.7.1)."""
+    farm, store, shed = factory.party(), factory.party(), factory.party()
+    product = factory.product(farm["gln"])
+    lot = lot_code()
+    at_store = commission(farm["gln"], product["gtin"], lot, 5, bizLocation={"id": Ref(
+        "location", gln=store["gln"]).digital_link()})
+    at_shed = commission(farm["gln"], product["gtin"], lot, 5, bizLocation={"id": Ref(
+        "location", gln=shed["gln"]).digital_link()})
+    hierarchy = {"type": PLACE, "vocabularyElementList": [
+        {"id": Ref("location", gln=farm["gln"]).digital_link(),
+         "children": [Ref("location", gln=store["gln"]).digital_link()]},
+        {"id": Ref("location", gln=store["gln"]).digital_link(),
+         "children": [Ref("location", gln=shed["gln"]).digital_link()]}]}
+    doc = _with_master_data(document(at_store, at_shed), hierarchy)
+    assert client.post("/epcis/capture", json=doc, headers=auth(factory.admin_token)).json["success"]
+    base = f"/epcis/events?MATCH_epcClass={quote(lot_uri(product['gtin'], lot), safe='')}"
+    farm_place = quote(Ref("location", gln=farm["gln"]).digital_link(), safe="")
+    store_place = quote(Ref("location", gln=store["gln"]).digital_link(), safe="")
+
+    def ids(url):
+        return sorted(e["eventID"] for e in client.get(url, headers=auth(factory.admin_token)).json[
+            "epcisBody"]["queryResults"]["resultsBody"]["eventList"])
+
+    assert ids(f"{base}&WD_bizLocation={farm_place}") == sorted([at_store["eventID"], at_shed["eventID"]])
+    assert ids(f"{base}&WD_bizLocation={store_place}") == sorted([at_store["eventID"], at_shed["eventID"]])
+    assert ids(f"{base}&EQ_bizLocation={store_place}") == [at_store["eventID"]]
+    shed_place = quote(Ref("location", gln=shed["gln"]).digital_link(), safe="")
+    assert ids(f"{base}&WD_bizLocation={shed_place}") == [at_shed["eventID"]]
