@@ -96,6 +96,51 @@ def _raised_alert(w: World) -> str:
     return w.client.post("/api/v1/inspections", json=body, headers=auth(w.admin_token)).json["alerts"][0]
 
 
+def _inspector(w: World) -> str:
+    """A regulator account (an inspector of a 双随机 pool); answers its user id."""
+    from graph import users
+
+    return users.create(w.graph, {"username": f"m{lot_code().lower()}", "role": "regulator"}, "h")["user_id"]
+
+
+def _sampling_plan(w: World, drawn: bool = False) -> dict:
+    """A plan over a fresh party of its own county and category (a small candidate set); drawn when asked."""
+    from graph import parties, products, sampling_plans
+
+    target = gln()
+    parties.create(w.graph, {"gln": target, "name_zh": "矩阵", "roles": ["farm"], "region_code": "220802"})
+    products.create(w.graph, {"gtin": gtin(), "name_zh": "矩阵牛", "category": "cattle", "unit": "KGM",
+                              "owner_gln": target})
+    plan = sampling_plans.create_plan(w.graph, {"title": "矩阵", "categories": ["cattle"], "region_code": "220802",
+                                                "target_count": 1, "per_target": 1,
+                                                "inspector_ids": [_inspector(w)]}, "matrix")
+    return sampling_plans.draw(w.graph, plan["plan_id"], "matrix", "matrix") if drawn else plan
+
+
+def _credit_change(w: World) -> str:
+    """P was put on watch (by someone other than the caller); answers the change's ID."""
+    from graph import credit
+
+    return credit.change_status(w.graph, w.p["gln"], "watch", "failed_inspection", "matrix", "matrix")[
+        "changes"][0]["change_id"]
+
+
+def _credit_appeal(w: World) -> str:
+    """P appealed its latest change; answers the appeal's ID."""
+    from graph import credit
+
+    return credit.appeal(w.graph, _credit_change(w), "matrix", w.p["gln"], "matrix-party")["appeal_id"]
+
+
+def _consumer_report(w: World) -> str:
+    """A consumer report about P's lot; answers its number."""
+    from graph import consumer_reports
+
+    code = f"https://id.gs1.org/01/{w.lot['gtin']}/10/{w.lot['lot']}"
+    return consumer_reports.file_report(w.graph, {"code": code, "text": "矩阵", "phone": "13900000000"},
+                                        f"matrix-{lot_code()}")["report_no"]
+
+
 def _aggregation(w: World) -> dict:
     parent, *children = w.items(3)
     return {"party_gln": w.p["gln"], "action": "ADD", "parent": {"gtin": w.lot["gtin"], "serial": parent},
@@ -186,6 +231,30 @@ MATRIX: dict[str, Row] = {
     # a failed inspection raises an alert; regulators move it on
     "/api/v1/alerts/{alert_id}/state": Row(("regulator", "admin"), False, lambda w: (
         f"/api/v1/alerts/{_raised_alert(w)}/state", {"state": "acknowledged"})),
+    # the supervision loop (issue 15, docs/supervision_plans.md): regulators run 双随机 plans, decide credit and work
+    # the report queue; a party appeals only its own record
+    "/api/v1/sampling-plans": Row(("regulator", "admin"), False, lambda w: (
+        "/api/v1/sampling-plans", {"title": "矩阵", "categories": ["cattle"], "region_code": "220802",
+                                   "target_count": 1, "inspector_ids": [_inspector(w)]})),
+    "/api/v1/sampling-plans/{plan_id}/draw": Row(("regulator", "admin"), False, lambda w: (
+        f"/api/v1/sampling-plans/{_sampling_plan(w)['plan_id']}/draw", {})),
+    "/api/v1/sampling-plans/{plan_id}/results": Row(("regulator", "admin"), False, lambda w: (
+        lambda plan: (f"/api/v1/sampling-plans/{plan['plan_id']}/results", {"results": [
+            {"party_gln": plan["assignments"][0]["party_gln"], "result": "pass", "inspected_on": TODAY}]}))(
+        _sampling_plan(w, drawn=True))),
+    "/api/v1/inspectors/{user_id}/employment": Row(("regulator", "admin"), False, lambda w: (
+        f"/api/v1/inspectors/{_inspector(w)}/employment", {"former_employers": [w.p["gln"]]}), "PUT"),
+    "/api/v1/credit/{gln}/changes": Row(("regulator", "admin"), False, lambda w: (
+        f"/api/v1/credit/{w.p['gln']}/changes", {"status": "watch", "event_kind": "failed_inspection",
+                                                 "reason": "matrix"})),
+    "/api/v1/credit/{gln}/approvals": Row(("regulator", "admin"), False, lambda w: (
+        f"/api/v1/credit/{w.p['gln']}/approvals", {"action": "labels", "reason": "matrix"})),
+    "/api/v1/credit/changes/{change_id}/appeal": Row(("producer", "lab", "admin"), True, lambda w: (
+        f"/api/v1/credit/changes/{_credit_change(w)}/appeal", {"text": "matrix"})),
+    "/api/v1/credit/appeals/{appeal_id}/decision": Row(("regulator", "admin"), False, lambda w: (
+        f"/api/v1/credit/appeals/{_credit_appeal(w)}/decision", {"decision": "upheld", "note": "matrix"})),
+    "/api/v1/reports/{report_no}/state": Row(("regulator", "admin"), False, lambda w: (
+        f"/api/v1/reports/{_consumer_report(w)}/state", {"state": "investigating"})),
 }
 
 
