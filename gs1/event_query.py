@@ -213,11 +213,31 @@ def _time_bound(field: str, op: str, bound: datetime):
     return check
 
 
+# Temperatures (UN/CEFACT codes) as (scale, offset) to kelvin: a reading in one unit answers a bound in another, as
+# the standard asks of convertible units; other units compare only in the unit the parameter names.
+_TO_KELVIN = {"KEL": (1.0, 0.0), "CEL": (1.0, 273.15), "FAH": (5 / 9, 459.67 * 5 / 9)}
+
+
+def convert(value: float, from_uom: str, to_uom: str) -> float | None:
+    """A reading in ``to_uom``, or None when the units are not the same or both temperatures."""
+    if from_uom == to_uom:
+        return value
+    if from_uom in _TO_KELVIN and to_uom in _TO_KELVIN:
+        scale, offset = _TO_KELVIN[from_uom]
+        kelvin = value * scale + offset
+        scale, offset = _TO_KELVIN[to_uom]
+        return (kelvin - offset) / scale
+    return None
+
+
 def _number_bound(field: str, op: str, bound: float, uom: str):
     def check(report: dict, view: EventView) -> bool:
         value = report.get(field)
-        return (report.get("uom") == uom and isinstance(value, int | float) and not isinstance(value, bool)
-                and _COMPARATORS[op](float(value), bound))
+        if not isinstance(value, int | float) or isinstance(value, bool) or not isinstance(report.get("uom"), str):
+            return False
+        converted = convert(float(value), report["uom"], uom)
+        # a converted reading is rounded to a micro-unit, so 5 CEL read as 41 FAH is equal, not 40.99999
+        return converted is not None and _COMPARATORS[op](round(converted, 6), bound)
     return check
 
 

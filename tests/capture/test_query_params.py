@@ -82,7 +82,7 @@ def _names(chain, ids) -> set[str]:
     ("EQ_type=gs1:Temperature", {"e2", "e3"}),
     ("GT_value_CEL=8", {"e2"}),
     ("LE_value_CEL=3", {"e3"}),
-    ("GE_value_FAH=0", set()),
+    ("GE_value_FAH=45", {"e2"}),  # 9.5 CEL is 49.1 FAH, 3 CEL 37.4 FAH
     ("EQ_deviceID=urn:epc:id:giai:6990000.T1&LT_value_CEL=5", {"e3"}),
     ("GE_time=2026-09-21T00:00:00%2B08:00", {"e2", "e3"}),
     ("EQ_persistentDisposition_set=completeness_inferred", {"e3"}),

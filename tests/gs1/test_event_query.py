@@ -58,7 +58,10 @@ VIEW = EventView.of(EVENT, ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-con
     ({"EQ_bizRules": "urn:rule:1"}, True),
     ({"GE_startTime": "2026-09-21T00:00:00Z"}, True),
     ({"LT_startTime": "2026-09-21T00:00:00Z"}, False),
-    ({"GT_value_FAH": "0"}, False),
+    ({"GT_value_FAH": "49"}, True),  # 9.5 CEL is 49.1 FAH: convertible units are compared converted
+    ({"GT_value_FAH": "49.2"}, False),
+    ({"GE_value_KEL": "282.65"}, True),
+    ({"LT_value_CEL": "50", "EQ_type": "gs1:RelativeHumidity"}, False),  # A93 (percent) is not a temperature
     ({"EQ_quantity": "10"}, True),
     ({"GT_quantity": "10"}, False),
     ({"EQ_transformationID": "urn:t:1"}, True),
@@ -83,6 +86,15 @@ def test_a_name_outside_the_grammar_is_refused_naming_itself(name):
 def test_a_value_it_cannot_use_is_refused(name, value):
     with pytest.raises(QueryParameterError):
         compile_params({name: value})
+
+
+def test_temperatures_convert_between_units():
+    from gs1.event_query import convert
+
+    assert convert(5, "CEL", "FAH") == pytest.approx(41)
+    assert convert(41, "FAH", "CEL") == pytest.approx(5)
+    assert convert(0, "CEL", "KEL") == pytest.approx(273.15)
+    assert convert(1, "KGM", "CEL") is None and convert(2.5, "KGM", "KGM") == 2.5
 
 
 def test_gs1_extensions_header_declares_prefixes():
