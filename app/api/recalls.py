@@ -28,6 +28,7 @@ from app.schemas.recalls import (
     RecallListOut,
     RecallListQuery,
     RecallOut,
+    RotateIn,
     WebhookIn,
     WebhookOut,
 )
@@ -75,6 +76,7 @@ def open_recall(body):
 @require("regulator", "admin", "producer", "lab")
 @blp.arguments(RecallListQuery, location="query")
 @blp.response(200, RecallListOut)
+@blp.alt_response(400, schema="Error", description="A page token this list did not make")
 def list_recalls(args):
     """List recall cases, newest first (a party: the cases it opened or holds in; regulators and admins: all)."""
     principal = current_principal()
@@ -240,6 +242,7 @@ def _party(gln: str) -> str:
 @require("producer", "lab", "admin")
 @blp.arguments(WebhookIn)
 @blp.response(200, WebhookOut)
+@blp.alt_response(404, schema="Error", description="No such party, or it has no webhook")
 def put_webhook(body, gln):
     """Register or move the party's endpoint; a new endpoint's signing secret is answered once."""
     gln = _party(gln)
@@ -251,6 +254,7 @@ def put_webhook(body, gln):
 @blp.route("/parties/<gln>/webhook", methods=["GET"])
 @require("producer", "lab", "admin")
 @blp.response(200, WebhookOut)
+@blp.alt_response(404, schema="Error", description="No such party, or it has no webhook")
 def get_webhook(gln):
     """The party's endpoint, secret version and fingerprint (never the secret)."""
     return outbox.get_webhook(graph(), _party(gln))
@@ -258,7 +262,9 @@ def get_webhook(gln):
 
 @blp.route("/parties/<gln>/webhook/rotate", methods=["POST"])
 @require("producer", "lab", "admin")
+@blp.arguments(RotateIn)
 @blp.response(200, WebhookOut)
-def rotate_webhook(gln):
+@blp.alt_response(404, schema="Error", description="No such party, or it has no webhook")
+def rotate_webhook(body, gln):
     """Replace the party's signing secret (answered once); messages are signed with the new one from now on."""
     return outbox.rotate_secret(graph(), notify_key(), _party(gln))

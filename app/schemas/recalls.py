@@ -134,6 +134,10 @@ class WebhookIn(Schema):
                      validate=validate.Length(max=500))
 
 
+class RotateIn(Schema):
+    """Rotating a webhook secret takes no fields (an empty JSON object)."""
+
+
 class WebhookOut(Schema):
     """A webhook endpoint; `secret` only when it is new (registration, rotation), shown once."""
 

@@ -21,7 +21,7 @@ def test_a_party_registers_and_rotates_its_own_webhook(client, graph, notify_app
     # another party may not touch it; nobody reads the secret back; it is nowhere in the database
     assert client.put(f"/api/v1/parties/{shop['gln']}/webhook", json={"url": url},
                       headers=auth(other["token"])).status_code == 403
-    assert client.post(f"/api/v1/parties/{shop['gln']}/webhook/rotate",
+    assert client.post(f"/api/v1/parties/{shop['gln']}/webhook/rotate", json={},
                        headers=auth(other["token"])).status_code == 403
     got = client.get(f"/api/v1/parties/{shop['gln']}/webhook", headers=auth(shop["token"])).json
     assert got["secret"] is None and got["url"] == url
@@ -37,7 +37,7 @@ def test_a_party_registers_and_rotates_its_own_webhook(client, graph, notify_app
     try:
         client.put(f"/api/v1/parties/{shop['gln']}/webhook", json={"url": receiver.url(shop["gln"])},
                    headers=auth(shop["token"]))
-        rotated = client.post(f"/api/v1/parties/{shop['gln']}/webhook/rotate", headers=auth(shop["token"]))
+        rotated = client.post(f"/api/v1/parties/{shop['gln']}/webhook/rotate", json={}, headers=auth(shop["token"]))
         assert rotated.status_code == 200 and rotated.json["version"] == 2
         new = rotated.json["secret"]
         assert new != secret and new.startswith("whsec_")
