@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from app.schemas.fields import GLN, GTIN, Instant, LotNumber, Serial
-from app.schemas.lots import LotIn
+from app.schemas.lots import EARLIEST, LotIn
 
 UNITS = validate.Length(1, 10)
 DOCUMENT_TYPES = ("desadv", "inv", "po", "recadv", "bol", "cert", "prodorder")
@@ -48,6 +50,12 @@ class TransformationIn(_Event):
     @validates_schema
     def _dates_in_order(self, data, **kwargs):
         produced, expires = data.get("production_date"), data.get("expiry_date")
+        # As a lot registered at its origin (LotIn): not ahead of China's calendar, not before 1900.
+        if produced and produced > date.today() + timedelta(days=1):
+            raise ValidationError(f"{produced.isoformat()} is in the future: record a lot once it exists",
+                                  "production_date")
+        if produced and produced < EARLIEST:
+            raise ValidationError(f"must not be before {EARLIEST.isoformat()}", "production_date")
         if produced and expires and expires < produced:
             raise ValidationError("must not be before production_date", "expiry_date")
 

@@ -86,9 +86,12 @@ def test_the_api_takes_a_transformations_dates_too(client, graph, mill):
             "outputs": [{"gtin": mill["rice"]["gtin"], "lot": out, "quantity": 7, "unit": "KGM"}]}
     assert client.post("/api/v1/transformations", json=body, headers=auth(party["token"])).status_code == 201
     assert _lot_dates(graph, mill["rice"]["gtin"], out) == ("2026-11-30", "2027-05-29")
-    body["outputs"][0]["lot"] = lot_code()
-    body["expiry_date"] = "2026-11-01"
-    assert client.post("/api/v1/transformations", json=body, headers=auth(party["token"])).status_code == 422
+    for wrong in ({"expiry_date": "2026-11-01"}, {"production_date": "1899-12-31", "expiry_date": None},
+                  {"production_date": (_today() + timedelta(days=3)).isoformat(), "expiry_date": None}):
+        body["outputs"][0]["lot"] = lot_code()
+        refused = client.post("/api/v1/transformations", json={**body, **wrong}, headers=auth(party["token"]))
+        assert refused.status_code == 422, refused.get_json()
+        assert _lot_dates(graph, mill["rice"]["gtin"], body["outputs"][0]["lot"]) is None
 
 
 def _pack(m: dict, sscc: str | None = None, lot_quantity: str | None = None, units: list[str] = ()):
