@@ -7,11 +7,11 @@ from flask import current_app
 from flask_smorest import Blueprint
 
 from app import fsma
-from app.api.trace import READERS, _download, _key, trace_answer
+from app.api.trace import READERS, _download, _key, _party_filter, trace_answer
 from app.auth import require
 from app.extensions import graph
 from app.gcpause import large_answer
-from app.schemas.fsma import FsmaQuery, KdeGap
+from app.schemas.fsma import FsmaPeriodQuery, FsmaQuery, KdeGap
 from graph import fsma as fsma_graph
 from graph import key_data
 
@@ -20,9 +20,18 @@ blp = Blueprint("fsma", __name__, url_prefix="/api/v1", description="FSMA 204 tr
 
 def _records(args: dict, gtin: str, lot: str) -> tuple[list[dict], str]:
     """The FSMA records of a lot's trace (the caller's view of it) and the header language."""
-    lang = args.get("lang") or current_app.config.get("FSMA_HEADERS", "en")
     answer = trace_answer(_key("lot", gtin, lot), args)
-    rows = list(key_data.key_data_rows(graph(), [n["id"] for n in answer["nodes"]]))
+    return _of_rows(list(key_data.key_data_rows(graph(), [n["id"] for n in answer["nodes"]])), args)
+
+
+def _period_records(args: dict) -> tuple[list[dict], str]:
+    """The FSMA records of a period (a producer: the events its party took part in), of one GTIN when given."""
+    rows = key_data.period_key_data_rows(graph(), (args["from_"], args["to"]), party=_party_filter())
+    return _of_rows([r for r in rows if "gtin" not in args or r.get("gtin") == args["gtin"]], args)
+
+
+def _of_rows(rows: list[dict], args: dict) -> tuple[list[dict], str]:
+    lang = args.get("lang") or current_app.config.get("FSMA_HEADERS", "en")
     glns = {g for r in rows for g in (r.get("location_gln"), r.get("tlc_source_gln"),
                                       (r.get("ship_from") or {}).get("gln"), (r.get("ship_to") or {}).get("gln")) if g}
     places = fsma_graph.location_descriptions(graph(), sorted(glns), lang)
@@ -50,4 +59,26 @@ def fsma_sheet(args, gtin, lot):
 def kde_gaps(args, gtin, lot):
     """The required FSMA 204 key data elements missing from the records of a lot's trace."""
     records, lang = _records(args, gtin, lot)
+    return fsma.gaps(records, lang)
+
+
+@blp.route("/fsma/export")
+@require(*READERS)
+@blp.arguments(FsmaPeriodQuery, location="query")
+@blp.alt_response(200, success=True, description="XLSX: one sheet per critical tracking event and a combined one")
+@large_answer
+def fsma_period_sheet(args):
+    """The FSMA 204 records of a date range (and one GTIN), as §1.1455(c)(3)(ii) requests them."""
+    records, lang = _period_records(args)
+    stamp = f"{args['from_']:%Y%m%d}-{args['to']:%Y%m%d}"
+    return _download(fsma.workbook(records, lang), "xlsx", f"fsma204-{stamp}")
+
+
+@blp.route("/fsma/kde-gaps")
+@require(*READERS)
+@blp.arguments(FsmaPeriodQuery, location="query")
+@blp.response(200, KdeGap(many=True))
+def fsma_period_gaps(args):
+    """The required FSMA 204 key data elements missing from the records of a date range (and one GTIN)."""
+    records, lang = _period_records(args)
     return fsma.gaps(records, lang)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from datetime import UTC
 
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from app.schemas.fields import Instant
 from app.schemas.trace import TraceQuery
 
 
@@ -11,6 +14,21 @@ class FsmaQuery(TraceQuery):
     """A lot's trace as FSMA 204 records; headers in English or Chinese (default: the FSMA_HEADERS setting)."""
 
     lang = fields.String(validate=validate.OneOf(("en", "zh")), metadata={"description": "header language"})
+
+
+class FsmaPeriodQuery(Schema):
+    """The FDA's request of §1.1455(c)(3)(ii): the records of a date range, optionally of one food (GTIN)."""
+
+    from_ = Instant(data_key="from", required=True, default_timezone=UTC)
+    to = Instant(required=True, default_timezone=UTC)
+    gtin = fields.String(validate=validate.Regexp(r"^\d{14}$", error="a GTIN-14"), metadata={"description": "one food"})
+    lang = fields.String(validate=validate.OneOf(("en", "zh")), metadata={"description": "header language"})
+
+    @validates_schema
+    def _in_order(self, data, **kwargs):
+        """`to` is not before `from`."""
+        if data.get("from_") and data.get("to") and data["to"] < data["from_"]:
+            raise ValidationError("must not be before from", "to")
 
 
 class MissingKde(Schema):

@@ -231,3 +231,19 @@ def test_a_producer_outside_the_chain_reads_no_records(client, factory, rice):
     response = client.get(url, headers=auth(stranger["token"]))
     assert response.status_code in (200, 403, 404)
     assert response.status_code != 200 or response.json == []
+
+
+def test_a_date_range_of_one_food_as_the_fda_requests_it(client, factory, rice):
+    window = {"from": "2026-10-05T00:00:00+08:00", "to": "2026-10-06T23:59:59+08:00", "gtin": rice["paddy"]["gtin"]}
+    farm = auth(rice["farm"]["token"])
+    gaps = client.get("/api/v1/fsma/kde-gaps", query_string=window, headers=farm)
+    assert gaps.status_code == 200, gaps.json
+    assert gaps.json == []
+    sheet = client.get("/api/v1/fsma/export", query_string={**window, "lang": "zh"}, headers=farm)
+    assert sheet.status_code == 200
+    book = load_workbook(io.BytesIO(sheet.get_data()))
+    # the harvest (5 Oct), the shipment and the receipt (6 Oct); the milling on 7 Oct is outside the range
+    assert [book[name].max_row - 1 for name in ("收获", "发货", "收货", "加工转化")] == [1, 1, 1, 0]
+    backwards = client.get("/api/v1/fsma/kde-gaps", query_string={**window, "to": "2026-10-01T00:00:00Z"},
+                           headers=farm)
+    assert backwards.status_code == 422
