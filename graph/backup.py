@@ -30,12 +30,13 @@ NODE_KEYS = {
     "AuditHead": "id", "User": "user_id", "Dispute": "dispute_id", "CommitmentCertificate": "number",
     "CommitmentCounter": "day", "Alert": "alert_id", "AlertChange": "change_id",
     "Notification": "delivery_id", "AckLink": "link_id", "Webhook": "party_gln",
+    "NamedQuery": "name", "MasterData": "uid",
 }
 BEFORE_EVENTS = ("Party", "Product", "Token")  # what events and their policy checks refer to
 MERGED_AFTER_EVENTS = ("Location", "Lot", "Item", "LogisticUnit", "OtherObject")  # capture creates these too
 CREATED_AFTER_EVENTS = ("PrintRun", "Inspection", "Certificate", "Recall", "RecallAck", "Capture", "Scan",
                         "User", "Dispute", "CommitmentCertificate", "CommitmentCounter", "Alert", "AlertChange",
-                        "Notification", "AckLink", "Webhook", "AuditEntry", "AuditHead")
+                        "Notification", "AckLink", "Webhook", "NamedQuery", "MasterData", "AuditEntry", "AuditHead")
 # Relationships capture derives from the events: rebuilt by the replay, never copied.
 DERIVED = ("HOLDS", "TRANSFORMED_INTO", "PACKED_IN")
 RELATIONSHIPS = ("OWNED_BY", "ACTS_FOR", "OF_PARTY", "OF_PRODUCT", "HAS_ITEM", "HAS_PRINT_RUN", "OF_LOT", "OF_ITEM",
