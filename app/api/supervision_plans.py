@@ -62,6 +62,7 @@ def _done(out: dict) -> dict:
 @require(*REGULATORS)
 @blp.arguments(PlanIn)
 @blp.response(201, PlanOut)
+@blp.alt_response(404, schema="Error", description="An inspector id names no account")
 def create_plan(body):
     """Create a draft 双随机 plan: categories, region, how many targets, the inspector pool."""
     return _done(sampling_plans.create_plan(graph(), body, _by(), audit=transaction_entry()))
@@ -79,6 +80,7 @@ def list_plans(args):
 @blp.route("/sampling-plans/<string:plan_id>", methods=["GET"])
 @require(*REGULATORS)
 @blp.response(200, PlanOut)
+@blp.alt_response(404, schema="Error", description="No such plan")
 def get_plan(plan_id):
     """One plan with its draw record (seed, sorted candidates, conflicts) and results."""
     return sampling_plans.get_plan(graph(), plan_id)
@@ -89,6 +91,7 @@ def get_plan(plan_id):
 @blp.arguments(DrawIn)
 @blp.response(200, PlanOut)
 @blp.alt_response(409, schema="Error", description="The plan was drawn already")
+@blp.alt_response(404, schema="Error", description="No such plan")
 def draw_plan(body, plan_id):
     """Draw targets and inspectors from a recorded seed, excluding conflicts of interest (once)."""
     return _done(sampling_plans.draw(graph(), plan_id, body["seed"], _by(), audit=transaction_entry()))
@@ -98,6 +101,8 @@ def draw_plan(body, plan_id):
 @require(*REGULATORS)
 @blp.arguments(ResultsIn)
 @blp.response(200, PlanOut)
+@blp.alt_response(404, schema="Error", description="No such plan")
+@blp.alt_response(409, schema="Error", description="The plan is not drawn yet")
 def record_results(body, plan_id):
     """Record drawn targets' inspection results (published on the plan's public page)."""
     results = [{**r, "inspected_on": r["inspected_on"].isoformat()} for r in body["results"]]
@@ -108,6 +113,7 @@ def record_results(body, plan_id):
 @require(*REGULATORS)
 @blp.arguments(EmploymentIn)
 @blp.response(200, EmploymentOut)
+@blp.alt_response(404, schema="Error", description="No such account")
 def set_employment(body, user_id):
     """Record an inspector's former employers: a draw never sends them there."""
     return _done(sampling_plans.set_employment(graph(), user_id, body["former_employers"],
@@ -126,6 +132,8 @@ def list_credit(args):
 @blp.route("/credit/<string:gln>", methods=["GET"])
 @require()
 @blp.response(200, CreditRecordOut)
+@blp.alt_response(404, schema="Error", description="No such party")
+@blp.alt_response(422, schema="Error", description="Not a GLN")
 def credit_record(gln):
     """A party's credit record: regulators and admins any, a party its own."""
     gln = _gln(gln)
@@ -139,6 +147,7 @@ def credit_record(gln):
 @require(*REGULATORS)
 @blp.arguments(CreditChangeIn)
 @blp.response(201, CreditRecordOut)
+@blp.alt_response(404, schema="Error", description="No such party")
 def change_credit(body, gln):
     """Move a party between normal, watch and blacklist for an event, with the reason (audited)."""
     return _done(credit.change_status(graph(), _gln(gln), body["status"], body["event_kind"], body["reason"],
@@ -149,6 +158,8 @@ def change_credit(body, gln):
 @require("producer", "lab", "admin")
 @blp.arguments(AppealIn)
 @blp.response(201, AppealOut)
+@blp.alt_response(404, schema="Error", description="No such change")
+@blp.alt_response(409, schema="Error", description="Reversed, appealed already, or not the latest change")
 def appeal_change(body, change_id):
     """Appeal the latest change of one's own credit record."""
     principal = current_principal()
@@ -160,6 +171,8 @@ def appeal_change(body, change_id):
 @require(*REGULATORS)
 @blp.arguments(AppealDecisionIn)
 @blp.response(200, CreditRecordOut)
+@blp.alt_response(404, schema="Error", description="No such appeal")
+@blp.alt_response(409, schema="Error", description="Decided already, or a later change was made since")
 def decide_appeal(body, appeal_id):
     """Uphold or reverse an appealed change (another regulator than its decider); reversal restores the status."""
     return _done(credit.decide_appeal(graph(), appeal_id, body["decision"], body["note"], _by(),
@@ -170,6 +183,7 @@ def decide_appeal(body, appeal_id):
 @require(*REGULATORS)
 @blp.arguments(ApprovalIn)
 @blp.response(201, ApprovalOut)
+@blp.alt_response(404, schema="Error", description="No such party")
 def approve(body, gln):
     """Approve a blacklisted party's labels or 合格证 for some days (联合惩戒 with a regulator's say)."""
     return _done(credit.grant_approval(graph(), _gln(gln), body["action"], body["reason"], body["valid_days"],
@@ -189,6 +203,7 @@ def list_reports(args):
 @blp.route("/reports/<string:report_no>", methods=["GET"])
 @require(*REGULATORS)
 @blp.response(200, ConsumerReportOut)
+@blp.alt_response(404, schema="Error", description="No such report")
 def get_report(report_no):
     """One consumer report with its history."""
     return consumer_reports.get_report(graph(), report_no)
@@ -199,6 +214,7 @@ def get_report(report_no):
 @blp.arguments(ConsumerReportUpdateIn)
 @blp.response(200, ConsumerReportOut)
 @blp.alt_response(409, schema="Error", description="Not allowed from the report's state (closed is final)")
+@blp.alt_response(404, schema="Error", description="No such report")
 def update_report(body, report_no):
     """Move a report on (received -> investigating -> closed) and/or set its reward flag; audited."""
     return _done(consumer_reports.update_report(graph(), report_no, body["state"], body["reward"], body["note"],
@@ -208,6 +224,7 @@ def update_report(body, report_no):
 @blp.route("/reports/<string:report_no>/photo", methods=["GET"])
 @require(*REGULATORS)
 @blp.doc(responses={200: {"description": "the photo (JPEG or PNG)"}})
+@blp.alt_response(404, schema="Error", description="No such report, or it has no photo")
 def report_photo(report_no):
     """The photo sent with a consumer report (regulators only)."""
     report = consumer_reports.get_report(graph(), report_no)
