@@ -310,3 +310,14 @@ def test_every_list_answers_in_both_languages_and_downloads(app, graph, name):
         assert page.status_code == 200 and 'id="rows"' in page.get_data(as_text=True)
     xlsx = regulator.get(f"/console/{name}?format=xlsx&q=no-such-{uuid.uuid4().hex[:6]}&verdict=fail&rstate=closed")
     assert xlsx.status_code == 200 and xlsx.get_data()[:2] == b"PK"
+
+
+def test_a_regulator_whose_password_an_admin_reset_changes_it_first(app, graph):
+    from app.accounts import hash_password
+    from graph import users
+
+    regulator, user = regulator_client(app, graph)
+    users.set_password(graph, user["user_id"], hash_password("reset by admin 42"), must_change=True)
+    login(regulator, user["username"], "reset by admin 42")
+    page = regulator.get("/console/")
+    assert page.status_code == 302 and page.headers["Location"].endswith("/work/password")
