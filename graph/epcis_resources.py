@@ -17,8 +17,8 @@ from gs1.identifiers import location_key
 _CREATE_QUERY: LiteralString = """
 OPTIONAL MATCH (old:NamedQuery {name: $name})
 WITH old WHERE old IS NULL
-CREATE (q:NamedQuery {name: $name, query: $query, owner_party: $party, created_by: $created_by,
-                      created_at: datetime()})
+CREATE (q:NamedQuery {name: $name, query: $query, extensions: $extensions, owner_party: $party,
+                      created_by: $created_by, created_at: datetime()})
 RETURN q.name AS name
 """
 
@@ -32,7 +32,8 @@ LIMIT $limit
 
 _GET_QUERY: LiteralString = """
 MATCH (q:NamedQuery {name: $name})
-RETURN q.name AS name, q.query AS query, q.owner_party AS owner_party, toString(q.created_at) AS created_at
+RETURN q.name AS name, q.query AS query, q.owner_party AS owner_party, toString(q.created_at) AS created_at,
+       q.extensions AS extensions
 """
 
 _DELETE_QUERY: LiteralString = """
@@ -73,7 +74,8 @@ LIMIT $limit
 PLACE_EDGES = {"readPoints": "READ_POINT", "bizLocations": "BIZ_LOCATION"}
 
 
-def create_query(graph: Graph, name: str, query: dict, party: str | None, created_by: str | None) -> str:
+def create_query(graph: Graph, name: str, query: dict, party: str | None, created_by: str | None,
+                 extensions: dict[str, str] | None = None) -> str:
     """Store a named query (its SimpleEventQuery parameters, already validated).
 
     Args:
@@ -82,12 +84,13 @@ def create_query(graph: Graph, name: str, query: dict, party: str | None, create
         query: parameter -> value, as the client sent it.
         party: the owning party (None for an admin's or regulator's query).
         created_by: the token or user that created it.
+        extensions: the prefixes its creator declared (GS1-Extensions), for the CURIE field names it uses.
 
     Raises:
         Conflict: a query of this name exists.
     """
     rows = graph.query(_CREATE_QUERY, name=name, query=json.dumps(query, sort_keys=True), party=party,
-                       created_by=created_by)
+                       created_by=created_by, extensions=json.dumps(extensions or {}, sort_keys=True))
     if not rows:
         raise Conflict(f"a query named {name} exists", field="name")
     return rows[0]["name"]
@@ -118,7 +121,8 @@ def get_query(graph: Graph, name: str, party: str | None) -> dict:
         raise NotFound(f"no query named {name}", field="queryName")
     if party is not None and rows[0]["owner_party"] != party:
         raise Forbidden(f"the query {name} belongs to another party", field="queryName")
-    return {**rows[0], "query": json.loads(rows[0]["query"])}
+    return {**rows[0], "query": json.loads(rows[0]["query"]),
+            "extensions": json.loads(rows[0]["extensions"]) if rows[0]["extensions"] else {}}
 
 
 def delete_query(graph: Graph, name: str, party: str | None) -> None:

@@ -150,9 +150,13 @@ def request_query_params(skip: tuple[str, ...] = ()) -> dict[str, str]:
     return {k: "|".join(request.args.getlist(k)) for k in request.args if k not in skip}
 
 
-def load_event_query(params: dict[str, str]) -> dict:
-    """Validate a SimpleEventQuery; a problem is the binding's QueryParameterException (400), naming the parameter."""
-    schema = EventQueryArgs(extensions=parse_extensions(request.headers.get("GS1-Extensions")))
+def load_event_query(params: dict[str, str], extensions: dict[str, str] | None = None) -> dict:
+    """Validate a SimpleEventQuery; a problem is the binding's QueryParameterException (400), naming the parameter.
+
+    ``extensions`` are prefixes declared earlier (a named query's); the request's GS1-Extensions header adds to them.
+    """
+    schema = EventQueryArgs(extensions={**(extensions or {}),
+                                        **parse_extensions(request.headers.get("GS1-Extensions"))})
     try:
         return schema.load(params)
     except ValidationError as exc:
@@ -162,7 +166,8 @@ def load_event_query(params: dict[str, str]) -> dict:
                        problem="epcisException:QueryParameterException") from None
 
 
-def run_event_query(params: dict[str, str], fixed: dict[str, str] | None = None, name: str = "SimpleEventQuery"):
+def run_event_query(params: dict[str, str], fixed: dict[str, str] | None = None, name: str = "SimpleEventQuery",
+                    extensions: dict[str, str] | None = None):
     """Answer a SimpleEventQuery as an EPCISQueryDocument page, with the Link to the next page.
 
     ``fixed`` are parameters the resource's path gives (``/bizSteps/shipping/events``); the client may not also
@@ -172,7 +177,7 @@ def run_event_query(params: dict[str, str], fixed: dict[str, str] | None = None,
         if key in params:
             raise ApiError(400, f"{key} is given by the path", errors={"query": {key: ["given by the path"]}},
                            problem="epcisException:QueryParameterException")
-    args = load_event_query({**params, **(fixed or {})})
+    args = load_event_query({**params, **(fixed or {})}, extensions)
     per_page = args["per_page"]
     limit = per_page
     if args["event_count_limit"] is not None:

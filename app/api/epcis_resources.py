@@ -39,6 +39,7 @@ from graph import epcis_resources
 from graph.errors import Conflict, Forbidden, NotFound
 from gs1.epcis import CBV_BIZ_STEPS, CBV_DISPOSITIONS, EVENT_TYPES, normalize_vocab
 from gs1.errors import GS1Error
+from gs1.event_query import parse_extensions
 from gs1.identifiers import parse_identifier, parse_location, ref_from_key
 
 blp = Blueprint("epcis_resources", __name__, url_prefix="/epcis",
@@ -233,7 +234,8 @@ def create_query(body):
     load_event_query(params)
     principal = current_principal()
     try:
-        epcis_resources.create_query(graph(), body["name"], body["query"], _visible_party(), principal.token_id)
+        epcis_resources.create_query(graph(), body["name"], body["query"], _visible_party(), principal.token_id,
+                                     parse_extensions(request.headers.get("GS1-Extensions")))
     except Conflict as exc:
         raise ApiError(409, exc.message, code="conflict",
                        problem="epcisException:ResourceAlreadyExistsException") from None
@@ -248,7 +250,7 @@ def create_query(body):
 @blp.alt_response(404, schema="Error", description="epcisException:NoSuchNameException")
 def get_query(name):
     """Show a named query's definition."""
-    return _named(name)
+    return {k: v for k, v in _named(name).items() if k in ("name", "query")}
 
 
 @blp.route("/queries/<name>", methods=["DELETE"])
@@ -282,7 +284,7 @@ def query_events(name):
                        problem="epcisException:QueryParameterException")
     params = {k: v for k, v in query_params(stored["query"]).items() if k not in _PAGE_ONLY}
     params.update({k: request.args[k] for k in _PAGE_ONLY if k in request.args})
-    return run_event_query(params)
+    return run_event_query(params, extensions=stored["extensions"])
 
 
 def _named(name: str) -> dict:

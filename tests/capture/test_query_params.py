@@ -203,3 +203,14 @@ def test_a_party_reads_only_its_own_events_through_every_parameter(client, facto
         url = f"/epcis/events?{chain['base']}&{params}"
         assert _found(client, stranger["token"], url) == []
         assert _found(client, chain["farm"]["token"], url)
+
+
+def test_a_named_query_keeps_the_prefixes_its_creator_declared(client, factory, chain):
+    name = f"q{uuid.uuid4().hex[:10]}"
+    lots = [lot_uri(chain["g"], chain["lot"]), lot_uri(chain["g"], chain["lot2"])]
+    body = {"name": name, "query": {"EQ_ILMD_tgx:grade": ["A"], "MATCH_anyEPCClass": lots}}
+    created = client.post("/epcis/queries", json=body,
+                          headers={**auth(factory.admin_token), "GS1-Extensions": f"tgx={NS}"})
+    assert created.status_code == 201, created.json
+    assert _names(chain, _found(client, factory.admin_token, f"/epcis/queries/{name}/events")) == {"e1"}
+    assert client.get(f"/epcis/queries/{name}", headers=auth(factory.admin_token)).json == body
