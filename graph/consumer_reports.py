@@ -150,7 +150,12 @@ def get_report(graph: Graph, report_no: str) -> dict:
     return {**plain(rows[0]["report"]), "history": plain(rows[0]["history"])}
 
 
-_STATE_OF: LiteralString = "MATCH (r:ConsumerReport {report_no: $no}) RETURN r.state AS state, r.reward AS reward"
+# The write lock first (a counter), then the state: two regulators' updates at once are applied one after the other.
+_STATE_OF: LiteralString = """
+MATCH (r:ConsumerReport {report_no: $no})
+SET r.lock_seq = coalesce(r.lock_seq, 0) + 1
+RETURN r.state AS state, r.reward AS reward
+"""
 
 _UPDATE: LiteralString = """
 MATCH (r:ConsumerReport {report_no: $no})

@@ -24,8 +24,12 @@ from graph import credit_rules
 from graph.driver import Graph, plain, tx_rows
 from graph.errors import Conflict, Forbidden, NotFound, RuleViolation
 
+# The party's write lock first (a counter), then its status and latest change: concurrent decisions about one
+# party queue up, each seeing the one before it.
 _STATUS: LiteralString = """
 MATCH (p:Party {gln: $gln})
+SET p.credit_lock = coalesce(p.credit_lock, 0) + 1
+WITH p
 OPTIONAL MATCH (p)-[:CREDIT]->(c:CreditChange)
 WITH p, c ORDER BY c.seq DESC
 WITH p, collect(c)[0] AS latest
@@ -93,6 +97,9 @@ def change_status(graph: Graph, gln: str, after: str, event_kind: str, reason: s
 
 _CHANGE_OF: LiteralString = """
 MATCH (c:CreditChange {change_id: $id})
+MATCH (locked:Party {gln: c.party_gln})
+SET locked.credit_lock = coalesce(locked.credit_lock, 0) + 1
+WITH c
 OPTIONAL MATCH (p:Party {gln: c.party_gln})-[:CREDIT]->(other:CreditChange)
 WITH c, other ORDER BY other.seq DESC
 WITH c, collect(other)[0] AS latest
@@ -150,6 +157,9 @@ def appeal(graph: Graph, change_id: str, text: str, appellant_gln: str | None, b
 
 _APPEAL_OF: LiteralString = """
 MATCH (c:CreditChange)-[:APPEALED]->(a:CreditAppeal {appeal_id: $id})
+MATCH (locked:Party {gln: c.party_gln})
+SET locked.credit_lock = coalesce(locked.credit_lock, 0) + 1
+WITH c, a
 OPTIONAL MATCH (:Party {gln: c.party_gln})-[:CREDIT]->(other:CreditChange)
 WITH c, a, other ORDER BY other.seq DESC
 WITH c, a, collect(other)[0] AS latest

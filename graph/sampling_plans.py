@@ -108,8 +108,11 @@ def set_employment(graph: Graph, user_id: str, former_employers: list[str],
     return {"user_id": user_id, "former_employers": glns, "audit_seq": seq}
 
 
+# The write lock first (a counter), then the state: of two draws of one plan at once, the second waits and sees
+# the first's draw (read committed), so it answers 409 instead of drawing twice.
 _PLAN_FOR_DRAW: LiteralString = """
 MATCH (pl:SamplingPlan {plan_id: $plan_id})
+SET pl.lock_seq = coalesce(pl.lock_seq, 0) + 1
 RETURN pl {.*, created_at: toString(pl.created_at), drawn_at: toString(pl.drawn_at)} AS plan
 """
 
@@ -217,6 +220,8 @@ RETURN total, recorded
 
 _TARGETS: LiteralString = """
 MATCH (pl:SamplingPlan {plan_id: $plan_id})
+SET pl.lock_seq = coalesce(pl.lock_seq, 0) + 1
+WITH pl
 OPTIONAL MATCH (pl)-[:DREW]->(s:SamplingAssignment)
 RETURN pl.state AS state, collect(s.party_gln) AS glns
 """

@@ -166,3 +166,25 @@ def test_plan_input_is_validated(client, world):
     assert r.status_code == 422
     assert set(r.get_json()["error"]["errors"]["json"]) >= {"title", "categories", "region_code", "target_count",
                                                    "inspector_ids"}
+
+
+def test_two_draws_of_one_plan_at_once_draw_it_once(client, graph, world):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from graph import sampling_plans
+    from graph.errors import Conflict
+
+    plan_id = _plan(client, world["regulator"], world["pool"], count=3)
+
+    def draw(seed):
+        try:
+            return sampling_plans.draw(graph, plan_id, seed, "tests")["seed"]
+        except Conflict:
+            return "conflict"
+
+    with ThreadPoolExecutor(2) as pool:
+        outcomes = sorted(pool.map(draw, ["one", "two"]))
+    assert outcomes.count("conflict") == 1
+    n = graph.query("MATCH (:SamplingPlan {plan_id: $p})-[:DREW]->(a) RETURN count(a) AS n", read=True,
+                    p=plan_id)[0]["n"]
+    assert n == 3
