@@ -56,6 +56,7 @@ def list_inspections(args):
 @require("regulator", "admin", "lab")
 @blp.arguments(ClassificationIn)
 @blp.response(200, ClassificationOut)
+@blp.alt_response(404, schema="Error", description="No such inspection")
 def classify_inspection(body, lab_gln, report_no):
     """Give or correct a recorded inspection's programme, sampling body, region and hazard (regulators, its lab)."""
     principal = current_principal()
@@ -99,6 +100,7 @@ def list_alerts(args):
 @blp.route("/alerts/<string:alert_id>")
 @require(*READERS)
 @blp.response(200, AlertOut)
+@blp.alt_response(404, schema="Error", description="No such alert (or not one about the caller's party)")
 def get_alert(alert_id):
     """One alert with its history of states and owners."""
     alert = alerts.get_alert(graph(), alert_id)
@@ -114,6 +116,7 @@ def get_alert(alert_id):
 @require("regulator", "admin")
 @blp.arguments(AlertStateIn)
 @blp.response(200, AlertOut)
+@blp.alt_response(404, schema="Error", description="No such alert")
 @blp.alt_response(409, schema="Error", description="Not allowed from the alert's state (closed is final)")
 def set_alert_state(body, alert_id):
     """Acknowledge or close an alert, or give it an owner (open -> acknowledged -> closed); audited."""
