@@ -83,7 +83,7 @@ CALL (start) {
                     since: reduce(m = pks[0].time, r IN pks | CASE WHEN r.time > m THEN r.time ELSE m END)})
            AS containers
 }
-CALL (ups, containers) {
+CALL (ups, containers, p) {
     UNWIND ups + containers AS up
     WITH up, up.node AS n
     MATCH (e:Event)-[:OBJECT|INPUT|OUTPUT|PARENT|CHILD]->(n)
@@ -96,7 +96,8 @@ CALL (ups, containers) {
     RETURN collect({
         event_id: e.event_id, type: e.type, action: e.action, time: e.event_time, offset: e.event_time_zone_offset,
         biz_step: e.biz_step, disposition: e.disposition, depth: up.depth, node_key: n.key,
-        origin_doc: CASE WHEN up.depth <= 1 AND (e.biz_step = 'slaughtering' OR e.type = 'TransformationEvent')
+        origin_doc: CASE WHEN up.depth <= 1 AND (e.biz_step = 'slaughtering'
+                                                 OR (e.type = 'TransformationEvent' AND p.category IN $animals))
                          THEN e.doc END,
         place: CASE WHEN place IS NULL THEN null ELSE place {.gln, .name_zh, .name_en, .region_zh, .region_en,
                                                            .roles} END
@@ -330,6 +331,7 @@ def page(graph: Graph, gtin: str, lot: str, serial: str | None = None, today: da
         lot_key=lot_key(gtin, lot),
         item_key=ikey,
         lot_known=lot_static is not None,
+        animals=sorted(timeline.ANIMAL_CATEGORIES),
         lots=[k for k in keys if key_kind(k) == "lot"],
         items=[k for k in keys if key_kind(k) == "item"],
     )[0]
@@ -391,7 +393,7 @@ def page_profile(graph: Graph, gtin: str, lot: str, serial: str | None = None, l
     """
     params = {"gtin": gtin, "lot": lot, "lot_key": lot_key(gtin, lot),
               "item_key": item_key(gtin, serial) if serial else None, "lot_known": lot_known, "lots": [],
-              "items": []}
+              "items": [], "animals": sorted(timeline.ANIMAL_CATEGORIES)}
     try:
         with graph.driver.session(database=graph.database, default_access_mode=READ_ACCESS) as session:
             summary = session.run(_PAGE_PROFILE, params).consume()

@@ -23,6 +23,8 @@ _STEP_STAGE = {
     "unloading": "distribution", "retail_selling": "retail", "stocking": "retail",
 }
 _ORIGIN_STEPS = frozenset({"commissioning", "harvesting", "slaughtering"})
+# Products made from slaughtered animals: the page reads their slaughter events' documents (ear tags, certificates).
+ANIMAL_CATEGORIES = frozenset({"beef", "cattle", "pork", "pig", "poultry", "broiler", "mutton", "sheep"})
 
 
 def path_events(rows: list[dict]) -> list[dict]:

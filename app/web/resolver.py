@@ -22,7 +22,7 @@ from app.extensions import graph
 from app.scan_buffer import ScanBuffer, fingerprint, network
 from app.schemas.labels import ResolverQuery
 from app.web import resolver_links as links
-from graph import authenticity
+from graph import authenticity, timeline
 from graph import scan as scan_store
 from graph.errors import GraphError, NotFound, Unavailable
 from gs1 import linkset
@@ -416,7 +416,7 @@ def _switch_url(raw_path: str, raw_query: str, lang: str) -> str:
     return raw_path + "?" + urlencode(pairs, safe=",")
 
 
-ANIMAL_CATEGORIES = frozenset({"beef", "cattle", "pork", "pig", "poultry", "broiler", "mutton", "sheep"})
+ANIMAL_CATEGORIES = timeline.ANIMAL_CATEGORIES
 
 
 def step_label(event: dict, lang: str, category: str | None = None) -> str:
