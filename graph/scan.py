@@ -34,6 +34,20 @@ from gs1.timezones import CHINA
 # retry is a cache hit or the same bounded walk); a page takes tens of milliseconds.
 PAGE_TIMEOUT = 3.0
 
+# The brand owner's and the lot's maker's credit standing (graph/credit.py keeps Party.credit_status): the page warns
+# when either is on the watch list or the blacklist. Read live, like statuses: two indexed look-ups.
+_CREDIT: LiteralString = """
+CALL (l) {
+    OPTIONAL MATCH (:Product {gtin: $gtin})-[:OWNED_BY]->(brand:Party)
+    OPTIONAL MATCH (maker:Party {gln: l.owner_gln})
+    UNWIND [x IN [brand, maker] WHERE x IS NOT NULL AND x.credit_status IN ['watch', 'blacklist']] AS x
+    WITH DISTINCT x ORDER BY CASE x.credit_status WHEN 'blacklist' THEN 0 ELSE 1 END, x.gln
+    RETURN collect(x {.gln, .name_zh, .name_en, status: x.credit_status,
+                      since: toString(x.credit_changed_at)}) AS credit
+}
+"""
+
+
 # The lineage is one pruning breadth-first search: `min(length(path))` grouped by the node lets Neo4j expand each
 # upstream node once, at its least depth (VarLengthExpand(Pruning,BFS)), where listing paths would visit every path of
 # a lattice (5 wide and 9 deep: 5^9 paths, seconds of work, for 50 lots). A node's edges towards the scanned code are
@@ -146,13 +160,13 @@ CALL (l) {
     RETURN collect(CASE WHEN hgz IS NULL THEN null ELSE
         {number: hgz.number, issued_on: toString(hgz.issued_on), basis: hgz.basis} END) AS commitments
 }
-RETURN p {.gtin, .name_zh, .name_en, .category, .standard} AS product,
+""" + _CREDIT + """RETURN p {.gtin, .name_zh, .name_en, .category, .standard} AS product,
        [(p)-[:OWNED_BY]->(o:Party) | o {.name_zh, .name_en}][0] AS brand,
        l {.lot, .production_date, .expiry_date, .status} AS lot,
        i {.*} AS item,
        [up IN ups | {key: up.node.key, depth: up.depth, status: up.node.status, lot: up.node.lot,
                      via: up.via, product_zh: up.product.name_zh, product_en: up.product.name_en}] AS upstream,
-       events, inspections, certificates, commitments, lot_flags + item_flags AS flags, recalls
+       events, inspections, certificates, commitments, lot_flags + item_flags AS flags, recalls, credit
 """
 _PAGE_PROFILE: LiteralString = "PROFILE " + _PAGE  # the page query, profiled (tests prove it is bounded)
 
@@ -185,8 +199,8 @@ CALL () {
     WITH DISTINCT r ORDER BY r.opened_at DESC LIMIT 3
     RETURN collect(r {.recall_id, .reason, .level, .opened_at, .refund_contact, .status}) AS recalls
 }
-RETURN l {.lot, .production_date, .expiry_date, .status} AS lot, i {.*} AS item, sold_at, gone_at,
-       lot_flags + item_flags AS flags, recalls
+""" + _CREDIT + """RETURN l {.lot, .production_date, .expiry_date, .status} AS lot, i {.*} AS item, sold_at, gone_at,
+       lot_flags + item_flags AS flags, recalls, credit
 """
 
 
@@ -316,7 +330,7 @@ def page(graph: Graph, gtin: str, lot: str, serial: str | None = None, today: da
     ikey = item_key(gtin, serial) if serial else None
     static = cache.get(key) if cache is not None else None
     if static is not None:
-        live = _live(graph, lot_key(gtin, lot), ikey, static["upstream"], timeout)
+        live = _live(graph, gtin, lot_key(gtin, lot), ikey, static["upstream"], timeout)
         if live["lot"] is not None:
             return _facts(static, live, lot, today)
         cache.clear()  # the lot went away under the cache: answer from the database
@@ -343,7 +357,7 @@ def page(graph: Graph, gtin: str, lot: str, serial: str | None = None, today: da
     if serial and (item is None or item.get("lot") != lot):
         if lot_static is not None:
             live = {"lot": row["lot"], "item": item, "sold_at": None, "gone_at": None, "flags": row["flags"],
-                    "recalls": row["recalls"]}
+                    "recalls": row["recalls"], "credit": row["credit"]}
             return _facts(lot_static, live, lot, today)
         key = lot_entry  # the lot's facts, walked from the lot: kept for the lot, not for a made-up serial
     events = timeline.shopper_events(timeline.path_events(row["events"]),
@@ -370,7 +384,7 @@ def page(graph: Graph, gtin: str, lot: str, serial: str | None = None, today: da
         cache.put(key, static)
     flags = [[u["key"], u["status"]] for u in upstream if u["status"] in ("recalled", "on_hold")]
     live = {"lot": row["lot"], "item": item, "sold_at": sold, "gone_at": gone, "flags": flags,
-            "recalls": row["recalls"]}
+            "recalls": row["recalls"], "credit": row["credit"]}
     return _facts(static, live, lot, today)
 
 
@@ -421,17 +435,20 @@ def _read_once(graph: Graph, cypher: LiteralString, timeout: float | None = None
         raise translate(exc) from exc
 
 
-def _live(graph: Graph, lkey: str, ikey: str | None, upstream: list[dict], timeout: float | None = None) -> dict:
-    """What a cached page must read fresh: statuses on the way, the lot, the item's summary, sale, consumption."""
+def _live(graph: Graph, gtin: str, lkey: str, ikey: str | None, upstream: list[dict],
+          timeout: float | None = None) -> dict:
+    """What a cached page must read fresh: statuses on the way, the lot, the item's summary, sale, consumption,
+    and the brand owner's and maker's credit standing."""
     keys = [u["key"] for u in upstream]
     row = _read_once(
-        graph, _LIVE, timeout, lot_key=lkey, item_key=ikey,
+        graph, _LIVE, timeout, gtin=gtin, lot_key=lkey, item_key=ikey,
         lots=[k for k in keys if key_kind(k) == "lot"], items=[k for k in keys if key_kind(k) == "item"],
         sold_disp=sorted(SOLD_DISPOSITIONS), sold_steps=sorted(SOLD_STEPS),
         gone_disp=sorted(GONE_DISPOSITIONS), gone_steps=sorted(GONE_STEPS),
     )[0]
     return {"lot": row["lot"], "item": row["item"], "sold_at": native(row["sold_at"]),
-            "gone_at": native(row["gone_at"]), "flags": row["flags"], "recalls": row["recalls"]}
+            "gone_at": native(row["gone_at"]), "flags": row["flags"], "recalls": row["recalls"],
+            "credit": row["credit"]}
 
 
 def _facts(static: dict, live: dict, lot: str, today: date) -> dict:
@@ -465,6 +482,7 @@ def _facts(static: dict, live: dict, lot: str, today: date) -> dict:
         "slaughter": static.get("slaughter"),
         "shelf_life_days": timeline.shelf_life_days(produced, expiry),
         "recall_cases": [timeline.recall_case(r) for r in live.get("recalls") or []],
+        "credit_warnings": live.get("credit") or [],  # brand owner or maker on the watch list or blacklist
         "sold_on": timeline.local_day(live["sold_at"]) if item else None,
         "copy_state": {**summary_of(item), "sold_at": live["sold_at"], "gone_at": live["gone_at"]} if item else None,
     }

@@ -24,11 +24,11 @@ from markupsafe import Markup
 from app.audit import mark_recorded, transaction_entry
 from app.extensions import graph
 from app.report_photos import store_photo
-from graph import consumer_reports, credit, report_rules, sampling_plans
+from graph import consumer_reports, report_rules, sampling_plans
 from graph.errors import NotFound, RuleViolation, Unavailable
 from graph.regions import name_of
 from gs1.digital_link import DEFAULT_BASE, build_uri
-from gs1.identifiers import InvalidIdentifier, lot_key, parse_identifier
+from gs1.identifiers import InvalidIdentifier, parse_identifier
 from gs1.timezones import CHINA
 
 bp = Blueprint("loop_pages", __name__, template_folder="templates", static_folder="static/loop",
@@ -197,12 +197,13 @@ def report_status(report_no: str):
 
 def credit_notice(f: dict, lang: str) -> Markup:
     """The consumer page's part of the loop: a warning when the product's brand owner or the lot's maker is on
-    watch or the blacklist (graph/credit.scan_warnings: two indexed look-ups), and the link to report a violation."""
+    watch or the blacklist (read by the page's own query, graph/scan.py `credit_warnings`: no second round trip),
+    and the link to report a violation."""
     code = f.get("code") or {}
     if not code.get("gtin"):
         return Markup("")
     gtin, lot = code["gtin"], code.get("lot")
-    warnings = credit.scan_warnings(graph(), gtin, lot_key(gtin, lot) if lot else None)
+    warnings = f.get("credit_warnings") or []
     report = url_for("loop_pages.report_form", code=build_uri(DEFAULT_BASE, gtin, lot, code.get("serial") or None))
     language = "en" if lang == "en" else "zh"
     return Markup(render_template("loop/_scan_notice.html", warnings=warnings, report=report, t=TEXT[language],

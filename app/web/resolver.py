@@ -321,11 +321,12 @@ _RENDERED_MAX = 5000
 
 def _render_page(public: dict, lang: str, raw_path: str, raw_query: str) -> str:
     """Render the page, reusing the HTML of the same code while its facts are the same cached entry and every
-    live part (statuses, item summary, verdict, certificate expiry) is unchanged: rendering is a third of a page."""
+    live part (statuses, item summary, verdict, certificate expiry, credit warnings) is unchanged: rendering is a
+    third of a page."""
     key = (raw_path, raw_query, lang)
     live = (repr(public["lot"]), repr(public["item"]), repr(public["recall"]), repr(public["on_hold"]),
             repr(public["authenticity"]), tuple(c["expired"] for c in public["certificates"]),
-            repr(public["recall_cases"]), public["sold_on"])
+            repr(public["recall_cases"]), public["sold_on"], repr(public.get("credit_warnings")))
     seen = _RENDERED.get(key)
     # The timeline list is the page cache's own object: the same object means the same lineage facts.
     if seen is not None and seen[0] is public["timeline"] and seen[1] == live:
