@@ -196,22 +196,29 @@ def report_status(report_no: str):
 
 
 def credit_notice(f: dict, lang: str) -> Markup:
-    """The consumer page's part of the loop: a warning when the product's brand owner or the lot's maker is on
-    watch or the blacklist (read by the page's own query, graph/scan.py `credit_warnings`: no second round trip),
-    and the link to report a violation."""
+    """The consumer page's warning when the product's brand owner or the lot's maker is on the watch list or the
+    blacklist (read by the page's own query, graph/scan.py `credit_warnings`: no second round trip)."""
+    warnings = f.get("credit_warnings") or []
+    if not warnings:
+        return Markup("")
+    language = "en" if lang == "en" else "zh"
+    return Markup(render_template("loop/_scan_notice.html", warnings=warnings, t=TEXT[language], lang=language))
+
+
+def report_link(f: dict, lang: str) -> Markup:
+    """The consumer page's link to report a violation (举报) about the scanned code."""
     code = f.get("code") or {}
     if not code.get("gtin"):
         return Markup("")
-    gtin, lot = code["gtin"], code.get("lot")
-    warnings = f.get("credit_warnings") or []
-    report = url_for("loop_pages.report_form", code=build_uri(DEFAULT_BASE, gtin, lot, code.get("serial") or None))
+    report = url_for("loop_pages.report_form",
+                     code=build_uri(DEFAULT_BASE, code["gtin"], code.get("lot"), code.get("serial") or None))
     language = "en" if lang == "en" else "zh"
-    return Markup(render_template("loop/_scan_notice.html", warnings=warnings, report=report, t=TEXT[language],
-                                  lang=language))
+    return Markup(render_template("loop/_report_link.html", report=report, t=TEXT[language], lang=language))
 
 
 def register(app: Flask) -> None:
     """Register the public pages (after the workbench, whose CSRF protection the report form uses), and offer
-    the consumer page ``credit_notice(f, lang)``."""
+    the consumer page ``credit_notice(f, lang)`` and ``report_link(f, lang)``."""
     app.register_blueprint(bp)
     app.jinja_env.globals["credit_notice"] = credit_notice
+    app.jinja_env.globals["report_link"] = report_link
