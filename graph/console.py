@@ -215,3 +215,40 @@ def page(graph: Graph, name: str, filters: dict, sort: str, desc: bool, skip: in
     row = graph.query(LISTS[name], read=True, **params, sort=sort if sort in SORTS[name] else SORTS[name][0],
                       desc=desc, skip=skip, limit=limit)[0]
     return {"total": row["total"], "rows": plain(row["rows"])}
+
+
+ACCOUNT_NAMES: LiteralString = """
+UNWIND $ids AS id
+MATCH (u:User {user_id: id})
+RETURN u.user_id AS user_id, coalesce(u.display_name, u.username) AS name
+"""
+
+
+def account_names(graph: Graph, user_ids: list[str]) -> dict[str, str]:
+    """The display names of accounts (the regulators who decided, the inspectors of a pool), by user id.
+
+    Raises:
+        Unavailable: the database does not answer.
+    """
+    ids = sorted({i for i in user_ids if i})
+    if not ids:
+        return {}
+    return {r["user_id"]: r["name"] for r in graph.query(ACCOUNT_NAMES, read=True, ids=ids)}
+
+
+REGULATORS: LiteralString = """
+MATCH (u:User {role: 'regulator'})
+WHERE NOT coalesce(u.disabled, false)
+RETURN u.user_id AS user_id, coalesce(u.display_name, u.username) AS name, u.username AS username
+ORDER BY name, u.username
+LIMIT $limit
+"""
+
+
+def regulator_accounts(graph: Graph, limit: int = 500) -> list[dict]:
+    """Active regulator accounts by name (a 双随机 plan's inspector pool is picked from them).
+
+    Raises:
+        Unavailable: the database does not answer.
+    """
+    return [dict(r) for r in graph.query(REGULATORS, read=True, limit=limit)]
