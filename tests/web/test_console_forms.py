@@ -5,6 +5,7 @@ the audit trail names the user. Each test makes its own party, so the shared dat
 
 from __future__ import annotations
 
+import random
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -152,3 +153,86 @@ def test_an_approval_for_labels_is_granted_for_the_days_asked(app, graph, factor
     shown = regulator.get(page_url).get_data(as_text=True)
     assert "开具合格证" in shown and "整改后试产" in shown
 
+
+def _county() -> str:
+    from graph.regions import NAMES
+
+    counties = sorted(c for c in NAMES if c.startswith("22") and not c.endswith("00"))
+    return random.SystemRandom().choice(counties)
+
+
+def _plan_form(client, county, inspectors, **extra):
+    return {"csrf_token": csrf(client, "/console/plans/new"), "title": f"测试抽查 {uuid.uuid4().hex[:6]}",
+            "categories": ["fungi"], "region_code": county, "target_count": "500", "per_target": "1",
+            "inspector_ids": [u["user_id"] for u in inspectors], **extra}
+
+
+def test_a_sampling_plan_is_created_drawn_and_its_results_recorded_from_the_console(app, client, graph, factory):
+    county = _county()
+    farms = [factory.party(region_code=county, name_zh=f"抽查测试菌场{uuid.uuid4().hex[:6]}") for _ in range(2)]
+    for farm in farms:
+        factory.product(farm["gln"], category="fungi")
+    regulator, user = _regulator(app, graph)
+    inspectors = [make_user(graph, role="regulator") for _ in range(2)]
+    new_page = regulator.get("/console/plans/new").get_data(as_text=True)
+    assert f'value="{inspectors[0]["user_id"]}"' in new_page
+    form = _plan_form(regulator, county, inspectors)
+    made = regulator.post("/console/plans", data=form)
+    assert made.status_code == 303, made.get_data(as_text=True)
+    plan_url = made.headers["Location"].split("?")[0]
+    plan_id = plan_url.rsplit("/", 1)[1]
+    by = f"token:user:{user['user_id']}"
+    row = graph.query("MATCH (pl:SamplingPlan {plan_id: $id}) RETURN pl {.title, .categories, .region_code, "
+                      ".target_count, .per_target, .inspector_ids, .state, .created_by} AS pl", read=True,
+                      id=plan_id)[0]["pl"]
+    assert row == {"title": form["title"], "categories": ["fungi"], "region_code": county, "target_count": 500,
+                   "per_target": 1, "inspector_ids": sorted(u["user_id"] for u in inspectors), "state": "draft",
+                   "created_by": by}
+    assert audit_entries(graph, "/console/plans", by)[0]["outcome"] == "committed"
+    seed = "lottery-" + uuid.uuid4().hex[:8]
+    drawn = regulator.post(f"{plan_url}/draw", data={"csrf_token": csrf(regulator, plan_url), "seed": seed})
+    assert drawn.status_code == 303
+    page = regulator.get(plan_url).get_data(as_text=True)
+    assert f'id="plan-seed">{seed}<' in page and f'href="/public/sampling-plans/{plan_id}"' in page
+    assert all(f'id="assignment-{f["gln"]}"' in page for f in farms) and "测试用户" in page
+    assert [e["outcome"] for e in audit_entries(graph, f"{plan_url}/draw", by)] == ["committed"]
+    again = regulator.post(f"{plan_url}/draw", data={"csrf_token": csrf(regulator, plan_url)})
+    assert again.status_code == 409 and 'id="problem"' in again.get_data(as_text=True)
+    # the same seed over the same scope draws the same targets in the same order
+    twin = regulator.post("/console/plans", data=_plan_form(regulator, county, inspectors))
+    twin_url = twin.headers["Location"].split("?")[0]
+    regulator.post(f"{twin_url}/draw", data={"csrf_token": csrf(regulator, twin_url), "seed": seed})
+    order = "MATCH (:SamplingPlan {plan_id: $id})-[d:DREW]->(s) RETURN s.party_gln AS g ORDER BY d.order"
+    assert ([r["g"] for r in graph.query(order, read=True, id=plan_id)]
+            == [r["g"] for r in graph.query(order, read=True, id=twin_url.rsplit("/", 1)[1])])
+    gln = farms[0]["gln"]
+    recorded = regulator.post(f"{plan_url}/results", data={
+        "csrf_token": csrf(regulator, plan_url), "party_gln": [f["gln"] for f in farms],
+        f"result_{gln}": "issues_found", f"inspected_on_{gln}": "2026-11-20", f"note_{gln}": "台账不全"})
+    assert recorded.status_code == 303
+    result = graph.query("MATCH (s:SamplingAssignment {plan_id: $id, party_gln: $gln}) RETURN s.result AS r, "
+                         "s.inspected_on AS d, s.note AS n, s.recorded_by AS by", read=True, id=plan_id, gln=gln)
+    assert result == [{"r": "issues_found", "d": "2026-11-20", "n": "台账不全", "by": by}]
+    assert "Drawn targets and results" in regulator.get(f"{plan_url}?lang=en").get_data(as_text=True)
+
+
+def test_the_plan_forms_refuse_bad_input_missing_csrf_and_a_producer(app, client, graph, factory):
+    county = _county()
+    regulator, user = _regulator(app, graph)
+    inspectors = [make_user(graph, role="regulator")]
+    title = f"不应写入 {uuid.uuid4().hex[:8]}"
+    no_token = regulator.post("/console/plans", data={**_plan_form(regulator, county, inspectors),
+                                                      "csrf_token": "", "title": title})
+    assert no_token.status_code == 400
+    for bad in ({"categories": []}, {"target_count": "0"}, {"region_code": "999999"}, {"inspector_ids": []},
+                {"inspector_ids": ["no-such-account-" + uuid.uuid4().hex[:6]]}):
+        answer = regulator.post("/console/plans", data={**_plan_form(regulator, county, inspectors), **bad,
+                                                        "title": title})
+        assert answer.status_code in (404, 422) and 'id="problem"' in answer.get_data(as_text=True)
+    farm = factory.party()
+    login(client, make_user(graph, party_gln=farm["gln"])["username"])
+    refused = client.post("/console/plans", data={**_plan_form(regulator, county, inspectors), "title": title,
+                                                  "csrf_token": csrf(client, "/work/")})
+    assert refused.status_code == 403
+    assert graph.query("MATCH (pl:SamplingPlan {title: $t}) RETURN count(pl) AS n", read=True,
+                       t=title)[0]["n"] == 0

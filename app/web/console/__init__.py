@@ -52,7 +52,7 @@ PUBLIC_ENDPOINTS = ("console.static", "console.vendor")
 
 def init_app(app: Flask) -> None:
     """Register the console's pages (after the workbench, whose log-in, sessions and CSRF it uses)."""
-    from app.web.console import alerts, credit, lists, overview, recalls, trace  # noqa: F401 - routes on bp
+    from app.web.console import alerts, credit, lists, overview, plans, recalls, trace  # noqa: F401 - routes on bp
 
     app.register_blueprint(bp)
 
