@@ -4,15 +4,12 @@ graph/consumer_reports.update_report, each with the request's audit entry in its
 from __future__ import annotations
 
 from flask import redirect, request, url_for
-from flask_login import current_user
-from marshmallow import ValidationError
 
-from app.audit import mark_recorded, transaction_entry
 from app.extensions import graph
 from app.schemas.supervision import AlertStateIn
 from app.schemas.supervision_loop import ConsumerReportUpdateIn
-from app.web.console import bp, problem
-from app.web.console.shaping import form_messages
+from app.web.console import bp
+from app.web.console.writes import actor, audit, load_body, load_form, recorded
 from graph import alerts, consumer_reports
 
 _STATE = AlertStateIn()
@@ -22,15 +19,9 @@ _REPORT = ConsumerReportUpdateIn()
 @bp.route("/alerts/<alert_id>/state", methods=["POST"])
 def alert_state(alert_id: str):
     """Move an alert on (open -> acknowledged -> closed), optionally naming who works on it."""
-    form = {k: request.form.get(k, "").strip() for k in ("state", "owner", "note")}
-    try:
-        data = _STATE.load({k: v for k, v in form.items() if v})
-    except ValidationError as exc:
-        return problem(422, "problem_bad", form_messages(exc.messages))
-    changed = alerts.set_state(graph(), alert_id, data["state"], data["owner"],
-                               f"token:{current_user.principal.token_id}", note=data["note"],
-                               audit=transaction_entry())
-    mark_recorded(changed.pop("audit_seq"))
+    data = load_form(_STATE, ("state", "owner", "note"))
+    recorded(alerts.set_state(graph(), alert_id, data["state"], data["owner"], actor(), note=data["note"],
+                              audit=audit()))
     return redirect(_back(url_for("console.list_page", name="alerts")), 303)
 
 
@@ -42,13 +33,9 @@ def report_state(report_no: str):
     body = {k: v for k, v in form.items() if v}
     if request.form.get("reward") in ("yes", "no"):
         body["reward"] = request.form["reward"] == "yes"
-    try:
-        data = _REPORT.load(body)
-    except ValidationError as exc:
-        return problem(422, "problem_bad", form_messages(exc.messages))
-    changed = consumer_reports.update_report(graph(), report_no, data["state"], data["reward"], data["note"],
-                                             f"token:{current_user.principal.token_id}", audit=transaction_entry())
-    mark_recorded(changed.pop("audit_seq", None))
+    data = load_body(_REPORT, body)
+    recorded(consumer_reports.update_report(graph(), report_no, data["state"], data["reward"], data["note"],
+                                            actor(), audit=audit()))
     return redirect(_back(url_for("console.list_page", name="reports")), 303)
 
 
