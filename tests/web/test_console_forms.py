@@ -201,11 +201,21 @@ def test_a_sampling_plan_is_created_drawn_and_its_results_recorded_from_the_cons
     # the same seed over the same scope draws the same targets in the same order
     twin = regulator.post("/console/plans", data=_plan_form(regulator, county, inspectors))
     twin_url = twin.headers["Location"].split("?")[0]
+    bad_seed = regulator.post(f"{twin_url}/draw", data={"csrf_token": csrf(regulator, twin_url), "seed": "a seed!"})
+    assert bad_seed.status_code == 422 and 'id="problem"' in bad_seed.get_data(as_text=True)
+    assert graph.query("MATCH (pl:SamplingPlan {plan_id: $id}) RETURN pl.state AS s", read=True,
+                       id=twin_url.rsplit("/", 1)[1])[0]["s"] == "draft"
     regulator.post(f"{twin_url}/draw", data={"csrf_token": csrf(regulator, twin_url), "seed": seed})
     order = "MATCH (:SamplingPlan {plan_id: $id})-[d:DREW]->(s) RETURN s.party_gln AS g ORDER BY d.order"
     assert ([r["g"] for r in graph.query(order, read=True, id=plan_id)]
             == [r["g"] for r in graph.query(order, read=True, id=twin_url.rsplit("/", 1)[1])])
     gln = farms[0]["gln"]
+    bad = regulator.post(f"{plan_url}/results", data={
+        "csrf_token": csrf(regulator, plan_url), "party_gln": [gln], f"result_{gln}": "fail",
+        f"inspected_on_{gln}": "2026-13-40"})
+    assert bad.status_code == 422 and 'id="problem"' in bad.get_data(as_text=True)
+    assert graph.query("MATCH (s:SamplingAssignment {plan_id: $id, party_gln: $gln}) RETURN s.result AS r",
+                       read=True, id=plan_id, gln=gln) == [{"r": None}]
     recorded = regulator.post(f"{plan_url}/results", data={
         "csrf_token": csrf(regulator, plan_url), "party_gln": [f["gln"] for f in farms],
         f"result_{gln}": "issues_found", f"inspected_on_{gln}": "2026-11-20", f"note_{gln}": "台账不全"})
