@@ -96,9 +96,14 @@ P = {
 
 
 # --- products ------------------------------------------------------------------------------------------------
-def _product(body, name_zh, name_en, category, unit, owner, standard=None):
+def _product(body, name_zh, name_en, category, unit, owner, standard=None, **extra):
     return {"gtin": gtin(body), "name_zh": name_zh, "name_en": name_en, "category": category, "unit": unit,
-            "owner_gln": P[owner]["gln"], "standard": standard}
+            "owner_gln": P[owner]["gln"], "standard": standard, **extra}
+
+
+# Master data the consumer page shows: chilled beef's storage (贮存条件) and the Shulan rice's cultivar (品种).
+CHILLED = {"storage": {"min_c": 0, "max_c": 4, "note": "冷藏"}}
+SHULAN_VARIETY = {"variety": "稻花香2号"}
 
 
 G = {
@@ -111,9 +116,9 @@ G = {
                             "EA", "ginseng_plant", "GB/T 19506-2009"),
     "paddy": _product("0690123400201", "稻谷", "Paddy rice", "paddy", "KGM", "shulan_farm_a"),
     "milled_rice": _product("0690123400202", "舒兰大米", "Shulan milled rice", "rice", "KGM", "shulan_mill",
-                            "GB/T 1354-2018"),
+                            "GB/T 1354-2018", **SHULAN_VARIETY),
     "rice_bag_5kg": _product("0690123400203", "舒兰大米 5千克", "Shulan rice 5 kg", "rice", "EA", "shulan_mill",
-                             "GB/T 1354-2018"),
+                             "GB/T 1354-2018", **SHULAN_VARIETY),
     "meihekou_rice": _product("0690123400204", "梅河口大米", "Meihekou milled rice", "rice", "KGM", "meihekou_mill",
                               "GB/T 1354-2018"),
     "meihekou_bag_10kg": _product("0690123400205", "梅河口大米 10千克", "Meihekou rice 10 kg", "rice", "EA",
@@ -121,9 +126,9 @@ G = {
     "cattle": _product("0690123400301", "延边黄牛(活牛)", "Yanbian yellow cattle (live)", "cattle", "EA",
                        "helong_ranch"),
     "tenderloin": _product("0690123400302", "延边黄牛里脊", "Yanbian beef tenderloin", "beef", "KGM",
-                           "yanbian_abattoir", "GB/T 17238-2022"),
+                           "yanbian_abattoir", "GB/T 17238-2022", **CHILLED),
     "brisket": _product("0690123400303", "延边黄牛牛腩", "Yanbian beef brisket", "beef", "KGM", "yanbian_abattoir",
-                        "GB/T 17238-2022"),
+                        "GB/T 17238-2022", **CHILLED),
 }
 
 
@@ -457,7 +462,13 @@ def load(app, only_if_empty: bool = False) -> dict | None:
         return response.get_json(silent=True) or {}
 
     for product in data.products:
-        post("/api/v1/products", {k: v for k, v in product.items() if v is not None})
+        answer = post("/api/v1/products", {k: v for k, v in product.items() if v is not None})
+        facts = {k: product[k] for k in ("storage", "variety") if product.get(k)}
+        if facts and (answer.get("error") or {}).get("status") == 409:
+            # registered by an earlier load, perhaps before products carried these facts: set them as the owner would
+            response = client.patch(f"/api/v1/products/{product['gtin']}", json=facts, headers=admin)
+            if response.status_code != 200:
+                raise DemoLoadError(f"PATCH product {product['gtin']} -> {response.status_code}")
     job = post("/epcis/capture", document(data.events))
     status = client.get(f"/epcis/capture/{job.get('captureID', '')}", headers=admin) if job.get("captureID") else None
     if status is not None and status.status_code == 200 and not status.json.get("success", True):

@@ -11,7 +11,7 @@ from gs1.event_hash import event_hash
 from gs1.identifiers import lot_key
 
 LOT_STATUSES = ("active", "on_hold", "recalled")
-LOT_FIELDS = ("gtin", "lot", "quantity", "unit", "production_date", "expiry_date", "status", "owner_gln")
+LOT_FIELDS = ("gtin", "lot", "quantity", "unit", "production_date", "expiry_date", "status", "owner_gln", "age_years")
 
 
 def create(graph: Graph, lot: dict, origin: dict | None = None, policy: events.Policy | None = None) -> dict:
@@ -25,7 +25,8 @@ def create(graph: Graph, lot: dict, origin: dict | None = None, policy: events.P
         graph: the database.
         lot: validated fields; production_date/expiry_date are ISO dates (strings) or None.
         origin: optional {"kind": production|harvest|slaughter, "animal_ids": [...],
-            "quarantine_certificate": str, "event_time": ISO text}.
+            "quarantine_certificate": str, "event_time": ISO text, "age_years": int (kept on the lot and in
+            the origin event's ILMD)}.
         policy: who records it (default: the service itself, e.g. the demo loader and tests).
 
     Raises:
@@ -35,6 +36,7 @@ def create(graph: Graph, lot: dict, origin: dict | None = None, policy: events.P
     params = {k: lot.get(k) for k in LOT_FIELDS}
     params["key"] = lot_key(lot["gtin"], lot["lot"])
     params["status"] = params["status"] or "active"
+    params["age_years"] = params["age_years"] or (origin or {}).get("age_years")  # a harvest's root age (年限)
     raw = origin_event(params, origin or {})
     normalised = normalize_event(raw, "", context_prefixes())
     normalised.event_id = event_hash(raw)
@@ -50,7 +52,8 @@ def create(graph: Graph, lot: dict, origin: dict | None = None, policy: events.P
                 WITH prod, owner WHERE prod IS NOT NULL AND owner IS NOT NULL
                 CREATE (l:Lot {key: $p.key, gtin: $p.gtin, lot: $p.lot, quantity: $p.quantity, unit: $p.unit,
                                production_date: date($p.production_date), expiry_date: date($p.expiry_date),
-                               status: $p.status, owner_gln: $p.owner_gln, created_at: datetime()})
+                               status: $p.status, owner_gln: $p.owner_gln, age_years: $p.age_years,
+                               created_at: datetime()})
                 CREATE (l)-[:OF_PRODUCT]->(prod)
                 RETURN l
             }

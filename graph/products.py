@@ -5,7 +5,23 @@ from __future__ import annotations
 from graph.driver import Graph
 from graph.errors import NotFound
 
-PRODUCT_FIELDS = ("gtin", "name_zh", "name_en", "category", "standard", "unit", "owner_gln")
+PRODUCT_FIELDS = ("gtin", "name_zh", "name_en", "category", "standard", "unit", "owner_gln", "variety")
+# The optional storage conditions ({min_c, max_c, note}) are kept as flat properties of the Product node.
+STORAGE_FIELDS = {"min_c": "storage_min_c", "max_c": "storage_max_c", "note": "storage_note"}
+
+
+def node_props(product: dict) -> dict:
+    """Return a product's Product-node properties: its fields, with its storage conditions flattened."""
+    props = {k: product.get(k) for k in PRODUCT_FIELDS}
+    storage = product.get("storage") or {}
+    props.update({prop: storage.get(k) for k, prop in STORAGE_FIELDS.items()})
+    return props
+
+
+def storage_of(props: dict) -> dict | None:
+    """Return the storage conditions ({min_c, max_c, note}) kept on a Product node, or None when none are."""
+    storage = {k: props.get(prop) for k, prop in STORAGE_FIELDS.items()}
+    return storage if any(v is not None for v in storage.values()) else None
 
 
 def create(graph: Graph, product: dict) -> dict:
@@ -15,7 +31,7 @@ def create(graph: Graph, product: dict) -> dict:
         NotFound: the owner party does not exist.
         Conflict: a product with this GTIN exists.
     """
-    props = {k: product.get(k) for k in PRODUCT_FIELDS}
+    props = node_props(product)
     rows = graph.query(
         """
         OPTIONAL MATCH (o:Party {gln: $props.owner_gln})
@@ -45,7 +61,7 @@ def upsert_many(graph: Graph, products: list[dict]) -> int:
         MERGE (p)-[:OWNED_BY]->(o)
         RETURN count(p) AS n
         """,
-        rows=[{k: p.get(k) for k in PRODUCT_FIELDS if p.get(k) is not None} for p in products],
+        rows=[{k: v for k, v in node_props(p).items() if v is not None} for p in products],
     )
     return rows[0]["n"]
 
@@ -57,6 +73,25 @@ def get(graph: Graph, gtin: str) -> dict:
         NotFound: no product has this GTIN.
     """
     rows = graph.query("MATCH (p:Product {gtin: $gtin}) RETURN p {.*} AS product", read=True, gtin=gtin)
+    if not rows:
+        raise NotFound(f"no product with GTIN {gtin}", field="gtin")
+    return _clean(rows[0]["product"])
+
+
+def set_facts(graph: Graph, gtin: str, facts: dict) -> dict:
+    """Set a product's facts for shoppers (storage conditions, variety); keys left out of ``facts`` stay as they are,
+    a None clears them.
+
+    Raises:
+        NotFound: no product has this GTIN.
+    """
+    props = {}
+    if "storage" in facts:
+        props.update({prop: (facts["storage"] or {}).get(k) for k, prop in STORAGE_FIELDS.items()})
+    if "variety" in facts:
+        props["variety"] = facts["variety"]
+    rows = graph.query("MATCH (p:Product {gtin: $gtin}) SET p += $props RETURN p {.*} AS product",
+                       gtin=gtin, props=props)
     if not rows:
         raise NotFound(f"no product with GTIN {gtin}", field="gtin")
     return _clean(rows[0]["product"])
@@ -100,6 +135,7 @@ def set_licensees(graph: Graph, gtin: str, glns: list[str]) -> dict:
 
 def _clean(props: dict) -> dict:
     out = {k: props.get(k) for k in PRODUCT_FIELDS}
+    out["storage"] = storage_of(props)
     created = props.get("created_at")
     out["created_at"] = created.iso_format() if created is not None else None
     return out

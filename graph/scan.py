@@ -112,6 +112,9 @@ CALL (ups, containers, p) {
         biz_step: e.biz_step, disposition: e.disposition, depth: up.depth, node_key: n.key,
         origin_doc: CASE WHEN up.depth <= 1 AND (e.biz_step = 'slaughtering'
                                                  OR (e.type = 'TransformationEvent' AND p.category IN $animals))
+                         THEN e.doc
+                         WHEN p.category = 'ginseng' AND n:Lot AND e.type = 'ObjectEvent' AND e.action = 'ADD'
+                              AND e.biz_step IN ['harvesting', 'commissioning']
                          THEN e.doc END,
         place: CASE WHEN place IS NULL THEN null ELSE place {.gln, .name_zh, .name_en, .region_zh, .region_en,
                                                            .roles} END
@@ -160,7 +163,8 @@ CALL (l) {
     RETURN collect(CASE WHEN hgz IS NULL THEN null ELSE
         {number: hgz.number, issued_on: toString(hgz.issued_on), basis: hgz.basis} END) AS commitments
 }
-""" + _CREDIT + """RETURN p {.gtin, .name_zh, .name_en, .category, .standard} AS product,
+""" + _CREDIT + """RETURN p {.gtin, .name_zh, .name_en, .category, .standard, .variety, .storage_min_c, .storage_max_c,
+         .storage_note} AS product,
        [(p)-[:OWNED_BY]->(o:Party) | o {.name_zh, .name_en}][0] AS brand,
        l {.lot, .production_date, .expiry_date, .status} AS lot,
        i {.*} AS item,
@@ -379,6 +383,7 @@ def page(graph: Graph, gtin: str, lot: str, serial: str | None = None, today: da
         "commitments": row["commitments"],  # the scanned lot's 承诺达标合格证: number, date, basis (no contacts)
         "slaughter": timeline.slaughter(row["events"]),  # ear tags and quarantine certificates of a carcass lot
         "produced_on": timeline.production_day(row["events"], lot_key(gtin, lot)),
+        "root_ages": timeline.root_ages(row["events"]),  # ginseng 年限 from the origin events' ILMD
     }
     if cache is not None:
         cache.put(key, static)
@@ -480,6 +485,8 @@ def _facts(static: dict, live: dict, lot: str, today: date) -> dict:
         "certificates": timeline.certificates(static["certificates"], today),
         "commitments": static["commitments"],
         "slaughter": static.get("slaughter"),
+        "storage": timeline.storage(static["product"]),
+        "root_ages": static.get("root_ages") or [],
         "shelf_life_days": timeline.shelf_life_days(produced, expiry),
         "recall_cases": [timeline.recall_case(r) for r in live.get("recalls") or []],
         "credit_warnings": live.get("credit") or [],  # brand owner or maker on the watch list or blacklist

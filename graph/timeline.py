@@ -242,6 +242,40 @@ def _slaughter_facts(doc: str) -> tuple[list[str], list[str]] | None:
     return tags, certificates
 
 
+# ILMD names (under any prefix) of a harvested root's age in years: ours (gs1.event_builders.ROOT_AGE) and the demo's.
+_AGE_NAMES = frozenset({"rootAgeYears", "ageYears"})
+
+
+def root_ages(rows: list[dict]) -> list[int]:
+    """Return the distinct ages in years (ginseng 年限) the origin events on the way record in their ILMD, smallest
+    first; [] when none does."""
+    ages: set[int] = set()
+    for r in rows:
+        doc = r.get("origin_doc")
+        if not doc:
+            continue
+        try:
+            ilmd = json.loads(doc).get("ilmd") or {}
+        except (TypeError, ValueError, AttributeError):
+            continue
+        for key, value in ilmd.items() if isinstance(ilmd, dict) else ():
+            name = key.rpartition(":")[2].rpartition("#")[2]
+            if name in _AGE_NAMES and isinstance(value, int | float) and not isinstance(value, bool) \
+                    and 0 < value <= 100 and value == int(value):
+                ages.add(int(value))
+    return sorted(ages)
+
+
+def storage(product: dict) -> dict | None:
+    """Return a product's storage conditions as the page shows them ({min_c, max_c, note}; temperatures as text
+    without a needless .0), or None when none is recorded."""
+    def text(v):
+        return None if v is None else f"{v:g}"
+    out = {"min_c": text(product.get("storage_min_c")), "max_c": text(product.get("storage_max_c")),
+           "note": product.get("storage_note")}
+    return out if any(out.values()) else None
+
+
 def is_slaughter(r: dict) -> bool:
     """Whether an event is a slaughter: bizStep slaughtering, or a transformation of ear-tagged animals."""
     if r.get("biz_step") == "slaughtering":

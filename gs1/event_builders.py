@@ -27,6 +27,9 @@ FARM_INPUTS = "tracegraph:farmInputs"
 # ILMD field of a transformation: the production date of the lots it makes (CBV has expiry and harvest dates, but
 # no production date for made goods).
 PRODUCTION_DATE = "tracegraph:productionDate"
+# ILMD field of a harvested lot's origin event: the roots' age in years (ginseng 年限); the demo's own events name it
+# tg:rootAgeYears, and readers take the name under any prefix.
+ROOT_AGE = "tracegraph:rootAgeYears"
 
 
 # ---------------------------------------------------------------- identifiers and times in events
@@ -235,6 +238,8 @@ def origin_event(lot: dict, origin: dict) -> dict:
         ilmd["tracegraph:plot"] = origin["plot"]
     if origin.get("area_mu"):
         ilmd["tracegraph:areaMu"] = origin["area_mu"]
+    if origin.get("age_years"):
+        ilmd[ROOT_AGE] = int(origin["age_years"])
     if origin.get("farm_inputs"):
         # The 投入品 record (pesticides, fertilisers, veterinary drugs used on the lot) is the lot's own master
         # data: kept in its origin event's ILMD, so it is hashed, exported and traced with the event.

@@ -23,7 +23,7 @@ def create_lot(body):
     """Register a lot at its origin (harvest, slaughter), held by its producing party; records the EPCIS event."""
     ensure_party(body["owner_gln"], "owner_gln")
     origin = {"kind": body.pop("origin"), "animal_ids": body.pop("animal_ids"),
-              "quarantine_certificate": body.pop("quarantine_certificate")}
+              "quarantine_certificate": body.pop("quarantine_certificate"), "age_years": body.pop("age_years")}
     body = {**body, "production_date": body["production_date"].isoformat(),
             "expiry_date": body["expiry_date"].isoformat() if body["expiry_date"] else None}
     created = lots.create(graph(), body, origin, policy_for(current_principal()))
@@ -39,7 +39,7 @@ def get_lot(gtin, lot):
     return visible_lot(lots.get(graph(), gtin, lot), current_principal())
 
 
-PUBLIC_LOT_FIELDS = ("gtin", "lot", "unit", "production_date", "expiry_date", "status", "owner_gln")
+PUBLIC_LOT_FIELDS = ("gtin", "lot", "unit", "production_date", "expiry_date", "status", "owner_gln", "age_years")
 
 
 def visible_lot(lot: dict, principal: Principal | None) -> dict:

@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 from app.auth import ensure_party, require
 from app.errors import ApiError
 from app.extensions import graph
-from app.schemas.products import LicenseesIn, LicenseesOut, ProductIn, ProductOut
+from app.schemas.products import LicenseesIn, LicenseesOut, ProductFactsIn, ProductIn, ProductOut
 from graph import ownership, parties, products
 
 blp = Blueprint("products", __name__, url_prefix="/api/v1/products", description="Products (GTIN)")
@@ -36,6 +36,17 @@ def create_product(body):
 def get_product(gtin):
     """Show a product."""
     return products.get(graph(), gtin)
+
+
+@blp.route("/<gtin>", methods=["PATCH"])
+@require("producer", "admin")
+@blp.arguments(ProductFactsIn)
+@blp.response(200, ProductOut)
+@blp.alt_response(404, schema="Error", description="No such product")
+def set_product_facts(body, gtin):
+    """Set the brand owner's facts for shoppers on its product: storage conditions, variety (others stay)."""
+    ensure_party(products.get(graph(), gtin)["owner_gln"], "gtin")
+    return products.set_facts(graph(), gtin, body)
 
 
 @blp.route("/<gtin>/licensees", methods=["PUT"])

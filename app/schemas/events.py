@@ -130,6 +130,9 @@ class OriginLotIn(LotIn):
                              metadata={"description": "ear-tag IDs of the slaughtered animals"})
     quarantine_certificate = fields.String(validate=validate.Length(1, 60), load_default=None,
                                            metadata={"description": "animal quarantine certificate number"})
+    age_years = fields.Integer(load_default=None, validate=validate.Range(1, 100),
+                               metadata={"description": "a harvested root's age in years (ginseng 年限), kept in the "
+                                                        "origin event's ILMD"})
 
     @validates_schema
     def _slaughter_needs_certificate(self, data, **kwargs):

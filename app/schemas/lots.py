@@ -54,4 +54,5 @@ class LotOut(Schema):
     expiry_date = fields.String(allow_none=True)
     status = fields.String()
     owner_gln = fields.String()
+    age_years = fields.Integer(allow_none=True)
     holders = fields.List(fields.Nested(Holder))

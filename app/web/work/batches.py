@@ -79,7 +79,7 @@ def _rows(prefix: str, fields: tuple[str, ...]) -> list[dict]:
 
 
 BATCH_FIELDS = ("origin", "gtin", "lot", "quantity", "unit", "production_date", "shelf_days", "expiry_date", "plot",
-                "area_mu", "ear_tags", "quarantine_certificate", "confirm_interval")
+                "area_mu", "age_years", "ear_tags", "quarantine_certificate", "confirm_interval")
 
 
 @bp.route("/batch", methods=["GET", "POST"])
@@ -129,6 +129,11 @@ def batch():
     body.update(owner_gln=gln, origin="slaughter" if slaughter else "harvest", animal_ids=tags,
                 quarantine_certificate=form["quarantine_certificate"] or None,
                 expiry_date=expiry.isoformat() if expiry else None)
+    if form["age_years"] and not slaughter:  # ginseng 年限: a whole number of years
+        if form["age_years"].isdigit() and 1 <= int(form["age_years"]) <= 100:
+            body["age_years"] = int(form["age_years"])
+        else:
+            errors["age_years"] = _t()["b_age_number"]
     try:
         data = _ORIGIN_LOT.load(body)
     except ValidationError as exc:
@@ -141,7 +146,7 @@ def batch():
         return _batch_page(products, form, input_rows, {}, {}, warnings=warnings, status=422)
     origin = {"kind": data.pop("origin"), "animal_ids": data.pop("animal_ids"),
               "quarantine_certificate": data.pop("quarantine_certificate"), "farm_inputs": inputs,
-              "plot": form["plot"][:80] or None, "area_mu": area}
+              "plot": form["plot"][:80] or None, "area_mu": area, "age_years": data.pop("age_years")}
     data = {**data, "production_date": data["production_date"].isoformat(),
             "expiry_date": data["expiry_date"].isoformat() if data["expiry_date"] else None}
     try:
