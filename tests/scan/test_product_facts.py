@@ -157,3 +157,27 @@ def test_the_page_with_its_new_facts_is_still_one_round_trip(graph, client, owne
     monkeypatch.undo()
     assert len(opened) == 1
     assert facts["root_ages"] == [5] and facts["storage"] == {"min_c": "0", "max_c": "10", "note": None}
+
+
+# ---------------------------------------------------------------- the workbench's batch page
+
+
+def test_the_batch_page_records_the_root_age_and_refuses_a_wrong_one_in_chinese(client, graph, admin_token):
+    from tests.web.helpers import login, make_user, post
+
+    farm = factories.Factory(graph, admin_token).party()
+    gtin = factories.Factory(graph, admin_token).product(farm["gln"], name_zh="长白山人参")["gtin"]
+    login(client, make_user(graph, party_gln=farm["gln"])["username"])
+    lot, bad_lot = factories.lot_code(), factories.lot_code()
+
+    def form(lot_, age):
+        return {"origin": "harvest", "gtin": gtin, "lot": lot_, "quantity": "30", "unit": "KGM",
+                "production_date": "2026-09-18", "age_years": age, "input_kind": [], "input_name": [],
+                "input_dose": [], "input_applied": [], "input_safety_days": []}
+
+    refused = post(client, "/work/batch", form(bad_lot, "六"), "/work/batch")
+    assert refused.status_code == 422 and "年限请填 1 到 100 之间的整数" in refused.get_data(as_text=True)
+    assert client.get(f"/api/v1/lots/{gtin}/{bad_lot}").status_code == 404
+    assert post(client, "/work/batch", form(lot, "5"), "/work/batch").status_code == 303
+    assert client.get(f"/api/v1/lots/{gtin}/{lot}").json["age_years"] == 5
+    assert _facts_card(client, gtin, lot, "zh")["年限"] == "5 年"
