@@ -1,5 +1,9 @@
 """Spreadsheet import, pure (no Flask, no Neo4j): XLSX templates, reading a filled one, and the rows' checks.
 
+(Over 500 lines on purpose: the five templates share one column table and one set of cell readers, and each row is
+read, checked and planned against that table; kept together, a column's header, drop-down, parser and message are
+found in one file. Its tests, tests/app/test_import_rules.py, need no database.)
+
 A template has one sheet of data under a header row with both languages ("产品 GTIN / Product GTIN") and drop-downs
 (openpyxl data validation) filled from the master data the user's party may use: its products and licensed
 products, the parties it trades with, the lots it holds. A filled sheet is read back into rows (`read`), each row

@@ -80,7 +80,7 @@ def sign(secret: str, timestamp: int, body: bytes) -> str:
 
 
 def notices(case: dict, kind: str, drill: bool, revision: int | None = None) -> list[dict]:
-    """Return one payload per holder of a case (see graph.recalls.shape): what that holder's message says.
+    """Return one payload per holder of a case (see graph.recall_shape.shape): what that holder's message says.
 
     Each names the product and lots the holder had, with its quantities, the case's reason, level and deadlines.
     A case changed more than once sends a `changed` notice per revision: the revision is part of its notice name
