@@ -150,6 +150,7 @@ def epcs():
 @blp.doc(parameters=[{"name": "perPage", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}},
                    {"name": "nextPageToken", "in": "query", "schema": {"type": "string"}}])
 @blp.alt_response(400, schema="Error", description="epcisException:QueryParameterException (paging)")
+@blp.alt_response(404, schema="Error", description="A resource other than readPoints or bizLocations")
 def places(resource):
     """List the read points or business locations of events (a party: its own places)."""
     keys, status, headers = _listed(resource, lambda limit, after: epcis_resources.place_keys(
