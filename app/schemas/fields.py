@@ -59,8 +59,7 @@ class Serial(_GS1Field):
 class Instant(fields.AwareDateTime):
     """An ISO 8601 date-time with a UTC offset within ±14:00 (the offsets clocks use; Neo4j stores up to ±18:00).
 
-    Python accepts offsets up to ±23:59, which the database would refuse mid-query: check them here instead. The
-    year is kept within 0002..9998 (as the EPCIS query does), so moving the time to UTC never leaves Python's range.
+    Python accepts offsets up to ±23:59, which the database would refuse mid-query: check them here instead.
     """
 
     def _deserialize(self, value, attr, data, **kwargs):
@@ -68,6 +67,4 @@ class Instant(fields.AwareDateTime):
         offset = moment.utcoffset()
         if offset is not None and abs(offset.total_seconds()) > 14 * 3600:
             raise ValidationError(f"UTC offset {moment.strftime('%z')} is outside -14:00..+14:00")
-        if not 2 <= moment.year <= 9998:
-            raise ValidationError("a time within the years 0002..9998")
         return moment

@@ -27,6 +27,9 @@ class FsmaPeriodQuery(Schema):
     @validates_schema
     def _in_order(self, data, **kwargs):
         """`to` is not before `from`."""
+        for name, key in (("from", "from_"), ("to", "to")):
+            if data.get(key) and not 2 <= data[key].year <= 9998:  # UTC conversion must stay in Python's range
+                raise ValidationError("a time within the years 0002..9998", name)
         if data.get("from_") and data.get("to") and data["to"] < data["from_"]:
             raise ValidationError("must not be before from", "to")
 

@@ -174,6 +174,8 @@ MATRIX: dict[str, Row] = {
     "/api/v1/products": Row(("producer", "admin"), True, lambda w: (
         "/api/v1/products", {"gtin": gtin(), "name_zh": "人参", "category": "ginseng", "unit": "KGM",
                              "owner_gln": w.p["gln"]})),
+    "/api/v1/products/{gtin}": Row(("producer", "admin"), True, lambda w: (
+        f"/api/v1/products/{w.product['gtin']}", {"variety": "稻花香2号"}), "PATCH"),
     "/api/v1/products/{gtin}/licensees": Row(("producer", "admin"), True, lambda w: (
         f"/api/v1/products/{w.product['gtin']}/licensees", {"glns": [w.other["gln"]]}), "PUT"),
     "/api/v1/lots": Row(("producer", "admin"), True, lambda w: (

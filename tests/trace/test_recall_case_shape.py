@@ -10,7 +10,7 @@ from collections import defaultdict
 
 import pytest
 
-from graph import recalls, tokens
+from graph import recall_rules, recalls, tokens
 from graph.documents import documents_of
 from graph.driver import plain as _plain
 from graph.trace import PARTY_FIELDS
@@ -92,7 +92,7 @@ def _reference(graph, recall_id: str) -> dict:
                            "items": sum(a["kind"] == "item" for a in affected),
                            "logistic_units": sum(a["kind"] == "sscc" for a in affected)},
         "holders": listed,
-        "effectiveness": recalls.effectiveness(listed, acks),
+        "effectiveness": recall_rules.effectiveness(listed, acks),
         # who started it and how (issue 16): a regulator's real case here; the time to trace it is the node's
         "drill": bool(recall.get("drill")), "initiated_by": recall.get("initiated_by") or "regulator",
         "opened_by_party": recall.get("opened_by_party"), "refund_contact": recall.get("refund_contact"),
