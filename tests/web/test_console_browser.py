@@ -4,54 +4,34 @@ selected lots and lands on the case page; a producer is refused. Screenshots go 
 
 from __future__ import annotations
 
-import threading
-from pathlib import Path
-
 import pytest
-from werkzeug.serving import make_server
 
+from tests.browser import browser_page, shot
 from tests.web.helpers import PASSWORD, make_user
 from tests.web.test_console import make_cadmium_case
 
 pytestmark = pytest.mark.browser
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run"]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 
 
 @pytest.fixture(scope="module")
-def console_url(app):
-    """The real app over HTTP (werkzeug's server in a thread)."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
+def console_url(base_url):
+    """The real app over HTTP (tests/browser.py)."""
+    return base_url
 
 
 @pytest.fixture
 def desk():
-    """A headless Chromium page the size of an office screen (1440 x 900), Chinese by default."""
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian chromium is not installed (scripts/setup-system.sh installs it)")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
-        page = context.new_page()
+    """A headless Chromium page the size of an office screen (1440 x 900), Chinese by default, that keeps the
+    browser's console errors and page errors in page.errors."""
+    with browser_page({"viewport": {"width": 1440, "height": 900}}) as page:
         page.errors = []
         page.on("console", lambda m: page.errors.append((page.url, m.text)) if m.type == "error" else None)
         page.on("pageerror", lambda e: page.errors.append(str(e)))
         yield page
-        context.close()
-        browser.close()
 
 
 def _shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    shot(page, name)
 
 
 def _login(page, base: str, target: str, username: str) -> None:
@@ -127,29 +107,20 @@ def test_a_producer_is_refused_the_console(desk, console_url, graph, factory):
     _shot(desk, "console-refused-zh")
 
 
-def test_the_overview_fits_a_phone(console_url, client, graph, factory):
+def test_the_overview_fits_a_phone(phone, console_url, client, graph, factory):
     """Desktop first, usable on a phone: nothing wider than the screen but the tables, which scroll in place."""
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian chromium is not installed")
     case = make_cadmium_case(client, factory)
     user = make_user(graph, role="regulator")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
-                                      has_touch=True, locale="zh-CN")
-        page = context.new_page()
-        query = f"/console/?programme=routine_monitoring&region={case['county']}&from={case['from']}&to={case['to']}"
-        _login(page, console_url, query, user["username"])
-        page.wait_for_selector("#chart-categories[data-ready] svg")
-        assert page.evaluate("document.documentElement.scrollWidth") <= 390
-        assert page.locator("#chart-categories").bounding_box()["width"] <= 390
-        _shot(page, "console-overview-phone-zh")
-        page.goto(console_url + query + "&lang=en")
-        page.wait_for_selector("#chart-categories[data-ready] svg")
-        assert page.locator("h1").inner_text() == "Pass rates and risks"
-        assert "Routine monitoring" in page.locator("#tile-rate").inner_text()
-        assert page.evaluate("document.documentElement.scrollWidth") <= 390
-        _shot(page, "console-overview-phone-en")
-        context.close()
-        browser.close()
+    page = phone
+    query = f"/console/?programme=routine_monitoring&region={case['county']}&from={case['from']}&to={case['to']}"
+    _login(page, console_url, query, user["username"])
+    page.wait_for_selector("#chart-categories[data-ready] svg")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert page.locator("#chart-categories").bounding_box()["width"] <= 390
+    _shot(page, "console-overview-phone-zh")
+    page.goto(console_url + query + "&lang=en")
+    page.wait_for_selector("#chart-categories[data-ready] svg")
+    assert page.locator("h1").inner_text() == "Pass rates and risks"
+    assert "Routine monitoring" in page.locator("#tile-rate").inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    _shot(page, "console-overview-phone-en")
