@@ -205,3 +205,23 @@ def test_the_consumer_page_warns_of_a_blacklisted_producer_and_links_the_report_
     assert form.status_code == 200 and f"{farm['gtin']}/10/{farm['lot']}" in form.get_data(as_text=True)
     en = client.get(f"{url}?lang=en", headers={"Accept": "text/html"}).get_data(as_text=True)
     assert "serious-violation list" in en
+
+
+def test_a_credit_change_shows_at_once_on_a_page_whose_lineage_and_html_are_cached(client, farm, regulators,
+                                                                                    neo4j_uri):
+    """Served pages keep lineage facts and HTML for seconds (the test app keeps none): the standing is read live."""
+    from app import create_app
+
+    cached = create_app({"TESTING": True, "NEO4J_URI": neo4j_uri, "SECRET_KEY": "test-secret-key-" + "x" * 20,
+                         "SCAN_CACHE_SECONDS": 60})
+    try:
+        shopper = cached.test_client()
+        url = f"/01/{farm['gtin']}/10/{farm['lot']}"
+        assert "data-credit=" not in shopper.get(url, headers={"Accept": "text/html"}).get_data(as_text=True)
+        assert _change(client, regulators[0], farm["gln"], "watch", "failed_inspection").status_code == 201
+        page = shopper.get(url, headers={"Accept": "text/html"}).get_data(as_text=True)
+        assert 'data-credit="watch"' in page
+    finally:
+        if "scan_buffer" in cached.extensions:
+            cached.extensions["scan_buffer"].close()
+        cached.extensions["graph"].close()
