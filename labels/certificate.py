@@ -17,7 +17,7 @@ from PIL import Image, ImageDraw
 
 from labels.errors import InvalidLabelData
 from labels.fonts import FontFile, find_cjk_font
-from labels.render import _LINE, _PT_MM, _Box, _fit, _metrics, _pack_rows, _paint, _Qr, _Text, qr_matrix
+from labels.render import _LINE, _PT_MM, _Box, _fit, _metrics, _pack_rows, _paint, _Qr, _Text, pdf_qr, qr_matrix
 
 WIDTH, HEIGHT = 105.0, 148.0
 MARGIN = 6.0
@@ -208,18 +208,7 @@ def render_certificate_pdf(cert: CertificateData) -> bytes:
     pdf.add_page()
     for op in ops:
         if isinstance(op, _Qr):
-            n = len(op.matrix)
-            mod = op.side / n
-            for r, row in enumerate(op.matrix):
-                c = 0
-                while c < n:
-                    if row[c]:
-                        start = c
-                        while c < n and row[c]:
-                            c += 1
-                        pdf.rect(op.x + start * mod, op.y + r * mod, (c - start) * mod, mod, style="F")
-                    else:
-                        c += 1
+            pdf_qr(pdf, op)
         elif isinstance(op, _Text):
             pdf.set_font_size(op.pt)
             pdf.text(op.x, op.y, op.text)

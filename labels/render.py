@@ -651,22 +651,27 @@ def render_pdf_sheet(labels: Sequence[LabelData], size: str = "50x30", header: s
     return bytes(pdf.output())
 
 
+def pdf_qr(pdf: FPDF, op: _Qr, dx: float = 0.0, dy: float = 0.0) -> None:
+    """Draw a QR symbol at (op.x + dx, op.y + dy) mm: each run of dark modules in a row as one filled rectangle."""
+    n = len(op.matrix)
+    mod = op.side / n
+    for r, row in enumerate(op.matrix):
+        c = 0
+        while c < n:
+            if row[c]:
+                start = c
+                while c < n and row[c]:
+                    c += 1
+                pdf.rect(dx + op.x + start * mod, dy + op.y + r * mod, (c - start) * mod, mod, style="F")
+            else:
+                c += 1
+
+
 def _pdf_ops(pdf: FPDF, ops: Iterable, lx: float, ly: float, current_pt: float) -> float:
     """Draw one label's operations at (lx, ly) mm; return the font size left set."""
     for op in ops:
         if isinstance(op, _Qr):
-            n = len(op.matrix)
-            mod = op.side / n
-            for r, row in enumerate(op.matrix):
-                c = 0
-                while c < n:
-                    if row[c]:
-                        start = c
-                        while c < n and row[c]:
-                            c += 1
-                        pdf.rect(lx + op.x + start * mod, ly + op.y + r * mod, (c - start) * mod, mod, style="F")
-                    else:
-                        c += 1
+            pdf_qr(pdf, op, lx, ly)
         elif isinstance(op, _Text):
             if op.pt != current_pt:
                 pdf.set_font_size(op.pt)
