@@ -22,6 +22,9 @@ REPO = Path(__file__).resolve().parent.parent
 # they must share its key, as a deployment's workers do (read by app/config.py when first imported).
 os.environ.setdefault("AUDIT_KEY", "tests-audit-key-" + "k" * 24)
 TEST_PORT = os.environ.get("TEST_NEO4J_BOLT_PORT", "7697")
+# bolt:// (one server, default) or neo4j:// (the driver asks the server for a routing table and sends reads and
+# writes as a cluster would: Neo4j 5 answers routing on a single server too; docs/scaling.md).
+TEST_SCHEME = os.environ.get("TEST_NEO4J_SCHEME", "bolt")
 
 
 def neo4jctl(command: str) -> subprocess.CompletedProcess:
@@ -75,7 +78,7 @@ def neo4j_uri():
     started = neo4jctl("start")
     if started.returncode != 0:
         pytest.fail(f"could not start Neo4j:\n{started.stdout}\n{started.stderr}")
-    yield f"bolt://127.0.0.1:{TEST_PORT}"
+    yield f"{TEST_SCHEME}://127.0.0.1:{TEST_PORT}"
     if not already and not os.environ.get("KEEP_TEST_NEO4J"):
         neo4jctl("stop")
 
