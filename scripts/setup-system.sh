@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the project needs when they are missing: a CJK font for labels, Chromium for the
-# browser tests, poppler for rasterising PDF labels in tests. Needs root (or sudo) and apt-get; elsewhere it says
-# what to install and carries on (the tests that need a missing piece then fail or skip, saying why).
+# browser tests, poppler for rasterising PDF labels in tests, wrk for the scan page's closed-loop benchmark
+# (scripts/bench_scan.py; its Python fallback costs a core itself and understates the server). Needs root (or
+# sudo) and apt-get; elsewhere it says what to install and carries on (the tests that need a missing piece then fail or skip, saying why).
 set -euo pipefail
 need=()
 [[ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc || -n "${LABEL_FONT_PATH:-}" ]] || need+=(fonts-wqy-microhei)
@@ -10,6 +11,7 @@ command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
 command -v java >/dev/null 2>&1 || [[ -n "${NEO4J_URI:-}" ]] || need+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null 2>&1 || [[ -n "${NEO4J_URI:-}" ]] || need+=(maven)
 command -v npm >/dev/null 2>&1 || need+=(nodejs npm)
+command -v wrk >/dev/null 2>&1 || need+=(wrk)
 [[ ${#need[@]} -eq 0 ]] && exit 0
 if ! command -v apt-get >/dev/null 2>&1; then
   echo "setup: please install: ${need[*]} (Debian package names)" >&2
