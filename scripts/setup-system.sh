@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the project needs when they are missing: a CJK font for labels, Chromium for the
 # browser tests, poppler for rasterising PDF labels in tests, wrk for the scan page's closed-loop benchmark
-# (scripts/bench_scan.py; its Python fallback costs a core itself and understates the server). Needs root (or
+# (scripts/bench_scan.py; its Python fallback costs a core itself and understates the server), redis-server for
+# the several-instances test (tests/scale/test_stateless.py starts its own). Needs root (or
 # sudo) and apt-get; elsewhere it says what to install and carries on (the tests that need a missing piece then fail or skip, saying why).
 set -euo pipefail
 need=()
@@ -11,6 +12,8 @@ command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
 command -v java >/dev/null 2>&1 || [[ -n "${NEO4J_URI:-}" ]] || need+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null 2>&1 || [[ -n "${NEO4J_URI:-}" ]] || need+=(maven)
 command -v npm >/dev/null 2>&1 || need+=(nodejs npm)
+# Redis: shared rate limits and lockouts of several web instances (REDIS_URL; tests/scale starts its own)
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v wrk >/dev/null 2>&1 || need+=(wrk)
 [[ ${#need[@]} -eq 0 ]] && exit 0
 if ! command -v apt-get >/dev/null 2>&1; then
