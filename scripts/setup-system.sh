@@ -12,6 +12,9 @@ command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
 command -v java >/dev/null 2>&1 || [[ -n "${NEO4J_URI:-}" ]] || need+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null 2>&1 || [[ -n "${NEO4J_URI:-}" ]] || need+=(maven)
 command -v npm >/dev/null 2>&1 || need+=(nodejs npm)
+# Optional, only for scripts/bench_pg.py (the PostgreSQL side-by-side benchmark): WITH_POSTGRES=1 make setup
+if [[ -n "${WITH_POSTGRES:-}" ]] && ! command -v initdb >/dev/null 2>&1 \
+    && ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then need+=(postgresql); fi
 # Redis: shared rate limits and lockouts of several web instances (REDIS_URL; tests/scale starts its own)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v wrk >/dev/null 2>&1 || need+=(wrk)
