@@ -9,6 +9,7 @@ from flask_smorest import Blueprint
 from marshmallow import RAISE, ValidationError
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from app.api.epcis_xml import is_xml_body, negotiated, xml_capture_document
 from app.auth import current_principal, require
 from app.capture import CBV_VERSION, EPCIS_VERSION, capture_document
 from app.errors import ApiError
@@ -36,6 +37,8 @@ READERS = ("admin", "regulator", "producer", "lab")
 _DOCUMENT_BODY = {"content": {
     "application/json": {"schema": {"type": "object", "description": "an EPCISDocument (EPCIS 2.0 JSON/JSON-LD)"}},
     "application/ld+json": {"schema": {"type": "object"}},
+    "application/xml": {"schema": {"type": "string", "description": "an EPCISDocument in the EPCIS 2.0 or 1.2 XML "
+                                                                     "binding (docs/epcis-xml.md)"}},
 }}
 
 
@@ -66,7 +69,7 @@ def _visible_party() -> str | None:
 @blp.doc(requestBody=_DOCUMENT_BODY)
 def capture(headers):
     """Capture an EPCISDocument (synchronously: the job is finished when this answers)."""
-    doc = _json_body()
+    doc = xml_capture_document() if is_xml_body() else _json_body()
     elements = _master_data(doc)
     job = capture_document(doc, current_principal(), headers["error_behaviour"])
     if elements and (job.success or job.captured):
@@ -202,7 +205,7 @@ def run_event_query(params: dict[str, str], fixed: dict[str, str] | None = None,
         token = encode_event_token(last, args["fingerprint"], emitted)
         query = [(k, v) for k, v in request.args.items(multi=True) if k != "nextPageToken"]
         headers["Link"] = f'<{request.path}?{urlencode([*query, ("nextPageToken", token)])}>; rel="next"'
-    return query_document(rows, name, _vocabularies(rows)), 200, headers
+    return negotiated(query_document(rows, name, _vocabularies(rows)), 200, headers)
 
 
 def _vocabularies(rows: list[dict]) -> list[dict]:
@@ -234,7 +237,7 @@ def _vocabularies(rows: list[dict]) -> list[dict]:
 def get_event(event_id):
     """Show one event by its eventID (URL-encoded)."""
     rows = [epcis_query.get(graph(), event_id, _visible_party())]
-    return query_document(rows, vocabularies=_vocabularies(rows))
+    return negotiated(query_document(rows, vocabularies=_vocabularies(rows)))
 
 
 def query_document(rows: list[dict], name: str = "SimpleEventQuery", vocabularies: list[dict] | None = None) -> dict:
