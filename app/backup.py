@@ -14,6 +14,7 @@ Restore goes through the capture write path (graph/events.py, admin policy) for 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 from datetime import UTC, datetime
@@ -126,7 +127,8 @@ def restore(folder: Path) -> dict:
     store.prepare(g)
     for label in store.BEFORE_EVENTS:
         _each_batch(folder, label, lambda rows, label=label: store.create_nodes(g, label, rows))
-    policy = policy_for(None)
+    # the backup's own alerts are restored below: the replay raises none (they would be raised twice)
+    policy = dataclasses.replace(policy_for(None), alerts=False)
     for entry in manifest["event_files"]:
         _replay(folder, entry, policy)
     for label in store.MERGED_AFTER_EVENTS:

@@ -23,6 +23,7 @@ KINDS = (
     "certificate_expired_use",  # a lot moved or sold under a certificate past its validity
     "scan_burst",               # many counterfeit or impossible scans of one product in a short time
     "recall_holder_silent",     # a recall holder has not acknowledged by its deadline
+    "temperature_excursion",    # a cold-chain event read a temperature outside its lots' storage range
 )
 
 HAZARD_CLUSTER_N = 3
@@ -121,7 +122,7 @@ def failed_hazards(results: list[dict], hazard: str | None) -> list[str]:
 
 
 # Lists of business keys in an alert's details that a party may see only where it owns the object.
-KEYED_DETAILS = ("held", "already_held", "recalled", "ended")
+KEYED_DETAILS = ("held", "already_held", "recalled", "ended", "lots")
 
 
 def party_view(alert: dict, gln: str) -> dict:

@@ -46,7 +46,7 @@ DERIVED = ("HOLDS", "TRANSFORMED_INTO", "PACKED_IN")
 RELATIONSHIPS = ("OWNED_BY", "ACTS_FOR", "OF_PARTY", "OF_PRODUCT", "HAS_ITEM", "HAS_PRINT_RUN", "OF_LOT", "OF_ITEM",
                  "PERFORMED", "CERTIFIES", "IMPLICATES", "AFFECTS", "NOTIFIES", "ACKNOWLEDGES", "ACKNOWLEDGED",
                  "MEMBER_OF", "RAISED", "ABOUT", "AGAINST", "ISSUED", "FOR_LOT", "BASED_ON", "CITES", "CHANGED",
-                 "HAS_WEBHOOK", "CREDIT", "APPEALED", "APPROVED", "DREW", "TARGET", "INSPECTOR")
+                 "HAS_WEBHOOK", "CREDIT", "APPEALED", "APPROVED", "DREW", "TARGET", "INSPECTOR", "WARNS")
 # Event properties the capture computes from who captured and when: put back as they were after the replay.
 PROVENANCE = ("capture_id", "recorded_by", "token_id", "record_time", "doc", "hashed", "context", "declared_in",
               "declared_by", "error_declaration", "content_hash")

@@ -50,6 +50,8 @@ class Policy:
     require_known: bool = False
     max_yield: float = 1.05
     max_future: timedelta = timedelta(minutes=5)
+    # raise data-quality alerts (graph/cold_chain.py); a restore replays history whose alerts it restores itself
+    alerts: bool = True
 
     @property
     def checks_master_data(self) -> bool:

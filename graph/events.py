@@ -29,7 +29,7 @@ from neo4j import ManagedTransaction
 from neo4j.exceptions import TransientError
 
 from graph import audit as audit_trail
-from graph import ownership
+from graph import cold_chain, ownership
 from graph.capture_rules import (  # noqa: F401 - the capture API: callers import these from here
     CaptureJob,
     Held,
@@ -48,6 +48,7 @@ from graph.capture_rules import (  # noqa: F401 - the capture API: callers impor
 )
 from graph.driver import Graph, tx_rows
 from graph.errors import Conflict, Unavailable
+from graph.subscriptions import mark_captured_tx
 from gs1.epcis import EPCQuantity, NormalizedEvent
 from gs1.identifiers import Ref, class_key, key_prefix
 
@@ -535,8 +536,12 @@ class _Capture:
         else:
             self._write()
             ledger = self.ledger
+            # in this transaction: the warnings commit with the events that raise them (graph/cold_chain.py)
+            if self.policy.alerts:
+                cold_chain.on_captured(self.tx, [ev for _, ev, _, _ in ledger.good], self.policy.party_gln)
             self.job.captured = ([ev.event_id for _, ev, _, _ in ledger.good]
                                  + [ev.event_id for _, ev, _ in ledger.declared])
+            mark_captured_tx(self.tx, self.job.captured)  # EPCIS stream subscriptions: a feed the worker reads
         if record:
             self._store_job()
 

@@ -8,6 +8,7 @@ holds or held it, and to regulators and admins (``see_all``); to anyone else it 
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import LiteralString
 
 from graph.batches import origin_record
@@ -110,12 +111,18 @@ CALL (l) {
         d {.dispute_id, .quantity, .unit, .reason, .created_at, .by_gln, .source_gln, by_zh: by.name_zh,
            by_en: by.name_en, source_zh: src.name_zh, source_en: src.name_en} END) AS disputes
 }
+// data-quality warnings on the lot (graph/cold_chain.py): its owner's and a regulator's to see
+CALL (l) {
+    OPTIONAL MATCH (l)<-[:WARNS]-(a:Alert) WHERE $see_all OR l.owner_gln = $gln
+    WITH a ORDER BY a.raised_at DESC LIMIT 20
+    RETURN collect(a {.alert_id, .kind, .state, .details_json, raised_at: a.raised_at}) AS warnings
+}
 RETURN l {.gtin, .lot, .unit, .status, .owner_gln, .hold_reason, production_date: toString(l.production_date),
           expiry_date: toString(l.expiry_date)} AS lot,
        p {.name_zh, .name_en, .unit} AS product, owner {.name_zh, .name_en} AS owner,
        CASE WHEN mine IS NULL THEN null ELSE {quantity: mine.quantity, pending: coalesce(mine.pending, 0),
                                               unit: mine.unit} END AS mine,
-       holders, events, inspections, origin_doc, disputes
+       holders, events, inspections, origin_doc, disputes, warnings
 """
 
 # In name order from the party_name_zh index (V0012): the first $limit parties, not a sort of every party. A party
@@ -183,10 +190,11 @@ def lot(graph: Graph, gln: str | None, gtin: str, lot_number: str, see_all: bool
         see_all: a regulator or admin: every holder and event.
 
     Returns:
-        {"lot", "product", "owner", "mine", "holders", "events", "inspections", "origin", "disputes"}: holders
-        are the caller's own row unless the caller owns the lot or sees all; origin is the origin record of the
-        lot's origin event (graph/batches.origin_record); disputes are those the caller raised or that were raised
-        against it (all: see_all). One round trip.
+        {"lot", "product", "owner", "mine", "holders", "events", "inspections", "origin", "disputes", "warnings"}:
+        holders are the caller's own row unless the caller owns the lot or sees all; origin is the origin record of
+        the lot's origin event (graph/batches.origin_record); disputes are those the caller raised or that were
+        raised against it (all: see_all); warnings are the lot's data-quality alerts (temperature excursions,
+        details decoded), for its owner and see_all only. One round trip.
     """
     rows = graph.query(LOT, read=True, key=lot_key(gtin, lot_number), gln=gln, see_all=see_all,
                        loc=location_key(gln) if gln else None)
@@ -202,6 +210,15 @@ def lot(graph: Graph, gln: str | None, gtin: str, lot_number: str, see_all: bool
                        for d in out["disputes"]]
     for k in ("production_date", "expiry_date"):
         out["lot"][k] = out["lot"][k] or None
+    warnings = []
+    for w in out["warnings"]:
+        details = json.loads(w["details_json"] or "{}")
+        raised = w["raised_at"].to_native()
+        # when it happened: the first reading outside the range (an excursion), else when it was raised
+        at = datetime.fromisoformat(details["first"]) if isinstance(details.get("first"), str) else raised
+        warnings.append({"alert_id": w["alert_id"], "kind": w["kind"], "state": w["state"], "raised_at": raised,
+                         "at": at, "details": details})
+    out["warnings"] = warnings
     return out
 
 

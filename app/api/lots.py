@@ -9,7 +9,8 @@ from app.capture import policy_for
 from app.extensions import graph
 from app.schemas.events import OriginLotIn
 from app.schemas.lots import LotOut
-from graph import lots
+from graph import cold_chain, lots
+from gs1.identifiers import lot_key
 
 blp = Blueprint("lots", __name__, url_prefix="/api/v1/lots", description="Lots")
 
@@ -44,8 +45,11 @@ PUBLIC_LOT_FIELDS = ("gtin", "lot", "unit", "production_date", "expiry_date", "s
 
 def visible_lot(lot: dict, principal: Principal | None) -> dict:
     """The part of a lot this caller may see: who holds how much is a party's trade secret."""
-    if principal is not None and (principal.role in ("regulator", "admin") or principal.party_gln == lot["owner_gln"]):
-        return lot
+    if principal is not None and principal.role in ("regulator", "admin"):
+        return {**lot, "warnings": cold_chain.lot_warnings(graph(), lot_key(lot["gtin"], lot["lot"]))}
+    if principal is not None and principal.party_gln == lot["owner_gln"]:
+        return {**lot, "warnings": cold_chain.lot_warnings(graph(), lot_key(lot["gtin"], lot["lot"]),
+                                                           party=principal.party_gln)}
     public = {k: lot[k] for k in PUBLIC_LOT_FIELDS}
     if principal is not None:
         public["holders"] = [h for h in lot["holders"] if h["gln"] == principal.party_gln]

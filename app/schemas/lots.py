@@ -43,6 +43,18 @@ class Holder(Schema):
     unit = fields.String()
 
 
+class LotWarning(Schema):
+    """A data-quality warning on a lot (a temperature excursion on a cold-chain event that carried it)."""
+
+    alert_id = fields.String()
+    kind = fields.String(metadata={"example": "temperature_excursion"})
+    state = fields.String(metadata={"description": "open, acknowledged or closed"})
+    summary = fields.String()
+    raised_at = fields.String()
+    details = fields.Dict(metadata={"description": "the event, the readings outside (as read and in Celsius), the "
+                                                   "limit, seconds outside, the lots warned (a party: its own)"})
+
+
 class LotOut(Schema):
     """A registered lot."""
 
@@ -56,3 +68,5 @@ class LotOut(Schema):
     owner_gln = fields.String()
     age_years = fields.Integer(allow_none=True)
     holders = fields.List(fields.Nested(Holder))
+    warnings = fields.List(fields.Nested(LotWarning), metadata={
+        "description": "data-quality warnings (graph/cold_chain.py); the owner, regulators and admins only"})
