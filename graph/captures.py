@@ -22,13 +22,15 @@ def get(graph: Graph, capture_id: str, party_gln: str | None = None) -> dict:
     Raises:
         NotFound: no such job (or not this party's).
     """
-    rows = graph.query(
+    # A client asks for its job right after the capture answered, maybe from another worker: a miss on a reader
+    # is confirmed on the writer (Graph.lookup).
+    rows = graph.lookup(
         """
         MATCH (c:Capture {capture_id: $id})
         WHERE $party IS NULL OR c.party_gln = $party
         RETURN c {.*} AS c
         """,
-        read=True, id=capture_id, party=party_gln,
+        id=capture_id, party=party_gln,
     )
     if not rows:
         raise NotFound(f"no capture job {capture_id}", field="captureID")

@@ -59,6 +59,11 @@ class Graph:
         self.uri = uri
         self.database = database
         self.driver = GraphDatabase.driver(uri, auth=auth, **defaults)
+        # Causal consistency across this process's calls: execute_query (query()) already chains every call through
+        # the driver's bookmark manager; the sessions of read(), write() and run_autocommit() use the same one, so a
+        # read routed to a cluster's reader waits until that reader has what this process last wrote (a capture,
+        # then its job read; a recall opened, then its page). Across processes see docs/scaling.md.
+        self.bookmarks = self.driver.execute_query_bookmark_manager
 
     def close(self) -> None:
         """Close the driver and its connections."""
@@ -91,6 +96,18 @@ class Graph:
             raise translate(exc) from exc
         return [r.data() for r in records]
 
+    def lookup(self, cypher: LiteralString, **params: Any) -> list[dict]:
+        """Run a read by key on a reader; when it finds nothing, ask the writer before saying "not found".
+
+        In a cluster a reader may not yet have what another process (gunicorn worker, app instance) has just
+        written, e.g. the capture job a client asks for right after its POST answered on another worker: a miss is
+        confirmed where every commit is (the leader), so it costs a second round trip only when nothing is found.
+
+        Raises:
+            Unavailable: the database does not answer.
+        """
+        return self.query(cypher, read=True, **params) or self.query(cypher, read=False, **params)
+
     def write(self, work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run a unit of work in one write transaction (retried on transient errors; make it idempotent).
 
@@ -99,7 +116,7 @@ class Graph:
             Unavailable: the database does not answer.
         """
         try:
-            with self.driver.session(database=self.database) as session:
+            with self.driver.session(database=self.database, bookmark_manager=self.bookmarks) as session:
                 return session.execute_write(work, *args, **kwargs)
         except Exception as exc:  # noqa: BLE001
             raise translate(exc) from exc
@@ -107,7 +124,8 @@ class Graph:
     def read(self, work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run a unit of work in one read transaction (routed to a reader in a cluster)."""
         try:
-            with self.driver.session(database=self.database, default_access_mode=neo4j.READ_ACCESS) as session:
+            with self.driver.session(database=self.database, default_access_mode=neo4j.READ_ACCESS,
+                                     bookmark_manager=self.bookmarks) as session:
                 return session.execute_read(work, *args, **kwargs)
         except Exception as exc:  # noqa: BLE001
             raise translate(exc) from exc
@@ -115,7 +133,7 @@ class Graph:
     def run_autocommit(self, cypher: LiteralString, **params: Any) -> None:
         """Run a statement in an auto-commit transaction (schema changes, CALL {} IN TRANSACTIONS)."""
         try:
-            with self.driver.session(database=self.database) as session:
+            with self.driver.session(database=self.database, bookmark_manager=self.bookmarks) as session:
                 session.run(cypher, params).consume()
         except Exception as exc:  # noqa: BLE001
             raise translate(exc) from exc

@@ -44,7 +44,7 @@ def test_a_body_over_the_limit_is_413_with_the_error_shape(neo4j_uri, admin_toke
 
 
 CYPHER_WORDS = re.compile(r"\b(MATCH|MERGE|CREATE|RETURN|UNWIND|WHERE|SET|DELETE|CALL)\b")
-QUERY_METHODS = ("query", "run", "execute_query", "run_autocommit", "tx_rows")
+QUERY_METHODS = ("query", "lookup", "run", "execute_query", "run_autocommit", "tx_rows")
 
 
 def _is_built(node: ast.AST, literals: frozenset[str] = frozenset()) -> bool:
