@@ -207,6 +207,8 @@ class _Reader:
         attrs = {f"@{self.key(k)}": v for k, v in el.attrib.items() if _split(k)[0] != XSI}
         children = list(el)
         text = (el.text or "").strip()
+        if el.get(f"{{{XSI}}}nil") in ("true", "1") and not children and not attrs and not text:
+            return None
         if not children and not attrs:
             return text
         obj: dict[str, Any] = dict(attrs)
@@ -611,7 +613,7 @@ class _Writer:
     def _declare(self, prefix: str, uri: str) -> str:
         if uri in self.prefix_of:
             return self.prefix_of[uri]
-        name = prefix if _NAME.fullmatch(prefix) and prefix not in ("epcisq", "xsi", "xml", "xmlns") else "ns"
+        name = prefix if _NAME.fullmatch(prefix) and prefix.lower()[:3] != "xml" else "ns"
         base, n = name, 1
         while name in self.namespaces:
             n += 1
@@ -652,8 +654,7 @@ class _Writer:
 
     def extension_content(self, node: _Node, value: Any) -> None:
         if value is None:
-            node.attrs.append(("xsi:nil", "true"))
-            self._declare("xsi", XSI)
+            node.attrs.append((f"{self._declare('xsi', XSI)}:nil", "true"))
         elif isinstance(value, dict):
             for key, item in value.items():
                 if key == "#text":
@@ -799,7 +800,9 @@ def render_query_document(doc: dict, cbv_format: str = "No_Preference") -> bytes
     """
     writer = _Writer(context_map(doc.get("@context")), cbv_format)
     query = doc.get("type") == "EPCISQueryDocument"
-    root = _Node("epcisq:EPCISQueryDocument" if query else "epcis:EPCISDocument")
+    root_prefix, root_uri = ("epcisq", QUERY_2) if query else ("epcis", EPCIS_2)
+    writer.namespaces[root_prefix], writer.prefix_of[root_uri] = root_uri, root_prefix
+    root = _Node(f"{root_prefix}:EPCISQueryDocument" if query else f"{root_prefix}:EPCISDocument")
     root.attrs += [("schemaVersion", _scalar(doc.get("schemaVersion", "2.0"))),
                    ("creationDate", _scalar(doc.get("creationDate", "")))]
     vocabularies = ((doc.get("epcisHeader") or {}).get("epcisMasterData") or {}).get("vocabularyList")
@@ -823,7 +826,7 @@ def render_query_document(doc: dict, cbv_format: str = "No_Preference") -> bytes
     body = root.add("EPCISBody")
     if query:
         results = doc["epcisBody"]["queryResults"]
-        qnode = body.add("epcisq:QueryResults")
+        qnode = body.add(f"{root_prefix}:QueryResults")
         qnode.add("queryName", _scalar(results.get("queryName", "SimpleEventQuery")))
         if "subscriptionID" in results:
             qnode.add("subscriptionID", _scalar(results["subscriptionID"]))
@@ -834,9 +837,7 @@ def render_query_document(doc: dict, cbv_format: str = "No_Preference") -> bytes
         event_list = body.add("EventList")
     for ev in events:
         writer.event(event_list, ev)
-    declarations = [("xmlns:epcisq", QUERY_2)] if query else [("xmlns:epcis", EPCIS_2)]
-    declarations += [(f"xmlns:{p}", uri) for p, uri in writer.namespaces.items()]
-    root.attrs[:0] = declarations
+    root.attrs[:0] = [(f"xmlns:{p}", uri) for p, uri in writer.namespaces.items()]
     out = ['<?xml version="1.0" encoding="UTF-8"?>\n']
     _serialise(root, out)
     return "".join(out).encode("utf-8")
