@@ -25,11 +25,15 @@ def _bool(name: str, default: bool) -> bool:
     return value in ("1", "true", "yes", "on")
 
 
+# The key a development checkout runs with when SECRET_KEY is unset: never for serving (app/__init__.py says so).
+DEVELOPMENT_SECRET_KEY = "dev-only-not-secret"
+
+
 class Config:
     """Every setting the service reads; see .env.example for what each means."""
 
     ENV = _str("TRACEGRAPH_ENV", "development")  # "production" refuses to start without a real SECRET_KEY
-    SECRET_KEY = _str("SECRET_KEY", "dev-only-not-secret")
+    SECRET_KEY = _str("SECRET_KEY", DEVELOPMENT_SECRET_KEY)
     NEO4J_URI = _str("NEO4J_URI", f"bolt://{_str('NEO4J_BOLT_HOST', '127.0.0.1')}:{_int('NEO4J_BOLT_PORT', 7687)}")
     NEO4J_USER = _str("NEO4J_USER", "neo4j")
     NEO4J_PASSWORD = _str("NEO4J_PASSWORD", "")
@@ -101,10 +105,22 @@ class Config:
     OPENAPI_REDOC_PATH = None
     OPENAPI_SWAGGER_UI_PATH = None  # /docs is our own page: no CDN, works offline
 
-    # Rate limits (Flask-Limiter). Memory storage is per process; set RATELIMIT_STORAGE_URI=redis://host:6379/0 so
-    # several workers and hosts share the counters.
+    # Shared state of several web instances (docs/scaling.md): with REDIS_URL (redis://host:6379/0) the rate limits
+    # and the token-failure lockout live in Redis, so every worker and host counts the same; unset, each process
+    # counts alone in memory (one box, `make run`). Account lockouts, sessions' validity, serials, scans and the
+    # outbox live in Neo4j either way.
+    REDIS_URL = _str("REDIS_URL", "")
+    # Rate limits (Flask-Limiter). A RATELIMIT_STORAGE_URI other than memory:// wins over REDIS_URL (any `limits`
+    # storage URI).
     RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
     RATELIMIT_STORAGE_URI = _str("RATELIMIT_STORAGE_URI", "memory://")
+    if REDIS_URL and RATELIMIT_STORAGE_URI == "memory://":
+        RATELIMIT_STORAGE_URI = REDIS_URL
+    # Redis that stops answering must not stop the pages: each process counts in memory meanwhile (and logs it),
+    # and a Redis call waits at most this long.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = _bool("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    RATELIMIT_STORAGE_OPTIONS = {"socket_timeout": 0.5, "socket_connect_timeout": 0.5} if \
+        RATELIMIT_STORAGE_URI.startswith(("redis://", "rediss://")) else {}
     RATELIMIT_RESOLVER = _str("RATELIMIT_RESOLVER", "600/minute")  # per client address, public QR resolver
     # Failed token checks, counted per client address and per presented token (its hash); past the limit only
     # requests with a token that is not valid get 429 (valid tokens, /healthz and the consumer pages never do).
@@ -122,6 +138,9 @@ class Config:
     # How long a process reuses a code's lineage facts on the consumer page (statuses are always read live).
     # Unset: 5 s when serving, 0 under TESTING.
     SCAN_CACHE_SECONDS = float(os.environ["SCAN_CACHE_SECONDS"]) if os.environ.get("SCAN_CACHE_SECONDS") else None
+    # Seconds a consumer page's read may take before it answers 503 (unset: graph/scan.py PAGE_TIMEOUT, 3 s).
+    if os.environ.get("SCAN_QUERY_TIMEOUT", "").strip():
+        SCAN_QUERY_TIMEOUT = float(os.environ["SCAN_QUERY_TIMEOUT"])
 
     # Risk warnings and pass-rate targets (issue 15, docs/supervision.md): a hazard failing N times in one county
     # within the window; certificates warned this many days before they end; N counterfeit or impossible scans of a

@@ -9,6 +9,8 @@ valid token cannot make the service parse 20 MB.
 
 from __future__ import annotations
 
+import logging
+
 from flask import Flask, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -18,6 +20,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from app.auth import current_principal
 from app.errors import ApiError, error_response
 from graph.tokens import hash_token
+
+log = logging.getLogger(__name__)
 
 # No inline script or style anywhere: pages load their JS/CSS from our own static files.
 CSP = (
@@ -100,6 +104,13 @@ def _count_failure() -> bool:
     token = hash_token(request.headers.get("Authorization", ""))
     # both counted (no short-circuit): a guesser rotating tokens meets the address limit, one spreading a stolen,
     # revoked token over many addresses meets the token's
-    by_address = limiter.limiter.hit(limit, "auth-failures", "address", request.remote_addr or "-")
-    by_token = limiter.limiter.hit(limit, "auth-failures", "token", token)
+    counter = limiter.limiter
+    try:
+        by_address = counter.hit(limit, "auth-failures", "address", request.remote_addr or "-")
+        by_token = counter.hit(limit, "auth-failures", "token", token)
+    except counter.storage.base_exceptions as exc:
+        # The shared store (Redis) does not answer: the 401 stands, uncounted, rather than a 500 for every client
+        # with a bad token; Flask-Limiter's own limits fall back to memory meanwhile.
+        log.warning("token failures not counted, the rate-limit store does not answer: %s", type(exc).__name__)
+        return True
     return by_address and by_token
