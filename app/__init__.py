@@ -8,7 +8,7 @@ import sys
 
 from flask import Flask
 
-from app.config import Config
+from app.config import DEVELOPMENT_SECRET_KEY, Config
 from graph.driver import Graph
 from graph.errors import Conflict, Unavailable
 
@@ -69,7 +69,7 @@ def create_app(config: dict | None = None) -> Flask:
 def _refuse_insecure_production(app: Flask) -> None:
     """Stop a production start with the development SECRET_KEY (it signs QR serials)."""
     if app.config["ENV"] == "production" and (
-        app.config["SECRET_KEY"] == Config.SECRET_KEY or len(app.config["SECRET_KEY"]) < 32
+        app.config["SECRET_KEY"] == DEVELOPMENT_SECRET_KEY or len(app.config["SECRET_KEY"]) < 32
     ):
         raise RuntimeError("TRACEGRAPH_ENV=production needs SECRET_KEY set to a random value of 32+ characters")
 
@@ -83,7 +83,7 @@ DEVELOPMENT_KEY_WARNING = (
 
 def _warn_development_key(app: Flask) -> None:
     """Say loudly, on stderr and in the log, that this process serves with the development SECRET_KEY."""
-    if app.config["SECRET_KEY"] != Config.SECRET_KEY:
+    if app.config["SECRET_KEY"] != DEVELOPMENT_SECRET_KEY:
         return
     log.warning(DEVELOPMENT_KEY_WARNING)
     # The log may go nowhere yet (no handler before gunicorn configures one): stderr is always seen.
