@@ -26,13 +26,9 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
 
-from app.errors import status_of
 from app.web import work
 from app.web.console.trace_graph import local
-from graph.errors import GraphError, Unavailable
 
 bp = Blueprint("console", __name__, url_prefix="/console", template_folder="../templates",
                static_folder="../static/console", static_url_path="/static")
@@ -94,17 +90,6 @@ def _guard():
     return None
 
 
-@bp.after_request
-def _audit_redirected_write(response):
-    """Record a successful write that answered with a redirect (the app's hook records 2xx and 4xx)."""
-    from app.audit import append_entry, audit_key, mark_recorded, request_entry
-    from app.extensions import graph
-
-    if request.method == "POST" and 300 <= response.status_code < 400 and g.get("audit_seq") is None:
-        mark_recorded(append_entry(graph(), audit_key(), request_entry(response)))
-    return response
-
-
 @bp.route("/vendor/<name>")
 def vendor(name: str):
     """ECharts and Cytoscape.js as npm installed them (only the allow-listed files)."""
@@ -122,20 +107,4 @@ def problem(status: int, key: str, detail: str = ""):
                   message=t[key], detail=detail)
 
 
-@bp.errorhandler(CSRFError)
-def _csrf_refused(exc: CSRFError):
-    return problem(400, "problem_csrf")
-
-
-@bp.errorhandler(GraphError)
-def _graph_refused(exc: GraphError):
-    if isinstance(exc, Unavailable):
-        return problem(503, "problem_down")
-    return problem(status_of(exc), "problem_refused", exc.message)
-
-
-@bp.errorhandler(HTTPException)
-def _http_refused(exc: HTTPException):
-    status = exc.code or 500
-    key = {403: "problem_forbidden", 404: "problem_not_found"}.get(status, "problem_bad")
-    return problem(status, key)
+work.page_conventions(bp, problem)

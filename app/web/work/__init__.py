@@ -9,11 +9,12 @@ through the API's own functions (app/capture.py, graph/lots.py) and the audit tr
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, g, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, Response, g, make_response, redirect, render_template, request, url_for
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
@@ -142,17 +143,6 @@ def _guard():
     return None
 
 
-@bp.after_request
-def _audit_redirected_write(response):
-    """Record a page's successful write that answered with a redirect (the app's hook records 2xx and 4xx)."""
-    from app.audit import append_entry, audit_key, mark_recorded, request_entry
-    from app.extensions import graph
-
-    if request.method == "POST" and 300 <= response.status_code < 400 and g.get("audit_seq") is None:
-        mark_recorded(append_entry(graph(), audit_key(), request_entry(response)))
-    return response
-
-
 @bp.route("/lang/<code>")
 def language(code: str):
     """Switch the workbench's language (a cookie the consumer page shares) and go back."""
@@ -169,27 +159,49 @@ def problem(status: int, key: str, detail: str = ""):
                   message=t[key], detail=detail)
 
 
-@bp.errorhandler(CSRFError)
-def _csrf_refused(exc: CSRFError):
-    return problem(400, "problem_csrf")
-
-
-@bp.errorhandler(GraphError)
-def _graph_refused(exc: GraphError):
-    if isinstance(exc, Unavailable):
-        return problem(503, "problem_down")
-    return problem(status_of(exc), "problem_refused", exc.message)
-
-
 # The friendly page's words for werkzeug's errors; any other status is "the request is not valid".
 HTTP_PROBLEMS = {401: "problem_login_needed", 403: "problem_forbidden", 404: "problem_not_found",
                  405: "problem_not_found", 413: "problem_too_large", 503: "problem_down"}
 
 
-@bp.errorhandler(HTTPException)
-def _http_refused(exc: HTTPException):
-    status = exc.code or 500
-    response = problem(status, HTTP_PROBLEMS.get(status, "problem_bad"))
-    if status == 405 and exc.get_response().headers.get("Allow"):
-        response.headers["Allow"] = exc.get_response().headers["Allow"]
-    return response
+def page_conventions(blueprint: Blueprint, problem: Callable[..., Response]) -> Callable[[HTTPException], Response]:
+    """What every blueprint of logged-in pages (the workbench, the console) does alike.
+
+    Every error gets its friendly page in the user's language, drawn by `problem(status, key, detail)`: a refused CSRF
+    token, a refused or unavailable database, and werkzeug's errors (405 keeps Allow); the API keeps its JSON errors.
+    A page's successful write that answers with a redirect is audited (the app's own hook records 2xx and 4xx).
+    Returns the handler of werkzeug's errors.
+    """
+
+    @blueprint.after_request
+    def _audit_redirected_write(response):
+        from app.audit import append_entry, audit_key, mark_recorded, request_entry
+        from app.extensions import graph
+
+        if request.method == "POST" and 300 <= response.status_code < 400 and g.get("audit_seq") is None:
+            mark_recorded(append_entry(graph(), audit_key(), request_entry(response)))
+        return response
+
+    @blueprint.errorhandler(CSRFError)
+    def _csrf_refused(exc: CSRFError):
+        return problem(400, "problem_csrf")
+
+    @blueprint.errorhandler(GraphError)
+    def _graph_refused(exc: GraphError):
+        if isinstance(exc, Unavailable):
+            return problem(503, "problem_down")
+        return problem(status_of(exc), "problem_refused", exc.message)
+
+    @blueprint.errorhandler(HTTPException)
+    def _http_refused(exc: HTTPException):
+        status = exc.code or 500
+        response = problem(status, HTTP_PROBLEMS.get(status, "problem_bad"))
+        allow = exc.get_response().headers.get("Allow") if status == 405 else None
+        if allow:
+            response.headers["Allow"] = allow
+        return response
+
+    return _http_refused
+
+
+_http_refused = page_conventions(bp, problem)
