@@ -23,19 +23,35 @@ DESKTOP = {"viewport": {"width": 1366, "height": 900}}
 
 
 @contextmanager
-def browser_page(size: dict, locale: str = "zh-CN"):
-    """A page of a fresh browser context of the given size; the browser is closed afterwards."""
+def launched():
+    """Debian's headless Chromium with the project's flags; closed afterwards (skips where it is not installed)."""
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian chromium is not installed (scripts/setup-system.sh installs it)")
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@contextmanager
+def browser_page(size: dict, locale: str = "zh-CN"):
+    """A page of a fresh browser context of the given size; the browser is closed afterwards."""
+    with launched() as browser:
         context = browser.new_context(locale=locale, **size)
         try:
             yield context.new_page()
         finally:
             context.close()
-            browser.close()
+
+
+@pytest.fixture
+def chromium():
+    """The browser itself, for a test that opens several contexts (several people, each with a phone)."""
+    with launched() as browser:
+        yield browser
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ browser, show the new dates (生产日期/保质期) and the certificate. Screen
 from __future__ import annotations
 
 import io
-import threading
 import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
@@ -18,47 +17,19 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import zxingcpp
 from PIL import Image
-from werkzeug.serving import make_server
 
 from gs1.timezones import CHINA
+from tests import browser
+from tests.browser import ARTIFACTS
 from tests.labels.test_sheet import _pages
 from tests.web.helpers import PASSWORD, make_user
 
 pytestmark = pytest.mark.browser
 
-# Debian's Chromium, never one a tool downloads, with the project's flags (as the other page tests launch it).
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run"]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
-PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True,
-         "locale": "zh-CN"}
+PHONE = {**browser.PHONE, "locale": "zh-CN"}
 HARVEST_DAY = date(2026, 10, 1)
 PADDY_SHELF_DAYS = 365
 RICE_SHELF_DAYS = 180
-
-
-@pytest.fixture
-def walk_url(app):
-    """The real app over HTTP (werkzeug's threaded server), for this walk only."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
-
-
-@pytest.fixture
-def chromium():
-    """A headless Chromium (Debian's); each person of the walk gets a phone-sized context of their own."""
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian chromium is not installed (scripts/setup-system.sh installs it)")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as pw:
-        launched = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture
@@ -132,9 +103,8 @@ def _yymmdd(day: date) -> str:
     return day.strftime("%y%m%d")
 
 
-def test_a_harvest_goes_from_farm_to_shop_on_phones_and_its_codes_scan(chromium, app, walk_url, graph, walk,
+def test_a_harvest_goes_from_farm_to_shop_on_phones_and_its_codes_scan(chromium, app, base_url, graph, walk,
                                                                        tmp_path, monkeypatch):
-    base_url = walk_url
     # The codes printed in this walk must lead back to this server, as PUBLIC_BASE_URL does in a deployment.
     monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", base_url)
     farm, mill, shop, paddy, rice = (walk[k] for k in ("farm", "mill", "shop", "paddy", "rice"))
