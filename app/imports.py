@@ -32,6 +32,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from app import lab_rules
+from graph.supervision_rules import DEFAULT_PROGRAMME, PROGRAMMES
 from gs1 import event_builders as build
 from gs1.errors import InvalidIdentifier
 from gs1.event_hash import event_hash
@@ -98,7 +99,10 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
                    Column("value", "检测值（未检出填 ND）", "Value (ND: not detected)"),
                    Column("limit_kind", "限量类型", "Limit kind", False, "limit_kinds"),
                    Column("limit", "限量", "Limit"), Column("unit", "单位", "Unit"),
-                   Column("lod", "检出限", "Detection limit")),
+                   Column("lod", "检出限", "Detection limit"),
+                   # last and optional, so a file filled from the template before these columns still reads
+                   Column("programme", "抽检类别", "Programme", False, "programmes"),
+                   Column("sampling_body", "抽样单位", "Sampling body")),
 }
 
 
@@ -175,6 +179,7 @@ def choices(master: Master) -> dict[str, list[str]]:
         "units": [f"{k} {v}" for k, v in UNITS.items()], "roles": [f"{k} {v}" for k, v in ROLES.items()],
         "verdicts": [f"{k} {v}" for k, v in VERDICTS.items()],
         "limit_kinds": [f"{k} {v}" for k, v in LIMIT_KINDS.items()],
+        "programmes": [f"{k} {zh} {en}" for k, (zh, en) in PROGRAMMES.items()],
     }
 
 
@@ -242,7 +247,9 @@ def read(data: bytes, kind: str) -> tuple[list[tuple[int, dict]], list[RowProble
             if number == 1:
                 wanted = [c.header for c in columns]
                 got = [str(v).strip() if v is not None else "" for v in values]
-                if got != wanted:
+                # optional columns added at the end since a file was downloaded may be missing
+                width = max((i + 1 for i, v in enumerate(got) if v), default=0)
+                if got[:width] != wanted[:width] or any(c.required for c in columns[width:]):
                     return [], [RowProblem(1, None, "imp_not_template", {"kind": kind})]
                 continue
             if all(v is None or str(v).strip() == "" for v in values):
@@ -578,8 +585,14 @@ def _plan_inspections(rows, master, now, problems) -> tuple[list[Planned], list[
         if standard is not None and len(standard) > 80:
             row.fail("standard", "imp_too_long", max=80)
         verdict = code(values.get("verdict")).lower()
+        programme = code(values.get("programme")).lower() or DEFAULT_PROGRAMME
+        if programme not in PROGRAMMES:
+            row.fail("programme", "imp_programme")
+        sampling_body = text(values.get("sampling_body")) or None
+        if sampling_body is not None and len(sampling_body) > 100:
+            row.fail("sampling_body", "imp_too_long", max=100)
         for n, other in members[1:]:
-            for key in ("sample_id", "gtin", "lot", "date", "standard", "verdict"):
+            for key in ("sample_id", "gtin", "lot", "date", "standard", "verdict", "programme", "sampling_body"):
                 if text(other.get(key)) and text(other.get(key)) != text(values.get(key)):
                     problems.append(RowProblem(n, key, "imp_report_differs", {"report": report}))
         results = []
@@ -598,7 +611,8 @@ def _plan_inspections(rows, master, now, problems) -> tuple[list[Planned], list[
             continue
         when = min(datetime.combine(on, time(12), CHINA), now)
         inspection = {"lab_gln": master.gln, "gtin": gtin, "lot": lot, "report_no": report, "sample_id": sample,
-                      "date": on.isoformat(), "standard": standard, "verdict": verdict, "results": results}
+                      "date": on.isoformat(), "standard": standard, "verdict": verdict, "results": results,
+                      "programme": programme, "sampling_body": sampling_body}
         event = build.inspection_event(master.gln, gtin, lot, verdict, report, when)
         planned.append(Planned("inspection", [n for n, _ in members], f"{master.gln}:{report}", event=event,
                                inspection=inspection, uses=[(number, gtin, lot, "", 0.0)]))

@@ -222,6 +222,39 @@ def test_a_lab_imports_its_reports_once(app, graph, chain, factory):
     assert "已存在（重复上传）1 条" in again.get_data(as_text=True)
 
 
+def test_a_lab_names_the_programme_a_sample_was_taken_under(app, graph, chain, factory):
+    """The regulator's pass rates count an inspection under its programme (抽检类别): a lab names it in the last
+    columns; a value not from the list is refused at its cell; a file from before those columns still reads."""
+    farm, paddy = chain["farm"], chain["paddy"]
+    lab = factory.party(roles=("lab",), role="lab", name_zh="吉林省农产品质量安全监测中心", name_en="Jilin monitor")
+    held = factory.lot(paddy["gtin"], farm["gln"], quantity=50.0)
+    analyst = _client(app, graph, lab["gln"], role="lab")
+    routine, commissioned = "R-" + lot_code(), "C-" + lot_code()
+    row = [paddy["gtin"], held["lot"], "2026-10-06", "GB 2762-2022", "pass 合格", "镉 cadmium", 0.05, "max", 0.2,
+           "mg/kg", 0.01]
+    wrong = _upload(analyst, "inspection", _filled(analyst, "inspection", [
+        [routine, "S-1", *row, "monitoring", "吉林省农产品质量安全监测中心"]]))
+    assert wrong.status_code == 422 and "N2" in wrong.get_data(as_text=True)
+    assert "抽检类别应从下拉列表中选择" in wrong.get_data(as_text=True)
+    done = _upload(analyst, "inspection", _filled(analyst, "inspection", [
+        [routine, "S-1", *row, "routine_monitoring 例行监测 Routine monitoring", "吉林省农产品质量安全监测中心"]]))
+    assert done.status_code == 200 and "新写入 1 条记录" in done.get_data(as_text=True), done.get_data(as_text=True)
+    # a file filled from the template as it was before the two columns: its header stops at the detection limit
+    book = load_workbook(io.BytesIO(_filled(analyst, "inspection", [[commissioned, "S-2", *row]])))
+    sheet = book.worksheets[0]
+    sheet.cell(row=1, column=14, value=None)
+    sheet.cell(row=1, column=15, value=None)
+    out = io.BytesIO()
+    book.save(out)
+    old = _upload(analyst, "inspection", out.getvalue())
+    assert old.status_code == 200 and "新写入 1 条记录" in old.get_data(as_text=True), old.get_data(as_text=True)
+    stored = dict((r["no"], (r["programme"], r["body"])) for r in graph.query(
+        "MATCH (:Party {gln: $lab})-[:PERFORMED]->(i:Inspection) RETURN i.report_no AS no, i.programme AS programme, "
+        "i.sampling_body AS body", read=True, lab=lab["gln"]))
+    assert stored == {routine: ("routine_monitoring", "吉林省农产品质量安全监测中心"),
+                      commissioned: ("commissioned_test", None)}
+
+
 @pytest.mark.parametrize(("body", "message"), [
     (b"not a workbook", "不是 Excel 工作簿"),
     (b"x" * 5000, "文件太大"),

@@ -94,6 +94,26 @@ def test_a_lab_records_an_inspection_whose_report_the_consumer_page_links_and_se
     assert served.headers["X-Content-Type-Options"] == "nosniff"
 
 
+def test_a_lab_names_the_programme_and_sampling_body_of_a_regulators_sample(app, graph, rice, reports):
+    """The programme (抽检类别) classifies the inspection for the regulator's pass rates; left as offered, a test is
+    one a producer commissioned (委托检验), which has no target."""
+    analyst = _analyst(app, graph, rice["lab"]["gln"])
+    page = analyst.get("/work/lab").get_data(as_text=True)
+    assert '<option value="commissioned_test" selected>委托检验</option>' in page and "例行监测" in page
+    sampled, commissioned = "JL-" + lot_code(), "JL-" + lot_code()
+    assert _post(analyst, _form(rice, sampled, programme="food_safety_sampling",
+                                sampling_body="长春市市场监督管理局")).status_code == 303
+    assert _post(analyst, _form(rice, commissioned, programme="commissioned_test")).status_code == 303
+    with unchanged(graph, lots=[rice["lot"]], parties=[rice["lab"]["gln"]]):
+        refused = _post(analyst, _form(rice, "JL-" + lot_code(), programme="made_up"))
+    assert refused.status_code == 422 and "抽检类别应从下拉列表中选择" in refused.get_data(as_text=True)
+    stored = {r["no"]: (r["programme"], r["body"]) for r in graph.query(
+        "MATCH (:Party {gln: $lab})-[:PERFORMED]->(i:Inspection) RETURN i.report_no AS no, i.programme AS programme, "
+        "i.sampling_body AS body", read=True, lab=rice["lab"]["gln"])}
+    assert stored == {sampled: ("food_safety_sampling", "长春市市场监督管理局"),
+                      commissioned: ("commissioned_test", None)}
+
+
 def test_only_a_cited_report_is_served(app, graph, reports):
     reports.mkdir(parents=True, exist_ok=True)
     stray = b"%PDF-1.4 not cited by any inspection"

@@ -25,11 +25,14 @@ from app.web.work import TEXT, bp, lang, problem, render
 from app.web.work.pages import _flat
 from graph import events, quality
 from graph.errors import Conflict, GraphError, NotFound, Unavailable
+from graph.supervision_rules import DEFAULT_PROGRAMME, PROGRAMMES
 from gs1.epcis import context_prefixes
 from gs1.event_builders import inspection_event
 from gs1.timezones import CHINA
 
-FIELDS = ("gtin", "lot", "report_no", "sample_id", "date", "standard", "verdict")
+# programme (抽检类别) and sampling body (抽样单位) classify the inspection for the regulator's pass rates: a lab
+# names the programme a sample was taken under; left as it is, a test is one a producer commissioned (委托检验).
+FIELDS = ("gtin", "lot", "report_no", "sample_id", "date", "standard", "verdict", "programme", "sampling_body")
 ITEM_ROWS = 3
 _INSPECTION = InspectionIn()
 
@@ -42,7 +45,7 @@ def _page(form: dict, rows: list[dict], errors: dict, row_errors: dict, status: 
     mb = current_app.config["REPORT_MAX_BYTES"] // (1024 * 1024)
     recent = quality.lab_inspections(graph(), current_user.party_gln)
     return render("work/lab.html", status=status, form=form, rows=rows, errors=errors, row_errors=row_errors,
-                  recent=recent, max_mb=mb, done=request.args.get("done"))
+                  recent=recent, max_mb=mb, done=request.args.get("done"), programmes=PROGRAMMES)
 
 
 def _rows() -> list[dict]:
@@ -59,7 +62,8 @@ def lab():
         return problem(403, "lab_only")
     today = datetime.now(UTC).astimezone(CHINA).date()
     if request.method == "GET":
-        return _page({"date": today.isoformat(), "verdict": "pass"}, [{}] * ITEM_ROWS, {}, {})
+        return _page({"date": today.isoformat(), "verdict": "pass", "programme": DEFAULT_PROGRAMME},
+                     [{}] * ITEM_ROWS, {}, {})
     form = {k: request.form.get(k, "").strip() for k in FIELDS}
     rows = _rows()
     if request.form.get("more") == "item":
@@ -82,7 +86,9 @@ def lab():
         data = None
         flat = _flat(exc.messages)
         for k, v in flat.items():  # the page's own words first (a failed item's verdict), the schema's after
-            if k in FIELDS:
+            if k == "programme":  # only a crafted form sends a programme that is not in the list
+                errors[k] = t["imp_programme"]
+            elif k in FIELDS:
                 errors.setdefault(k, t["lab_field_needed"] if "required" in v.lower() else v)
     if data is not None and data["date"] > today:
         errors["date"] = t["imp_future"]
@@ -103,7 +109,8 @@ def lab():
         digest = store_report(pdf) if pdf else None
     except NotAPdf:
         return _page(form, rows, {"report": t["lab_pdf_bad"]}, {}, status=422)
-    inspection = {k: data[k] for k in ("lab_gln", "gtin", "lot", "report_no", "sample_id", "standard", "verdict")}
+    inspection = {k: data[k] for k in ("lab_gln", "gtin", "lot", "report_no", "sample_id", "standard", "verdict",
+                                       "programme", "sampling_body")}
     inspection.update(date=data["date"].isoformat(), results=items, report_sha256=digest)
     # The inspection happened on its test date: noon there (China), never in the future, as a spreadsheet row of
     # the same report records it (app/imports.py), so both ways in give the same record.
