@@ -1,9 +1,10 @@
 """What FSMA 204 records need beyond the key data rows: location descriptions (name, address, phone) of the parties
-named, and the field or growing area a harvest's ILMD names."""
+named, the field or growing area a harvest's ILMD names, and how many events a period holds (its export's bound)."""
 
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import LiteralString
 
 from graph.driver import Graph
@@ -20,6 +21,14 @@ UNWIND $ids AS id
 MATCH (e:Event {event_id: id})
 WHERE e.doc CONTAINS '"ilmd"'
 RETURN e.event_id AS event_id, e.doc AS doc
+"""
+
+# The events recorded as happening in a period, counted no further than $cap: a range read of the event_time index
+# (V0001) that stops after $cap entries, whatever the period and the store hold.
+_PERIOD_EVENTS: LiteralString = """
+MATCH (e:Event) WHERE e.event_time >= $from AND e.event_time <= $to AND NOT coalesce(e.erroneous, false)
+WITH e LIMIT $cap
+RETURN count(e) AS n
 """
 
 # ILMD fields that name where a harvest was grown (local names; any prefix).
@@ -43,6 +52,17 @@ def location_descriptions(graph: Graph, glns: list[str], lang: str = "zh") -> di
         out[r["gln"]] = {"gln": r["gln"], "name": next((n for n in names if n), None), "address": address,
                          "phone": r["phone"] or None}
     return out
+
+
+def events_in_period(graph: Graph, period: tuple[datetime, datetime], cap: int) -> int:
+    """Return how many valid events were recorded as happening in a period (both ends included), at most `cap`.
+
+    Args:
+        graph: the database.
+        period: (from, to) aware datetimes.
+        cap: the most events counted (the count reads no more index entries than this).
+    """
+    return graph.query(_PERIOD_EVENTS, read=True, **{"from": period[0], "to": period[1], "cap": cap})[0]["n"]
 
 
 def harvest_fields(graph: Graph, event_ids: list[str]) -> dict[str, str]:
