@@ -20,10 +20,18 @@ run: setup neo4j
 		--bind 127.0.0.1:$(PORT) --access-logfile - wsgi:app
 
 ## Run the whole test suite, both tiers: the unit tier and the tests against a real Neo4j (they start their own on
-## port 7697).
+## port 7697), in two phases of one run: first every test that isolates by data, a file at a time on each of
+## TEST_WORKERS pytest-xdist workers (0: in this process); then the `serial` ones (tests/conftest.py SERIAL: they
+## restart Neo4j, read or copy the whole store, load the demo province) alone. The run that started the test server
+## stops it at the end (KEEP_TEST_NEO4J=1 keeps it). PYTEST_ARGS go to both phases (e.g. --durations=30).
+TEST_WORKERS ?= 2
 test: setup
 	$(BIN)/ruff check .
-	$(BIN)/pytest
+	@export TG_TEST_RUN=make-$$$$-$$(date +%s%N); rc=0; \
+	set -x; TG_TEST_PHASE=first $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile -m "not serial" $(PYTEST_ARGS) || rc=$$?; \
+	$(BIN)/pytest $$($(BIN)/python -c 'from tests.conftest import serial_paths; print(*serial_paths())') $(PYTEST_ARGS) \
+		|| rc=$$?; \
+	exit $$rc
 
 ## The unit tier, for the inner loop: pure tests (gs1/, labels/, rules) in seconds, no Neo4j, no Chromium. A test
 ## is in the neo4j tier when it uses the neo4j_uri fixture (tests/conftest.py marks it); TG_UNIT_TIER makes that
