@@ -23,6 +23,7 @@ from __future__ import annotations
 import io
 import math
 import re
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 from xml.etree.ElementTree import Element, ParseError
@@ -30,7 +31,7 @@ from xml.etree.ElementTree import Element, ParseError
 from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeET
 
-from gs1.epcis import CBV_BASE, VOCABULARIES, normalize_vocab
+from gs1.epcis import CBV_BASE, VOCABULARIES, context_prefixes, normalize_vocab
 from gs1.errors import InvalidEvent
 
 EPCIS_CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
@@ -51,9 +52,6 @@ _NOT_EXTENSIONS = frozenset({*_STANDARD_NS, XSI, XSD, SBDH})
 # XML namespaces the EPCIS 2.0 JSON-LD context already names: their JSON prefix, not declared again.
 _KNOWN_PREFIX = {CBVMDA_XML: "cbvmda", CBVMDA_XML + ":": "cbvmda", "https://gs1.org/voc/": "gs1",
                  "https://ref.gs1.org/cbv/": "cbv"}
-# ... and back: the XML namespace a JSON prefix of the standard context stands for.
-_KNOWN_NS = {"cbvmda": CBVMDA_XML, "gs1": "https://gs1.org/voc/", "cbv": "https://ref.gs1.org/cbv/",
-             "epcis": "https://ref.gs1.org/epcis/"}
 _RESERVED_PREFIXES = frozenset({"cbvmda", "gs1", "cbv", "epcis", "epcisq", "xsi", "xsd", "sbdh", "xml", "xmlns"})
 
 MAX_DEPTH = 64
@@ -233,20 +231,11 @@ class _Reader:
     # -- standard fields --
 
     def epcs(self, el: Element, where: str) -> list[str]:
-        out = []
-        for i, child in enumerate(el):
-            if _standard(child.tag) != "epc":
-                raise InvalidXML(f"<{_split(child.tag)[1]}> in an EPC list: only <epc> elements belong here",
-                                 f"{where}[{i}]")
-            out.append(self.text(child, f"{where}[{i}]"))
-        return out
+        return [self.text(child, here) for here, child in _items(el, "epc", where)]
 
     def quantities(self, el: Element, where: str) -> list[dict]:
         out = []
-        for i, child in enumerate(el):
-            here = f"{where}[{i}]"
-            if _standard(child.tag) != "quantityElement":
-                raise InvalidXML(f"<{_split(child.tag)[1]}>: a quantity list holds <quantityElement>s", here)
+        for here, child in _items(el, "quantityElement", where):
             q: dict[str, Any] = {}
             for part in child:
                 name = _standard(part.tag)
@@ -282,10 +271,7 @@ class _Reader:
 
     def typed_list(self, el: Element, where: str, item: str, vocabulary: str, type_required: bool) -> list[dict]:
         out = []
-        for i, child in enumerate(el):
-            here = f"{where}[{i}]"
-            if _standard(child.tag) != item:
-                raise InvalidXML(f"<{_split(child.tag)[1]}>: this list holds <{item}> elements", here)
+        for here, child in _items(el, item, where):
             entry: dict[str, str] = {}
             kind = child.get("type")
             if kind is not None:
@@ -313,13 +299,8 @@ class _Reader:
 
     def sensor_elements(self, el: Element, where: str) -> list[dict]:
         out = []
-        for i, child in enumerate(el):
-            here = f"{where}[{i}]"
-            local = _standard(child.tag)
-            if local == "extension":
-                continue  # SensorElementListExtensionType: reserved, holds nothing today
-            if local != "sensorElement":
-                raise InvalidXML(f"<{_split(child.tag)[1]}>: a sensorElementList holds <sensorElement>s", here)
+        # SensorElementListExtensionType (an <extension> after the elements) is reserved and holds nothing today
+        for here, child in _items(el, "sensorElement", where, skip="extension"):
             element: dict[str, Any] = {}
             for part in child:
                 name = _standard(part.tag)
@@ -356,12 +337,7 @@ class _Reader:
             elif local == "reason":
                 out[local] = self.vocab(self.text(child, here), "errorReason")
             elif local == "correctiveEventIDs":
-                ids = []
-                for j, item in enumerate(child):
-                    if _standard(item.tag) != "correctiveEventID":
-                        raise InvalidXML("correctiveEventIDs holds <correctiveEventID> elements", f"{here}[{j}]")
-                    ids.append(self.text(item, f"{here}[{j}]"))
-                out[local] = ids
+                out[local] = [self.text(item, at) for at, item in _items(child, "correctiveEventID", here)]
             elif local == "extension":
                 self.extensions_into(out, child, here)
             elif local is not None:
@@ -481,6 +457,18 @@ class _Reader:
                     element["children"] = children
                 elements.append(element)
         return {"type": kind, "vocabularyElementList": elements}
+
+
+def _items(el: Element, item: str, where: str, skip: str | None = None) -> Iterator[tuple[str, Element]]:
+    """The children of a list element as (location, element); a child other than <item> is refused."""
+    for i, child in enumerate(el):
+        local = _standard(child.tag)
+        if local == skip and skip is not None:
+            continue
+        if local != item:
+            raise InvalidXML(f"<{_split(child.tag)[1]}> in <{_split(el.tag)[1]}>: only <{item}> elements belong "
+                             "here", f"{where}[{i}]")
+        yield f"{where}[{i}]", child
 
 
 def _children(el: Element, name: str) -> list[Element]:
@@ -631,8 +619,8 @@ class _Writer:
             cut = max(key.rfind("#"), key.rfind("/"), key.rfind(":"))
             uri, local, prefix = key[:cut + 1], key[cut + 1:], "ext"
         else:
-            uri = self.context.get(prefix) or _KNOWN_NS.get(prefix) or f"urn:tracegraph:undeclared:{prefix}"
-            if prefix == "cbvmda" and uri.rstrip(":") == CBVMDA_XML:
+            uri = self.context.get(prefix) or f"urn:tracegraph:undeclared:{prefix}"
+            if uri == CBVMDA_XML + ":":  # JSON-LD's prefix IRI; the XML namespace has no trailing colon
                 uri = CBVMDA_XML
         return f"{self._declare(prefix, uri)}:{_xml_name(local)}"
 
@@ -781,24 +769,13 @@ def _serialise(node: _Node, out: list[str]) -> None:
     out.append(f"</{node.name}>")
 
 
-def context_map(context: Any) -> dict[str, str]:
-    """Prefix -> namespace URI from a JSON-LD @context (strings, objects or a list of them)."""
-    out: dict[str, str] = {}
-    for item in context if isinstance(context, list) else [context]:
-        if isinstance(item, dict):
-            for key, value in item.items():
-                if isinstance(value, str) and not key.startswith("@"):
-                    out.setdefault(key, value)
-    return out
-
-
 def render_query_document(doc: dict, cbv_format: str = "No_Preference") -> bytes:
     """Write an EPCIS 2.0 JSON EPCISQueryDocument (or EPCISDocument) as EPCIS 2.0 XML.
 
     CBV values come as URNs (``urn:epcglobal:cbv:bizstep:shipping``), or as Web URIs with ``Always_Web_URI``
     (GS1-CBV-XML-Format); values outside the CBV stay as stored.
     """
-    writer = _Writer(context_map(doc.get("@context")), cbv_format)
+    writer = _Writer(context_prefixes(doc.get("@context")), cbv_format)
     query = doc.get("type") == "EPCISQueryDocument"
     root_prefix, root_uri = ("epcisq", QUERY_2) if query else ("epcis", EPCIS_2)
     writer.namespaces[root_prefix], writer.prefix_of[root_uri] = root_uri, root_prefix

@@ -255,6 +255,9 @@ PARAMETER_ENTITY = b"""<?xml version="1.0"?>
     (doc2(OBJECT.format('<sensorElementList><sensorElement><sensorReport type="gs1:T" booleanValue="yes"/>'
                         "</sensorElement></sensorElementList>")), "not a boolean"),
     (doc2(OBJECT.format("<action>ADD</action>")), "given twice"),
+    (doc2(OBJECT.format("<childEPCs><id>x</id></childEPCs>")), "<id> in <childEPCs>: only <epc> elements"),
+    (doc2(OBJECT.format("<sensorElementList><extension/><x/></sensorElementList>")),
+     "<x> in <sensorElementList>: only <sensorElement>"),
     (doc2(OBJECT.format("<eventID></eventID>")), "is empty"),
     (doc2(OBJECT.format("<disposition><x/></disposition>")), "must hold text"),
 ])
