@@ -8,6 +8,7 @@ and the queue is flushed at exit.
 from __future__ import annotations
 
 import atexit
+import functools
 import hashlib
 import hmac
 import ipaddress
@@ -24,12 +25,16 @@ from graph.errors import GraphError
 log = logging.getLogger(__name__)
 
 
+# Pure functions of what a client sends: a phone scanning again, or a shop's network, hits the cache (an HMAC and an
+# address parse saved per page).
+@functools.lru_cache(maxsize=4096)
 def fingerprint(secret: str, ip: str, user_agent: str) -> str:
     """Return a client's pseudonymous fingerprint: HMAC-SHA256 of IP and User-Agent, 16 hex digits."""
     msg = b"tracegraph/scan-client/v1\x1d" + ip.encode() + b"\x1d" + user_agent.encode("utf-8", "replace")
     return hmac.new(secret.encode(), msg, hashlib.sha256).hexdigest()[:16]
 
 
+@functools.lru_cache(maxsize=4096)
 def network(secret: str, ip: str) -> str:
     """Return the pseudonymous fingerprint of a client's network: HMAC-SHA256 of the address's /24 (IPv4) or /48
     (IPv6), 16 hex digits. Copy detection counts independent clients by it: one phone can send any User-Agent, but
@@ -64,6 +69,8 @@ class ScanBuffer:
         # Called with each written batch (the scans' dicts, updated by the write: item_key, verdict) so copy flags
         # the batch raised reach the audit trail (app/audit.py sets it); its failure never drops scans.
         self.on_flags: Callable[[list[dict]], object] | None = None
+        # The stored scans this writer knows of: a client's reloads are repeats without a look-up in the store.
+        self.recent = scan_log.Recent()
         self._queue: queue.Queue[dict] = queue.Queue(maxsize=max_queue)
         self._lock = threading.Lock()
         self._flush_lock = threading.Lock()
@@ -118,15 +125,18 @@ class ScanBuffer:
 
     def _take(self, block: bool) -> list[dict]:
         batch: list[dict] = []
-        deadline = time.monotonic() + self.interval
+        if block:
+            # Wait for the first scan, then let the batch fill while asleep: waiting on the queue for each scan woke
+            # this thread once per page (a wake-up and a GIL hand-over taken from the request threads every time).
+            try:
+                batch.append(self._queue.get(timeout=self.interval))
+            except queue.Empty:
+                return batch
+            if self._queue.qsize() < self.batch_size - 1:
+                self._stop.wait(self.interval)
         while len(batch) < self.batch_size:
             try:
-                if block and not batch:
-                    batch.append(self._queue.get(timeout=self.interval))
-                elif block:
-                    batch.append(self._queue.get(timeout=max(0.0, deadline - time.monotonic())))
-                else:
-                    batch.append(self._queue.get_nowait())
+                batch.append(self._queue.get_nowait())
             except queue.Empty:
                 break
         return batch
@@ -143,7 +153,7 @@ class ScanBuffer:
         with self._flush_lock:
             for attempt in range(3):
                 try:
-                    n = scan_log.record_scans(self.graph, batch)
+                    n = scan_log.record_scans(self.graph, batch, self.recent)
                     self.written += n
                     self._report_flags(batch)
                     return n

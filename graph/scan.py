@@ -175,6 +175,8 @@ CALL (l) {
 _PAGE_PROFILE: LiteralString = "PROFILE " + _PAGE  # the page query, profiled (tests prove it is bounded)
 
 
+# What a cached page reads fresh, in the fewest index look-ups: each key on the way once (its status), the recall
+# cases only of the nodes found recalled (from those nodes, not by their keys again), and the credit standing.
 _LIVE: LiteralString = """
 OPTIONAL MATCH (l:Lot {key: $lot_key})
 OPTIONAL MATCH (i:Item {key: $item_key})
@@ -187,24 +189,21 @@ CALL (i) {
 CALL () {
     UNWIND $lots AS k
     MATCH (u:Lot {key: k}) WHERE u.status IN ['recalled', 'on_hold']
-    RETURN collect([k, u.status]) AS lot_flags
+    RETURN collect(u) AS flagged_lots
 }
 CALL () {
     UNWIND $items AS k
     MATCH (u:Item {key: k}) WHERE u.status IN ['recalled', 'on_hold']
-    RETURN collect([k, u.status]) AS item_flags
+    RETURN collect(u) AS flagged_items
 }
-CALL () {
-    UNWIND $lots + $items AS k
-    OPTIONAL MATCH (rl:Lot {key: k}) WHERE rl.status = 'recalled'
-    OPTIONAL MATCH (ri:Item {key: k}) WHERE ri.status = 'recalled'
-    WITH coalesce(rl, ri) AS n WHERE n IS NOT NULL
+CALL (flagged_lots, flagged_items) {
+    UNWIND [n IN flagged_lots + flagged_items WHERE n.status = 'recalled'] AS n
     MATCH (r:Recall)-[:AFFECTS]->(n) WHERE NOT coalesce(r.drill, false)
     WITH DISTINCT r ORDER BY r.opened_at DESC LIMIT 3
     RETURN collect(r {.recall_id, .reason, .level, .opened_at, .refund_contact, .status}) AS recalls
 }
 """ + _CREDIT + """RETURN l {.lot, .production_date, .expiry_date, .status} AS lot, i {.*} AS item, sold_at, gone_at,
-       lot_flags + item_flags AS flags, recalls, credit
+       [n IN flagged_lots + flagged_items | [n.key, n.status]] AS flags, recalls, credit
 """
 
 

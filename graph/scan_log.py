@@ -6,6 +6,7 @@ What a scan reveals (repeats, copies) is decided by graph/authenticity.py; this 
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import LiteralString
 
 from neo4j import ManagedTransaction
@@ -26,7 +27,42 @@ from graph.values import iso_utc, native
 from gs1.identifiers import item_key, lot_key
 
 
-def record_scans(graph: Graph, scans: list[dict]) -> int:
+class Recent:
+    """The last counted scan of each client and code that this process wrote or read back (a pure dict, pruned).
+
+    A stored scan stays stored, so a time here proves a later scan by the same client of the same code within
+    REPEAT_WINDOW a repeat, whatever another process wrote since: such a batch needs no look-up in the store (the
+    client's scans by the fp index: every scan that client ever made) and, when all its scans are repeats, no
+    transaction at all. Anything it cannot prove is asked of the store, as before.
+    """
+
+    def __init__(self, max_entries: int = 50000):
+        """Keep at most ``max_entries`` codes; the oldest go first once it is full."""
+        self.max_entries = max_entries
+        self._last: dict[tuple, datetime] = {}
+
+    def proves_repeat(self, code: tuple, latest: datetime) -> bool:
+        """Whether a scan of ``code`` at ``latest`` (and so every earlier one) is a repeat by what this holds."""
+        seen = self._last.get(code)
+        return seen is not None and latest - seen < REPEAT_WINDOW
+
+    def note(self, code: tuple, time: datetime) -> None:
+        """Remember a stored scan of ``code`` at ``time``."""
+        seen = self._last.get(code)
+        if seen is None or time > seen:
+            if seen is None and len(self._last) >= self.max_entries:
+                cutoff = max(self._last.values()) - REPEAT_WINDOW
+                self._last = {k: t for k, t in self._last.items() if t > cutoff}
+                if len(self._last) >= self.max_entries:
+                    self._last = dict(list(self._last.items())[self.max_entries // 2:])
+            self._last[code] = time
+
+
+def _code(scan: dict) -> tuple:
+    return scan["fp"], scan["gtin"], scan["lot"], scan.get("serial") or ""
+
+
+def record_scans(graph: Graph, scans: list[dict], recent: Recent | None = None) -> int:
     """Store a batch of scans and update the scanned items' summaries and copy flags, in one transaction.
 
     A scan of a code by the client that scanned it less than REPEAT_WINDOW before (a reload, a language switch) is
@@ -36,6 +72,8 @@ def record_scans(graph: Graph, scans: list[dict]) -> int:
         graph: the database.
         scans: rows with scan_id, time (UTC datetime), gtin, lot, serial, verdict, fp, net (default: fp), lat,
             lon, region.
+        recent: this process's memory of stored scans (the scan writer keeps one): repeats it proves are not
+            looked up in the store; it learns what the batch stored and read.
 
     Returns:
         How many scans were new (a retried batch does not count twice, a repeat does not count).
@@ -45,7 +83,23 @@ def record_scans(graph: Graph, scans: list[dict]) -> int:
     """
     if not scans:
         return 0
-    return graph.write(_record_scans, scans)
+    known: set[tuple] = set()
+    if recent is not None:
+        latest: dict[tuple, datetime] = {}
+        for s in scans:
+            code = _code(s)
+            latest[code] = max(latest.get(code, s["time"]), s["time"])
+        known = {code for code, t in latest.items() if recent.proves_repeat(code, t)}
+        if len(known) == len(latest):  # every scan a repeat: nothing to store, no transaction
+            for s in scans:
+                s["repeat"] = True
+            return 0
+    learned: dict[tuple, datetime] = {}
+    n = graph.write(_record_scans, scans, known, learned)
+    if recent is not None:  # only after the commit: what it holds must be in the store
+        for code, t in learned.items():
+            recent.note(code, t)
+    return n
 
 
 _LAST_BY_CLIENT: LiteralString = """
@@ -56,7 +110,12 @@ RETURN p.fp AS fp, p.gtin AS gtin, p.lot AS lot, p.serial AS serial, max(s.time)
 """
 
 
-def _record_scans(tx: ManagedTransaction, scans: list[dict]) -> int:
+def _record_scans(tx: ManagedTransaction, scans: list[dict], known: set[tuple], learned: dict) -> int:
+    learned.clear()  # a retried transaction starts again
+    for s in scans:
+        if _code(s) in known:
+            s["repeat"] = True
+    scans = [s for s in scans if _code(s) not in known]
     ids = [s["scan_id"] for s in scans]
     seen = set(tx_rows(tx, "UNWIND $ids AS id MATCH (s:Scan {scan_id: id}) RETURN collect(id) AS ids",
                        ids=ids)[0]["ids"])
@@ -68,13 +127,14 @@ def _record_scans(tx: ManagedTransaction, scans: list[dict]) -> int:
     last = {(r["fp"], r["gtin"], r["lot"], r["serial"]): native(r["last"]) for r in tx_rows(
         tx, _LAST_BY_CLIENT,
         probes=[{"fp": k[0], "gtin": k[1], "lot": k[2], "serial": k[3], "since": t - REPEAT_WINDOW}
-                for k, t in codes.items()])}
+                for k, t in codes.items()]) if r["last"] is not None}
+    learned.update(last)
     counted = []
     for s in fresh:
-        code = (s["fp"], s["gtin"], s["lot"], s.get("serial") or "")
+        code = _code(s)
         s["repeat"] = code in last and s["time"] - last[code] < REPEAT_WINDOW
         if not s["repeat"]:
-            last[code] = s["time"]
+            last[code] = learned[code] = s["time"]
             counted.append(s)
     fresh = counted
     if not fresh:

@@ -5,6 +5,8 @@
     .venv/bin/python scripts/bench_scan.py --mix 2x4,3x4,4x4 --runs 3             # compare worker x thread mixes
     .venv/bin/python scripts/bench_scan.py --arrange 2 ...                        # add 2 small test chains first
     .venv/bin/python scripts/bench_scan.py --rate 500 --seconds 10                # open loop: 500 pages/s offered
+    .venv/bin/python scripts/bench_scan.py --cpu                                  # app and Neo4j CPU ms per page
+    .venv/bin/python scripts/bench_scan.py --profile 2000                         # in-process cProfile (tottime)
 
 Codes are sampled from the database (lots and their items; `flask demo load` gives the demo province). Every
 request is a real scan: the page query runs and the scan is queued for the batched writer. The target on the
@@ -30,7 +32,11 @@ Two ways to load the server, because they answer two different questions:
   start more than 10 ms late show the generator's own lag: when more than 1% do, the run is flagged as not valid.
 
 Either way the generator shares the machine's cores with gunicorn and Neo4j: the figures are a floor. Rate
-limiting is off for the server started here.
+limiting is off for the server started here (`--limits`: on, with a bound no run reaches, to count its cost).
+
+What a page costs, with little noise from the machine's load (scripts/scan_cpu.py): `--cpu` runs the closed loop
+and reads the CPU time of the gunicorn processes and of the Neo4j JVM from /proc before and after, per page;
+`--profile N` serves N pages in-process under cProfile and prints the functions by own time.
 """
 from __future__ import annotations
 
@@ -57,7 +63,7 @@ from urllib.parse import quote, urlsplit
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from scripts import benchlib  # noqa: E402
+from scripts import benchlib, scan_cpu  # noqa: E402
 
 # What `make run` starts (Makefile WORKERS/THREADS), measured as shipped: a worker per core, threads to overlap
 # the database round trip. On the 2-core box 2x4 gives the lower tail at 500 pages/s offered (p99 23-36 ms
@@ -120,10 +126,14 @@ def free_port() -> int:
 
 
 def start_gunicorn(neo4j_uri: str, workers: int, threads: int, secret: str | None = None,
-                   cache_seconds: float | None = None) -> tuple[subprocess.Popen, str]:
-    """Start gunicorn (gthread) on a free port and wait until it answers."""
+                   cache_seconds: float | None = None, limits: bool = False) -> tuple[subprocess.Popen, str]:
+    """Start gunicorn (gthread) on a free port and wait until it answers (``limits``: rate limits on, with a
+    resolver bound no run reaches, so their cost is counted and nothing is refused)."""
     port = free_port()
-    env = {**os.environ, "NEO4J_URI": neo4j_uri, "RATELIMIT_ENABLED": "false", "MIGRATE_ON_START": "false"}
+    env = {**os.environ, "NEO4J_URI": neo4j_uri, "RATELIMIT_ENABLED": "true" if limits else "false",
+           "MIGRATE_ON_START": "false"}
+    if limits:
+        env["RATELIMIT_RESOLVER"] = "100000000/minute"
     if secret:
         env["SECRET_KEY"] = secret
     if cache_seconds is not None:
@@ -573,6 +583,11 @@ def main() -> None:
     ap.add_argument("--json", action="store_true", help="ask for the JSON facts instead of the HTML page")
     ap.add_argument("--generator", choices=["auto", "wrk", "python"], default="auto")
     ap.add_argument("--cache-seconds", type=float, default=None, help="SCAN_CACHE_SECONDS of the server (0: off)")
+    ap.add_argument("--cpu", action="store_true",
+                    help="closed loop; print the app's and Neo4j's CPU ms per page (from /proc) instead of latency")
+    ap.add_argument("--profile", type=int, metavar="PAGES",
+                    help="serve PAGES pages in-process under cProfile; print CPU per page and the top functions")
+    ap.add_argument("--limits", action="store_true", help="rate limits on in the server (never reached)")
     args = ap.parse_args()
     if args.rate is not None and args.generator == "wrk":
         ap.error("--rate uses the built-in open-loop generator (wrk has no fixed-rate mode; wrk2 is not packaged)")
@@ -584,12 +599,23 @@ def main() -> None:
     if not paths:
         raise SystemExit("no lots in the database: run `flask demo load` or pass --arrange 2")
     accept = "application/json" if args.json else "text/html"
+    if args.profile:
+        scan_cpu.profile_in_process(args.neo4j, paths, args.profile, accept, limits=args.limits)
+        return
     mixes = [None] if args.url else [tuple(int(x) for x in m.split("x")) for m in args.mix.split(",")]
     for mix in mixes:
         proc, url = (None, args.url) if mix is None else start_gunicorn(args.neo4j, *mix,
-                                                                          cache_seconds=args.cache_seconds)
+                                                                          cache_seconds=args.cache_seconds,
+                                                                          limits=args.limits)
+        label = "running server" if mix is None else f"{mix[0]} workers x {mix[1]} threads"
         try:
-            if args.rate is not None:
+            if args.cpu:
+                if args.warmup:
+                    run_load(url, paths, connections, args.warmup, accept, args.generator)
+                results = scan_cpu.measure_served(
+                    url, args.neo4j, paths, lambda u, p, c, s: run_load(u, p, c, s, accept, args.generator),
+                    args.runs, args.seconds, connections)
+            elif args.rate is not None:
                 results = measure_open(url, paths, args.runs, args.rate, args.seconds, args.warmup, accept,
                                        args.arrivals, connections)
             else:
@@ -598,7 +624,11 @@ def main() -> None:
         finally:
             if proc is not None:
                 stop_gunicorn(proc)
-        label = "running server" if mix is None else f"{mix[0]} workers x {mix[1]} threads"
+        if args.cpu:
+            scan_cpu.print_served(results, f"{'JSON' if args.json else 'HTML'}, {len(paths)} codes, {label}, "
+                                           f"{connections} connections, cache {args.cache_seconds or 'default'}, "
+                                           f"limits {'on' if args.limits else 'off'}, load {benchlib.load_average()}")
+            continue
         if args.rate is not None:
             print_open(results, url, len(paths), connections, label, args.json, args.cache_seconds)
             continue

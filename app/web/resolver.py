@@ -103,7 +103,8 @@ def _answer(rest: str, at_page: bool):
     if request.method == "OPTIONS":
         return _options(raw_path)
     try:
-        args = _QUERY.load(dict(parse_qsl(raw_query, keep_blank_values=True)))
+        # Most scans carry no query at all: what the schema would answer for none, without running it.
+        args = _query_args(raw_query)
     except ValidationError as exc:
         field, messages = next(iter(exc.messages.items()))
         return _problem(400, "bad_request", "bad_query", f"{field}: {' '.join(messages)}", _asked_lang(raw_query),
@@ -114,7 +115,9 @@ def _answer(rest: str, at_page: bool):
     except InvalidIdentifier as exc:
         return _problem(400, "bad_request", "bad_code", str(exc), lang)
     root = _root()
-    want = "html" if at_page and _negotiate() == "redirect" else _negotiate()
+    want = _negotiate()
+    if at_page and want == "redirect":
+        want = "html"
     asked = links.asked_link_type(raw_query)
     if not at_page and (want == "linkset" or asked in linkset.LINKSET_WORDS):
         return _linkset_answer(code, root, lang)
@@ -171,6 +174,16 @@ def _answer(rest: str, at_page: bool):
     response.headers["Cache-Control"] = "no-store"  # each scan is counted and its verdict can change
     response.headers["Link"] = linkset.linkset_link_header(root + links.canonical_path(code))
     return response
+
+
+_NO_QUERY = _QUERY.load({})
+
+
+def _query_args(raw_query: str) -> dict:
+    """The resolver's own query parameters, validated (ResolverQuery); a fresh copy of the defaults for none."""
+    if not raw_query:
+        return dict(_NO_QUERY)
+    return _QUERY.load(dict(parse_qsl(raw_query, keep_blank_values=True)))
 
 
 def _root() -> str:
