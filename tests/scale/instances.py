@@ -14,15 +14,10 @@ from pathlib import Path
 
 import requests
 
+from tests.notify.receivers import free_port
+
 REPO = Path(__file__).resolve().parents[2]
 SECRET = "stateless-tests-shared-secret-" + "s" * 20  # one SECRET_KEY for every instance, as a deployment has
-
-
-def free_port() -> int:
-    """A loopback TCP port nobody listens on now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _wait(check, what: str, seconds: float, proc: subprocess.Popen, log: Path) -> None:
