@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis import checks as st_checks
 from schemathesis.specs.openapi import checks as oa_checks
 
-from tests.conftest import TEST_PORT
+from tests.conftest import TEST_PORT, TEST_SCHEME
 from tests.factories import auth
 
 EXAMPLES = 40  # per operation, per role and generation mode
@@ -46,7 +46,7 @@ def _fuzz_app():
     """
     from app import create_app
 
-    uri = os.environ.get("NEO4J_URI", "").strip() or f"bolt://127.0.0.1:{TEST_PORT}"
+    uri = os.environ.get("NEO4J_URI", "").strip() or f"{TEST_SCHEME}://127.0.0.1:{TEST_PORT}"
     return create_app({"TESTING": True, "NEO4J_URI": uri, "RATELIMIT_ENABLED": False, "MIGRATE_ON_START": False,
                        "SECRET_KEY": "test-secret-key-" + "x" * 20, "FSMA_PERIOD_MAX_EVENTS": FSMA_PERIOD_MAX_EVENTS})
 
