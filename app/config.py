@@ -97,6 +97,15 @@ class Config:
     NOTIFY_THREADS = _int("NOTIFY_THREADS", 16)
     NOTIFY_MAX_ATTEMPTS = _int("NOTIFY_MAX_ATTEMPTS", 15)
     NOTIFY_ESCALATE_SECONDS = _int("NOTIFY_ESCALATE_SECONDS", 300)
+    # EPCIS query subscriptions (app/subscriptions.py, docs/subscriptions.md): events per pushed document, how long
+    # a scheduled window waits for captures still committing, the shortest time between two runs of one schedule,
+    # the most events one run reads (a longer window goes on at the next pass), subscriptions one token may hold.
+    SUBSCRIPTION_BATCH_EVENTS = _int("SUBSCRIPTION_BATCH_EVENTS", 500)
+    SUBSCRIPTION_FEED_BATCH = _int("SUBSCRIPTION_FEED_BATCH", 200)  # captures one pass reads for stream subscriptions
+    SUBSCRIPTION_SETTLE_SECONDS = _int("SUBSCRIPTION_SETTLE_SECONDS", 5)
+    SUBSCRIPTION_MIN_INTERVAL_S = _int("SUBSCRIPTION_MIN_INTERVAL_S", 10)
+    SUBSCRIPTION_MAX_EVENTS_PER_RUN = _int("SUBSCRIPTION_MAX_EVENTS_PER_RUN", 10000)
+    SUBSCRIPTIONS_PER_TOKEN = _int("SUBSCRIPTIONS_PER_TOKEN", 50)
 
     # flask-smorest / OpenAPI
     API_TITLE = "TraceGraph"

@@ -29,6 +29,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from app import subscriptions
 from graph import notify_rules, outbox, recall_cases
 from graph.errors import Unavailable
 
@@ -93,7 +94,11 @@ class Deliverer:
         url, token = ack_url(self.app, row["link_id"])
         payload, channel = row["payload"], row["channel"]
         try:
-            if channel == "webhook":
+            if channel == subscriptions.CHANNEL:  # an EPCIS query subscription's document (app/subscriptions.py)
+                if not row["dest"]:
+                    return {"delivery_id": row["delivery_id"], "state": "cancelled", "error": "unsubscribed"}
+                receipt = subscriptions.send(self.app, self.key, row)
+            elif channel == "webhook":
                 if not row["webhook_url"]:
                     return self._no_address(row)
                 receipt = self._webhook(row, notify_rules.webhook_body(payload, row["delivery_id"], url))
@@ -215,12 +220,14 @@ def lease_seconds(config) -> int:
 
 
 def run_once(app: Flask, deliverer: Deliverer, worker: str, pool: ThreadPoolExecutor,
-             recall_id: str | None = None) -> int:
+             recall_id: str | None = None, channel: str | None = None) -> int:
     """Claim one batch of due notices, deliver them in parallel and record the outcomes; return how many."""
     graph = app.extensions["graph"]
     began = time.perf_counter()
+    if recall_id is None and channel in (None, subscriptions.CHANNEL):
+        subscriptions.prepare(app, worker)  # EPCIS subscriptions' due documents join the outbox first
     rows = outbox.claim(graph, worker, app.config["NOTIFY_BATCH"], lease_seconds(app.config), recall_id,
-                        app.config["WEBHOOK_SECRET_OVERLAP_S"])
+                        app.config["WEBHOOK_SECRET_OVERLAP_S"], channel)
     if not rows:
         return 0
     claimed = time.perf_counter()
@@ -237,7 +244,7 @@ def run_once(app: Flask, deliverer: Deliverer, worker: str, pool: ThreadPoolExec
 
 
 def run_worker(app: Flask, recall_id: str | None = None, once: bool = False,
-               stop: threading.Event | None = None) -> int:
+               stop: threading.Event | None = None, channel: str | None = None) -> int:
     """Deliver notices until stopped (or, with once, until none is due); escalate silent holders now and then.
 
     A database that stops answering is waited for (with backoff), never a reason to exit: what was leased and not
@@ -254,7 +261,7 @@ def run_worker(app: Flask, recall_id: str | None = None, once: bool = False,
                 if not once and recall_id is None and every > 0 and time.monotonic() - last_escalation >= every:
                     escalate(app)
                     last_escalation = time.monotonic()
-                done = run_once(app, deliverer, worker, pool, recall_id)
+                done = run_once(app, deliverer, worker, pool, recall_id, channel)
                 pause = 0.0
             except Unavailable as exc:
                 pause = min(max(pause * 2, 1.0), 30.0)
@@ -277,13 +284,15 @@ def run_worker(app: Flask, recall_id: str | None = None, once: bool = False,
 @notify_cli.command("worker")
 @click.option("--recall", "recall_id", default=None, help="deliver only this case's notices")
 @click.option("--once", is_flag=True, help="stop when no notice is due")
-def worker_command(recall_id, once):
-    """Deliver recall notifications (webhook, e-mail, SMS) with retries; runs until stopped."""
+@click.option("--channel", default=None, help="deliver only this channel (webhook, email, sms, epcis)")
+def worker_command(recall_id, once, channel):
+    """Deliver recall notifications (webhook, e-mail, SMS) and EPCIS subscription documents with retries; runs until
+    stopped."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = current_app._get_current_object()
     click.echo(f"notify worker: delivering{' ' + recall_id if recall_id else ''} (Ctrl-C to stop)", err=True)
     try:
-        sent = run_worker(app, recall_id=recall_id, once=once)
+        sent = run_worker(app, recall_id=recall_id, once=once, channel=channel)
     except KeyboardInterrupt:
         return
     click.echo(f"delivered or settled: {sent}", err=True)

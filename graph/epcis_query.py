@@ -27,12 +27,18 @@ MATCH_FILTERS = ("epc", "any", "cls", "input", "output", "parent", "in_cls", "ou
 # orders every candidate (sort key and eventID), so one large read costs less than several small ones.
 SCAN_LIMIT = 2000
 
-# One statement for both cases: with an identifier filter ($anchor) the candidates come from index seeks on the named
-# objects, so a big history is not scanned; without one, every event is a candidate.
+# One statement for every case: with an identifier filter ($anchor), eventIDs or a GE_recordTime (as subscriptions'
+# windows have) the candidates come from index seeks on the named objects, the events or the record time, so a big
+# history is not scanned; without any, every event is a candidate.
 _PAGE: LiteralString = """
 CALL () {
-    WITH 1 AS _ WHERE $anchor IS NULL
+    WITH 1 AS _ WHERE $anchor IS NULL AND $event_ids IS NULL AND $ge_record_time IS NULL
     MATCH (e:Event) RETURN e
+    UNION
+    UNWIND coalesce($event_ids, []) AS id MATCH (e:Event {event_id: id}) RETURN e
+    UNION
+    WITH 1 AS _ WHERE $anchor IS NULL AND $event_ids IS NULL AND $ge_record_time IS NOT NULL
+    MATCH (e:Event) WHERE e.record_time >= datetime($ge_record_time) RETURN e
     UNION
     UNWIND $anchor.keys AS k MATCH (n:Lot {key: k}) MATCH (e:Event)-[:OBJECT|CHILD|PARENT|INPUT|OUTPUT]->(n) RETURN e
     UNION

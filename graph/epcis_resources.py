@@ -39,8 +39,9 @@ RETURN q.name AS name, q.query AS query, q.owner_party AS owner_party, toString(
 _DELETE_QUERY: LiteralString = """
 MATCH (q:NamedQuery {name: $name})
 WHERE $party IS NULL OR q.owner_party = $party
-DETACH DELETE q
-RETURN count(*) AS n
+OPTIONAL MATCH (q)-[:HAS_SUBSCRIPTION]->(s:Subscription)  // its subscriptions end with it (graph/subscriptions.py)
+DETACH DELETE q, s
+RETURN count(DISTINCT q) AS n
 """
 
 # The objects visible events name: for a party, those of the events at its places or recorded by it (the same rule

@@ -72,6 +72,7 @@ def enqueue_tx(tx: ManagedTransaction, key: bytes, payloads: list[dict], with_li
 CLAIM: LiteralString = """
 MATCH (n:Notification)
 WHERE n.state = 'pending' AND n.next_at <= datetime() AND ($recall IS NULL OR n.recall_id = $recall)
+  AND ($channel IS NULL OR n.channel = $channel)
   AND (n.lease_until IS NULL OR n.lease_until < datetime())
 WITH n ORDER BY n.next_at, n.delivery_id LIMIT $batch
 SET n.attempts = n.attempts
@@ -81,7 +82,9 @@ SET n.lease_owner = $worker, n.lease_until = datetime() + duration({seconds: $le
 WITH n
 OPTIONAL MATCH (p:Party {gln: n.party_gln})
 OPTIONAL MATCH (w:Webhook {party_gln: n.party_gln})
+OPTIONAL MATCH (s:Subscription {subscription_id: n.subscription_id})  // EPCIS subscriptions (graph/subscriptions.py)
 RETURN n.delivery_id AS delivery_id, n.channel AS channel, n.payload AS payload, n.link_id AS link_id,
+       n.subscription_id AS subscription_id, s.dest AS dest, s.token_enc AS token_enc,
        n.attempts AS attempts, p.contact_email AS email, p.contact_phone AS phone, w.url AS webhook_url,
        w.secret_version AS secret_version,
        CASE WHEN w.rotated_at IS NOT NULL AND w.rotated_at + duration({seconds: $overlap}) > datetime()
@@ -90,7 +93,7 @@ RETURN n.delivery_id AS delivery_id, n.channel AS channel, n.payload AS payload,
 
 
 def claim(graph: Graph, worker: str, batch: int = 100, lease_seconds: int = 60,
-          recall_id: str | None = None, overlap_seconds: int = 0) -> list[dict]:
+          recall_id: str | None = None, overlap_seconds: int = 0, channel: str | None = None) -> list[dict]:
     """Lease up to `batch` due notifications to `worker` and return them with their party's addresses.
 
     Args:
@@ -100,12 +103,13 @@ def claim(graph: Graph, worker: str, batch: int = 100, lease_seconds: int = 60,
         lease_seconds: how long the lease lasts (longer than one delivery try takes).
         recall_id: only this case's notices (None: every case's).
         overlap_seconds: for this long after a rotation the previous secret signs too (`previous_version`).
+        channel: only this channel's notices (None: every channel's).
 
     Raises:
         Unavailable: the database does not answer.
     """
     rows = graph.write(lambda tx: tx_rows(tx, CLAIM, worker=worker, batch=batch, lease=lease_seconds,
-                                          recall=recall_id, overlap=overlap_seconds))
+                                          recall=recall_id, overlap=overlap_seconds, channel=channel))
     for r in rows:
         r["payload"] = json.loads(r["payload"])
     return rows

@@ -38,3 +38,6 @@ def register_api(app: Flask) -> None:
     from app.api import supervision_plans
 
     api.register_blueprint(supervision_plans.blp)
+    from app.api import epcis_subscriptions  # EPCIS query subscriptions (docs/subscriptions.md)
+
+    api.register_blueprint(epcis_subscriptions.blp)

@@ -205,6 +205,13 @@ MATRIX: dict[str, Row] = {
         "/epcis/queries", {"name": f"matrix{lot_code()}", "query": {"EQ_bizStep": ["shipping"]}})),
     "/epcis/queries/{name}": Row(("producer", "lab", "regulator", "admin"), True, lambda w: (
         f"/epcis/queries/{_named_query(w)}", {}), "DELETE"),
+    # EPCIS subscriptions (docs/subscriptions.md): whoever may read a named query subscribes to it; the subscriber's
+    # party, a regulator or an admin unsubscribes (a schedule that first fires on 1 January sends nothing meanwhile)
+    "/epcis/queries/{name}/subscriptions": Row(("producer", "lab", "regulator", "admin"), True, lambda w: (
+        f"/epcis/queries/{_named_query(w)}/subscriptions", {"dest": "https://hooks.example.test/epcis", "schedule": {
+            "month": "1", "dayOfMonth": "1", "hour": "0", "minute": "0"}})),
+    "/epcis/queries/{name}/subscriptions/{subscription_id}": Row(("producer", "lab", "regulator", "admin"), True,
+                                                                  lambda w: (_subscription(w), {}), "DELETE"),
     "/api/v1/trace/common-source": Row(("regulator", "admin"), False, lambda w: (
         "/api/v1/trace/common-source", {"lots": [{"gtin": w.lot["gtin"], "lot": w.lot["lot"]}] * 2})),
     # a producer recalls lots it owns (自主召回): P owns the world's lot, the other party does not
@@ -266,6 +273,22 @@ def _named_query(w: World) -> str:
 
     return epcis_resources.create_query(w.graph, f"matrix{lot_code()}", {"EQ_bizStep": ["shipping"]}, w.p["gln"],
                                         "matrix")
+
+
+def _subscription(w: World) -> str:
+    """A subscription of P's on a named query of P's; answers its path."""
+    import uuid
+
+    from graph import subscriptions
+
+    name = _named_query(w)
+    sid = str(uuid.uuid4())
+    subscriptions.create(w.graph, {
+        "id": sid, "query_name": name, "party": w.p["gln"], "token_id": "matrix", "dest": "https://hooks.example.test/e",
+        "token_enc": None, "stream": False, "schedule": '{"month": "1"}', "report_if_empty": False,
+        "initial": "2026-09-20T00:00:00Z", "created": "2026-09-20T00:00:00Z", "next_run": "2027-01-01T00:00:00Z",
+        "backfill": False}, 1_000_000)
+    return f"/epcis/queries/{name}/subscriptions/{sid}"
 
 
 def write_endpoints(client) -> set[str]:
