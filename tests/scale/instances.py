@@ -89,7 +89,9 @@ class Instance:
         with open(self.log, "wb") as out:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "gunicorn", "--workers", "1", "--threads", "4", "--worker-class", "gthread",
-                 "--bind", f"127.0.0.1:{self.port}", "--graceful-timeout", "30", "wsgi:app"],
+                 "--bind", f"127.0.0.1:{self.port}", "--graceful-timeout", "30",
+                 # gunicorn 27's control socket has one default path per user: instances on one host would share it
+                 "--no-control-socket", "wsgi:app"],
                 cwd=REPO, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
 
     def wait_ready(self, seconds: float = 60) -> Instance:
