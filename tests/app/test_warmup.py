@@ -1,0 +1,38 @@
+"""The worker's warm-up (app/warmup.py, run by gunicorn.conf.py): it renders pages and runs the trace and recall
+reads, records no scan, and never stops a worker whose database does not answer."""
+
+from __future__ import annotations
+
+import time
+
+from app import create_app
+from app.scan_buffer import fingerprint
+from app.warmup import warm_up
+from tests.scan import arrange
+
+
+def test_the_warm_up_renders_pages_and_records_no_scan(app, graph):
+    secret = app.config["SECRET_KEY"]
+    arrange.ginseng_chain(graph, secret)  # lots and signed items to sample, whatever else the database holds
+    done = warm_up(app, budget=60)
+    app.extensions["scan_buffer"].flush()
+    assert done["stopped"] is None and done["trace"] is True
+    assert done["pages"] >= 4  # HTML and JSON of at least one lot and one item code
+    # the pages were asked for with HEAD: nobody looked at a code, so no scan of the warm-up's client is stored
+    fp = fingerprint(secret, "127.0.0.1", "tracegraph-warm-up")
+    assert graph.query("MATCH (s:Scan {fp: $fp}) RETURN count(s) AS n", read=True, fp=fp)[0]["n"] == 0
+
+
+def test_a_warm_up_without_a_database_gives_up_at_once_and_does_not_raise():
+    down = create_app({"TESTING": True, "NEO4J_URI": "bolt://127.0.0.1:9", "MIGRATE_ON_START": False})
+    try:
+        started = time.monotonic()
+        done = warm_up(down, budget=60)
+        assert done["stopped"].startswith("database") and done["pages"] == 0
+        assert time.monotonic() - started < 15
+    finally:
+        down.extensions["graph"].close()
+
+
+def test_a_warm_up_budget_of_zero_turns_it_off(app):
+    assert warm_up(app, budget=0) == {"pages": 0, "trace": False, "recall": False, "seconds": 0.0, "stopped": "off"}
