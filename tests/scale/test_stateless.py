@@ -25,9 +25,11 @@ import requests
 
 from graph import tokens
 from tests import factories
+from tests.capture.helpers import commission, document
 from tests.factories import auth
 from tests.notify.arrange import shipped_lot
 from tests.notify.receivers import Mailbox, WebhookReceiver
+from tests.notify.test_subscriptions import Receiver
 from tests.scale.instances import REPO, Instance, RedisServer, instance_env
 from tests.web.helpers import make_user
 
@@ -217,13 +219,14 @@ def test_a_recall_opened_through_one_instance_shows_its_banner_on_the_other_at_o
         assert page.status_code == 200 and 'id="recall"' in page.text, instance.name
 
 
-def _worker(neo4j_uri: str, smtp_port: int, recall_id: str, log) -> subprocess.Popen:
+def _worker(neo4j_uri: str, smtp_port: int, only: list[str], log) -> subprocess.Popen:
+    """`flask notify worker` as its own process, delivering only `only` (--recall ID or --channel NAME): other tests'
+    notices in the shared database are their own workers' to send."""
     env = {**instance_env(neo4j_uri, None), "SMTP_PORT": str(smtp_port), "SMTP_HOST": "127.0.0.1",
            "NOTIFY_BATCH": "2", "NOTIFY_THREADS": "2", "NOTIFY_POLL_SECONDS": "0.1", "NOTIFY_ESCALATE_SECONDS": "0",
-           "PUBLIC_BASE_URL": "http://tg.test"}
-    return subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "notify", "worker", "--recall",
-                             recall_id], cwd=REPO, env={**os.environ, **env}, stdout=log,
-                            stderr=subprocess.STDOUT, start_new_session=True)
+           "PUBLIC_BASE_URL": "http://tg.test", "SUBSCRIPTION_SETTLE_SECONDS": "1"}
+    return subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "notify", "worker", *only], cwd=REPO,
+                            env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
 
 def test_two_notification_workers_deliver_each_message_exactly_once(pair, graph, neo4j_uri, tmp_path):
@@ -244,7 +247,7 @@ def test_two_notification_workers_deliver_each_message_exactly_once(pair, graph,
                              read=True, id=case["recall_id"])
         assert len(stored) == len(holders) * 3  # webhook, e-mail and SMS per holder
         with open(tmp_path / "workers.log", "wb") as log:
-            workers = [_worker(neo4j_uri, mailbox.port, case["recall_id"], log) for _ in range(2)]
+            workers = [_worker(neo4j_uri, mailbox.port, ["--recall", case["recall_id"]], log) for _ in range(2)]
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline:
                 states = graph.query("MATCH (n:Notification {recall_id: $id}) RETURN n.state AS state, "
@@ -266,6 +269,49 @@ def test_two_notification_workers_deliver_each_message_exactly_once(pair, graph,
             w.wait(15)
         receiver.close()
         mailbox.close()
+
+
+def test_two_workers_push_each_subscribed_event_once_whichever_instance_captured_it(pair, factory, neo4j_uri,
+                                                                                     tmp_path):
+    a, b = pair
+    farm = factory.party(roles=("farm",))
+    gtin = factory.product(farm["gln"])["gtin"]
+    query = f"q{factories.lot_code()}"
+    made = Client().call("POST", a, "/epcis/queries", headers=auth(farm["token"]),
+                         json={"name": query, "query": {"EQ_bizStep": ["commissioning"]}})
+    assert made.status_code == 201, made.text[:300]
+    hook = Receiver()
+    workers: list[subprocess.Popen] = []
+    subscription = None
+    try:
+        answer = Client().call("POST", b, f"/epcis/queries/{query}/subscriptions", headers=auth(farm["token"]),
+                               json={"dest": hook.url("s"), "stream": True})
+        assert answer.status_code == 201, answer.text[:300]
+        subscription = answer.json()["subscriptionID"]
+        with open(tmp_path / "workers.log", "wb") as log:
+            workers = [_worker(neo4j_uri, 25, ["--channel", "epcis"], log) for _ in range(2)]
+            eids = []
+            for i in range(8):  # captures through both instances, while both workers run
+                event = commission(farm["gln"], gtin, factories.lot_code(), 1.0)
+                captured = Client().call("POST", (a, b)[i % 2], "/epcis/capture", headers=auth(farm["token"]),
+                                         json=document(event))
+                assert captured.status_code == 202 and captured.json()["success"], captured.text[:300]
+                eids.append(event["eventID"])
+            deadline = time.monotonic() + 60
+            while not set(eids) <= set(hook.events("s")) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            time.sleep(1.5)  # a second push of the same events would arrive now
+        assert sorted(hook.events("s")) == sorted(eids), (tmp_path / "workers.log").read_text()[-2000:]
+        ids = [g["headers"]["X-TraceGraph-Delivery"] for g in hook.to("s")]
+        assert len(ids) == len(set(ids))  # no document twice
+    finally:
+        for w in workers:
+            w.terminate()
+            w.wait(15)
+        if subscription:  # the database is shared: nothing of ours keeps firing after the test
+            Client().call("DELETE", a, f"/epcis/queries/{query}/subscriptions/{subscription}",
+                          headers=auth(farm["token"]))
+        hook.close()
 
 
 def _scans(graph, lot: dict) -> dict:
