@@ -252,7 +252,7 @@ def get(graph: Graph, number: str) -> dict:
     Raises:
         NotFound: no such certificate.
     """
-    rows = graph.query(_GET, read=True, number=number)
+    rows = graph.lookup(_GET, number=number)  # shown right after it is issued, maybe by another worker
     if not rows:
         raise NotFound(f"no certificate {number}", field="number")
     row = rows[0]

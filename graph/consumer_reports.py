@@ -96,7 +96,7 @@ def public_status(graph: Graph, report_no: str) -> dict:
     """
     if not report_rules.NUMBER.match(report_no or ""):
         raise NotFound("no such report", field="report_no")
-    rows = graph.query(_PUBLIC, read=True, no=report_no)
+    rows = graph.lookup(_PUBLIC, no=report_no)  # the status page follows the filing, maybe on another worker
     if not rows:
         raise NotFound("no such report", field="report_no")
     return plain(rows[0])

@@ -292,7 +292,7 @@ def get_plan(graph: Graph, plan_id: str, public: bool = False) -> dict:
     Raises:
         NotFound: no such plan (or, when public, a plan not drawn yet).
     """
-    rows = graph.query(_GET, read=True, plan_id=plan_id)
+    rows = graph.lookup(_GET, plan_id=plan_id)  # its page follows its creation, maybe on another worker
     if not rows or (public and rows[0]["plan"]["state"] == "draft"):
         raise NotFound(f"no sampling plan {plan_id}", field="plan_id")
     plan = plain(rows[0]["plan"])
