@@ -341,3 +341,162 @@ def test_an_event_type_without_an_xml_form_is_refused_when_writing():
         {"type": "ex:Custom", "eventTime": "2026-09-20T08:00:00Z", "eventTimeZoneOffset": "+00:00"}]}}}}
     with pytest.raises(ValueError, match="no EPCIS 2.0 XML form"):
         render_query_document(doc)
+
+
+# --- each refusal, word for word, with where it is ---------------------------------------------------------------
+
+EV = "EPCISBody.EventList[0]"
+VOCAB = "EPCISHeader.EPCISMasterData.Vocabulary"
+
+
+def _header(inner: str) -> str:
+    return f"<EPCISHeader><extension><EPCISMasterData><VocabularyList>{inner}</VocabularyList></EPCISMasterData>" \
+           "</extension></EPCISHeader>"
+
+
+@pytest.mark.parametrize(("body", "said"), [
+    (doc2(OBJECT.format("<quantityList><quantityElement><epcClass>c</epcClass><foo/></quantityElement>"
+                        "</quantityList>")), f"{EV}.quantityList[0]: <foo> is not part of a quantityElement"),
+    (doc2(OBJECT.format("<quantityList><quantityElement><uom>KGM</uom></quantityElement></quantityList>")),
+     f"{EV}.quantityList[0]: a quantityElement needs an <epcClass>"),
+    (doc2(OBJECT.format("<readPoint><name>x</name></readPoint>")),
+     f"{EV}.readPoint: <name> is not part of a readPoint"),
+    (doc2(OBJECT.format("<bizLocation/>")), f"{EV}.bizLocation: <bizLocation> needs an <id>"),
+    (doc2(OBJECT.format("<destinationList><destination>d</destination></destinationList>")),
+     f"{EV}.destinationList[0]: a <destination> needs a type attribute"),
+    (doc2(OBJECT.format('<sensorElementList><sensorElement><sensorFoo/></sensorElement></sensorElementList>')),
+     f"{EV}.sensorElementList[0]: <sensorFoo> is not part of a sensorElement"),
+    (doc2(OBJECT.format("<persistentDisposition><foo/></persistentDisposition>")),
+     f"{EV}.persistentDisposition: <foo>: a persistentDisposition holds <set> and <unset>"),
+    (doc2(OBJECT.format("<errorDeclaration><foo/></errorDeclaration>")),
+     f"{EV}.errorDeclaration: <foo> is not part of an errorDeclaration"),
+    (doc2(OBJECT.format("<bizstep>x</bizstep>")),
+     f"{EV}.bizstep: <bizstep> is not a field of an EPCIS event; an extension needs a namespace"),
+    (doc2(OBJECT.format("<action>ADD</action>")), f"{EV}.action: <action> is given twice"),
+    (doc2("<QuantityEvent/>"),
+     f"{EV}: QuantityEvent (EPCIS 1.0/1.1) is not part of EPCIS 2.0: send an ObjectEvent with a quantityList"),
+    (doc2("<ex:MyEvent/>", 'xmlns:ex="http://e.x/"'),
+     f"{EV}: <MyEvent> is not an EPCIS event type this service captures (ObjectEvent, AggregationEvent, "
+     "TransactionEvent, TransformationEvent, AssociationEvent)"),
+    (doc2(OBJECT.format(""), header=_header("<Vocabulary/>")), f"{VOCAB}: a Vocabulary needs a type attribute"),
+    (doc2(OBJECT.format(""), header=_header('<Vocabulary type="t"><VocabularyElementList><VocabularyElement/>'
+                                            "</VocabularyElementList></Vocabulary>")),
+     f"{VOCAB}: a VocabularyElement needs an id attribute"),
+    (doc2(OBJECT.format(""), header=_header('<Vocabulary type="t"><VocabularyElementList><VocabularyElement id="i">'
+                                            "<attribute>v</attribute></VocabularyElement></VocabularyElementList>"
+                                            "</Vocabulary>")),
+     f"{VOCAB}: an attribute needs an id"),
+    (b'<EPCISDocument xmlns="http://other/" schemaVersion="2.0" creationDate="x"/>',
+     "the root element is <EPCISDocument> in http://other/: an EPCIS XML document is an EPCISDocument in "
+     "urn:epcglobal:epcis:xsd:2 (EPCIS 2.0) or urn:epcglobal:epcis:xsd:1 (EPCIS 1.x)"),
+    (b"<EPCISDocument/>", "the root element is <EPCISDocument> in no namespace: an EPCIS XML document is an "
+                          "EPCISDocument in urn:epcglobal:epcis:xsd:2 (EPCIS 2.0) or urn:epcglobal:epcis:xsd:1 "
+                          "(EPCIS 1.x)"),
+    (b'<e:EPCISDocument xmlns:e="urn:epcglobal:epcis:xsd:2" creationDate="x"/>',
+     "schemaVersion: the document needs a schemaVersion attribute such as 2.0 or 1.2"),
+    (b'<e:EPCISDocument xmlns:e="urn:epcglobal:epcis:xsd:2" schemaVersion="1.2" creationDate="x"/>',
+     "schemaVersion: schemaVersion 1.2 does not match the namespace urn:epcglobal:epcis:xsd:2"),
+    (b'<e:EPCISDocument xmlns:e="urn:epcglobal:epcis:xsd:1" schemaVersion="2.0" creationDate="x"/>',
+     "schemaVersion: schemaVersion 2.0 does not match the namespace urn:epcglobal:epcis:xsd:1"),
+    (b'<e:EPCISDocument xmlns:e="urn:epcglobal:epcis:xsd:2" schemaVersion="2.0" creationDate=" "/>',
+     "creationDate: the document needs a creationDate attribute"),
+    (b'<e:EPCISDocument xmlns:e="urn:epcglobal:epcis:xsd:2" schemaVersion="2.0" creationDate="x">'
+     b"<EPCISBody/><EPCISBody/></e:EPCISDocument>", "EPCISBody: the document needs exactly one <EPCISBody>"),
+    (b'<q:EPCISQueryDocument xmlns:q="urn:epcglobal:epcis-query:xsd:2" schemaVersion="2.0" creationDate="x">'
+     b"<EPCISBody/></q:EPCISQueryDocument>", "EPCISBody: an EPCISQueryDocument's body needs one <QueryResults>"),
+    (doc2(OBJECT.format("<quantityList><quantityElement><epcClass>c</epcClass><quantity>1e999</quantity>"
+                        "</quantityElement></quantityList>")),
+     f"{EV}.quantityList[0].quantity: '1e999' is not a number"),
+    (doc2(OBJECT.format('<sensorElementList><sensorElement><sensorReport booleanValue="yes"/></sensorElement>'
+                        "</sensorElementList>")),
+     f"{EV}.sensorElementList[0].sensorReport@booleanValue: 'yes' is not a boolean (true or false)"),
+    (doc2(OBJECT.format('<sensorElementList><sensorElement><sensorReport value="high"/></sensorElement>'
+                        "</sensorElementList>")),
+     f"{EV}.sensorElementList[0].sensorReport@value: 'high' is not a number"),
+    (doc2(OBJECT.format("<eventID> </eventID>")), f"{EV}.eventID: <eventID> is empty"),
+    (doc2(OBJECT.format("<disposition><x/></disposition>")),
+     f"{EV}.disposition: <disposition> must hold text, not elements"),
+    (doc2(OBJECT.format("<childEPCs><epc>a</epc><id>x</id></childEPCs>")),
+     f"{EV}.childEPCs[1]: <id> in <childEPCs>: only <epc> elements belong here"),
+    (doc2(OBJECT.format("<errorDeclaration><correctiveEventIDs><id>x</id></correctiveEventIDs></errorDeclaration>")),
+     f"{EV}.errorDeclaration.correctiveEventIDs[0]: <id> in <correctiveEventIDs>: only <correctiveEventID> "
+     "elements belong here"),
+    (b"<a>" * 65 + b"</a>" * 65, "the XML nests deeper than 64 elements"),
+    (doc2(OBJECT.format('<ex:a ex:b="' + "y" * (1024 * 1024 + 1) + '"/>'), 'xmlns:ex="http://e.x/"'),
+     "a text or attribute value of <a> is longer than 1048576 characters"),
+    (BOMB, "the XML declares entities or refers to external resources (DTD entities are refused: EntitiesForbidden)"),
+])
+def test_each_refusal_says_what_and_where(body, said):
+    with pytest.raises(InvalidXML) as caught:
+        parse_xml_document(body)
+    assert str(caught.value) == said
+
+
+def test_the_limits_hold_exactly_at_their_bounds():
+    deep = b"<a>" * 64 + b"</a>" * 64
+    with pytest.raises(InvalidXML, match="root element"):
+        parse_xml_document(deep)  # 64 levels are read; the document is refused for what it is, not its depth
+    big = doc2(OBJECT.format('<ex:a ex:b="' + "y" * (1024 * 1024) + '"/>'), 'xmlns:ex="http://e.x/"')
+    assert one(big)["ex:a"] == {"@ex:b": "y" * (1024 * 1024)}
+    small = doc2(OBJECT.format(""))
+    count = small.count(b"<") - small.count(b"</")
+    parse_xml_document(small, max_elements=count)
+    with pytest.raises(InvalidXML, match=f"more than {count - 1} elements"):
+        parse_xml_document(small, max_elements=count - 1)
+
+
+@pytest.mark.parametrize(("text", "value"), [("1", True), ("0", False), ("true", True), ("false", False)])
+def test_sensor_booleans_take_the_xsd_lexical_forms(text, value):
+    sensor = (f'<sensorElementList><sensorElement><sensorReport booleanValue="{text}"/></sensorElement>'
+              "</sensorElementList>")
+    assert one(doc2(OBJECT.format(sensor)))["sensorElementList"][0]["sensorReport"][0]["booleanValue"] is value
+
+
+@pytest.mark.parametrize(("text", "value"), [("+5", 5), ("-3", -3), ("1e2", 100.0), (".5", 0.5), ("7.", 7.0)])
+def test_quantities_take_the_decimal_forms(text, value):
+    ql = (f"<quantityList><quantityElement><epcClass>c</epcClass><quantity>{text}</quantity></quantityElement>"
+          "</quantityList>")
+    got = one(doc2(OBJECT.format(ql)))["quantityList"][0]["quantity"]
+    assert got == value and type(got) is type(value)
+
+
+def test_a_default_namespace_extension_gets_a_generated_prefix_and_a_nil_value_is_null():
+    ev = one(doc2(OBJECT.format('<x xmlns="http://d.example/">1</x>'
+                                '<y:n xmlns:y="http://y.example/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"'
+                                ' xsi:nil="1"/>')))
+    assert ev["ns:x"] == "1" and ev["y:n"] is None
+    doc, _ = parse_xml_document(doc2(OBJECT.format('<x xmlns="http://d.example/">1</x>')))
+    assert doc["@context"][1] == {"ns": "http://d.example/"}
+
+
+def test_a_query_document_in_xml_reads_with_its_name_and_the_master_data_round_trips():
+    doc = {**QUERY_DOC, "epcisHeader": {"epcisMasterData": {"vocabularyList": [{
+        "type": "urn:epcglobal:epcis:vtype:BusinessLocation",
+        "vocabularyElementList": [{"id": "urn:epc:id:sgln:0614141.00777.0",
+                                   "attributes": [{"id": "urn:epcglobal:cbv:mda#name", "attribute": "Farm"}],
+                                   "children": ["urn:epc:id:sgln:0614141.00777.1"]}]}]}}}
+    doc["epcisBody"] = {"queryResults": {**doc["epcisBody"]["queryResults"], "queryName": "mine",
+                                         "subscriptionID": "s1"}}
+    body = render_query_document(doc)
+    assert ET.fromstring(body).find(f"EPCISBody/{Q}QueryResults/subscriptionID").text == "s1"
+    again, version = parse_xml_document(body)
+    assert version == "2.0" and again["type"] == "EPCISQueryDocument"
+    assert again["epcisBody"]["queryResults"]["queryName"] == "mine"
+    assert again["epcisHeader"] == doc["epcisHeader"]
+
+
+def test_an_epcis_document_renders_as_an_epcis_document_and_awkward_names_and_values_survive():
+    doc = {"@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"], "type": "EPCISDocument",
+           "schemaVersion": "2.0", "creationDate": "2026-09-20T08:00:00Z", "epcisBody": {"eventList": [{
+               "type": "ObjectEvent", "eventTime": "2026-09-20T08:00:00Z", "eventTimeZoneOffset": "+00:00",
+               "epcList": [], "action": "OBSERVE",
+               "sensorElementList": [{"sensorReport": [{"type": "gs1:T", "stringValue": 'a"b\n<c>&\td\r'}]}],
+               "http://full.example/ns#field": "f", "zz:undeclared": "u", "my field": "m", "flag": True}]}}
+    body = render_query_document(doc)
+    root = ET.fromstring(body)
+    assert root.tag == "{urn:epcglobal:epcis:xsd:2}EPCISDocument"
+    ev = root.find("EPCISBody/EventList/ObjectEvent")
+    assert ev.find("sensorElementList/sensorElement/sensorReport").get("stringValue") == 'a"b\n<c>&\td\r'
+    assert ev.findtext("{http://full.example/ns#}field") == "f"
+    assert ev.findtext("{urn:tracegraph:undeclared:zz}undeclared") == "u"
+    assert ev.findtext("extension/my_field") == "m" and ev.findtext("extension/flag") == "true"
