@@ -410,28 +410,23 @@ def load_pg(conn, batches: Iterable[list[dict]], context=None) -> PgLoad:
 # Over the event tables only: one step upstream of an object is the inputs of the events that output it, the
 # children packed into it (aggregation ADD) and, for an item, its lot; downstream the reverse. UNION (not UNION ALL)
 # drops rows reached before, so diamonds and cycles end.
-_STEP_BACK = """
-        SELECT i.object_id AS id FROM event_outputs o
-          JOIN events e ON e.id = o.event_id AND NOT e.erroneous
-          JOIN event_inputs i ON i.event_id = o.event_id
-         WHERE o.object_id = w.id
+def _step(came: str, goes: str, near: str, far: str, item: str, lot: str) -> str:
+    """One hop from the working row w: (came, goes) event tables, aggregation (near, far), items (item, lot)."""
+    return f"""
+        SELECT g.object_id AS id FROM {came} c
+          JOIN events e ON e.id = c.event_id AND NOT e.erroneous
+          JOIN {goes} g ON g.event_id = c.event_id
+         WHERE c.object_id = w.id
         UNION ALL
-        SELECT a.child_id FROM aggregation_children a
+        SELECT a.{far} FROM aggregation_children a
           JOIN events e ON e.id = a.event_id AND e.action = 'ADD' AND NOT e.erroneous
-         WHERE a.parent_id = w.id
+         WHERE a.{near} = w.id
         UNION ALL
-        SELECT it.lot_id FROM items it WHERE it.object_id = w.id AND it.lot_id IS NOT NULL"""
-_STEP_FORWARD = """
-        SELECT o.object_id AS id FROM event_inputs i
-          JOIN events e ON e.id = i.event_id AND NOT e.erroneous
-          JOIN event_outputs o ON o.event_id = i.event_id
-         WHERE i.object_id = w.id
-        UNION ALL
-        SELECT a.parent_id FROM aggregation_children a
-          JOIN events e ON e.id = a.event_id AND e.action = 'ADD' AND NOT e.erroneous
-         WHERE a.child_id = w.id
-        UNION ALL
-        SELECT it.object_id FROM items it WHERE it.lot_id = w.id"""
+        SELECT it.{lot} FROM items it WHERE it.{item} = w.id AND it.{lot} IS NOT NULL"""
+
+
+_STEP_BACK = _step("event_outputs", "event_inputs", "parent_id", "child_id", "object_id", "lot_id")
+_STEP_FORWARD = _step("event_inputs", "event_outputs", "child_id", "parent_id", "lot_id", "object_id")
 
 
 def _walk(step: str) -> str:
@@ -454,9 +449,12 @@ WITH RECURSIVE w(id) AS (
 )"""
 
 
-_KEYS = "\nSELECT o.key FROM w JOIN objects o ON o.id = w.id"
-_HELD = ("\nSELECT o.key, h.gln FROM w JOIN objects o ON o.id = w.id"
-         "\nLEFT JOIN holdings h ON h.object_id = w.id AND h.quantity > 0")
+# The keys (and holders) by one index look-up per row reached: the planner cannot estimate a recursive CTE's size
+# (it guessed 3,801 rows for 8 at S) and a plain join then hashes the whole objects table, 440 ms a trace at M.
+# Scalar subqueries are never turned into joins.
+_KEYS = "\nSELECT (SELECT o.key FROM objects o WHERE o.id = w.id), NULL FROM w"
+_HELD = ("\nSELECT (SELECT o.key FROM objects o WHERE o.id = w.id),"
+         "\n       (SELECT array_agg(h.gln) FROM holdings h WHERE h.object_id = w.id AND h.quantity > 0) FROM w")
 SQL = {
     ("events", "back"): _walk(_STEP_BACK) + _KEYS,
     ("events", "forward"): _walk(_STEP_FORWARD) + _KEYS,
@@ -471,9 +469,7 @@ PG_VARIANTS = {"events": "pg event tables", "lineage": "pg lineage table"}  # va
 def pg_answer(conn, variant: str, question: str, key: str) -> tuple[frozenset, frozenset]:
     """(object keys, (holder GLN, key) pairs) one SQL statement answers; pairs only for the recall."""
     rows = conn.execute(SQL[(variant, question)], {"key": key}).fetchall()
-    keys = frozenset(r[0] for r in rows)
-    held = frozenset((r[1], r[0]) for r in rows if question == "recall" and r[1] is not None)
-    return keys, held
+    return frozenset(r[0] for r in rows), frozenset((gln, r[0]) for r in rows for gln in r[1] or ())
 
 
 def neo4j_answer(graph, question: str, key: str) -> tuple[frozenset, frozenset]:
