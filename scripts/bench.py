@@ -34,6 +34,7 @@ from scripts.benchlib import Figure, Report  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 BENCHMARKS = ("bench_capture", "bench_trace", "bench_scan", "bench_labels")
+BENCHMARKS += ("bench_pg",) if os.environ.get("BENCH_PG") else ()  # PostgreSQL side by side: +5-10 min at M
 SECRET_KEY = "bench-secret-key-0123456789abcdef"  # signs generated serials too (scripts/gen/network.py)
 
 
