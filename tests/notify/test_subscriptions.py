@@ -353,3 +353,26 @@ def test_unsubscribing_or_deleting_the_query_stops_deliveries(client, graph, far
     finally:
         w.close()
     assert hook.to("u") == []
+
+
+def test_a_revoked_subscribers_token_ends_its_deliveries(client, graph, farm, admin_token, worker):
+    from graph import tokens
+
+    live, dead = Receiver(), Receiver()
+    second = tokens.create(graph, "producer", farm["gln"], "tests")["token"]  # another token of the same party
+    try:
+        subscribe(client, farm, {"dest": dead.url("x"), "stream": True})
+        answer = client.post(f"/epcis/queries/{farm['query']}/subscriptions", headers=auth(second),
+                             json={"dest": live.url("y"), "stream": True})
+        assert answer.status_code == 201
+        farm["subscriptions"].append(answer.json["subscriptionID"])
+        tokens.revoke(graph, tokens.lookup(graph, farm["token"])["token_id"])
+        event = commission(farm["gln"], farm["product"]["gtin"], lot_code(), 1.0)  # at the farm: the farm's to read
+        assert client.post("/epcis/capture", json=document(event), headers=auth(admin_token)).json["success"]
+        assert wait_for(lambda: event["eventID"] in live.events("y"))  # the live token's subscription still works
+        time.sleep(1.0)
+        assert dead.got == []  # the revoked token's does not
+    finally:
+        farm["token"] = second  # the fixture unsubscribes both with a live token of the party
+        live.close()
+        dead.close()
