@@ -147,6 +147,7 @@ def get_subscription(name, subscription_id):
 @blp.response(204)
 @blp.alt_response(403, schema="Error", description="Another party's query")
 @blp.alt_response(404, schema="Error", description="No such query or subscription (or another party's)")
+@blp.alt_response(415, schema="Error", description="A body that is not JSON")
 def unsubscribe(name, subscription_id):
     """Unsubscribe: nothing more is sent, documents not yet delivered included."""
     _one(name, subscription_id)
