@@ -27,6 +27,7 @@ from gs1.identifiers import lot_key
 
 log = logging.getLogger(__name__)
 _CODES = 3  # lot codes and item codes each
+_CASE_HOLDERS_MAX = 200  # the recall case read in full only when it is no bigger than this
 
 
 def warm_up(app: Flask, budget: float | None = None) -> dict:
@@ -82,6 +83,7 @@ def _warm(app: Flask, deadline: float, done: dict) -> None:
     if time.monotonic() < deadline:
         cases = recall_cases.list_cases(graph, {}, None, limit=1)["cases"]
         if cases:
-            recall_cases.public_notice(graph, cases[0]["recall_id"])
-            recalls.get(graph, cases[0]["recall_id"])
+            recall_cases.public_notice(graph, cases[0]["recall_id"])  # bounded: at most 200 lots
+            if (cases[0].get("holders") or 0) <= _CASE_HOLDERS_MAX:  # a huge case would cost seconds of start-up
+                recalls.get(graph, cases[0]["recall_id"])
             done["recall"] = True
