@@ -21,11 +21,14 @@ def test_a_recall_shows_on_a_cached_page_from_the_moment_it_opens(graph, secret)
     cache = scan.PageCache(60)
     before = scan.page(graph, c.box_gtin, c.box_lot, c.serials[0], cache=cache)
     assert before["recall"]["recalled"] is False
-    recalls.open_case(graph, [lot_key(c.fresh_gtin, c.farm_lot)], 1, "cache test")
+    case = recalls.open_case(graph, [lot_key(c.fresh_gtin, c.farm_lot)], 1, "cache test")
     after = scan.page(graph, c.box_gtin, c.box_lot, c.serials[0], cache=cache)
     assert cache.hits == 1
     assert after["recall"]["recalled"] is True
     assert {r["lot"] for r in after["recall"]["lots"]} >= {c.farm_lot, c.box_lot}
+    # the case itself (what to do, since when) comes with the cached page's live read too
+    assert [(r["recall_id"], r["reason"], r["level"], r["open"]) for r in after["recall_cases"]] == [
+        (case["recall_id"], "cache test", 1, True)]
 
 
 def test_a_hold_shows_on_a_cached_lot_page_at_once_and_goes_with_the_release(graph, secret):
