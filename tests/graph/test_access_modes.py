@@ -33,6 +33,7 @@ from neo4j import READ_ACCESS, RoutingControl
 from neo4j.exceptions import ClientError
 
 import graph as graph_package
+from app.audit import audit_key
 from graph import (
     alerts,
     audit,
@@ -78,7 +79,7 @@ from graph.errors import GraphError
 from gs1.master_data import Element
 from tests.factories import gln, gtin, lot_code
 
-KEY = b"access-mode-test-key-" + b"k" * 16
+KEY = b"access-mode-test-key-" + b"k" * 16  # a notify key (webhook secrets, acknowledgement links): never stored
 # backup.mark_existing labels every node of the database (only a restore into an empty one runs it): on the shared
 # test database its mode is checked from its source instead (it calls graph.run_autocommit and nothing else).
 SOURCE_ONLY = {"backup.mark_existing": "autocommit"}
@@ -346,7 +347,7 @@ def rec(neo4j_uri):
 
 
 @pytest.fixture(scope="module")
-def ctx(graph, admin_token):
+def ctx(app, graph, admin_token):
     """A party with a product and a lot of its own, and keys nobody uses."""
     from tests.factories import Factory
 
@@ -357,6 +358,7 @@ def ctx(graph, admin_token):
     c = {"gln": owner["gln"], "gtin": product["gtin"], "lot": lot["lot"],
          "lot_key": f"lot:{product['gtin']}:{lot['lot']}", "nope": "AM-" + uuid.uuid4().hex,
          "day": date(2026, 9, 20), "now": datetime.now(UTC)}
+    c["audit_key"] = audit_key(app)
     c["element"] = Element("urn:epcglobal:epcis:vtype:BusinessLocation", f"urn:epc:id:sgln:{c['gln']}.0",
                            f"loc:{c['gln']}", (("name", "access modes"),), ())
     c["scans"] = [{"scan_id": c["nope"], "time": c["now"], "gtin": c["gtin"], "lot": c["lot"], "serial": None,
@@ -399,8 +401,10 @@ def _calls(g, c) -> dict:
         "alerts.list_alerts": lambda: alerts.list_alerts(g, subject=lk),
         "alerts.get_alert": lambda: alerts.get_alert(g, nope),
         "alerts.set_state": lambda: alerts.set_state(g, nope, "acknowledged", None, "access-modes"),
-        "audit.append": lambda: audit.append(g, {"action": "access-modes"}, KEY),
-        "audit.write_audited": lambda: audit.write_audited(g, KEY, lambda tx: None, {"action": "access-modes"}),
+        # the test database's one chain: its entries are keyed with the key every test app shares (tests/conftest.py)
+        "audit.append": lambda: audit.append(g, {"action": "access-modes"}, c["audit_key"]),
+        "audit.write_audited": lambda: audit.write_audited(g, c["audit_key"], lambda tx: None,
+                                                           {"action": "access-modes"}),
         "audit.flags_raised": lambda: audit.flags_raised(g, [{"scan_id": nope, "key": f"item:{gt}:X",
                                                               "time": c["now"]}]),
         "audit.verify": lambda: audit.verify(g, None, batch=1),
@@ -628,7 +632,7 @@ def test_reads_and_writes_of_one_process_are_chained_by_one_bookmark_manager(rec
     so a read on a cluster's reader waits until the reader has this process's last write (docs/scaling.md)."""
     rec.driver.managers.clear()
     before = set(rec.bookmarks.get_bookmarks())
-    audit.append(rec, {"action": "access-modes"}, KEY)  # graph.write
+    audit.append(rec, {"action": "access-modes"}, ctx["audit_key"])  # graph.write
     assert set(rec.bookmarks.get_bookmarks()) != before  # the write's bookmark is the next call's start
     trace.trace(rec, ctx["lot_key"])  # graph.read
     backup.finish(rec)  # graph.run_autocommit
