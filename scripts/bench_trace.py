@@ -33,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app import create_app  # noqa: E402
 from graph import bulk, tokens, trace  # noqa: E402
+from graph import samples as start_samples  # noqa: E402
 from gs1.digital_link import DEFAULT_BASE as DL  # noqa: E402
 from gs1.errors import InvalidIdentifier  # noqa: E402
 from gs1.identifiers import Ref, key_kind, lot_key, parse_identifier, ref_from_key  # noqa: E402
@@ -251,10 +252,10 @@ def measure(app, graph, samples: int = 200, forward: int = 20, recall_target: in
             runs: int = 3, log=print, retailers: int = 200) -> list[benchlib.Figure]:
     """Back and forward traces, a wide recall with its spreadsheet, and the EPCIS way, as Figures."""
     out: list[benchlib.Figure] = []
-    retail = samples.sample_starts(graph, "retail", samples)
+    retail = start_samples.sample_starts(graph, "retail", samples)
     if len(retail) < samples:
-        retail += samples.sample_starts(graph, "retail_lot", samples - len(retail))
-    origins = samples.sample_starts(graph, "origin", max(forward, 50))
+        retail += start_samples.sample_starts(graph, "retail_lot", samples - len(retail))
+    origins = start_samples.sample_starts(graph, "origin", max(forward, 50))
     if not retail or not origins:
         log("nothing to trace: load a network first")
         return out
