@@ -41,6 +41,8 @@ from graph import (
     batches,
     bulk,
     captures,
+    closure,
+    cold_chain,
     commitments,
     console,
     consumer_reports,
@@ -68,6 +70,7 @@ from graph import (
     scan,
     scan_log,
     serials,
+    subscriptions,
     supervision,
     tokens,
     trace,
@@ -387,9 +390,6 @@ class _Stopped(GraphError):
 def _calls(g, c) -> dict:
     """One call per function, on this test's own keys (writes touch only records made for it, or nothing)."""
     nope, lk, gt, lt, pg = c["nope"], c["lot_key"], c["gtin"], c["lot"], c["gln"]
-    # modules being written beside this test (imported here so the table can list them before they are committed)
-    closure, cold_chain, subscriptions = (importlib.import_module(f"graph.{m}")
-                                          for m in ("closure", "cold_chain", "subscriptions"))
     period = (datetime(2091, 3, 1, tzinfo=UTC), datetime(2091, 3, 2, tzinfo=UTC))
     actor = {"id": "access-modes", "gln": pg, "admin": False}
     inspection = {"lab_gln": gln(), "report_no": nope, "sample_id": "S", "date": "2026-09-21", "standard": "GB",
