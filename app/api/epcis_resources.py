@@ -90,7 +90,7 @@ def _fixed_list(kind: str, values: tuple[str, ...]) -> tuple[dict, int, dict]:
     return _collection(keys), status, headers
 
 
-@blp.route("")
+@blp.route("", strict_slashes=False)  # GS1's binding names it "/": /epcis/ answers too
 @require(*READERS)
 @blp.response(200, description="The top-level resources (a Collection)")
 def top_level():
