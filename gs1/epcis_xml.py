@@ -573,12 +573,8 @@ def _escape(text: str, quote: bool = False) -> str:
 
 
 def _format_number(value: int | float) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    text = format(Decimal(repr(value)), "f")
-    return text
+    """A JSON number as xsd:decimal text: no exponent (1e-05 -> 0.00001)."""
+    return str(value) if isinstance(value, int) else f"{Decimal(repr(value)):f}"
 
 
 def _scalar(value: Any) -> str:

@@ -425,6 +425,13 @@ def _header(inner: str) -> str:
     (doc2(OBJECT.format('<ex:a ex:b="' + "y" * (1024 * 1024 + 1) + '"/>'), 'xmlns:ex="http://e.x/"'),
      "a text or attribute value of <a> is longer than 1048576 characters"),
     (BOMB, "the XML declares entities or refers to external resources (DTD entities are refused: EntitiesForbidden)"),
+    (doc2(OBJECT.format("<errorDeclaration><declarationTime/></errorDeclaration>")),
+     f"{EV}.errorDeclaration.declarationTime: <declarationTime> is empty"),
+    (doc2(OBJECT.format("<errorDeclaration><reason/></errorDeclaration>")),
+     f"{EV}.errorDeclaration.reason: <reason> is empty"),
+    (doc2(OBJECT.format('<sensorElementList><sensorElement><sensorMetadata value="v"/></sensorElement>'
+                        "</sensorElementList>")),
+     f"{EV}.sensorElementList[0].sensorMetadata@value: 'v' is not a number"),
 ])
 def test_each_refusal_says_what_and_where(body, said):
     with pytest.raises(InvalidXML) as caught:
@@ -500,3 +507,39 @@ def test_an_epcis_document_renders_as_an_epcis_document_and_awkward_names_and_va
     assert ev.findtext("{http://full.example/ns#}field") == "f"
     assert ev.findtext("{urn:tracegraph:undeclared:zz}undeclared") == "u"
     assert ev.findtext("extension/my_field") == "m" and ev.findtext("extension/flag") == "true"
+
+
+def test_extension_wrappers_inside_ilmd_sensor_elements_error_declarations_and_places_are_unwrapped():
+    body = ('<readPoint><id>r</id><extension><ex:p>1</ex:p></extension></readPoint>'
+            '<errorDeclaration><declarationTime>2026-09-21T08:00:00Z</declarationTime>'
+            '<extension><ex:e>2</ex:e></extension></errorDeclaration>'
+            '<sensorElementList><sensorElement><sensorReport type="gs1:T"/><extension><ex:s>3</ex:s></extension>'
+            '</sensorElement></sensorElementList>'
+            '<ilmd><extension><ex:i>4</ex:i><future>5</future></extension></ilmd>')
+    ev = one(doc2(OBJECT.format(body), 'xmlns:ex="http://e.x/"'))
+    assert ev["readPoint"] == {"id": "r", "ex:p": "1"}
+    assert ev["errorDeclaration"] == {"declarationTime": "2026-09-21T08:00:00Z", "ex:e": "2"}
+    assert ev["sensorElementList"] == [{"sensorReport": [{"type": "gs1:T"}], "ex:s": "3"}]
+    assert ev["ilmd"] == {"ex:i": "4", "future": "5"}
+
+
+@pytest.mark.parametrize(("prefix", "written"), [("xmlfoo", "ns"), ("epcisq", "epcisq2"), ("bad prefix", "ns"),
+                                                  ("tg", "tg")])
+def test_written_prefixes_are_valid_and_never_take_a_reserved_or_used_name(prefix, written):
+    doc = {**QUERY_DOC, "@context": [{prefix: "http://p.example/"}]}
+    doc["epcisBody"] = {"queryResults": {"queryName": "q", "resultsBody": {"eventList": [{
+        "type": "ObjectEvent", "eventTime": "2026-09-20T08:00:00Z", "eventTimeZoneOffset": "+00:00",
+        "epcList": [], "action": "OBSERVE", f"{prefix}:x": "1"}]}}}
+    body = render_query_document(doc)
+    assert f'xmlns:{written}="http://p.example/"'.encode() in body
+    assert ET.fromstring(body).find(".//ObjectEvent").findtext("{http://p.example/}x") == "1"
+
+
+def test_numbers_are_written_as_decimals_and_booleans_as_xsd_booleans():
+    doc = {**QUERY_DOC}
+    doc["epcisBody"] = {"queryResults": {"queryName": "q", "resultsBody": {"eventList": [{
+        "type": "ObjectEvent", "eventTime": "2026-09-20T08:00:00Z", "eventTimeZoneOffset": "+00:00",
+        "epcList": [], "action": "OBSERVE", "tg:n": [1e20, 2.5, 7, True, False]}]}}}
+    ev = ET.fromstring(render_query_document(doc)).find(".//ObjectEvent")
+    assert [e.text for e in ev.findall("{https://tg.example/ns#}n")] == [
+        "100000000000000000000", "2.5", "7", "true", "false"]
