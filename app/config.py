@@ -50,7 +50,7 @@ class Config:
     # Header language of the FSMA 204 spreadsheet and KDE gap list: "en" (the FDA reads English) or "zh".
     FSMA_HEADERS = _str("FSMA_HEADERS", "en")
     # The most events an FSMA period export reads: a period holding more answers 413 (ask for shorter periods).
-    FSMA_PERIOD_MAX_EVENTS = _int("FSMA_PERIOD_MAX_EVENTS", 50000)
+    PERIOD_EXPORT_MAX_EVENTS = _int("PERIOD_EXPORT_MAX_EVENTS", 50000)
     # Producer capture rules: output mass at most this factor of the input mass; events at most this far ahead.
     TRANSFORM_MAX_YIELD = float(os.environ.get("TRANSFORM_MAX_YIELD", "").strip() or 1.05)
     CAPTURE_MAX_FUTURE_SECONDS = _int("CAPTURE_MAX_FUTURE_SECONDS", 300)

@@ -4,7 +4,6 @@ named, the field or growing area a harvest's ILMD names, and how many events a p
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import LiteralString
 
 from graph.driver import Graph
@@ -25,12 +24,6 @@ RETURN e.event_id AS event_id, e.doc AS doc
 
 # The events recorded as happening in a period, counted no further than $cap: a range read of the event_time index
 # (V0001) that stops after $cap entries, whatever the period and the store hold.
-_PERIOD_EVENTS: LiteralString = """
-MATCH (e:Event) WHERE e.event_time >= $from AND e.event_time <= $to AND NOT coalesce(e.erroneous, false)
-WITH e LIMIT $cap
-RETURN count(e) AS n
-"""
-
 # ILMD fields that name where a harvest was grown (local names; any prefix).
 FIELD_NAMES = ("plot", "field", "growingArea", "harvestArea", "trip")
 
@@ -52,17 +45,6 @@ def location_descriptions(graph: Graph, glns: list[str], lang: str = "zh") -> di
         out[r["gln"]] = {"gln": r["gln"], "name": next((n for n in names if n), None), "address": address,
                          "phone": r["phone"] or None}
     return out
-
-
-def events_in_period(graph: Graph, period: tuple[datetime, datetime], cap: int) -> int:
-    """Return how many valid events were recorded as happening in a period (both ends included), at most `cap`.
-
-    Args:
-        graph: the database.
-        period: (from, to) aware datetimes.
-        cap: the most events counted (the count reads no more index entries than this).
-    """
-    return graph.query(_PERIOD_EVENTS, read=True, **{"from": period[0], "to": period[1], "cap": cap})[0]["n"]
 
 
 def harvest_fields(graph: Graph, event_ids: list[str]) -> dict[str, str]:

@@ -114,6 +114,25 @@ def key_data_rows(graph: Graph, keys: list[str], max_rows: int = 200_000) -> Key
     return _key_data(graph, KEY_DATA, params, max_rows)
 
 
+# How many events of a period an export would read, counted no further than the cap (the event_time index).
+_PERIOD_EVENTS: LiteralString = """
+MATCH (e:Event) WHERE e.event_time >= $from AND e.event_time <= $to AND NOT coalesce(e.erroneous, false)
+WITH e LIMIT $cap
+RETURN count(e) AS n
+"""
+
+
+def events_in_period(graph: Graph, period: tuple[datetime, datetime], cap: int) -> int:
+    """Return how many valid events were recorded as happening in a period (both ends included), at most `cap`.
+
+    Args:
+        graph: the database.
+        period: (from, to) aware datetimes.
+        cap: the most events counted (the count reads no more index entries than this).
+    """
+    return graph.query(_PERIOD_EVENTS, read=True, **{"from": period[0], "to": period[1], "cap": cap})[0]["n"]
+
+
 def period_key_data_rows(graph: Graph, period: tuple[datetime, datetime], party: str | None = None,
                          max_rows: int = 200_000) -> KeyDataRows:
     """Return the key data element rows (as key_data_rows) of every valid event recorded as happening in a period.

@@ -7,9 +7,8 @@ from flask import current_app
 from flask_smorest import Blueprint
 
 from app import fsma
-from app.api.trace import READERS, _download, _key, _party_filter, trace_answer
+from app.api.trace import READERS, TOO_MANY, _download, _key, _party_filter, bounded_period, trace_answer
 from app.auth import require
-from app.errors import ApiError
 from app.extensions import graph
 from app.gcpause import large_answer
 from app.schemas.fsma import FsmaPeriodQuery, FsmaQuery, KdeGap
@@ -18,11 +17,6 @@ from graph import key_data
 
 blp = Blueprint("fsma", __name__, url_prefix="/api/v1", description="FSMA 204 traceability records")
 
-# The most events a period export reads (FSMA_PERIOD_MAX_EVENTS): a wider period answers 413 after an index read of
-# this many entries, never the whole history. §1.1455(c)(3)(ii) lets the FDA name any date range; a range beyond this
-# is delivered as consecutive shorter ranges (the sheets together hold the same records).
-PERIOD_MAX_EVENTS = 50_000
-TOO_MANY = "periods holding more than FSMA_PERIOD_MAX_EVENTS (default 50,000) events: ask for shorter periods"
 
 
 def _records(args: dict, gtin: str, lot: str) -> tuple[list[dict], str]:
@@ -35,15 +29,9 @@ def _period_records(args: dict) -> tuple[list[dict], str]:
     """The FSMA records of a period (a producer: the events its party took part in), of one GTIN when given.
 
     Raises:
-        ApiError: 413 when more than FSMA_PERIOD_MAX_EVENTS events were recorded in the period (of any party and
-            food: they are what the export reads).
+        ApiError: 413 when the period holds more events than an export reads (`bounded_period`).
     """
-    period = (args["from_"], args["to"])
-    cap = current_app.config.get("FSMA_PERIOD_MAX_EVENTS", PERIOD_MAX_EVENTS)
-    if fsma_graph.events_in_period(graph(), period, cap + 1) > cap:
-        raise ApiError(413, f"more than {cap} events were recorded between {args['from_'].isoformat()} and "
-                            f"{args['to'].isoformat()}: ask for shorter periods (together they hold the same records)")
-    rows = key_data.period_key_data_rows(graph(), period, party=_party_filter())
+    rows = key_data.period_key_data_rows(graph(), bounded_period(args), party=_party_filter())
     return _of_rows([r for r in rows if "gtin" not in args or r.get("gtin") == args["gtin"]], args)
 
 

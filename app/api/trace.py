@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import Response, jsonify
+from flask import Response, current_app, jsonify
 from flask_smorest import Blueprint
 
 from app import exports
@@ -116,14 +116,37 @@ def export_lot_trace(args, gtin, lot):
     return export_trace(answer, args["format"], f"trace-{gtin}-{lot.replace('/', '_')}")
 
 
+# The most events a period export reads (PERIOD_EXPORT_MAX_EVENTS): a wider period answers 413 after an index read of
+# this many entries, never the whole history. FSMA 204 (§1.1455(c)(3)(ii)) lets the FDA name any date range; a range
+# beyond this is delivered as consecutive shorter ranges (the sheets together hold the same records).
+PERIOD_MAX_EVENTS = 50_000
+TOO_MANY = "periods holding more than PERIOD_EXPORT_MAX_EVENTS (default 50,000) events: ask for shorter periods"
+
+
+def bounded_period(args: dict) -> tuple[datetime, datetime]:
+    """The (from, to) of a period export, when the period holds no more events than an export reads.
+
+    Raises:
+        ApiError: 413 when more than PERIOD_EXPORT_MAX_EVENTS events were recorded in the period (of any party and
+            food: they are what the export reads, before a producer's are kept).
+    """
+    period = (args["from_"], args["to"])
+    cap = current_app.config.get("PERIOD_EXPORT_MAX_EVENTS", PERIOD_MAX_EVENTS)
+    if key_data.events_in_period(graph(), period, cap + 1) > cap:
+        raise ApiError(413, f"more than {cap} events were recorded between {period[0].isoformat()} and "
+                            f"{period[1].isoformat()}: ask for shorter periods (together they hold the same records)")
+    return period
+
+
 @blp.route("/trace/export")
 @require(*READERS)
 @blp.arguments(RangeExportQuery, location="query")
 @blp.alt_response(200, success=True, description="CSV or XLSX")
+@blp.alt_response(413, schema="Error", description=TOO_MANY)
 @large_answer
 def export_period(args):
     """Export every key data element recorded in a period (a producer: only events its party took part in)."""
-    rows = key_data.period_key_data_rows(graph(), (args["from_"], args["to"]), party=_party_filter())
+    rows = key_data.period_key_data_rows(graph(), bounded_period(args), party=_party_filter())
     stamp = f"{args['from_'].astimezone(UTC):%Y%m%d}-{args['to'].astimezone(UTC):%Y%m%d}"
     body = exports.to_csv(rows) if args["format"] == "csv" else exports.to_xlsx(rows, "Period")
     return _download(body, args["format"], f"kde-{stamp}")

@@ -18,12 +18,12 @@ from tests.conftest import TEST_PORT, TEST_SCHEME
 from tests.factories import auth
 
 EXAMPLES = 40  # per operation, per role and generation mode
-# The FSMA period exports answer 413 beyond FSMA_PERIOD_MAX_EVENTS events (app/api/fsma.py). Generated periods are
-# mostly centuries wide and hold every event the test store has: with the production bound (50,000) each such call
-# read and wrote a spreadsheet of the whole store (12 of the suite's 22 minutes). With a bound of this many, a wide
-# period is the documented 413 after a bounded index read, and a narrow one (most generated periods hold nothing)
-# still goes through the export: both answers stay fuzzed.
-FSMA_PERIOD_MAX_EVENTS = 200
+# The period exports (FSMA sheets, key data) answer 413 beyond PERIOD_EXPORT_MAX_EVENTS events (app/api/trace.py).
+# Generated periods are mostly centuries wide and hold every event the test store has: with the production bound
+# (50,000) each such call read and wrote a spreadsheet of the whole store (12 of the suite's 22 minutes). With a
+# bound of this many, a wide period is the documented 413 after a bounded index read, and a narrow one (most
+# generated periods hold nothing) still goes through the export: both answers stay fuzzed.
+PERIOD_EXPORT_MAX_EVENTS = 200
 
 CHECKS = [
     st_checks.not_a_server_error,
@@ -42,13 +42,14 @@ def _fuzz_app():
 
     It connects lazily: the `neo4j_uri` fixture the test asks for has the server running before the first request.
     No rate limits (the fuzzer sends thousands of requests from one address), no migration at import, and a small
-    bound on the FSMA period exports (FSMA_PERIOD_MAX_EVENTS above).
+    bound on the period exports (PERIOD_EXPORT_MAX_EVENTS above).
     """
     from app import create_app
 
     uri = os.environ.get("NEO4J_URI", "").strip() or f"{TEST_SCHEME}://127.0.0.1:{TEST_PORT}"
     return create_app({"TESTING": True, "NEO4J_URI": uri, "RATELIMIT_ENABLED": False, "MIGRATE_ON_START": False,
-                       "SECRET_KEY": "test-secret-key-" + "x" * 20, "FSMA_PERIOD_MAX_EVENTS": FSMA_PERIOD_MAX_EVENTS})
+                       "SECRET_KEY": "test-secret-key-" + "x" * 20,
+                       "PERIOD_EXPORT_MAX_EVENTS": PERIOD_EXPORT_MAX_EVENTS})
 
 
 SEEN: dict = defaultdict(Counter)

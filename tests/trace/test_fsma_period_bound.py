@@ -1,4 +1,4 @@
-"""The FSMA period exports cost bounded work: a period holding more than FSMA_PERIOD_MAX_EVENTS events answers 413
+"""The period exports (FSMA sheets, key data) cost bounded work: more than PERIOD_EXPORT_MAX_EVENTS events answers 413
 (ask for shorter periods), after an index read of no more entries than that; a period within it is exported whole.
 
 The events are put in an hour of the 1980s-90s drawn at random, which no other test writes into.
@@ -23,7 +23,7 @@ def bounded(neo4j_uri):
     from app import create_app
 
     application = create_app({"TESTING": True, "NEO4J_URI": neo4j_uri, "MIGRATE_ON_START": False,
-                              "SECRET_KEY": "test-secret-key-" + "x" * 20, "FSMA_PERIOD_MAX_EVENTS": CAP})
+                              "SECRET_KEY": "test-secret-key-" + "x" * 20, "PERIOD_EXPORT_MAX_EVENTS": CAP})
     yield application.test_client()
     application.extensions["graph"].close()
 
@@ -53,7 +53,7 @@ def test_a_period_of_more_events_than_the_bound_answers_413_and_one_within_it_is
                                                                                        factory):
     ids, start, farm = four_harvests
     admin = auth(factory.admin_token)
-    for path in ("/api/v1/fsma/export", "/api/v1/fsma/kde-gaps"):
+    for path in ("/api/v1/fsma/export", "/api/v1/fsma/kde-gaps", "/api/v1/trace/export"):
         over = bounded.get(path, query_string=_window(start, 0, 3), headers=admin)
         assert over.status_code == 413, (path, over.status_code)
         error = over.json["error"]
@@ -63,6 +63,8 @@ def test_a_period_of_more_events_than_the_bound_answers_413_and_one_within_it_is
     within = bounded.get("/api/v1/fsma/kde-gaps", query_string=_window(start, 1, 3), headers=admin)
     assert within.status_code == 200, within.json
     assert sorted(g["eventID"] for g in within.json) == sorted(ids[1:])
+    rows = bounded.get("/api/v1/trace/export", query_string={**_window(start, 0, 2), "format": "csv"}, headers=admin)
+    assert rows.status_code == 200 and all(i in rows.get_data(as_text=True) for i in ids[:3])
     sheet = bounded.get("/api/v1/fsma/export", query_string=_window(start, 0, 2), headers=auth(farm["token"]))
     assert sheet.status_code == 200
     assert sheet.mimetype == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
