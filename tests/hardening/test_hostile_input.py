@@ -163,6 +163,11 @@ def test_an_escaped_surrogate_pair_is_fine(client, admin_token):
 @pytest.mark.parametrize("path", ["/api/v1/parties", "/epcis/capture", "/api/v1/shipments"])
 def test_a_body_that_is_not_json_is_415(client, admin_token, path, content_type):
     body = json.dumps(party_body()).encode()
+    if path == "/epcis/capture" and content_type == "application/xml":
+        # capture reads EPCIS XML (docs/epcis-xml.md): JSON sent as XML is a document that is not XML
+        answer = post_raw(client, path, body, admin_token, content_type)
+        assert answer.status_code == 400 and answer.get_json()["error"]["status"] == 400, answer.get_data(as_text=True)
+        return
     refused(post_raw(client, path, body, admin_token, content_type), 415, "application/json")
 
 
