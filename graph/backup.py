@@ -33,12 +33,14 @@ NODE_KEYS = {
     "NamedQuery": "name", "MasterData": "uid", "SamplingPlan": "plan_id", "SamplingAssignment": "assignment_id",
     "CreditChange": "change_id", "CreditAppeal": "appeal_id", "CreditApproval": "approval_id",
     "ConsumerReport": "report_no", "ReportChange": "change_id",
+    "Subscription": "subscription_id", "SubscriptionFeed": "feed_id",
 }
 BEFORE_EVENTS = ("Party", "Product", "Token")  # what events and their policy checks refer to
 MERGED_AFTER_EVENTS = ("Location", "Lot", "Item", "LogisticUnit", "OtherObject")  # capture creates these too
 CREATED_AFTER_EVENTS = ("PrintRun", "Inspection", "Certificate", "Recall", "RecallAck", "Capture", "Scan",
                         "User", "Dispute", "CommitmentCertificate", "CommitmentCounter", "Alert", "AlertChange",
-                        "Notification", "AckLink", "Webhook", "NamedQuery", "MasterData", "SamplingPlan",
+                        "Notification", "AckLink", "Webhook", "NamedQuery", "Subscription", "SubscriptionFeed",
+                        "MasterData", "SamplingPlan",
                         "SamplingAssignment", "CreditChange", "CreditAppeal", "CreditApproval", "ConsumerReport",
                         "ReportChange", "AuditEntry", "AuditHead")
 # Relationships capture derives from the events: rebuilt by the replay, never copied.
@@ -46,7 +48,8 @@ DERIVED = ("HOLDS", "TRANSFORMED_INTO", "PACKED_IN")
 RELATIONSHIPS = ("OWNED_BY", "ACTS_FOR", "OF_PARTY", "OF_PRODUCT", "HAS_ITEM", "HAS_PRINT_RUN", "OF_LOT", "OF_ITEM",
                  "PERFORMED", "CERTIFIES", "IMPLICATES", "AFFECTS", "NOTIFIES", "ACKNOWLEDGES", "ACKNOWLEDGED",
                  "MEMBER_OF", "RAISED", "ABOUT", "AGAINST", "ISSUED", "FOR_LOT", "BASED_ON", "CITES", "CHANGED",
-                 "HAS_WEBHOOK", "CREDIT", "APPEALED", "APPROVED", "DREW", "TARGET", "INSPECTOR", "WARNS")
+                 "HAS_WEBHOOK", "CREDIT", "APPEALED", "APPROVED", "DREW", "TARGET", "INSPECTOR", "WARNS",
+                 "HAS_SUBSCRIPTION")
 # Event properties the capture computes from who captured and when: put back as they were after the replay.
 PROVENANCE = ("capture_id", "recorded_by", "token_id", "record_time", "doc", "hashed", "context", "declared_in",
               "declared_by", "error_declaration", "content_hash")
