@@ -471,6 +471,8 @@ def document_events(doc: dict) -> tuple[list[Any], str]:
         events, where = [body["event"]], "epcisBody.event"
     elif isinstance(body.get("queryResults"), dict):
         results = body["queryResults"].get("resultsBody") or {}
+        if not isinstance(results, dict):  # a list or a string here was a 500 (GS1's OpenAPI through schemathesis)
+            raise InvalidEvent("resultsBody must be an object", "epcisBody.queryResults.resultsBody")
         events, where = results.get("eventList"), "epcisBody.queryResults.resultsBody.eventList"
     else:
         raise InvalidEvent("epcisBody has no eventList", "epcisBody")
