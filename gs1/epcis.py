@@ -460,7 +460,8 @@ def document_events(doc: dict) -> tuple[list[Any], str]:
     """
     if not isinstance(doc, dict):
         raise InvalidEvent("an EPCIS document must be a JSON object", "")
-    if doc.get("type") in EVENT_TYPES or (isinstance(doc.get("type"), str) and doc["type"][6:] in EVENT_TYPES):
+    # a non-string type ({} or a list) is not hashable: checked first, or the set lookup raised (a 500)
+    if isinstance(doc.get("type"), str) and (doc["type"] in EVENT_TYPES or doc["type"][6:] in EVENT_TYPES):
         return [doc], ""
     body = doc.get("epcisBody")
     if not isinstance(body, dict):
