@@ -114,13 +114,17 @@ def _check_error(case, response) -> None:
         assert body["error"]["status"] == response.status_code
 
 
-@pytest.mark.xfail(run=False, reason="not green yet: the last run (at load 11-15 on 2 cores, over 20 min) failed "
-                   "operations this session could not diagnose before its stop; see docs/gs1_openapi.md, Open")
+@pytest.mark.xfail(run=False, reason="not yet run green: the session stopped after fixing the 500 the last run found "
+                   "(see docs/gs1_openapi.md, Open)")
 @schema.parametrize()
 @settings(max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck))
 def test_the_app_answers_as_gs1_binding_says(case, neo4j_uri, role_tokens):
     response = case.call(headers={**auth(role_tokens["admin"]), **ACCEPT})
     SEEN[(case.operation.method.upper(), case.operation.path, response.status_code)] += 1
+    if case.method.upper() != case.operation.method.upper():  # a probe with another method: refused, never a 5xx
+        assert response.status_code in ((200, 404, 405) if case.method.upper() == "OPTIONS" else (404, 405)), (
+            case.method, case.operation.label, response.status_code)  # OPTIONS: Flask's automatic answer (D5)
+        return
     if response.status_code < 400:
         case.validate_response(response, checks=CHECKS)
     else:
