@@ -443,7 +443,7 @@ def _calls(g, c) -> dict:
         "console.account_names": lambda: console.account_names(g, [nope]),
         "console.regulator_accounts": lambda: console.regulator_accounts(g, 5),
         "consumer_reports.file_report": lambda: consumer_reports.file_report(
-            g, {"code": f"01{gt}10{lt}", "subject_key": lk, "text": "access modes", "phone": None}, nope),
+            g, {"code": f"01{gt}10{lt}", "subject_key": lk, "text": "access modes", "phone": "13900000000"}, nope),
         "consumer_reports.public_status": lambda: consumer_reports.public_status(
             g, report_rules.new_number("20260920")),
         "consumer_reports.list_reports": lambda: consumer_reports.list_reports(g, per_page=5),
