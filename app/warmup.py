@@ -61,6 +61,7 @@ def warm_up(app: Flask, budget: float | None = None) -> dict:
 
 def _warm(app: Flask, deadline: float, done: dict) -> None:
     graph = app.extensions["graph"]
+    graph.ping()  # a server that is down answers at once here; the first query would retry for seconds
     codes = samples.sample_codes(graph, _CODES)
     client = app.test_client()
     for c in codes:

@@ -78,6 +78,18 @@ class Graph:
         rows = self.query("CALL dbms.components() YIELD versions RETURN versions[0] AS version", read=True)
         return rows[0]["version"]
 
+    def ping(self) -> None:
+        """Check once that the server answers, without the driver's retries (which wait up to 5 s for a server that
+        is down): for work that should give up at once rather than wait, such as a worker's warm-up.
+
+        Raises:
+            Unavailable: the server does not answer.
+        """
+        try:
+            self.driver.verify_connectivity()
+        except Exception as exc:  # noqa: BLE001 - translated below, re-raised otherwise
+            raise translate(exc) from exc
+
     def query(self, cypher: LiteralString, read: bool = False, **params: Any) -> list[dict]:
         """Run one statement in its own transaction and return its rows as dicts.
 

@@ -28,7 +28,7 @@ def test_a_warm_up_without_a_database_gives_up_at_once_and_does_not_raise():
         started = time.monotonic()
         done = warm_up(down, budget=60)
         assert done["stopped"].startswith("database") and done["pages"] == 0
-        assert time.monotonic() - started < 15
+        assert time.monotonic() - started < 4  # without graph.ping the driver retried for ~7 s
     finally:
         down.extensions["graph"].close()
 
