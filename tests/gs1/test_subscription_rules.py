@@ -89,3 +89,70 @@ def test_delivery_ids_are_stable_per_document_and_batches_cut_evenly():
     assert len({a, rules.delivery_id("sub", "capture/feed", 1), rules.delivery_id("sub2", "capture/feed", 0)}) == 3
     assert rules.chunks(list(range(5)), 2) == [[0, 1], [2, 3], [4]]
     assert rules.chunks([], 2) == []
+
+
+# What a client reads back in the SubscriptionControlsException: the field and the words, for each refusal.
+@pytest.mark.parametrize("raw, field, message", [
+    ("hourly", "schedule", "expected an object with second, minute, hour, dayOfMonth, month, dayOfWeek"),
+    ({"year": "2027"}, "year", "not a schedule field (use second, minute, hour, dayOfMonth, month, dayOfWeek)"),
+    ({"hour": None}, "schedule", 'name at least one field (e.g. {"hour": "1", "minute": "5"})'),
+    ({"hour": True}, "hour", 'expected a string such as "5", "0,30", "[1-5]" or "0/15"'),
+    ({"hour": 1.5}, "hour", 'expected a string such as "5", "0,30", "[1-5]" or "0/15"'),
+    ({"hour": " "}, "hour", "expected one or more values separated by commas"),
+    ({"hour": "1" * 201}, "hour", "expected one or more values separated by commas"),
+    ({"minute": "1, x"}, "minute", "'x' is not a number, a range [a-b] or a step a/s"),
+    ({"minute": "60"}, "minute", "values must lie in 0..59"),
+    ({"dayOfMonth": "[0-3]"}, "dayOfMonth", "values must lie in 1..31"),
+    ({"month": "[1-13]"}, "month", "values must lie in 1..12"),
+    ({"month": "[5-3]"}, "month", "the range 5-3 runs backwards"),
+    ({"minute": "5/0"}, "minute", "a step must be at least 1"),
+    ({"dayOfMonth": "31", "month": "[4-4]"}, "schedule", "these fields never match a date (e.g. 31 February)"),
+])
+def test_each_refusal_names_its_field_and_says_why(raw, field, message):
+    with pytest.raises(rules.ScheduleError) as caught:
+        rules.parse_schedule(raw)
+    assert (caught.value.field, caught.value.message) == (field, message)
+    assert str(caught.value) == f"{field}: {message}"
+
+
+@pytest.mark.parametrize("text, values", [
+    ("*", set(range(0, 24))), ("7", {7}), ("7/5", {7, 12, 17, 22}), ("[3-5]", {3, 4, 5}), ("3-5", {3, 4, 5}),
+    ("[0-23]/12", {0, 12}), (" 1 , 2 ", {1, 2}), (5, {5}), ("0,23", {0, 23}),
+])
+def test_each_form_of_a_field_gives_its_hours(text, values):
+    assert rules.parse_schedule({"hour": text}).hour == frozenset(values)
+
+
+def test_fields_finer_than_the_finest_named_take_their_least_value_and_coarser_ones_every_value():
+    s = rules.parse_schedule({"hour": "1"})
+    assert (s.second, s.minute, s.hour) == (frozenset({0}), frozenset({0}), frozenset({1}))
+    assert s.dayOfMonth == frozenset(range(1, 32)) and s.month == frozenset(range(1, 13))
+    assert s.dayOfWeek == frozenset(range(1, 8))
+
+
+def test_a_schedule_matches_its_times_to_the_second_in_china_time():
+    s = rules.parse_schedule({"second": "30", "minute": "5", "hour": "1", "dayOfMonth": "5", "month": "12",
+                              "dayOfWeek": "6"})  # 2026-12-05 is a Saturday
+    hit = datetime(2026, 12, 5, 1, 5, 30, tzinfo=CHINA)
+    assert s.matches(hit) and s.matches(hit.astimezone(UTC))
+    for other in (hit + timedelta(seconds=1), hit + timedelta(minutes=1), hit + timedelta(hours=1),
+                  hit + timedelta(days=7), hit.replace(month=11), hit.replace(tzinfo=UTC)):
+        assert not s.matches(other), other
+
+
+def test_the_schedule_is_stored_as_the_text_it_was_given():
+    assert rules.schedule_text({"hour": 1, "minute": " 0/30 ", "second": None}) == {"minute": "0/30", "hour": "1"}
+
+
+@pytest.mark.parametrize("address, public", [
+    ("8.8.8.8", True), ("2001:4860:4860::8888", True), ("127.0.0.1", False), ("10.0.0.1", False),
+    ("192.168.1.1", False), ("169.254.0.1", False), ("240.0.0.1", False), ("224.0.0.1", False), ("0.0.0.0", False),
+    ("::1", False), ("fe80::1%eth0", False), ("::ffff:10.0.0.1", False), ("::ffff:8.8.8.8", True), ("ff02::1", False),
+    ("not-an-address", False), ("", False),
+])
+def test_which_addresses_are_public(address, public):
+    assert rules.public_address(address) is public
+
+
+def test_batches_of_a_size_below_one_hold_one_event_each():
+    assert rules.chunks([1, 2], 0) == [[1], [2]] and rules.chunks([], 3) == []
