@@ -269,6 +269,16 @@ class CaptureError(Schema):
     location = fields.String()
 
 
+class CaptureProblem(CaptureError):
+    """One per-event error of a capture job: the binding's CaptureJob lists its errors as RFC 7807 problem details
+    (``type`` and ``title`` required); ``code``, ``message``, ``eventIndex``, ``eventID`` and ``location`` stay as
+    extension members. An event refused in a job (invalid, conflict, not_found, cycle, lot_status, mass balance) is
+    EPCIS 2.0's ValidationException; what the caller may not record is a 403 SecurityException, never a job."""
+
+    type = fields.Constant("epcisException:ValidationException")
+    title = fields.Function(lambda e: e.get("message") or e.get("code") or "capture error")
+
+
 class CaptureJobOut(Schema):
     """A capture job (EPCIS REST binding CaptureJob)."""
 
@@ -278,7 +288,7 @@ class CaptureJobOut(Schema):
     running = fields.Boolean()
     success = fields.Boolean()
     captureErrorBehaviour = fields.String()
-    errors = fields.List(fields.Nested(CaptureError))
+    errors = fields.List(fields.Nested(CaptureProblem))
     warnings = fields.List(fields.Nested(CaptureError))
     eventCount = fields.Integer()
     capturedCount = fields.Integer()

@@ -1,0 +1,42 @@
+"""Answers of the EPCIS REST binding checked against what GS1's binding (epcis-rest-openapi.yaml) says of them: the
+regressions that tests/hardening/test_gs1_openapi.py (schemathesis against GS1's document) found, each pinned here
+on its own (real app, real Neo4j). docs/gs1_openapi.md lists them."""
+
+from __future__ import annotations
+
+from tests.capture.helpers import commission, document
+from tests.factories import auth, lot_code
+
+
+def _problem_members(entry: dict) -> None:
+    """GS1's RFC7807ProblemResponseBody: type (an epcisException URI) and title (a string) are required."""
+    assert isinstance(entry.get("type"), str) and entry["type"].startswith("epcisException:"), entry
+    assert isinstance(entry.get("title"), str) and entry["title"], entry
+
+
+def _jobs(client, token, response) -> list[dict]:
+    """The job as POST answered it, as GET /capture/{id} reads it, and as GET /capture lists it."""
+    assert response.status_code == 202, response.json
+    one = client.get(response.headers["Location"], headers=auth(token)).json
+    listed = [j for j in client.get("/epcis/capture?perPage=5", headers=auth(token)).json
+              if j["captureID"] == one["captureID"]]
+    return [response.json, one, *listed]
+
+
+def test_capture_job_errors_are_problem_details(client, factory):
+    """An event refused in a capture job (invalid; a resent eventID with other content) is listed as RFC 7807 problem
+    details, a ValidationException titled with its message; our own members (code, message, eventIndex) stay."""
+    farm = factory.party()
+    product = factory.product(farm["gln"])
+    invalid = commission(farm["gln"], product["gtin"], lot_code(), 5, eventTime="2026-09-20T08:00:00+19:49")
+    first = commission(farm["gln"], product["gtin"], lot_code(), 5)
+    assert client.post("/epcis/capture", json=document(first), headers=auth(farm["token"])).json["success"]
+    conflicting = {**first, "quantityList": [{**first["quantityList"][0], "quantity": 6}]}
+    for event, code in ((invalid, "invalid"), (conflicting, "conflict")):
+        response = client.post("/epcis/capture", json=document(event), headers=auth(farm["token"]))
+        for job in _jobs(client, farm["token"], response):
+            assert job["success"] is False and [e["code"] for e in job["errors"]] == [code], job
+            entry = job["errors"][0]
+            _problem_members(entry)
+            assert entry["type"] == "epcisException:ValidationException", entry
+            assert entry["title"] == entry["message"] and entry["eventIndex"] == 0, entry
