@@ -49,7 +49,7 @@ RELATIONSHIPS = ("OWNED_BY", "ACTS_FOR", "OF_PARTY", "OF_PRODUCT", "HAS_ITEM", "
                  "PERFORMED", "CERTIFIES", "IMPLICATES", "AFFECTS", "NOTIFIES", "ACKNOWLEDGES", "ACKNOWLEDGED",
                  "MEMBER_OF", "RAISED", "ABOUT", "AGAINST", "ISSUED", "FOR_LOT", "BASED_ON", "CITES", "CHANGED",
                  "HAS_WEBHOOK", "CREDIT", "APPEALED", "APPROVED", "DREW", "TARGET", "INSPECTOR", "WARNS",
-                 "HAS_SUBSCRIPTION")
+                 "HAS_SUBSCRIPTION", "SCANNED")
 # Event properties the capture computes from who captured and when: put back as they were after the replay.
 PROVENANCE = ("capture_id", "recorded_by", "token_id", "record_time", "doc", "hashed", "context", "declared_in",
               "declared_by", "error_declaration", "content_hash")
@@ -277,6 +277,8 @@ def restore_relationships(graph: Graph, rows: list[dict]) -> int:
     for row in rows:
         if row["type"] not in RELATIONSHIPS:
             raise ValueError(f"relationship type {row['type']!r} is not restorable")
+        if row["type"] == "OF_LOT" and row["a"].startswith("Scan|"):  # a backup from before V0024
+            row["type"] = "SCANNED"
     batch = [{"type": r["type"], "a": r["a"], "b": r["b"], "props": _typed(r["props"])} for r in rows]
     missing = graph.query(
         """

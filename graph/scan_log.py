@@ -183,7 +183,7 @@ def _record_scans(tx: ManagedTransaction, scans: list[dict], known: set[tuple], 
         WITH x, s
         OPTIONAL MATCH (l:Lot {key: s.lot_key})
         OPTIONAL MATCH (i:Item {key: s.item_key})
-        FOREACH (_ IN CASE WHEN l IS NULL THEN [] ELSE [1] END | CREATE (x)-[:OF_LOT]->(l))
+        FOREACH (_ IN CASE WHEN l IS NULL THEN [] ELSE [1] END | CREATE (x)-[:SCANNED]->(l))
         FOREACH (_ IN CASE WHEN i IS NULL THEN [] ELSE [1] END | CREATE (x)-[:OF_ITEM]->(i))
         """,
         scans=[{k: s.get(k) for k in ("scan_id", "time", "gtin", "lot", "serial", "verdict", "fp", "net", "lat",
