@@ -186,37 +186,45 @@ class _Builder:
         self.demo.events.append(ev)
         return ev
 
-    def harvest(self, when, party, product, lot, qty, uom="KGM", step="commissioning", ilmd=None):
+    # Every tracking event names its reference document (FSMA 204's "reference document type and number",
+    # 21 CFR 1.1325-1.1350): a harvest its harvest order, a shipment its despatch advice (and invoice), a receipt the
+    # shipment's documents it received against, a transformation its production order. The party that wrote the
+    # document issued it (its GLN in the identifier).
+    def harvest(self, when, party, product, lot, qty, field, uom="KGM", ilmd=None):
+        """A farm's harvest (CBV harvesting: FSMA's harvesting CTE): the field in ILMD, the harvest order."""
         self.demo.lots[lot] = (G[product]["gtin"], lot)
         body = {"action": "ADD", "epcList": [],
-                "quantityList": [{"epcClass": lot_uri(product, lot), "quantity": qty, "uom": uom}]}
-        if ilmd:
-            body["ilmd"] = ilmd
-        return self.event("ObjectEvent", when, party, step, "active", **body)
+                "quantityList": [{"epcClass": lot_uri(product, lot), "quantity": qty, "uom": uom}],
+                "bizTransactionList": _documents(party, [("prodorder", f"HV-{lot}")]),
+                "ilmd": {**(ilmd or {}), "tg:field": field}}
+        return self.event("ObjectEvent", when, party, "harvesting", "active", **body)
 
-    def ship(self, when, src, dst, lines, docs=(), epcs=()):
+    def ship(self, when, src, dst, lines, docs, epcs=()):
+        """A shipment and its documents (issued by the shipper); returns them for the receipt."""
         body = {"action": "OBSERVE", "epcList": list(epcs),
                 "quantityList": [{"epcClass": lot_uri(p, lot), "quantity": q, "uom": u} for p, lot, q, u in lines],
-                **event_builders.owning_parties(P[src]["gln"], P[dst]["gln"])}
-        if docs:
-            issuer = P[src]["gln"]
-            body["bizTransactionList"] = [{"type": t, "bizTransaction": event_builders.business_transaction(issuer, d)}
-                                          for t, d in docs]
+                **event_builders.owning_parties(P[src]["gln"], P[dst]["gln"]),
+                "bizTransactionList": _documents(src, docs)}
         self.event("ObjectEvent", when, src, "shipping", "in_transit", **body)
+        return docs
 
-    def receive(self, when, src, dst, lines, epcs=()):
+    def receive(self, when, src, dst, lines, docs, epcs=()):
+        """A receipt against the shipment's documents (issued by the shipper)."""
         body = {"action": "OBSERVE", "epcList": list(epcs),
                 "quantityList": [{"epcClass": lot_uri(p, lot), "quantity": q, "uom": u} for p, lot, q, u in lines],
-                **event_builders.owning_parties(P[src]["gln"], P[dst]["gln"])}
+                **event_builders.owning_parties(P[src]["gln"], P[dst]["gln"]),
+                "bizTransactionList": _documents(src, docs)}
         self.event("ObjectEvent", when, dst, "receiving", "in_progress", **body)
 
-    def transform(self, when, party, inputs, outputs, step="commissioning", ilmd=None):
+    def transform(self, when, party, inputs, outputs, order, step="commissioning", ilmd=None):
+        """A transformation under the processor's production order."""
         for p, lot, _, _ in outputs:
             self.demo.lots[lot] = (G[p]["gtin"], lot)
         body = {"inputQuantityList": [{"epcClass": lot_uri(p, lot), "quantity": q, "uom": u}
                                       for p, lot, q, u in inputs],
                 "outputQuantityList": [{"epcClass": lot_uri(p, lot), "quantity": q, "uom": u}
-                                       for p, lot, q, u in outputs]}
+                                       for p, lot, q, u in outputs],
+                "bizTransactionList": _documents(party, [("prodorder", order)])}
         if ilmd:
             body["ilmd"] = ilmd
         self.event("TransformationEvent", when, party, step, "active", **body)
@@ -244,6 +252,12 @@ CLASSIFICATION = ("programme", "sampling_body", "region_code", "hazard")
 SAMPLING_BODIES = {"routine_monitoring": "吉林省农产品质量安全监测中心", "food_safety_sampling": "吉林省市场监督管理局"}
 
 
+def _documents(issuer: str, docs) -> list[dict]:
+    """A bizTransactionList: (CBV type, number) pairs of documents the party `issuer` wrote."""
+    return [{"type": t, "bizTransaction": event_builders.business_transaction(P[issuer]["gln"], number)}
+            for t, number in docs]
+
+
 def _fixed_random(seed: str) -> str:
     """A serial's random part derived from a seed (the demo must be the same on every load)."""
     digest = hashlib.sha256(seed.encode()).digest()
@@ -261,21 +275,22 @@ def build(secret: str) -> Demo:
     d = b.demo
 
     # Ginseng: two growers -> drying at the processor -> signed gift boxes in a case -> Changchun -> retail.
-    b.harvest("2026-09-15T08:30:00", "fusong_farm", "fresh_ginseng", "FS2026-0915", 600,
+    b.harvest("2026-09-15T08:30:00", "fusong_farm", "fresh_ginseng", "FS2026-0915", 600, "万良镇参园3号参棚",
               ilmd={"cbvmda:countryOfOrigin": "CN", "tg:rootAgeYears": 6})
-    b.harvest("2026-09-16T09:00:00", "jian_farm", "fresh_ginseng_jian", "JA2026-0916", 300)
-    b.ship("2026-09-17T07:00:00", "fusong_farm", "ginseng_plant", [("fresh_ginseng", "FS2026-0915", 600, "KGM")],
-           docs=[("desadv", "DN-FS-0917")])
-    b.receive("2026-09-17T15:00:00", "fusong_farm", "ginseng_plant", [("fresh_ginseng", "FS2026-0915", 600, "KGM")])
-    b.ship("2026-09-18T07:00:00", "jian_farm", "ginseng_plant", [("fresh_ginseng_jian", "JA2026-0916", 300, "KGM")],
-           docs=[("desadv", "DN-JA-0918")])
+    b.harvest("2026-09-16T09:00:00", "jian_farm", "fresh_ginseng_jian", "JA2026-0916", 300, "清河镇参场东坡林下")
+    docs = b.ship("2026-09-17T07:00:00", "fusong_farm", "ginseng_plant", [("fresh_ginseng", "FS2026-0915", 600, "KGM")],
+                  docs=[("desadv", "DN-FS-0917")])
+    b.receive("2026-09-17T15:00:00", "fusong_farm", "ginseng_plant", [("fresh_ginseng", "FS2026-0915", 600, "KGM")],
+              docs)
+    docs = b.ship("2026-09-18T07:00:00", "jian_farm", "ginseng_plant",
+                  [("fresh_ginseng_jian", "JA2026-0916", 300, "KGM")], docs=[("desadv", "DN-JA-0918")])
     b.receive("2026-09-18T16:00:00", "jian_farm", "ginseng_plant",
-              [("fresh_ginseng_jian", "JA2026-0916", 300, "KGM")])
+              [("fresh_ginseng_jian", "JA2026-0916", 300, "KGM")], docs)
     b.transform("2026-09-25T10:00:00", "ginseng_plant",
                 [("fresh_ginseng", "FS2026-0915", 600, "KGM"), ("fresh_ginseng_jian", "JA2026-0916", 300, "KGM")],
-                [("dried_ginseng", "CBS2026-D01", 300, "KGM")])
+                [("dried_ginseng", "CBS2026-D01", 300, "KGM")], order="WO-CBS2026-D01")
     b.transform("2026-10-08T09:00:00", "ginseng_plant", [("dried_ginseng", "CBS2026-D01", 50, "KGM")],
-                [("ginseng_box", "GB2026-1008", 200, "EA")])
+                [("ginseng_box", "GB2026-1008", 200, "EA")], order="WO-GB2026-1008")
     gbox = G["ginseng_box"]["gtin"]
     # Fixed random parts keep the demo idempotent (same events on every load); the signature still uses the secret.
     serials = [sign_serial(secret, gbox, "GB2026-1008", _fixed_random(f"demo-box-{i}")) for i in range(6)]
@@ -318,44 +333,45 @@ def build(secret: str) -> Demo:
     b.certify("green_food", "LB-2023-0917", "jian_farm", "2023-03-01", "2026-02-28", "绿色食品(已过期)")
 
     # Rice: five farms' paddy -> two mills (one farm lot feeds both) -> bagging runs -> Changchun -> supermarkets.
-    for farm, lot, qty in (("shulan_farm_a", "SLA2026-1003", 20000), ("shulan_farm_b", "SLB2026-1004", 16000),
-                           ("shulan_farm_c", "SLC2026-1005", 24000), ("meihekou_farm_d", "MHD2026-1006", 18000),
-                           ("meihekou_farm_e", "MHE2026-1007", 15000)):
-        b.harvest(f"2026-10-{lot[-2:]}T07:00:00", farm, "paddy", lot, qty)
+    for farm, lot, qty, field_ in (("shulan_farm_a", "SLA2026-1003", 20000, "平安镇东岗村3号田"),
+                                   ("shulan_farm_b", "SLB2026-1004", 16000, "开原镇长岭村南洼地"),
+                                   ("shulan_farm_c", "SLC2026-1005", 24000, "白旗镇稻田7区"),
+                                   ("meihekou_farm_d", "MHD2026-1006", 18000, "水道镇河西片"),
+                                   ("meihekou_farm_e", "MHE2026-1007", 15000, "曙光镇北岗地块")):
+        b.harvest(f"2026-10-{lot[-2:]}T07:00:00", farm, "paddy", lot, qty, field_)
     for farm, mill, lot, qty, day in (("shulan_farm_a", "shulan_mill", "SLA2026-1003", 20000, 10),
                                       ("shulan_farm_b", "shulan_mill", "SLB2026-1004", 16000, 10),
                                       ("shulan_farm_c", "shulan_mill", "SLC2026-1005", 14000, 11),
                                       ("shulan_farm_c", "meihekou_mill", "SLC2026-1005", 10000, 11),
                                       ("meihekou_farm_d", "meihekou_mill", "MHD2026-1006", 18000, 12),
                                       ("meihekou_farm_e", "meihekou_mill", "MHE2026-1007", 15000, 12)):
-        b.ship(f"2026-10-{day}T07:00:00", farm, mill, [("paddy", lot, qty, "KGM")], docs=[("desadv", f"DN-{lot}")])
-        b.receive(f"2026-10-{day}T17:00:00", farm, mill, [("paddy", lot, qty, "KGM")])
+        docs = b.ship(f"2026-10-{day}T07:00:00", farm, mill, [("paddy", lot, qty, "KGM")],
+                      docs=[("desadv", f"DN-{lot}")])
+        b.receive(f"2026-10-{day}T17:00:00", farm, mill, [("paddy", lot, qty, "KGM")], docs)
     b.transform("2026-10-15T08:00:00", "shulan_mill",
                 [("paddy", "SLA2026-1003", 20000, "KGM"), ("paddy", "SLB2026-1004", 16000, "KGM"),
                  ("paddy", "SLC2026-1005", 14000, "KGM")],
-                [("milled_rice", "SLM2026-1015", 33500, "KGM")])
+                [("milled_rice", "SLM2026-1015", 33500, "KGM")], order="WO-SLM2026-1015")
     b.transform("2026-10-16T08:00:00", "meihekou_mill",
                 [("paddy", "SLC2026-1005", 10000, "KGM"), ("paddy", "MHD2026-1006", 18000, "KGM"),
                  ("paddy", "MHE2026-1007", 15000, "KGM")],
-                [("meihekou_rice", "MHM2026-1016", 28600, "KGM")])
+                [("meihekou_rice", "MHM2026-1016", 28600, "KGM")], order="WO-MHM2026-1016")
     b.transform("2026-10-17T09:00:00", "shulan_mill", [("milled_rice", "SLM2026-1015", 10000, "KGM")],
-                [("rice_bag_5kg", "SL5K2026-1017", 2000, "EA")], step="packing")
+                [("rice_bag_5kg", "SL5K2026-1017", 2000, "EA")], order="WO-SL5K2026-1017", step="packing")
     b.transform("2026-10-18T09:00:00", "meihekou_mill", [("meihekou_rice", "MHM2026-1016", 8000, "KGM")],
-                [("meihekou_bag_10kg", "MH10K2026-1018", 800, "EA")], step="packing")
-    b.ship("2026-10-20T06:00:00", "shulan_mill", "changchun_dc", [("rice_bag_5kg", "SL5K2026-1017", 1200, "EA")],
-           docs=[("desadv", "DN-SL-1020"), ("inv", "INV-SL-1020")])
-    b.receive("2026-10-20T14:00:00", "shulan_mill", "changchun_dc", [("rice_bag_5kg", "SL5K2026-1017", 1200, "EA")])
-    b.ship("2026-10-21T06:00:00", "meihekou_mill", "changchun_dc",
-           [("meihekou_bag_10kg", "MH10K2026-1018", 500, "EA")], docs=[("desadv", "DN-MH-1021")])
+                [("meihekou_bag_10kg", "MH10K2026-1018", 800, "EA")], order="WO-MH10K2026-1018", step="packing")
+    lines = [("rice_bag_5kg", "SL5K2026-1017", 1200, "EA")]
+    docs = b.ship("2026-10-20T06:00:00", "shulan_mill", "changchun_dc", lines,
+                  docs=[("desadv", "DN-SL-1020"), ("inv", "INV-SL-1020")])
+    b.receive("2026-10-20T14:00:00", "shulan_mill", "changchun_dc", lines, docs)
+    docs = b.ship("2026-10-21T06:00:00", "meihekou_mill", "changchun_dc",
+                  [("meihekou_bag_10kg", "MH10K2026-1018", 500, "EA")], docs=[("desadv", "DN-MH-1021")])
     b.receive("2026-10-21T15:00:00", "meihekou_mill", "changchun_dc",
-              [("meihekou_bag_10kg", "MH10K2026-1018", 500, "EA")])
+              [("meihekou_bag_10kg", "MH10K2026-1018", 500, "EA")], docs)
     for store, qty5, qty10, day in (("eurasia", 600, 200, 22), ("rtmart_jilin", 400, 150, 23)):
-        b.ship(f"2026-10-{day}T06:00:00", "changchun_dc", store,
-               [("rice_bag_5kg", "SL5K2026-1017", qty5, "EA"), ("meihekou_bag_10kg", "MH10K2026-1018", qty10, "EA")],
-               docs=[("desadv", f"DN-CC-10{day}")])
-        b.receive(f"2026-10-{day}T12:00:00", "changchun_dc", store,
-                  [("rice_bag_5kg", "SL5K2026-1017", qty5, "EA"),
-                   ("meihekou_bag_10kg", "MH10K2026-1018", qty10, "EA")])
+        lines = [("rice_bag_5kg", "SL5K2026-1017", qty5, "EA"), ("meihekou_bag_10kg", "MH10K2026-1018", qty10, "EA")]
+        docs = b.ship(f"2026-10-{day}T06:00:00", "changchun_dc", store, lines, docs=[("desadv", f"DN-CC-10{day}")])
+        b.receive(f"2026-10-{day}T12:00:00", "changchun_dc", store, lines, docs)
     b.inspect("SLM2026-1015", "2026-10-16", "JL-NJ-2026-1016-042", "S-SLM-01", "GB 2762-2022; GB 2761-2017",
               [_r("镉 Cd", 0.06, 0.2, "mg/kg"), _r("铅 Pb", 0.05, 0.2, "mg/kg"),
                _r("无机砷 inorganic As", 0.08, 0.2, "mg/kg"), _r("黄曲霉毒素B1 aflatoxin B1", 1.2, 10, "μg/kg")],
@@ -397,11 +413,9 @@ def build(secret: str) -> Demo:
                                 {"epcClass": lot_uri("brisket", "YBB2026-1104"), "quantity": 120, "uom": "KGM"}],
             ilmd={"tg:quarantineCertificates": ["动检A2207-0001234", "动检A2207-0001235"],
                   "tg:earTags": [t for ts in tags.values() for t in ts]})
-    b.ship("2026-11-05T05:00:00", "yanbian_abattoir", "yanji_coldchain",
-           [("tenderloin", "YBT2026-1104", 36, "KGM"), ("brisket", "YBB2026-1104", 120, "KGM")],
-           docs=[("desadv", "DN-YB-1105")])
-    b.receive("2026-11-05T08:00:00", "yanbian_abattoir", "yanji_coldchain",
-              [("tenderloin", "YBT2026-1104", 36, "KGM"), ("brisket", "YBB2026-1104", 120, "KGM")])
+    lines = [("tenderloin", "YBT2026-1104", 36, "KGM"), ("brisket", "YBB2026-1104", 120, "KGM")]
+    docs = b.ship("2026-11-05T05:00:00", "yanbian_abattoir", "yanji_coldchain", lines, docs=[("desadv", "DN-YB-1105")])
+    b.receive("2026-11-05T08:00:00", "yanbian_abattoir", "yanji_coldchain", lines, docs)
     b.ship("2026-11-06T05:00:00", "yanji_coldchain", "yanji_store",
            [("tenderloin", "YBT2026-1104", 20, "KGM"), ("brisket", "YBB2026-1104", 60, "KGM")],
            docs=[("desadv", "DN-YJ-1106")])
@@ -436,7 +450,9 @@ def load(app, only_if_empty: bool = False) -> dict | None:
     """Load the demo province through the app's own API, as a client would; return a summary (None if skipped).
 
     Idempotent: existing parties, products, inspections and certificates answer 409 and are left as they are;
-    events carry fixed eventIDs, so re-capturing them is a no-op; the demo recall is opened only once.
+    events carry fixed eventIDs, so re-capturing them is a no-op; the demo recall is opened only once. In a store
+    holding an older version of the demo, events this version changed are conflicting resends: they stay as stored
+    and are listed in the summary's `stale_events` (everything else still loads).
     """
     from app import audit
     from graph import epcis_query, tokens
@@ -474,8 +490,15 @@ def load(app, only_if_empty: bool = False) -> dict | None:
                 raise DemoLoadError(f"PATCH product {product['gtin']} -> {response.status_code}")
     job = post("/epcis/capture", document(data.events))
     status = client.get(f"/epcis/capture/{job.get('captureID', '')}", headers=admin) if job.get("captureID") else None
+    stale: list[str] = []
     if status is not None and status.status_code == 200 and not status.json.get("success", True):
-        raise DemoLoadError(f"demo events refused: {status.json.get('errors')}")
+        errors = status.json.get("errors") or []
+        ids = {e["eventID"] for e in data.events}
+        # An older demo in this store: its events keep their content (a stored event is never overwritten); what
+        # else this load brings still goes in. Any other refusal is a bug in the demo or the app.
+        stale = sorted({e.get("eventID") for e in errors})
+        if not errors or any(e.get("code") != "conflict" or e.get("eventID") not in ids for e in errors):
+            raise DemoLoadError(f"demo events refused: {errors}")
     for inspection in data.inspections:
         answer = post("/api/v1/inspections", {**inspection, "event_time": f"{inspection['date']}T16:00:00{TZ}"})
         if (answer.get("error") or {}).get("status") == 409:
@@ -495,7 +518,7 @@ def load(app, only_if_empty: bool = False) -> dict | None:
         reason = "镉超标 (GB 2762-2022: Cd 0.26 mg/kg > 0.2 mg/kg), report JL-NJ-2026-1017-043"
         post("/api/v1/recalls", {"lots": [{"gtin": milled[0], "lot": milled[1]}], "level": 2, "reason": reason},
              ok=(201,), headers={"Authorization": f"Bearer {made['regulator:regulator']}"})
-    return {"data": data, "tokens": made, "base": app.config["PUBLIC_BASE_URL"]}
+    return {"data": data, "tokens": made, "base": app.config["PUBLIC_BASE_URL"], "stale_events": stale}
 
 
 def describe(summary: dict) -> str:
@@ -510,6 +533,10 @@ def describe(summary: dict) -> str:
                        ("Yanbian beef tenderloin", "YBT2026-1104"), ("dried ginseng", "CBS2026-D01")):
         gtin_, code = data.lots[lot]
         lines.append(f"  {label:<25} {base}/01/{gtin_}/10/{code}")
+    if summary.get("stale_events"):
+        lines += ["", f"An older demo is installed: {len(summary['stale_events'])} of its events differ from this "
+                  "version's and were kept as stored (an eventID names one event); load into an empty store to see "
+                  "this version's."]
     lines += ["", "Tokens (Authorization: Bearer ...):"]
     lines += [f"  {name:<26} {token}" for name, token in summary["tokens"].items()]
     return "\n".join(lines)
