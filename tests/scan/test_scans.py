@@ -34,7 +34,7 @@ def test_every_scan_is_recorded_with_a_hashed_client_and_a_coarse_place(client, 
     _scan(client, path, "phone-a", "43.8765,125.3210")
     flush()
     rows = graph.query(
-        "MATCH (s:Scan)-[:OF_ITEM]->(i:Item {serial: $serial}) MATCH (s)-[:OF_LOT]->(l:Lot) "
+        "MATCH (s:Scan)-[:OF_ITEM]->(i:Item {serial: $serial}) MATCH (s)-[:SCANNED]->(l:Lot) "
         "RETURN s {.*} AS s, i.scan_count AS n, l.lot AS lot", read=True, serial=chain.serials[1])
     assert len(rows) == 1 and rows[0]["n"] == 1 and rows[0]["lot"] == chain.box_lot
     s = rows[0]["s"]
@@ -144,7 +144,7 @@ def test_a_lot_code_reloaded_by_one_client_is_one_scan(client, graph, secret, fl
         flush()
     _scan(client, path, "phone-b", ip="10.64.0.1")
     flush()
-    scans = graph.query("MATCH (s:Scan)-[:OF_LOT]->(:Lot {key: $key}) RETURN count(s) AS n", read=True,
+    scans = graph.query("MATCH (s:Scan)-[:SCANNED]->(:Lot {key: $key}) RETURN count(s) AS n", read=True,
                         key=f"lot:{c.box_gtin}:{c.box_lot}")[0]["n"]
     assert scans == 2
 
