@@ -284,10 +284,15 @@ class PageCache:
         self.hits += count
         return entry[1]
 
-    def put(self, key: tuple, value: dict) -> None:
-        """Store ``value`` under ``key`` for the cache's lifetime."""
+    def put(self, key: tuple, value: dict) -> dict:
+        """Store ``value`` under ``key`` for the cache's lifetime and return what is stored: the entry it replaces
+        when that entry holds the same facts (the same object, so HTML rendered from it stays valid; a refresh
+        every few seconds finds the same lineage almost always), else ``value``."""
         if self.seconds <= 0:
-            return
+            return value
+        old = self._entries.get(key)
+        if old is not None and old[1] == value:
+            value = old[1]
         if len(self._entries) >= self.max_entries:
             now = time.monotonic()
             # Expired entries go first; if every entry is fresh the oldest half goes (dicts keep insertion order).
@@ -295,6 +300,7 @@ class PageCache:
             if len(self._entries) >= self.max_entries:
                 self._entries = dict(list(self._entries.items())[self.max_entries // 2:])
         self._entries[key] = (time.monotonic() + self.seconds, value)
+        return value
 
     def clear(self) -> None:
         """Forget every entry."""
@@ -385,7 +391,7 @@ def page(graph: Graph, gtin: str, lot: str, serial: str | None = None, today: da
         "root_ages": timeline.root_ages(row["events"]),  # ginseng 年限 from the origin events' ILMD
     }
     if cache is not None:
-        cache.put(key, static)
+        static = cache.put(key, static)
     flags = [[u["key"], u["status"]] for u in upstream if u["status"] in ("recalled", "on_hold")]
     live = {"lot": row["lot"], "item": item, "sold_at": sold, "gone_at": gone, "flags": flags,
             "recalls": row["recalls"], "credit": row["credit"]}

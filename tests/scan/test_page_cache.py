@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from graph import recalls, scan
 from graph.lots import lot_key
 from tests.scan import arrange
@@ -49,3 +51,18 @@ def test_a_sale_recorded_after_caching_counts_for_copy_detection(graph, chain):
     first = scan.page(graph, chain.box_gtin, chain.box_lot, chain.sold_serial, cache=cache)
     again = scan.page(graph, chain.box_gtin, chain.box_lot, chain.sold_serial, cache=cache)
     assert again["copy_state"]["sold_at"] == first["copy_state"]["sold_at"] is not None
+
+
+def test_a_refresh_that_finds_the_same_facts_keeps_the_cached_object(graph, chain):
+    # The page's HTML is reused while its lineage facts are the same object: a refresh that reads the same facts
+    # must hand back the entry it replaces, and one that reads new facts must not.
+    cache = scan.PageCache(0.05)
+    first = scan.page(graph, chain.box_gtin, chain.box_lot, cache=cache)
+    entry = cache.get((chain.box_gtin, chain.box_lot, None))
+    time.sleep(0.1)  # the entry expires; the next page reads the lineage again
+    again = scan.page(graph, chain.box_gtin, chain.box_lot, cache=cache)
+    assert again == first and cache.misses == 2
+    assert cache.get((chain.box_gtin, chain.box_lot, None)) is entry
+    assert again["timeline"] is first["timeline"]
+    changed = {**entry, "origin": []}
+    assert cache.put((chain.box_gtin, chain.box_lot, None), changed) is changed
