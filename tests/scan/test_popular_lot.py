@@ -11,7 +11,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from graph import migrate, scan, scan_log
+from graph import backup, migrate, scan, scan_log
 from gs1.identifiers import lot_key
 
 JSON = {"Accept": "application/json"}
@@ -62,3 +62,22 @@ def test_the_migration_moves_old_scan_links_and_leaves_inspections(graph, chain)
     for statement in migrate._statements(V0024.read_text()):  # a re-run finds nothing left to move
         graph.run_autocommit(statement)
     assert _links(graph, gtin, lot) == {"scanned": 3, "of_lot": 0, "inspections": inspections}
+
+
+def test_a_backup_from_before_restores_its_scan_links_as_scanned(graph):
+    # A backup written before V0024 holds (Scan)-[:OF_LOT]->(Lot); restored, the link is SCANNED, and an
+    # inspection's OF_LOT stays OF_LOT.
+    tag = uuid.uuid4().hex
+    refs = {"scan": f"Scan|{tag}", "lot": f"Lot|lot:{tag}", "ins": f"Inspection|{tag}"}
+    graph.query("CREATE (:Scan:RestoreRef {scan_id: $tag, ref: $scan}), "
+                "(:Lot:RestoreRef {key: 'lot:' + $tag, ref: $lot}), (:Inspection:RestoreRef {key: $tag, ref: $ins})",
+                tag=tag, **refs)
+    rows = [{"type": "OF_LOT", "a": refs["scan"], "b": refs["lot"], "props": {}},
+            {"type": "OF_LOT", "a": refs["ins"], "b": refs["lot"], "props": {}}]
+    try:
+        assert backup.restore_relationships(graph, rows) == 2
+    finally:  # a restore's own references go with it
+        graph.query("MATCH (n:RestoreRef) WHERE n.ref IN $refs REMOVE n:RestoreRef", refs=list(refs.values()))
+    found = graph.query("MATCH (l:Lot {key: 'lot:' + $tag})<-[r]-(n) RETURN labels(n)[0] AS label, type(r) AS type "
+                        "ORDER BY label", read=True, tag=tag)
+    assert [(r["label"], r["type"]) for r in found] == [("Inspection", "OF_LOT"), ("Scan", "SCANNED")]
