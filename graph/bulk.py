@@ -62,20 +62,9 @@ def upsert_inspections(graph: Graph, rows: list[dict]) -> int:
             product's category and, without a region, the lot owner's are read here as record_inspection reads
             them).
     """
-    params = [{"key": f"{r['lab_gln']}:{r['report_no']}", "lab_gln": r["lab_gln"],
-               "lot_key": lot_key(r["gtin"], r["lot"]),
-               "props": {"key": f"{r['lab_gln']}:{r['report_no']}", "report_no": r["report_no"],
-                         "sample_id": r.get("sample_id"), "standard": r.get("standard"), "verdict": r["verdict"],
-                         "results": json.dumps(r.get("results") or [], ensure_ascii=False), "lab_gln": r["lab_gln"],
-                         "failed_hazards": failed_hazards(r.get("results") or [], r.get("hazard"))
-                         if r["verdict"] == "fail" else []},
-               "request": {k: r.get(k) for k in ("programme", "sampling_body", "hazard", "region_code")},
-               "date": r["date"]} for r in rows]
+    params = inspection_params(rows)
     facts = {row["key"]: row for row in graph.query(_INSPECTION_FACTS, read=True, keys=[p["lot_key"] for p in params])}
-    for p in params:
-        f = facts.get(p["lot_key"]) or {}
-        classified = classify(p.pop("request"), f)
-        p["props"].update({k: v for k, v in classified.items() if v is not None})
+    classify_params(params, facts)
     result = graph.query(
         """
         UNWIND $rows AS row
@@ -91,6 +80,28 @@ def upsert_inspections(graph: Graph, rows: list[dict]) -> int:
         rows=params,
     )
     return result[0]["n"]
+
+
+def inspection_params(rows: list[dict]) -> list[dict]:
+    """The rows upsert_inspections writes, before classification (graph/history_import.py builds the same)."""
+    return [{"key": f"{r['lab_gln']}:{r['report_no']}", "lab_gln": r["lab_gln"],
+            "lot_key": lot_key(r["gtin"], r["lot"]),
+            "props": {"key": f"{r['lab_gln']}:{r['report_no']}", "report_no": r["report_no"],
+                      "sample_id": r.get("sample_id"), "standard": r.get("standard"), "verdict": r["verdict"],
+                      "results": json.dumps(r.get("results") or [], ensure_ascii=False), "lab_gln": r["lab_gln"],
+                      "failed_hazards": failed_hazards(r.get("results") or [], r.get("hazard"))
+                      if r["verdict"] == "fail" else []},
+            "request": {k: r.get(k) for k in ("programme", "sampling_body", "hazard", "region_code")},
+            "date": r["date"]} for r in rows]
+
+
+def classify_params(params: list[dict], facts: dict[str, dict]) -> None:
+    """Classify each row (graph/supervision_rules.classify) by the facts read of its lot (_INSPECTION_FACTS: the
+    product's category, the lot owner and the owner's region), in place."""
+    for p in params:
+        f = facts.get(p["lot_key"]) or {}
+        classified = classify(p.pop("request"), f)
+        p["props"].update({k: v for k, v in classified.items() if v is not None})
 
 
 def upsert_certificates(graph: Graph, rows: list[dict]) -> int:
