@@ -48,6 +48,7 @@ SERIAL = (
     "tests/graph/test_schema.py",
     "tests/graph/test_fingerprint.py",
     "tests/bench/test_load_paths.py",
+    "tests/bench/test_history_import.py",
 )
 # The run a session belongs to: xdist's workers inherit it from the controller (the environment at their start).
 os.environ.setdefault("TG_TEST_RUN", uuid.uuid4().hex)
