@@ -40,3 +40,21 @@ def test_capture_job_errors_are_problem_details(client, factory):
             _problem_members(entry)
             assert entry["type"] == "epcisException:ValidationException", entry
             assert entry["title"] == entry["message"] and entry["eventIndex"] == 0, entry
+
+
+def test_the_binding_root_answers_with_and_without_its_slash(client, admin_token):
+    """GS1's `/` is /epcis/ as well as /epcis: the top-level collection, not a 404."""
+    for url in ("/epcis", "/epcis/"):
+        response = client.get(url, headers=auth(admin_token))
+        assert response.status_code == 200, (url, response.status_code)
+        assert response.json == client.get("/epcis", headers=auth(admin_token)).json
+
+
+def test_malformed_documents_are_refused_not_a_500(client, admin_token):
+    """A query document whose resultsBody is a list, and a document whose type is not a string, are 400s."""
+    results = {"queryName": "q", "resultsBody": [{"eventList": []}]}
+    query_doc = {**document(), "type": "EPCISQueryDocument", "epcisBody": {"queryResults": results}}
+    for body in (query_doc, {**document(), "type": {}}, {**document(), "type": ["EPCISDocument"]}):
+        response = client.post("/epcis/capture", json=body, headers=auth(admin_token))
+        assert response.status_code == 400, (body, response.status_code, response.get_data(as_text=True)[:300])
+        assert response.json["error"]["status"] == 400
