@@ -1,0 +1,189 @@
+"""Neo4j's bulk importer (graph/history_import.py, scripts/import_history.py) builds the graph the write path builds.
+
+One network is loaded twice: through the bulk write path (scripts/gen/load.py load_bulk) into the shared test
+database under a namespace no test used, and through the importer into an empty store of its own (a private server
+on a free port, stopped at the end). Then both are dumped whole (every label, property and outgoing relationship of
+the namespace, with its capture jobs and alerts) and compared as canonical sorted lists; traces and the consumer
+page's lot query are compared on a sample of lots. TG_IMPORT_TEST_SCALE picks the scale (default XS; S is the full
+check, ~5 min on 2 busy cores).
+
+What differs, by nature, and is set aside (INHERENT): the instants the server or the capture took from its clock
+(``created_at`` of every node the load created, an event's ``record_time`` and the ``recordTime`` inside its stored
+document, a capture job's ``created_at``/``finished_at``, an alert's ``raised_at``), and the random IDs of one run
+(a capture job's ``capture_id``, also kept on each of its events; an alert's ``alert_id``). A capture job is known
+by the events it captured instead, an alert by its dedupe key.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import socket
+from collections import Counter
+from datetime import date
+
+import pytest
+from neo4j.time import Date, DateTime
+
+from graph import scan, trace
+from graph.driver import Graph
+from graph.history_import import dump, finish_online, prepare
+from graph.migrate import migrate
+from scripts.gen.load import load_bulk
+from scripts.gen.network import Network
+from scripts.import_history import from_network, neo4jctl, run_importer
+from tests.bench.test_load_paths import _loaded_before
+
+SCALE = os.environ.get("TG_IMPORT_TEST_SCALE", "XS")
+SEED = 20250611
+BATCH = 1000
+TODAY = date(2026, 6, 1)  # certificates and expiry on the consumer page are judged against a fixed day
+
+INHERENT = {
+    "*": {"created_at"},
+    "Event": {"record_time", "capture_id"},
+    "Capture": {"capture_id", "created_at", "finished_at"},
+    "Alert": {"alert_id", "raised_at"},
+}
+_KEY = {"Party": "gln", "Product": "gtin", "Event": "event_id", "Alert": "dedupe_key", "Capture": "capture_id"}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _value(v):
+    """A property value with its type: 5 and 5.0, a datetime and its text, differ."""
+    if isinstance(v, DateTime):
+        return ("datetime", v.iso_format())
+    if isinstance(v, Date):
+        return ("date", v.iso_format())
+    if isinstance(v, list):
+        return ("list", tuple(_value(x) for x in v))
+    return (type(v).__name__, v)
+
+
+def canonical(rows: list[dict]) -> tuple[list, list]:
+    """(sorted nodes, sorted relationships) with the inherent differences set aside."""
+    jobs: dict[str, str] = {}  # capture_id -> the job's first eventID: a job is known by what it captured
+    for row in rows:
+        if "Event" in row["labels"]:
+            cid, eid = row["props"]["capture_id"], row["props"]["event_id"]
+            jobs[cid] = min(jobs.get(cid, eid), eid)
+
+    def ident(labels: list[str], props: dict) -> tuple[str, str]:
+        label = labels[0]
+        key = props.get(_KEY.get(label, "key"))
+        return label, jobs.get(key, key) if label == "Capture" else key
+
+    nodes, rels = [], []
+    for row in rows:
+        label = row["labels"][0]
+        props = dict(row["props"])
+        me = ident(row["labels"], props)
+        for name in INHERENT["*"] | INHERENT.get(label, set()):
+            props.pop(name, None)
+        if label == "Event":
+            doc = json.loads(props.pop("doc"))
+            doc.pop("recordTime")
+            props["doc"] = json.dumps(doc, sort_keys=True, ensure_ascii=False)
+            props["capture"] = jobs[row["props"]["capture_id"]]
+        nodes.append((tuple(sorted(row["labels"])), me, tuple(sorted((k, _value(v)) for k, v in props.items()))))
+        for r in row["out"]:
+            rels.append((r["type"], me, ident(r["labels"], r["end"]),
+                         tuple(sorted((k, _value(v)) for k, v in r["props"].items()))))
+    return sorted(nodes, key=repr), sorted(rels, key=repr)
+
+
+_UNORDERED = {"sources", "destinations"}  # collected by the trace in the store's edge order, not sorted by it
+
+
+def _without_clock(value):
+    """A trace or page answer with the inherent instants and IDs removed (same names as INHERENT), and the lists the
+    query does not order (_UNORDERED: their order is where the edges lie in the store) sorted."""
+    drop = {"created_at", "record_time", "recordTime", "capture_id", "raised_at", "alert_id"}
+    if isinstance(value, dict):
+        return {k: sorted(map(_without_clock, v), key=repr) if k in _UNORDERED and isinstance(v, list)
+                else _without_clock(v) for k, v in value.items() if k not in drop}
+    if isinstance(value, list):
+        return [_without_clock(v) for v in value]
+    return value
+
+
+@pytest.fixture(scope="module")
+def namespace(graph):
+    migrate(graph)
+    rng = random.SystemRandom()
+    for _ in range(200):
+        ns = rng.randrange(100, 898)
+        if not _loaded_before(graph, ns) and not _loaded_before(graph, ns + 1):
+            return ns
+    pytest.fail("no unused company-prefix namespace left in the test database")
+
+
+@pytest.fixture(scope="module")
+def imported(namespace, tmp_path_factory):
+    """The network imported into an empty store; a server on it (stopped at the end)."""
+    home = tmp_path_factory.mktemp("import-neo4j")
+    port = _free_port()
+    net = Network(SCALE, SEED, namespace)
+    prepared = prepare(net.master(), from_network(net, BATCH), home / "csv")
+    assert prepared.errors == []
+    run_importer(prepared, home)
+    neo4jctl("start", home, port, "1g", "256")
+    g = Graph(f"bolt://127.0.0.1:{port}")
+    try:
+        migrate(g)
+        finish_online(g, prepared)
+        yield g, prepared
+    finally:
+        g.close()
+        neo4jctl("stop", home, port, "1g", "256")
+        shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def reference(graph, namespace):
+    """The same network through the write path, in the shared test database."""
+    stats = load_bulk(graph, Network(SCALE, SEED, namespace), batch=BATCH)
+    assert stats.errors == []
+    return stats
+
+
+def test_import_builds_the_graph_the_write_path_builds(graph, namespace, imported, reference):
+    """Every node, property and relationship is equal, the inherent differences (INHERENT) set aside."""
+    g, prepared = imported
+    prefix = f"69{namespace:03d}"
+    ref_nodes, ref_rels = canonical(dump(graph, prefix))
+    imp_nodes, imp_rels = canonical(dump(g, prefix))
+    labels = Counter(n[0][0] for n in ref_nodes)
+    assert labels["Event"] == reference.events == prepared.events > 0
+    assert labels["Lot"] and labels["Item"] and labels["Capture"] and labels["Inspection"]
+    assert {r[0] for r in ref_rels} >= {"HOLDS", "TRANSFORMED_INTO", "PACKED_IN", "HAS_ITEM", "OF_PRODUCT"}
+    assert _difference(ref_nodes, imp_nodes) == []
+    assert _difference(ref_rels, imp_rels) == []
+
+
+def _difference(ref: list, imp: list) -> list:
+    """The first few entries of either list the other lacks, paired by identity: [(reference, import)]."""
+    missing, extra = Counter(ref) - Counter(imp), Counter(imp) - Counter(ref)
+    by_id = {x[:-1]: x for x in extra}
+    return [(m, by_id.get(m[:-1])) for m in list(missing)[:3]] + [(None, x) for x in list(extra)[:3]
+                                                                   if x[:-1] not in {m[:-1] for m in missing}]
+
+
+def test_traces_and_consumer_page_agree_on_a_sample(graph, namespace, imported, reference):
+    """Trace (both ways) and the consumer page's lot query answer the same for sampled lots of either graph."""
+    g, _ = imported
+    prefix = f"69{namespace:03d}"
+    lots = sorted(row["props"]["key"] for row in dump(g, prefix) if row["labels"] == ["Lot"])
+    sample = random.Random(SEED).sample(lots, min(30, len(lots)))
+    for key in sample:
+        assert _without_clock(trace.trace(graph, key)) == _without_clock(trace.trace(g, key)), key
+        _, gtin, lot = key.split(":", 2)
+        one, two = scan.page(graph, gtin, lot, today=TODAY), scan.page(g, gtin, lot, today=TODAY)
+        assert _without_clock(one) == _without_clock(two), key
