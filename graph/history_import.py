@@ -95,6 +95,9 @@ def _kind(value: Any) -> str:
     raise ImportUnsupported(f"a property of type {type(value).__name__}")
 
 
+_KINDS = {str: "string", bool: "boolean", int: "long", float: "double", DateTimeText: "datetime", DateText: "date"}
+
+
 def _text(value: Any, kind: str) -> str:
     if kind.endswith("[]"):
         inner = kind[:-2]
@@ -135,15 +138,29 @@ class CsvWriter:
         return entry[0]
 
     def _row(self, kind: str, name: str, ids: list[int], props: dict) -> None:
-        present = sorted((k, v) for k, v in props.items() if v is not None)
-        signature = tuple((k, _kind(v)) for k, v in present)
-        cells = [str(i) for i in ids]
-        for (_, value), (_, kind_) in zip(present, signature, strict=True):
-            cell = _text(value, kind_)
-            if "\n" in cell or "\r" in cell:
-                self.multiline = True
+        signature, cells = [], [str(i) for i in ids]
+        for key, value in sorted(props.items()):
+            if value is None:
+                continue
+            type_ = _KINDS.get(type(value))
+            if type_ == "string":
+                cell = '"' + value.replace('"', '""') + '"'
+                if "\n" in value or "\r" in value:
+                    self.multiline = True
+            elif type_ is None:
+                type_ = _kind(value)
+                cell = _text(value, type_)
+                if "\n" in cell or "\r" in cell:
+                    self.multiline = True
+            elif type_ == "double":
+                cell = repr(value)
+            elif type_ == "boolean":
+                cell = "true" if value else "false"
+            else:  # long, datetime, date: their text
+                cell = str(value)
+            signature.append((key, type_))
             cells.append(cell)
-        self._file(kind, name, signature).write(",".join(cells) + "\n")
+        self._file(kind, name, tuple(signature)).write(",".join(cells) + "\n")
 
     def node(self, label: str, node_id: int, props: dict) -> None:
         empty = [k for k, v in props.items() if v == []]
