@@ -11,6 +11,11 @@ loader reads the document and returns a resolved copy in memory (nothing is writ
 - any other remote ``$ref`` (none today) becomes an empty, permissive schema.
 
 Each substitution is recorded (``Loaded.substitutions``) so a test can print and check what was changed.
+
+One defect of GS1's document is corrected (recorded in ``Loaded.corrections``, listed in docs/gs1_openapi.md): the
+``CaptureJob`` schema's ``oneOf`` of ``errors`` / ``errorFile`` names neither property as required, so every object
+is valid under both alternatives and no capture job (GS1's own example included) can pass it; each alternative
+now requires its property, the evident intent ("`errors` or `errorFile`").
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ class Loaded:
 
     spec: dict
     substitutions: list[tuple[str, str]] = field(default_factory=list)  # (the remote reference, what replaced it)
+    corrections: list[str] = field(default_factory=list)  # defects of GS1's document corrected in the copy
 
 
 def available() -> bool:
@@ -108,4 +114,15 @@ def load() -> Loaded:
         return node
 
     loaded.spec = resolve(spec)
+    _correct_capture_job(loaded)
     return loaded
+
+
+def _correct_capture_job(loaded: Loaded) -> None:
+    """Make each alternative of CaptureJob's ``oneOf`` require its one property (see the module's docstring)."""
+    for part in loaded.spec["components"]["schemas"]["CaptureJob"]["allOf"]:
+        for alternative in part.get("oneOf", []):
+            names = sorted(alternative.get("properties", {}))
+            if len(names) == 1 and "required" not in alternative:
+                alternative["required"] = names
+                loaded.corrections.append(f"CaptureJob oneOf: the alternative with {names[0]!r} requires it")
