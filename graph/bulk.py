@@ -161,8 +161,8 @@ def capture_events(graph: Graph, doc: dict[str, Any], policy: events.Policy | No
 
 # --- what a load built: used to prove two load paths agree -------------------------------------------------------
 
-_CENSUS: LiteralString = """
-CALL () {
+# The nodes of one company-prefix namespace ($prefix, $loc and $item as census passes them), as UNION branches.
+NAMESPACE_NODES: LiteralString = """
     MATCH (n:Party) WHERE n.gln STARTS WITH $prefix RETURN n
     UNION MATCH (n:Location) WHERE n.key STARTS WITH $loc + $prefix RETURN n
     UNION MATCH (n:Product) WHERE n.gtin STARTS WITH '0' + $prefix RETURN n
@@ -172,7 +172,9 @@ CALL () {
     UNION MATCH (n:Inspection) WHERE n.key STARTS WITH $prefix RETURN n
     UNION MATCH (n:Certificate) WHERE n.key STARTS WITH $prefix RETURN n
     UNION MATCH (n:Event)-[:READ_POINT]->(l:Location) WHERE l.key STARTS WITH $loc + $prefix RETURN n
-}
+"""
+
+_CENSUS: LiteralString = "CALL () {" + NAMESPACE_NODES + """}
 WITH labels(n)[0] AS label, collect(n) AS ns
 CALL (ns) {
     UNWIND ns AS n

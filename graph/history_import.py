@@ -72,19 +72,13 @@ def neo4j_round(value: float, places: int = 6) -> float:
 
 # --- the importer's CSV files --------------------------------------------------------------------------------------
 
+_KINDS = {str: "string", bool: "boolean", int: "long", float: "double", DateTimeText: "datetime", DateText: "date"}
+
+
 def _kind(value: Any) -> str:
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "long"
-    if isinstance(value, float):
-        return "double"
-    if isinstance(value, DateTimeText):
-        return "datetime"
-    if isinstance(value, DateText):
-        return "date"
-    if isinstance(value, str):
-        return "string"
+    kind = _KINDS.get(type(value))
+    if kind is not None:
+        return kind
     if isinstance(value, list):
         if not value:
             raise ImportUnsupported("an empty list here (the importer reads an empty array as no value)")
@@ -93,9 +87,6 @@ def _kind(value: Any) -> str:
             raise ImportUnsupported(f"a list of mixed or nested values: {value[:3]!r}")
         return kinds.pop() + "[]"
     raise ImportUnsupported(f"a property of type {type(value).__name__}")
-
-
-_KINDS = {str: "string", bool: "boolean", int: "long", float: "double", DateTimeText: "datetime", DateText: "date"}
 
 
 def _text(value: Any, kind: str) -> str:
@@ -224,7 +215,7 @@ class MemoryStore:
         self.next_id = 0
         self.nodes: dict[int, tuple[str, dict]] = {}  # every node but events and capture jobs
         self.by_key: dict[tuple[str, str], int] = {}
-        self.events: dict[str, dict] = {}  # event_id -> what _EXISTING returns
+        self.events: dict[str, tuple] = {}  # event_id -> (content_hash, erroneous, hashed, recorded_by, node id)
         self.merged: dict[str, set[tuple[int, int]]] = defaultdict(set)  # OF_PARTY, OF_PRODUCT, OWNED_BY, ...
         self.has_item: set[tuple[int, int]] = set()
         self.item_lots: dict[int, list[int]] = defaultdict(list)
@@ -335,7 +326,8 @@ class MemoryStore:
 
     # -- reads --
     def _existing(self, p: dict) -> list[dict]:
-        return [self.events[i] for i in p["ids"] if i in self.events]
+        return [{"event_id": i, "content_hash": e[0], "erroneous": e[1], "custody": None, "hashed": e[2],
+                 "recorded_by": e[3], "eid": e[4]} for i in p["ids"] if (e := self.events.get(i)) is not None]
 
     def _state(self, p: dict) -> list[dict]:
         rows = []
@@ -392,10 +384,9 @@ class MemoryStore:
             node_id = self.next_id
             self.next_id += 1
             self.out.node("Event", node_id, props)
-            self.events[props["event_id"]] = {
-                "event_id": props["event_id"], "content_hash": props.get("content_hash"),
-                "erroneous": props.get("erroneous"), "custody": props.get("custody"), "hashed": props.get("hashed"),
-                "recorded_by": props.get("recorded_by"), "eid": node_id}
+            # what a resend is compared by (not the custody a declaration reverses: _DECLARE is not supported)
+            self.events[props["event_id"]] = (props.get("content_hash"), props.get("erroneous"), props.get("hashed"),
+                                              props.get("recorded_by"), node_id)
             out.append({"event_id": props["event_id"], "eid": node_id})
         return out
 
@@ -459,7 +450,7 @@ class MemoryStore:
         for r in p["rows"]:
             c, x = self.events.get(r["corrective"]), self.events.get(r["erroneous"])
             if c is not None and x is not None:
-                self.corrects.add((c["eid"], x["eid"]))
+                self.corrects.add((c[4], x[4]))
         return []
 
     def _declare(self, p: dict) -> list[dict]:
@@ -604,9 +595,9 @@ def prepare(master: dict, batches: Iterable[tuple[dict, list[dict]]], folder: Pa
             job = events.CaptureJob(events.new_capture_id(), event_count=len(normalised))
             events.capture(memory, normalised, policy, job, record=True, context=doc.get("@context"))
             captured = set(job.captured)
-            judged = [ev for _, ev in normalised if ev.event_id in captured]
-            if cold_chain.candidates(judged):
-                done.cold_chain.append(judged)
+            judged = cold_chain.candidates([ev for _, ev in normalised if ev.event_id in captured])
+            if judged:  # on_captured judges only these: keep them, not the whole document
+                done.cold_chain.append([ev for ev, _ in judged.values()])
             done.events += len(normalised)
             done.documents += 1
             done.warnings += len(job.warnings)
@@ -660,17 +651,7 @@ def importer_command(prepared: Prepared, database: str = "neo4j") -> list[str]:
 
 # --- what a load built, whole: the import's proof compares two of these --------------------------------------------
 
-_DUMP: LiteralString = """
-CALL () {
-    MATCH (n:Party) WHERE n.gln STARTS WITH $prefix RETURN n
-    UNION MATCH (n:Location) WHERE n.key STARTS WITH $loc + $prefix RETURN n
-    UNION MATCH (n:Product) WHERE n.gtin STARTS WITH '0' + $prefix RETURN n
-    UNION MATCH (n:Lot) WHERE n.gtin STARTS WITH '0' + $prefix RETURN n
-    UNION MATCH (n:Item) WHERE n.key STARTS WITH $item + '0' + $prefix RETURN n
-    UNION MATCH (n:LogisticUnit) WHERE substring(n.sscc, 1) STARTS WITH $prefix RETURN n
-    UNION MATCH (n:Inspection) WHERE n.key STARTS WITH $prefix RETURN n
-    UNION MATCH (n:Certificate) WHERE n.key STARTS WITH $prefix RETURN n
-    UNION MATCH (n:Event)-[:READ_POINT]->(l:Location) WHERE l.key STARTS WITH $loc + $prefix RETURN n
+_DUMP: LiteralString = "CALL () {" + bulk.NAMESPACE_NODES + """
     UNION MATCH (n:Alert)-[:WARNS]->(l:Lot) WHERE l.gtin STARTS WITH '0' + $prefix RETURN n
     UNION MATCH (e:Event)-[:READ_POINT]->(l:Location) WHERE l.key STARTS WITH $loc + $prefix
           WITH DISTINCT e.capture_id AS id MATCH (n:Capture {capture_id: id}) RETURN n
