@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from urllib.parse import quote
 
 from graph.key_data import OBJECT_FIELDS
+from gs1.epcis import wire_event
 from gs1.event_builders import RECALL_NS
 
 CONTEXT = ["https://ref.gs1.org/standards/epcis/epcis-context.jsonld"]
@@ -478,5 +479,5 @@ def epcis_document(events: list[dict], created: datetime | None = None, prefixes
         "schemaVersion": "2.0",
         "creationDate": created.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
         "epcisHeader": {"epcisMasterData": {"vocabularyList": location_vocabulary(parties)}},
-        "epcisBody": {"eventList": events},
+        "epcisBody": {"eventList": [wire_event(e) for e in events]},
     }

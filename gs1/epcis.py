@@ -27,6 +27,15 @@ DEFAULT_PREFIXES = {
     "cbvmda": "urn:epcglobal:cbv:mda:",
 }
 
+# This service's own namespace, one home for it: its extension fields (tracegraph:recallID, ILMD fields) and its own
+# vocabulary terms, named as CBV names its own (``BizStep-<word>``).
+OWN_NS = "https://tracegraph.example/ns/"
+# The service's own bizSteps (DOMAIN.md's origin steps; CBV 2.0 has neither, its word for slaughter is `killing`). They
+# are stored and compared as these bare words; in EPCIS they are written as URIs of OWN_NS (GS1's schema takes only
+# CBV's words or a URI there, and in JSON-LD a bare word means a CBV term), and read in either form.
+OWN_BIZ_STEPS = ("harvesting", "slaughtering")
+OWN_BIZ_STEP_BASE = OWN_NS + "BizStep-"
+
 # Vocabulary -> (CBV 2.0 web URI term prefix, CBV 1.x URN prefix).
 VOCABULARIES = {
     "bizStep": ("BizStep-", "urn:epcglobal:cbv:bizstep:"),
@@ -149,7 +158,8 @@ def normalize_vocab(value: str, vocabulary: str, prefixes: dict[str, str] | None
     """Reduce a CBV value in any notation to its bare term; non-CBV values come back expanded but unchanged.
 
     ``shipping``, ``cbv:BizStep-shipping``, ``urn:epcglobal:cbv:bizstep:shipping`` and
-    ``https://ref.gs1.org/cbv/BizStep-shipping`` all give ``shipping`` for ``vocabulary="bizStep"``.
+    ``https://ref.gs1.org/cbv/BizStep-shipping`` all give ``shipping`` for ``vocabulary="bizStep"``; our own
+    ``https://tracegraph.example/ns/BizStep-harvesting`` (or its CURIE, the prefix declared) gives ``harvesting``.
     """
     web_prefix, urn_prefix = VOCABULARIES[vocabulary]
     if ":" not in value:
@@ -160,7 +170,25 @@ def normalize_vocab(value: str, vocabulary: str, prefixes: dict[str, str] | None
     for base in (CBV_BASE, "http://ref.gs1.org/cbv/"):
         if expanded.startswith(base + web_prefix):
             return expanded[len(base) + len(web_prefix):]
+    own = expanded.removeprefix(OWN_BIZ_STEP_BASE)
+    if vocabulary == "bizStep" and own in OWN_BIZ_STEPS:
+        return own
     return expanded
+
+
+def vocab_uri(term: str) -> str:
+    """The EPCIS form of a bare bizStep: our own words as OWN_NS URIs, anything else (CBV's words) unchanged."""
+    return OWN_BIZ_STEP_BASE + term if term in OWN_BIZ_STEPS else term
+
+
+def wire_event(event: dict) -> dict:
+    """An event as it leaves the service in EPCIS form (query answers, subscriptions, exports): a bizStep of ours
+    stored as a bare word is written as its URI (a copy; the stored event is unchanged). Every other field, and a
+    bizStep captured in another notation, stay as captured."""
+    step = event.get("bizStep")
+    if isinstance(step, str) and step in OWN_BIZ_STEPS:
+        return {**event, "bizStep": vocab_uri(step)}
+    return event
 
 
 def parse_time(value: Any, location: str) -> datetime:

@@ -12,7 +12,7 @@ import uuid
 from datetime import UTC, datetime
 from urllib.parse import quote
 
-from gs1.epcis import EPCQuantity, NormalizedEvent, normalize_event
+from gs1.epcis import OWN_NS, EPCQuantity, NormalizedEvent, normalize_event
 from gs1.identifiers import GS1_BASE, Ref
 from gs1.timezones import CHINA, CHINA_OFFSET
 
@@ -21,7 +21,7 @@ DISPOSITIONS = {"sold": ("retail_selling", "retail_sold"), "consumed": ("dispens
                 "destroyed": ("destroying", "destroyed")}
 # A recall's `recalled` observations: one ObjectEvent per this many affected objects.
 EVENT_CHUNK = 1000
-RECALL_NS = "https://tracegraph.example/ns/"
+RECALL_NS = OWN_NS
 # ILMD field of a lot's origin event listing the farm inputs used: [{kind, name, dose, applied, safety_days}].
 FARM_INPUTS = "tracegraph:farmInputs"
 # ILMD field of a transformation: the production date of the lots it makes (CBV has expiry and harvest dates, but

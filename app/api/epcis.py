@@ -25,7 +25,7 @@ from app.schemas.epcis import (
     encode_page_token,
 )
 from graph import captures, epcis_query, master_data
-from gs1.epcis import utc_iso
+from gs1.epcis import utc_iso, wire_event
 from gs1.errors import GS1Error, InvalidEvent
 from gs1.event_query import parse_extensions
 from gs1.identifiers import parse_identifier
@@ -261,7 +261,7 @@ def query_document(rows: list[dict], name: str = "SimpleEventQuery", vocabularie
         "creationDate": utc_iso_now(),
         **header,
         "epcisBody": {"queryResults": {"queryName": name,
-                                       "resultsBody": {"eventList": [row["doc"] for row in rows]}}},
+                                       "resultsBody": {"eventList": [wire_event(row["doc"]) for row in rows]}}},
     }
 
 

@@ -325,7 +325,14 @@ def test_expand_curie_expands_declared_prefixes_only(value, expanded):
      ("cbv:ER-incorrect_data", "errorReason", "incorrect_data"),
      ("urn:epcglobal:cbv:er:did_not_occur", "errorReason", "did_not_occur"),
      ("urn:epcglobal:cbv:bizstep:shipping", "bizStep", "shipping"),
-     ("https://example.org/steps/drying", "bizStep", "https://example.org/steps/drying")],
+     ("https://example.org/steps/drying", "bizStep", "https://example.org/steps/drying"),
+     # our own bizSteps (D8 of docs/gs1_openapi.md): our URI is the word; an unknown word of ours, or our URI for
+     # another vocabulary, stays a URI
+     ("https://tracegraph.example/ns/BizStep-harvesting", "bizStep", "harvesting"),
+     ("https://tracegraph.example/ns/BizStep-slaughtering", "bizStep", "slaughtering"),
+     ("https://tracegraph.example/ns/BizStep-drying", "bizStep", "https://tracegraph.example/ns/BizStep-drying"),
+     ("https://tracegraph.example/ns/BizStep-harvesting", "disposition",
+      "https://tracegraph.example/ns/BizStep-harvesting")],
 )
 def test_normalize_vocab_reduces_every_cbv_notation(value, vocabulary, term):
     assert normalize_vocab(value, vocabulary) == term
@@ -335,6 +342,8 @@ def test_normalize_vocab_uses_the_given_prefixes():
     assert normalize_vocab("my:Disp-x", "disposition", {"my": "https://ref.gs1.org/cbv/"}) == "x"
     assert normalize_vocab("cbv:Disp-x", "disposition", {"cbv": "https://elsewhere.example/"}) == (
         "https://elsewhere.example/Disp-x")
+    assert normalize_vocab("tg:BizStep-slaughtering", "bizStep", {"tg": "https://tracegraph.example/ns/"}) == (
+        "slaughtering")
 
 
 def test_an_event_context_adds_to_the_document_prefixes():
