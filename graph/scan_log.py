@@ -32,7 +32,7 @@ class Recent:
 
     A stored scan stays stored, so a time here proves a later scan by the same client of the same code within
     REPEAT_WINDOW a repeat, whatever another process wrote since: such a batch needs no look-up in the store (the
-    client's scans by the fp index: every scan that client ever made) and, when all its scans are repeats, no
+    client's recent scans by the (fp, time) index) and, when all its scans are repeats, no
     transaction at all. Anything it cannot prove is asked of the store, as before.
     """
 

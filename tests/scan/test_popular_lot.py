@@ -81,3 +81,36 @@ def test_a_backup_from_before_restores_its_scan_links_as_scanned(graph):
     found = graph.query("MATCH (l:Lot {key: 'lot:' + $tag})<-[r]-(n) RETURN labels(n)[0] AS label, type(r) AS type "
                         "ORDER BY label", read=True, tag=tag)
     assert [(r["label"], r["type"]) for r in found] == [("Inspection", "OF_LOT"), ("Scan", "SCANNED")]
+
+
+def _lookup_hits(graph, fp: str, gtin: str, lot: str) -> int:
+    """Database hits of the scan writer's look-up of one client's last scan of one code (PROFILE)."""
+    probe = {"fp": fp, "gtin": gtin, "lot": lot, "serial": "", "since": datetime.now(UTC) - timedelta(minutes=30)}
+    with graph.driver.session(database=graph.database) as session:
+        summary = session.run("PROFILE " + scan_log._LAST_BY_CLIENT, probes=[probe]).consume()
+    hits, stack = 0, [summary.profile]
+    while stack:
+        op = stack.pop()
+        hits += op.get("dbHits") or 0
+        stack.extend(op.get("children") or [])
+    return hits
+
+
+def test_a_client_with_months_of_scans_costs_the_writer_its_last_half_hour_only(graph, chain):
+    # A shop's Wi-Fi or an office proxy is one client (fp) to us, for months: the writer asks whether this client
+    # scanned this code in the last 30 minutes, which must not read the client's older scans.
+    fp = uuid.uuid4().hex
+    now = datetime.now(UTC)
+    old = [{"scan_id": uuid.uuid4().hex, "time": now - timedelta(days=1, minutes=k), "gtin": chain.box_gtin,
+            "lot": chain.box_lot, "serial": f"X{k}", "verdict": "unknown_code", "fp": fp, "net": None, "lat": None,
+            "lon": None, "region": None} for k in range(1500)]
+    before = _lookup_hits(graph, fp, chain.box_gtin, chain.box_lot)
+    for start in range(0, len(old), 500):
+        scan_log.record_scans(graph, old[start:start + 500])
+    after = _lookup_hits(graph, fp, chain.box_gtin, chain.box_lot)
+    assert after - before < 20, (before, after)
+    # and the look-up still finds a scan of the window: a reload within it is a repeat, not a second scan
+    first = _scans(chain.box_gtin, chain.box_lot, 1)[0] | {"fp": fp, "time": now - timedelta(minutes=5)}
+    assert scan_log.record_scans(graph, [first]) == 1
+    again = first | {"scan_id": uuid.uuid4().hex, "time": now}
+    assert scan_log.record_scans(graph, [again]) == 0 and again["repeat"] is True
