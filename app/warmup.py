@@ -14,6 +14,7 @@ cold, as before.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import time
@@ -57,6 +58,19 @@ def warm_up(app: Flask, budget: float | None = None) -> dict:
         done["stopped"] = f"error: {type(exc).__name__}"
     done["seconds"] = round(time.monotonic() - started, 3)
     return done
+
+
+def freeze_heap() -> int:
+    """Move what the worker holds once it is warm (the app, its templates, the driver, the first pages' facts) into
+    the cyclic collector's permanent generation, and return how many objects that is.
+
+    None of it is garbage, yet every full collection walked it all: about 145,000 objects, 76 ms with every thread of
+    the worker stopped, once every few thousand pages (measured: one such pause per 6,000 pages, the slowest
+    request of the lot). Frozen, they are never walked again; what later requests make is collected as before.
+    """
+    gc.collect()
+    gc.freeze()
+    return gc.get_freeze_count()
 
 
 def _warm(app: Flask, deadline: float, done: dict) -> None:

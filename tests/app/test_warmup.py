@@ -3,7 +3,11 @@ reads, records no scan, and never stops a worker whose database does not answer.
 
 from __future__ import annotations
 
+import ast
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 from app import create_app
 from app.warmup import warm_up
@@ -35,3 +39,27 @@ def test_a_warm_up_without_a_database_gives_up_at_once_and_does_not_raise():
 
 def test_a_warm_up_budget_of_zero_turns_it_off(app):
     assert warm_up(app, budget=0) == {"pages": 0, "trace": False, "recall": False, "seconds": 0.0, "stopped": "off"}
+
+
+def test_what_a_warm_worker_holds_is_frozen_out_of_full_collections():
+    # In a process of its own: freezing is for a worker's whole life, not for the test run's.
+    code = (
+        "import gc\n"
+        "from app.warmup import freeze_heap\n"
+        "held = [[i] for i in range(50000)]\n"
+        "gc.collect()\n"
+        "walked = len(gc.get_objects())\n"
+        "frozen = freeze_heap()\n"
+        "print(frozen >= 50000, len(gc.get_objects()) < walked - 50000, held[-1][0])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                         cwd=Path(__file__).resolve().parents[2])
+    assert out.stdout.split() == ["True", "True", "49999"], out.stderr
+
+
+def test_gunicorn_freezes_each_worker_after_its_warm_up():
+    conf = (Path(__file__).resolve().parents[2] / "gunicorn.conf.py").read_text()
+    tree = ast.parse(conf)
+    hook = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "post_worker_init")
+    calls = [n.func.id for n in ast.walk(hook) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)]
+    assert calls.index("warm_up") < calls.index("freeze_heap")
