@@ -656,10 +656,10 @@ _DUMP: LiteralString = "CALL () {" + bulk.NAMESPACE_NODES + """
     UNION MATCH (e:Event)-[:READ_POINT]->(l:Location) WHERE l.key STARTS WITH $loc + $prefix
           WITH DISTINCT e.capture_id AS id MATCH (n:Capture {capture_id: id}) RETURN n
 }
-OPTIONAL MATCH (n)-[r]->(m)
+// a COLLECT subquery per node, not an aggregation over all of them: the rows stream (S is 600k relationships)
 RETURN labels(n) AS labels, properties(n) AS props,
-       collect(CASE WHEN r IS NULL THEN null ELSE {type: type(r), props: properties(r), labels: labels(m),
-               end: m {.event_id, .gln, .gtin, .key, .dedupe_key, .capture_id}} END) AS out
+       COLLECT { MATCH (n)-[r]->(m) RETURN {type: type(r), props: properties(r), labels: labels(m),
+                                            end: m {.event_id, .gln, .gtin, .key, .dedupe_key, .capture_id}} } AS out
 """
 
 
