@@ -53,10 +53,10 @@ def _init_buffer(state) -> None:
         interval=app.config["SCAN_FLUSH_SECONDS"],
     )
     # Tests change data between scans of one code and expect to see it at once; served pages keep the lineage
-    # facts a few seconds (statuses are read live either way).
+    # facts up to 10 seconds (statuses are read live either way).
     seconds = app.config.get("SCAN_CACHE_SECONDS")
     if seconds is None:
-        seconds = 0.0 if app.testing else 5.0
+        seconds = 0.0 if app.testing else 10.0
     app.extensions["scan_page_cache"] = scan_store.PageCache(float(seconds))
 
 

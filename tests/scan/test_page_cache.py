@@ -66,3 +66,15 @@ def test_a_refresh_that_finds_the_same_facts_keeps_the_cached_object(graph, chai
     assert again["timeline"] is first["timeline"]
     changed = {**entry, "origin": []}
     assert cache.put((chain.box_gtin, chain.box_lot, None), changed) is changed
+
+
+def test_codes_cached_together_do_not_expire_together():
+    # A restart or a burst caches many codes at once; read again all at once every few seconds, their lineage walks
+    # stalled a worker. Each entry lives between half and all of the cache's seconds.
+    cache = scan.PageCache(10)
+    start = time.monotonic()
+    for k in range(200):
+        cache.put(("06901234000000", f"L{k}", None), {"k": k})
+    lives = sorted(expires - start for expires, _ in cache._entries.values())
+    assert 5.0 <= lives[0] and lives[-1] <= 10.1
+    assert lives[-1] - lives[0] > 3.0
