@@ -5,6 +5,7 @@
     .venv/bin/python scripts/bench_scan.py --mix 2x4,3x4,4x4 --runs 3             # compare worker x thread mixes
     .venv/bin/python scripts/bench_scan.py --arrange 2 ...                        # add 2 small test chains first
     .venv/bin/python scripts/bench_scan.py --rate 500 --seconds 10                # open loop: 500 pages/s offered
+    .venv/bin/python scripts/bench_scan.py --rate 500 --phones request            # ... every scan a new shopper's
     .venv/bin/python scripts/bench_scan.py --cpu                                  # app and Neo4j CPU ms per page
     .venv/bin/python scripts/bench_scan.py --profile 2000                         # in-process cProfile (tottime)
 
@@ -319,8 +320,12 @@ def stale(exc: BaseException) -> bool:
 
 
 async def _open_loop(host: str, port: int, heads: list[bytes], picks: list[int], offsets: list[float],
-                     seconds: float, max_connections: int) -> dict:
-    """Send heads[picks[i]] at offsets[i]; the connection pool grows while every connection is busy."""
+                     seconds: float, max_connections: int, phones: str = "connection") -> dict:
+    """Send heads[picks[i]] at offsets[i]; the connection pool grows while every connection is busy.
+
+    ``phones``: "connection" (each connection is one phone: after its first scan of a code, a repeat the scan writer
+    does not store) or "request" (every request a phone of its own, as when each shopper scans once: every scan is
+    a first scan, written to the store)."""
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue()
     latencies: list[float] = []
@@ -331,6 +336,7 @@ async def _open_loop(host: str, port: int, heads: list[bytes], picks: list[int],
 
     async def connection(n: int) -> None:
         suffix = f"{n}\r\n\r\n".encode()  # each connection is one phone, as in the wrk script
+        sent = 0
         reader: asyncio.StreamReader | None = None
         writer: asyncio.StreamWriter | None = None
         try:
@@ -345,6 +351,9 @@ async def _open_loop(host: str, port: int, heads: list[bytes], picks: list[int],
                             if writer is not None:
                                 writer.close()
                             reader, writer = await asyncio.open_connection(host, port)
+                        if phones == "request":
+                            sent += 1
+                            suffix = f"{n}-{sent}\r\n\r\n".encode()
                         writer.write(head + suffix)
                         status, keep = await read_response(reader)
                     except (OSError, EOFError, asyncio.LimitOverrunError, ValueError) as exc:
@@ -412,7 +421,8 @@ async def _open_loop(host: str, port: int, heads: list[bytes], picks: list[int],
 
 
 def run_open(url: str, paths: list[str], rate: float, seconds: float, accept: str = "text/html",
-             arrivals: str = "uniform", max_connections: int = 256, seed: int | None = None) -> dict:
+             arrivals: str = "uniform", max_connections: int = 256, seed: int | None = None,
+             phones: str = "connection") -> dict:
     """One open-loop run: `rate` requests/s offered for `seconds`; latencies (ms) from each scheduled start.
 
     The generator runs in a child process of its own session. Linux (autogroup) shares the CPU fairly between
@@ -421,7 +431,7 @@ def run_open(url: str, paths: list[str], rate: float, seconds: float, accept: st
     behind its schedule on a busy machine. On its own (session nice -5 when allowed) it needs a few % of a core.
     """
     job = {"url": url, "paths": paths, "rate": rate, "seconds": seconds, "accept": accept, "arrivals": arrivals,
-           "max_connections": max_connections, "seed": seed}
+           "max_connections": max_connections, "seed": seed, "phones": phones}
     out = subprocess.run([sys.executable, str(Path(__file__).resolve()), _CHILD], input=json.dumps(job),
                          capture_output=True, text=True, start_new_session=True,
                          timeout=seconds + DRAIN_SECONDS + 60)
@@ -456,22 +466,24 @@ def generate_open(job: dict) -> dict:
     parts = urlsplit(job["url"])
     before, started = resource.getrusage(resource.RUSAGE_SELF), time.monotonic()
     r = asyncio.run(_open_loop(parts.hostname, parts.port or 80, heads, picks, offsets, seconds,
-                               job["max_connections"]))
+                               job["max_connections"], job.get("phones", "connection")))
     after, wall = resource.getrusage(resource.RUSAGE_SELF), time.monotonic() - started
     r["cpu"] = (after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime) / wall
     r["nice"], r["offered"], r["arrivals"], r["generator"] = nice, rate, arrivals, "python open loop"
+    r["phones"] = job.get("phones", "connection")
     r["valid"] = r["late"] <= LAG_TOLERANCE * max(1, r["scheduled"])
     return r
 
 
 def measure_open(url: str, paths: list[str], runs: int, rate: float, seconds: float, warmup: float,
-                 accept: str = "text/html", arrivals: str = "uniform", max_connections: int = 256) -> list[dict]:
+                 accept: str = "text/html", arrivals: str = "uniform", max_connections: int = 256,
+                 phones: str = "connection") -> list[dict]:
     """A warm-up at the rate, then `runs` open-loop runs; each result carries the load average after it."""
     if warmup:
-        run_open(url, paths, rate, warmup, accept, arrivals, max_connections)
+        run_open(url, paths, rate, warmup, accept, arrivals, max_connections, phones=phones)
     out = []
     for _ in range(runs):
-        r = run_open(url, paths, rate, seconds, accept, arrivals, max_connections)
+        r = run_open(url, paths, rate, seconds, accept, arrivals, max_connections, phones=phones)
         r["load"] = benchlib.load_average()
         out.append(r)
     return out
@@ -546,7 +558,8 @@ def print_open(results: list[dict], url: str, codes: int, connections: int, labe
     """Print open-loop runs, a loud line for each run the generator could not keep, and the medians."""
     first = results[0]
     print(f"scan page ({'JSON' if as_json else 'HTML'}) via {url}: {codes} codes, open loop {first['offered']:g}/s "
-          f"offered ({first['arrivals']} arrivals), up to {connections} connections, {label}, {os.cpu_count()} CPUs, "
+          f"offered ({first['arrivals']} arrivals, a phone per {first.get('phones', 'connection')}), up to "
+          f"{connections} connections, {label}, {os.cpu_count()} CPUs, "
           f"cache {cache_seconds if cache_seconds is not None else 'default'}; latency from scheduled start")
     for r in results:
         busy = f" (all busy for {r['waited']})" if r["waited"] else ""
@@ -575,6 +588,9 @@ def main() -> None:
     ap.add_argument("--rate", type=float, help="open loop: pages/s offered on a schedule (e.g. 500, the SLO rate)")
     ap.add_argument("--arrivals", choices=["uniform", "poisson"], default="uniform",
                     help="open loop: a request every 1/rate s, or a Poisson process of that rate")
+    ap.add_argument("--phones", choices=["connection", "request"], default="connection",
+                    help="open loop: a phone per connection (its later scans of a code are repeats, not stored) or "
+                         "a phone per request (every scan a first scan, written to the store)")
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--warmup", type=float, default=3.0)
     ap.add_argument("--runs", type=int, default=3)
@@ -617,7 +633,7 @@ def main() -> None:
                     args.runs, args.seconds, connections)
             elif args.rate is not None:
                 results = measure_open(url, paths, args.runs, args.rate, args.seconds, args.warmup, accept,
-                                       args.arrivals, connections)
+                                       args.arrivals, connections, phones=args.phones)
             else:
                 results = measure(url, paths, args.runs, connections, args.seconds, args.warmup, accept,
                                   args.generator)
