@@ -50,8 +50,9 @@ QUERY_METHODS = ("query", "lookup", "run", "execute_query", "run_autocommit", "t
 def _is_built(node: ast.AST, literals: frozenset[str] = frozenset()) -> bool:
     """An f-string, concatenation, %-formatting or .format()/.join() call: text assembled at run time.
 
-    A `+` of string literals and of the module's own literal constants (`literals`: module-level names assigned only
-    literal text) is still literal text, fixed when the module is imported: a query's shared WHERE clause.
+    A `+` of string literals and of literal constants (`literals`: the module's own module-level names assigned only
+    literal text, and `module.NAME` for such a name of another graph/ module it imports) is still literal text, fixed
+    when the module is imported: a query's shared WHERE clause.
     """
     if isinstance(node, ast.BinOp):
         return not _only_literals(node, literals)
@@ -65,13 +66,16 @@ def _only_literals(node: ast.AST, literals: frozenset[str]) -> bool:
         return isinstance(node.value, str)
     if isinstance(node, ast.Name):
         return node.id in literals
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+        return f"{node.value.id}.{node.attr}" in literals
     return (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add)
             and _only_literals(node.left, literals) and _only_literals(node.right, literals))
 
 
-def _module_literals(tree: ast.Module) -> frozenset[str]:
-    """Module-level names assigned (once, in order) nothing but literal text and earlier such names."""
-    literals: set[str] = set()
+def _module_literals(tree: ast.Module, imported: frozenset[str] = frozenset()) -> frozenset[str]:
+    """Module-level names assigned (once, in order) nothing but literal text, earlier such names and `imported`
+    (another module's literal constants, as `module.NAME`); `imported` is part of the answer."""
+    literals: set[str] = set(imported)
     assigned: dict[str, int] = {}
     for stmt in tree.body:
         targets = [stmt.target] if isinstance(stmt, ast.AnnAssign) else getattr(stmt, "targets", [])
@@ -95,12 +99,24 @@ def _literal_text(node: ast.AST) -> str:
     return " ".join(n.value for n in ast.walk(node) if isinstance(n, ast.Constant) and isinstance(n.value, str))
 
 
+def _graph_imports(tree: ast.Module) -> dict[str, str]:
+    """The graph/ modules a module imports by name (`from graph import bulk`): local name -> module name."""
+    return {alias.asname or alias.name: alias.name for node in tree.body
+            if isinstance(node, ast.ImportFrom) and node.module == "graph" for alias in node.names}
+
+
 def test_no_cypher_is_built_from_variables():
     """Only literal Cypher reaches the driver: values travel as $parameters, never inside the query text."""
     offenders = []
-    for path in sorted((REPO / "graph").rglob("*.py")):
-        tree = ast.parse(path.read_text(), str(path))
-        literals = _module_literals(tree)
+    paths = sorted((REPO / "graph").rglob("*.py"))
+    trees = {path: ast.parse(path.read_text(), str(path)) for path in paths}
+    # Each module's own literal constants first; then a module may use another's as `module.NAME` (one level).
+    own = {path.stem: _module_literals(tree) for path, tree in trees.items() if path.parent == REPO / "graph"}
+    for path in paths:
+        tree = trees[path]
+        imported = frozenset(f"{local}.{name}" for local, module in _graph_imports(tree).items()
+                             for name in own.get(module, ()))
+        literals = _module_literals(tree, imported)
         for node in ast.walk(tree):
             where = f"{path.relative_to(REPO)}:{getattr(node, 'lineno', '?')}"
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute | ast.Name):
@@ -123,3 +139,7 @@ def test_the_cypher_rule_tells_literal_constants_from_values():
     assert literals == {"A", "B"}
     built = [n for n in ast.walk(tree) if isinstance(n, ast.BinOp) and _is_built(n, literals)]
     assert [ast.unparse(n) for n in built] == ["C + 'x'", "'MATCH (n) WHERE n.k = ' + v"]
+    # another graph module's literal constant, named through its module, is literal too; any other attribute is not
+    other = ast.parse("from graph import bulk\nD = 'CALL {' + bulk.NODES + '}'\nE = 'MATCH (n)' + bulk.rows\n")
+    assert _graph_imports(other) == {"bulk": "bulk"}
+    assert _module_literals(other, frozenset({"bulk.NODES"})) == {"bulk.NODES", "D"}

@@ -27,6 +27,7 @@ import pkgutil
 import threading
 import uuid
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 from neo4j import READ_ACCESS, RoutingControl
@@ -52,6 +53,7 @@ from graph import (
     events,
     fingerprint,
     fsma,
+    history_import,
     imports,
     key_data,
     lots,
@@ -116,6 +118,8 @@ MODES = {
     "bulk.capture_events": "write",
     "bulk.census": "read",
     "bulk.closure": "read",
+    "history_import.dump": "read",
+    "history_import.finish_online": "write",
     "captures.get": "lookup",
     "captures.page": "read",
     "closure.closure": "read",
@@ -430,6 +434,9 @@ def _calls(g, c) -> dict:
                 "epcisBody": {"eventList": []}}),
         "bulk.census": lambda: bulk.census(g, "69999999"),
         "bulk.closure": lambda: bulk.closure(g, lk),
+        "history_import.dump": lambda: history_import.dump(g, "69999"),
+        "history_import.finish_online": lambda: history_import.finish_online(g, history_import.Prepared(
+            folder=Path("."), empty_lists=[{"label": "Party", "key": nope, "props": {}}])),
         "captures.get": lambda: captures.get(g, nope),
         "captures.page": lambda: captures.page(g, pg, 5, None),
         "closure.closure": lambda: closure.closure(g, lk, "back"),

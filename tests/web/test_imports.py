@@ -63,7 +63,8 @@ def _events(client, admin_token, gtin: str, lot: str) -> list[tuple]:
     for e in found.get_json()["epcisBody"]["queryResults"]["resultsBody"]["eventList"]:
         quantities = [*e.get("quantityList", []), *e.get("inputQuantityList", []), *e.get("outputQuantityList", [])]
         mine = [q["quantity"] for q in quantities if q["epcClass"].endswith(f"/01/{gtin}/10/{lot}")]
-        out.append((e["eventTime"][:16], e["bizStep"].rsplit(":", 1)[-1].rsplit("/", 1)[-1], mine[0]))
+        step = e["bizStep"].rsplit(":", 1)[-1].rsplit("/", 1)[-1].removeprefix("BizStep-")  # a word or a URI
+        out.append((e["eventTime"][:16], step, mine[0]))
     return sorted(out)
 
 
