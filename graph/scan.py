@@ -272,7 +272,8 @@ class PageCache:
 
         Each entry lives between half and all of ``seconds``, drawn at random: codes first scanned together (a
         restart, a burst) would otherwise all expire together and be read again together, every ``seconds``, each
-        read a lineage walk: a burst that stalled a worker's pages for up to half a second (measured at 500/s).
+        read a lineage walk, all at once. (This spreads that work; it was not what slowed the pages in the episodes
+        docs/benchmarks.md describes for 500 pages/s: those remained with it.)
         """
         self.seconds = seconds
         self.max_entries = max_entries
