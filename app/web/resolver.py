@@ -14,6 +14,7 @@ from pathlib import Path
 from urllib.parse import parse_qsl, quote, urlencode
 
 from flask import Blueprint, Flask, current_app, jsonify, make_response, render_template, request
+from markupsafe import Markup, escape
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
@@ -330,6 +331,20 @@ def _cors(response):
 
 _RENDERED: dict[tuple, tuple[object, tuple, str]] = {}
 _RENDERED_MAX = 5000
+SCAN_LINE = "<!--tg:scan-line-->"  # where page.html puts an item's scan count (scan_line)
+
+
+def scan_line(item: dict, t: dict[str, str]) -> str:
+    """An item page's "scanned N times · first scanned on" line. Every new shopper's scan changes it and nothing
+    else of the page, so it is written into the rendered page per request instead of rendering the page again."""
+    if item.get("scan_count"):
+        text = escape(t["scans"].replace("{n}", str(item["scan_count"] + 1)))
+        first = item.get("first_scan_at")
+        if first:
+            text += Markup(' · {} <time datetime="{}">{}</time>').format(t["first_scan"], first, first[:10])
+    else:
+        text = escape(t["first_time"])
+    return str(Markup('<p class="small muted">{}</p>').format(text))
 
 
 def _render_page(public: dict, lang: str, raw_path: str, raw_query: str) -> str:
@@ -337,13 +352,15 @@ def _render_page(public: dict, lang: str, raw_path: str, raw_query: str) -> str:
     live part (statuses, item summary, verdict, certificate expiry, credit warnings) is unchanged: rendering is a
     third of a page."""
     key = (raw_path, raw_query, lang)
-    live = (repr(public["lot"]), repr(public["item"]), repr(public["recall"]), repr(public["on_hold"]),
+    item = public["item"]
+    steady = {k: v for k, v in item.items() if k not in ("scan_count", "first_scan_at")} if item else item
+    live = (repr(public["lot"]), repr(steady), repr(public["recall"]), repr(public["on_hold"]),
             repr(public["authenticity"]), tuple(c["expired"] for c in public["certificates"]),
             repr(public["recall_cases"]), public["sold_on"], repr(public.get("credit_warnings")))
     seen = _RENDERED.get(key)
     # The timeline list is the page cache's own object: the same object means the same lineage facts.
     if seen is not None and seen[0] is public["timeline"] and seen[1] == live:
-        return seen[2]
+        return _with_scan_line(seen[2], item, lang)
     html = render_template(
         "scan/page.html", f=public, lang=lang, t=TEXT[lang], other=_switch_url(raw_path, raw_query, lang),
         step=functools.partial(step_label, category=(public["product"] or {}).get("category")),
@@ -352,7 +369,11 @@ def _render_page(public: dict, lang: str, raw_path: str, raw_query: str) -> str:
     if len(_RENDERED) >= _RENDERED_MAX:
         _RENDERED.clear()
     _RENDERED[key] = (public["timeline"], live, html)
-    return html
+    return _with_scan_line(html, item, lang)
+
+
+def _with_scan_line(html: str, item: dict | None, lang: str) -> str:
+    return html.replace(SCAN_LINE, scan_line(item, TEXT[lang]), 1) if item and SCAN_LINE in html else html
 
 
 @bp.errorhandler(HTTPException)

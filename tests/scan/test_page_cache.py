@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 
 from graph import recalls, scan
 from graph.lots import lot_key
+from gs1.timezones import CHINA
 from tests.scan import arrange
 
 
@@ -78,3 +80,25 @@ def test_codes_cached_together_do_not_expire_together():
     lives = sorted(expires - start for expires, _ in cache._entries.values())
     assert 5.0 <= lives[0] and lives[-1] <= 10.1
     assert lives[-1] - lives[0] > 3.0
+
+
+def test_a_served_item_page_counts_each_new_shopper_while_the_rest_of_it_is_reused(client, app, graph, secret,
+                                                                                  flush, monkeypatch):
+    # Served pages reuse their HTML while the facts are the same; an item's scan count changes with every new
+    # shopper's scan, so that one line is written per request (resolver.scan_line) and must never be stale.
+    monkeypatch.setitem(app.extensions, "scan_page_cache", scan.PageCache(60))
+    c = arrange.ginseng_chain(graph, secret, boxes=1)
+    path = f"/01/{c.box_gtin}/10/{c.box_lot}/21/{c.serials[0]}"
+    lines = []
+    for k in range(3):
+        html = client.get(path, headers={"User-Agent": f"shopper-{k}"}).get_data(as_text=True)
+        assert "tg:scan-line" not in html
+        lines.append(html.split('id="verdict"')[1].split("</section>")[0])
+        flush()
+    assert "这是本码的首次查询。" in lines[0]
+    today = datetime.now(CHINA).date().isoformat()
+    assert "本码已被查询 2 次 · 首次查询" in lines[1] and "本码已被查询 3 次 · 首次查询" in lines[2]
+    assert all(f">{today}</time>" in line or f">{(datetime.now(UTC)).date().isoformat()}</time>" in line
+               for line in lines[1:])
+    english = client.get(path + "?lang=en", headers={"User-Agent": "shopper-3"}).get_data(as_text=True)
+    assert "Scanned 4 times · First scan" in english
