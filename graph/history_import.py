@@ -1,5 +1,11 @@
 """Initial load of history into an empty store with Neo4j's own bulk importer (`neo4j-admin database import full`).
 
+(Over 500 lines on purpose: the in-memory store answers each of the write path's statements with that statement's
+effect, one handler per statement beside the CSV writer that streams the result; split, a handler would sit apart
+from the bookkeeping it shares, and the identity check that stops an unknown statement needs them all in one place.
+The cost of this design is that a change to a write statement's effect must be made here too: the equality proof
+below fails until it is.)
+
 The importer writes a store from CSV files in minutes where the write path writes ~1,100 events/s, but it runs no
 Cypher: whatever the write path derives (custody ``HOLDS``, lineage ``TRANSFORMED_INTO``/``PACKED_IN``/``HAS_ITEM``,
 first times, lot owners, capture jobs) must already be in the files. So this module does not re-implement capture:

@@ -31,7 +31,7 @@ from xml.etree.ElementTree import Element, ParseError
 from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeET
 
-from gs1.epcis import CBV_BASE, VOCABULARIES, context_prefixes, normalize_vocab, vocab_uri
+from gs1.epcis import CBV_BASE, OWN_BIZ_STEPS, VOCABULARIES, context_prefixes, normalize_vocab, vocab_uri
 from gs1.errors import InvalidEvent
 
 EPCIS_CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
@@ -626,7 +626,7 @@ class _Writer:
         bare = normalize_vocab(value, vocabulary)
         if ":" in bare:
             return bare
-        if vocabulary == "bizStep" and vocab_uri(bare) != bare:
+        if vocabulary == "bizStep" and bare in OWN_BIZ_STEPS:
             return vocab_uri(bare)  # our own bizSteps are never CBV's, in either format
         web_prefix, urn_prefix = VOCABULARIES[vocabulary]
         return f"{CBV_BASE}{web_prefix}{bare}" if self.web else f"{urn_prefix}{bare}"

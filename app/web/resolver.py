@@ -350,7 +350,8 @@ def scan_line(item: dict, t: dict[str, str]) -> str:
 def _render_page(public: dict, lang: str, raw_path: str, raw_query: str) -> str:
     """Render the page, reusing the HTML of the same code while its facts are the same cached entry and every
     live part (statuses, item summary, verdict, certificate expiry, credit warnings) is unchanged: rendering is a
-    third of a page."""
+    third of a page. An item's scan count, which each new shopper changes, is not part of that: it is written into
+    the page per request (scan_line)."""
     key = (raw_path, raw_query, lang)
     item = public["item"]
     steady = {k: v for k, v in item.items() if k not in ("scan_count", "first_scan_at")} if item else item
