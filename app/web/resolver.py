@@ -340,8 +340,9 @@ def scan_line(item: dict, t: dict[str, str]) -> str:
     if item.get("scan_count"):
         text = escape(t["scans"].replace("{n}", str(item["scan_count"] + 1)))
         first = item.get("first_scan_at")
-        if first:
-            text += Markup(' · {} <time datetime="{}">{}</time>').format(t["first_scan"], first, first[:10])
+        if first:  # an instant in UTC; the shopper reads its day in China
+            day = timeline.local_day(datetime.fromisoformat(first.replace("Z", "+00:00")))
+            text += Markup(' · {} <time datetime="{}">{}</time>').format(t["first_scan"], first, day)
     else:
         text = escape(t["first_time"])
     return str(Markup('<p class="small muted">{}</p>').format(text))
