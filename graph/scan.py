@@ -27,7 +27,7 @@ from graph.authenticity import (
 )
 from graph.driver import Graph, translate
 from graph.errors import NotFound
-from graph.values import iso_date, iso_utc, native
+from graph.values import iso_date, iso_utc, utc_micros
 from gs1.identifiers import item_key, key_kind, lot_key
 from gs1.timezones import CHINA
 
@@ -203,7 +203,13 @@ CALL (flagged_lots, flagged_items) {
     WITH DISTINCT r ORDER BY r.opened_at DESC LIMIT 3
     RETURN collect(r {.recall_id, .reason, .level, .opened_at, .refund_contact, .status}) AS recalls
 }
-""" + _CREDIT + """RETURN l {.lot, .production_date, .expiry_date, .status} AS lot, i {.*} AS item, sold_at, gone_at,
+""" + _CREDIT + """RETURN l {.lot, .production_date, .expiry_date, .status} AS lot,
+       i {.serial, .lot, .status, .scan_count, .post_sale_nets, .post_gone_nets, .suspect_reason, .suspect_detail,
+          .geo_hints, first_scan_at: i.first_scan_at.epochMillis * 1000 + i.first_scan_at.microsecond % 1000,
+          last_scan_at: i.last_scan_at.epochMillis * 1000 + i.last_scan_at.microsecond % 1000,
+          suspect_since: i.suspect_since.epochMillis * 1000 + i.suspect_since.microsecond % 1000} AS item,
+       sold_at.epochMillis * 1000 + sold_at.microsecond % 1000 AS sold_at,
+       gone_at.epochMillis * 1000 + gone_at.microsecond % 1000 AS gone_at,
        [n IN flagged_lots + flagged_items | [n.key, n.status]] AS flags, recalls, credit
 """
 
@@ -447,7 +453,8 @@ def _read_once(graph: Graph, cypher: LiteralString, timeout: float | None = None
     With `timeout`, Neo4j ends the transaction after that many seconds (a public page must not keep it busy)."""
     try:
         with graph.driver.session(database=graph.database, default_access_mode=READ_ACCESS) as session:
-            return [r.data() for r in session.run(Query(cypher, timeout=timeout), params)]
+            # The answers hold maps, lists and values, never nodes: a record's values need no recursive export.
+            return [dict(zip(r.keys(), r, strict=True)) for r in session.run(Query(cypher, timeout=timeout), params)]
     except Exception as exc:  # noqa: BLE001 - translated below, re-raised otherwise
         raise translate(exc) from exc
 
@@ -463,9 +470,16 @@ def _live(graph: Graph, gtin: str, lkey: str, ikey: str | None, upstream: list[d
         sold_disp=sorted(SOLD_DISPOSITIONS), sold_steps=sorted(SOLD_STEPS),
         gone_disp=sorted(GONE_DISPOSITIONS), gone_steps=sorted(GONE_STEPS),
     )[0]
-    return {"lot": row["lot"], "item": row["item"], "sold_at": native(row["sold_at"]),
-            "gone_at": native(row["gone_at"]), "flags": row["flags"], "recalls": row["recalls"],
+    item = row["item"]
+    if item is not None:
+        for k in _LIVE_TIMES:
+            item[k] = utc_micros(item[k])
+    return {"lot": row["lot"], "item": item, "sold_at": utc_micros(row["sold_at"]),
+            "gone_at": utc_micros(row["gone_at"]), "flags": row["flags"], "recalls": row["recalls"],
             "credit": row["credit"]}
+
+
+_LIVE_TIMES = ("first_scan_at", "last_scan_at", "suspect_since")  # the item's times _LIVE answers as microseconds
 
 
 def _facts(static: dict, live: dict, lot: str, today: date) -> dict:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime
+import uuid
+from datetime import UTC, datetime, timedelta
 
-from graph import recalls, scan
+from graph import authenticity, recalls, scan, scan_log
 from graph.lots import lot_key
 from gs1.timezones import CHINA
 from tests.scan import arrange
@@ -18,6 +19,31 @@ def test_a_cached_page_has_the_same_facts_as_a_fresh_one(graph, chain):
         scan.page(graph, chain.box_gtin, chain.box_lot, serial, cache=cache)
         assert scan.page(graph, chain.box_gtin, chain.box_lot, serial, cache=cache) == fresh
     assert cache.hits == 3 and cache.misses == 3
+
+
+def test_a_cached_page_reads_a_scanned_items_summary_as_the_fresh_page_does(graph, secret):
+    # A cached page reads the item's scan summary with its own live read (its times come as microseconds, not as
+    # driver temporals): the facts, copy state included, must be those of the full read, to the microsecond.
+    c = arrange.ginseng_chain(graph, secret, boxes=1)
+    start = datetime.now(UTC).replace(microsecond=123456) - timedelta(minutes=5)
+    # the box is sold (the chain's last box); then more clients than a sold item ever has: a suspected copy
+    nets = authenticity.MAX_CLIENTS_AFTER_SALE + 1
+    batch = [{"scan_id": str(uuid.uuid4()), "time": start + timedelta(seconds=n, microseconds=n * 7),
+              "gtin": c.box_gtin, "lot": c.box_lot, "serial": c.sold_serial, "verdict": "genuine",
+              "fp": f"fp-{uuid.uuid4().hex[:8]}",
+              "net": f"net-{n}", "lat": 43.88 if n < 2 else None, "lon": 125.32 if n < 2 else None,
+              "region": "220100" if n < 2 else None} for n in range(nets)]
+    assert scan_log.record_scans(graph, batch) == nets
+    fresh = scan.page(graph, c.box_gtin, c.box_lot, c.sold_serial)
+    state = fresh["copy_state"]
+    assert state["suspect_reason"] == "many_clients_after_sale" and state["scan_count"] == nets
+    assert len(state["geo_hints"]) == 2
+    assert state["first_scan_at"] == batch[0]["time"] and state["last_scan_at"] == batch[-1]["time"]
+    assert state["sold_at"] is not None and fresh["item"]["first_scan_at"] == batch[0]["time"].isoformat()[:-6] + "Z"
+    cache = scan.PageCache(60)
+    scan.page(graph, c.box_gtin, c.box_lot, c.sold_serial, cache=cache)
+    assert scan.page(graph, c.box_gtin, c.box_lot, c.sold_serial, cache=cache) == fresh
+    assert cache.hits == 1
 
 
 def test_a_recall_shows_on_a_cached_page_from_the_moment_it_opens(graph, secret):
