@@ -16,6 +16,7 @@ from app import audit as trail
 from app.auth import Principal
 from app.errors import ApiError
 from app.extensions import graph
+from app.gcpause import gc_paused
 from graph import events
 from gs1.epcis import context_prefixes, document_events, normalize_event
 from gs1.errors import InvalidEvent
@@ -65,10 +66,20 @@ def capture_document(doc: object, principal: Principal | None, behaviour: str = 
                      validate: bool = True) -> events.CaptureJob:
     """Capture an EPCIS document as one job; the job (stored) tells which events went in and why others did not.
 
+    The cyclic garbage collector is paused for the capture (app/gcpause.py): a 1,000-event document builds some
+    hundred thousand short-lived objects (normalised events, rows, driver records), none cyclic, and the collector
+    walked them about 65 times per document, 69 of 480 ms.
+
     Raises:
         ApiError: 400 for a document that is not EPCIS 2.0 JSON, 413 for too many events.
         Forbidden: an event outside what the token may record (nothing written).
     """
+    with gc_paused():
+        return _capture_document(doc, principal, behaviour, validate)
+
+
+def _capture_document(doc: object, principal: Principal | None, behaviour: str, validate: bool
+                      ) -> events.CaptureJob:
     try:
         raw_events, where = document_events(doc)
     except InvalidEvent as exc:

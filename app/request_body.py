@@ -18,6 +18,7 @@ from flask.json.provider import DefaultJSONProvider
 
 from app.auth import current_principal
 from app.errors import ApiError
+from app.gcpause import gc_paused
 from gs1.epcis_xml import XML_MEDIA_TYPES
 
 MAX_DEPTH = 64
@@ -155,7 +156,8 @@ def init_request_body(app: Flask) -> None:
         if not request.is_json:
             raise ApiError(415, f"send the body as application/json (got {request.mimetype or 'no Content-Type'})")
         try:
-            value = strict_loads(body)
+            with gc_paused():  # a large document is some hundred thousand objects, none cyclic (app/gcpause.py)
+                value = strict_loads(body)
         except UnicodeDecodeError as exc:
             raise ApiError(400, f"the body is not UTF-8: byte {exc.start} is {body[exc.start:exc.start + 1]!r}",
                            errors={"json": {"(body)": [f"invalid UTF-8 at byte {exc.start}"]}}) from None
