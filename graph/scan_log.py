@@ -23,7 +23,7 @@ from graph.authenticity import (
 )
 from graph.driver import Graph, tx_rows
 from graph.errors import NotFound
-from graph.values import iso_utc, native
+from graph.values import iso_utc, micros, native, utc_micros
 from gs1.identifiers import item_key, lot_key
 
 
@@ -102,11 +102,17 @@ def record_scans(graph: Graph, scans: list[dict], recent: Recent | None = None) 
     return n
 
 
+# Times cross the wire as microseconds since the epoch (graph/values.py utc_micros), not as driver temporals: the
+# driver builds, converts and packs a temporal value in Python for each, which was half the writer's own CPU (two per
+# scan: its time and its look-up's start). They are stored as the same UTC datetimes as before.
 _LAST_BY_CLIENT: LiteralString = """
 UNWIND $probes AS p
 MATCH (s:Scan {fp: p.fp})
-WHERE s.time >= p.since AND s.gtin = p.gtin AND s.lot = p.lot AND coalesce(s.serial, '') = p.serial
-RETURN p.fp AS fp, p.gtin AS gtin, p.lot AS lot, p.serial AS serial, max(s.time) AS last
+WHERE s.time >= datetime({epochSeconds: p.since / 1000000, nanosecond: p.since % 1000000 * 1000})
+  AND s.gtin = p.gtin AND s.lot = p.lot AND coalesce(s.serial, '') = p.serial
+WITH p, max(s.time) AS last
+RETURN p.fp AS fp, p.gtin AS gtin, p.lot AS lot, p.serial AS serial,
+       last.epochMillis * 1000 + last.microsecond % 1000 AS last
 """
 
 
@@ -124,9 +130,9 @@ def _record_scans(tx: ManagedTransaction, scans: list[dict], known: set[tuple], 
         return 0
     # The last counted scan of each client and code, from the store (the fp index) and then from this batch.
     codes = {(s["fp"], s["gtin"], s["lot"], s.get("serial") or ""): s["time"] for s in reversed(fresh)}
-    last = {(r["fp"], r["gtin"], r["lot"], r["serial"]): native(r["last"]) for r in tx_rows(
+    last = {(r["fp"], r["gtin"], r["lot"], r["serial"]): utc_micros(r["last"]) for r in tx_rows(
         tx, _LAST_BY_CLIENT,
-        probes=[{"fp": k[0], "gtin": k[1], "lot": k[2], "serial": k[3], "since": t - REPEAT_WINDOW}
+        probes=[{"fp": k[0], "gtin": k[1], "lot": k[2], "serial": k[3], "since": micros(t - REPEAT_WINDOW)}
                 for k, t in codes.items()]) if r["last"] is not None}
     learned.update(last)
     counted = []
@@ -178,7 +184,8 @@ def _record_scans(tx: ManagedTransaction, scans: list[dict], known: set[tuple], 
         tx,
         """
         UNWIND $scans AS s
-        CREATE (x:Scan {scan_id: s.scan_id, time: s.time, gtin: s.gtin, lot: s.lot, serial: s.serial,
+        CREATE (x:Scan {scan_id: s.scan_id, gtin: s.gtin, lot: s.lot, serial: s.serial,
+                        time: datetime({epochSeconds: s.time / 1000000, nanosecond: s.time % 1000000 * 1000}),
                         verdict: s.verdict, fp: s.fp, net: s.net, lat: s.lat, lon: s.lon, region: s.region})
         WITH x, s
         OPTIONAL MATCH (l:Lot {key: s.lot_key})
@@ -186,8 +193,8 @@ def _record_scans(tx: ManagedTransaction, scans: list[dict], known: set[tuple], 
         FOREACH (_ IN CASE WHEN l IS NULL THEN [] ELSE [1] END | CREATE (x)-[:SCANNED]->(l))
         FOREACH (_ IN CASE WHEN i IS NULL THEN [] ELSE [1] END | CREATE (x)-[:OF_ITEM]->(i))
         """,
-        scans=[{k: s.get(k) for k in ("scan_id", "time", "gtin", "lot", "serial", "verdict", "fp", "net", "lat",
-                                      "lon", "region", "lot_key", "item_key")} for s in fresh],
+        scans=[{**{k: s.get(k) for k in ("scan_id", "gtin", "lot", "serial", "verdict", "fp", "net", "lat", "lon",
+                                         "region", "lot_key", "item_key")}, "time": micros(s["time"])} for s in fresh],
     )
     tx_rows(tx, "UNWIND $items AS u MATCH (i:Item {key: u.key}) SET i += u.props", items=items)
     return len(fresh)

@@ -21,6 +21,14 @@ def utc_micros(value: int | None) -> datetime | None:
     return None if value is None else _EPOCH + timedelta(microseconds=value)
 
 
+def micros(value: datetime) -> int:
+    """Return an aware datetime as microseconds since the epoch (the inverse of `utc_micros`)."""
+    return (value - _EPOCH) // _MICROSECOND
+
+
+_MICROSECOND = timedelta(microseconds=1)
+
+
 def iso_date(value: Any) -> str | None:
     """Return the ISO date (YYYY-MM-DD) of a date, a datetime or a stored date string, or None."""
     if value is None:

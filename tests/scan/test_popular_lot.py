@@ -11,7 +11,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from graph import backup, migrate, scan, scan_log
+from graph import backup, migrate, scan, scan_log, values
 from gs1.identifiers import lot_key
 
 JSON = {"Accept": "application/json"}
@@ -85,7 +85,8 @@ def test_a_backup_from_before_restores_its_scan_links_as_scanned(graph):
 
 def _lookup_hits(graph, fp: str, gtin: str, lot: str) -> int:
     """Database hits of the scan writer's look-up of one client's last scan of one code (PROFILE)."""
-    probe = {"fp": fp, "gtin": gtin, "lot": lot, "serial": "", "since": datetime.now(UTC) - timedelta(minutes=30)}
+    probe = {"fp": fp, "gtin": gtin, "lot": lot, "serial": "",
+             "since": values.micros(datetime.now(UTC) - timedelta(minutes=30))}
     with graph.driver.session(database=graph.database) as session:
         summary = session.run("PROFILE " + scan_log._LAST_BY_CLIENT, probes=[probe]).consume()
     hits, stack = 0, [summary.profile]
@@ -114,3 +115,18 @@ def test_a_client_with_months_of_scans_costs_the_writer_its_last_half_hour_only(
     assert scan_log.record_scans(graph, [first]) == 1
     again = first | {"scan_id": uuid.uuid4().hex, "time": now}
     assert scan_log.record_scans(graph, [again]) == 0 and again["repeat"] is True
+
+
+def test_the_writer_stores_a_scans_time_to_the_microsecond_and_asks_the_store_for_its_window(graph, chain):
+    # The writer sends times as microseconds and Neo4j makes them datetimes: the stored time is the scan's own, in
+    # UTC, and the store's look-up of a client's last scan spans REPEAT_WINDOW exactly (no in-process memory here).
+    fp, now = uuid.uuid4().hex, datetime.now(UTC)
+    first = _scans(chain.box_gtin, chain.box_lot, 1)[0] | {"fp": fp, "time": now - timedelta(minutes=40,
+                                                                                          microseconds=-987)}
+    assert scan_log.record_scans(graph, [first]) == 1
+    stored = graph.query("MATCH (s:Scan {scan_id: $id}) RETURN s.time AS t", read=True, id=first["scan_id"])[0]["t"]
+    assert values.native(stored) == first["time"] and values.native(stored).utcoffset() == timedelta(0)
+    later = first | {"scan_id": uuid.uuid4().hex, "time": first["time"] + timedelta(minutes=31)}
+    assert scan_log.record_scans(graph, [later]) == 1 and later["repeat"] is False  # outside the first's window
+    reload = first | {"scan_id": uuid.uuid4().hex, "time": later["time"] + timedelta(minutes=29)}
+    assert scan_log.record_scans(graph, [reload]) == 0 and reload["repeat"] is True  # inside the later one's
