@@ -37,7 +37,7 @@ from app.schemas.epcis_resources import (
 )
 from graph import epcis_resources
 from graph.errors import Conflict, Forbidden, NotFound
-from gs1.epcis import CBV_BIZ_STEPS, CBV_DISPOSITIONS, EVENT_TYPES, normalize_vocab
+from gs1.epcis import CBV_BIZ_STEPS, CBV_DISPOSITIONS, EVENT_TYPES, OWN_BIZ_STEPS, normalize_vocab, vocab_uri
 from gs1.errors import GS1Error
 from gs1.event_query import parse_extensions
 from gs1.identifiers import parse_identifier, parse_location, ref_from_key
@@ -111,13 +111,18 @@ def event_types():
 
 @blp.route("/bizSteps")
 @require(*READERS)
-@blp.response(200, description="The CBV business steps (a Collection)")
+@blp.response(200, description="The business steps: CBV's and this service's own, as URIs (a Collection)")
 @blp.doc(parameters=[{"name": "perPage", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}},
                    {"name": "nextPageToken", "in": "query", "schema": {"type": "string"}}])
 @blp.alt_response(400, schema="Error", description="epcisException:QueryParameterException (paging)")
 def biz_steps():
-    """List the CBV business steps."""
-    return _fixed_list("bizSteps", CBV_BIZ_STEPS)
+    """List the business steps events may carry: CBV's words, and this service's own (harvesting, slaughtering) as
+    the URIs its answers write them as."""
+    return _fixed_list("bizSteps", BIZ_STEPS)
+
+
+# In one sorted order: pages continue after the last member they listed.
+BIZ_STEPS = tuple(sorted({*CBV_BIZ_STEPS, *(vocab_uri(word) for word in OWN_BIZ_STEPS)}))
 
 
 @blp.route("/dispositions")

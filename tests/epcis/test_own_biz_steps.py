@@ -105,3 +105,16 @@ def test_the_epcis_trace_export_writes_our_uri(client, farm_events, admin_token)
     assert response.status_code == 200, response.get_data(as_text=True)[:300]
     events = response.get_json(force=True)["epcisBody"]["eventList"]
     assert [e["bizStep"] for e in events if e["eventID"] == plain["eventID"]] == [HARVESTING], events
+
+
+def test_the_biz_steps_resource_lists_our_own_steps_as_uris_beside_cbvs_across_pages(client, admin_token):
+    listed, url = [], "/epcis/bizSteps?perPage=7"
+    while url:
+        answer = client.get(url, headers=auth(admin_token))
+        assert answer.status_code == 200
+        listed += answer.json["member"]
+        link = answer.headers.get("Link")
+        url = link[1:link.index(">")] if link else None
+    assert HARVESTING in listed and SLAUGHTERING in listed
+    assert {"commissioning", "shipping", "receiving", "retail_selling"} <= set(listed)
+    assert "harvesting" not in listed and len(listed) == len(set(listed))  # the word only as its URI, each once
