@@ -55,6 +55,18 @@ CALL (l) {
 # then its edges to other nodes of that closure. `$lot_known` (the lot's facts are cached and the serial may be
 # made up) starts no search at all unless the serial is a registered item of this lot: an unknown serial costs index
 # lookups and the cached lot's statuses (`$lots`/`$items`), never a lineage walk.
+# What the page reads of the scanned item: its serial, lot, status and scan summary. Times come as microseconds since
+# the epoch (`t.epochMillis * 1000 + t.microsecond % 1000`) and become Python datetimes in `_times` (graph/values.py
+# utc_micros): the driver's own temporal values cost several times more to build and then compare (a page's events
+# are sorted and compared by time), which was a fifth of a page's Python when its facts were not cached.
+_ITEM: LiteralString = """i {.serial, .lot, .status, .scan_count, .post_sale_nets, .post_gone_nets, .suspect_reason,
+          .suspect_detail, .geo_hints,
+          first_scan_at: i.first_scan_at.epochMillis * 1000 + i.first_scan_at.microsecond % 1000,
+          last_scan_at: i.last_scan_at.epochMillis * 1000 + i.last_scan_at.microsecond % 1000,
+          suspect_since: i.suspect_since.epochMillis * 1000 + i.suspect_since.microsecond % 1000} AS item"""
+_ITEM_TIMES = ("first_scan_at", "last_scan_at", "suspect_since")
+
+
 _PAGE: LiteralString = """
 OPTIONAL MATCH (p:Product {gtin: $gtin})
 OPTIONAL MATCH (l:Lot {key: $lot_key})
@@ -109,7 +121,8 @@ CALL (ups, containers, p) {
     OPTIONAL MATCH (e)-[:READ_POINT]->(:Location)-[:OF_PARTY]->(rp:Party)
     WITH up, n, e, coalesce(bp, rp) AS place
     RETURN collect({
-        event_id: e.event_id, type: e.type, action: e.action, time: e.event_time, offset: e.event_time_zone_offset,
+        event_id: e.event_id, type: e.type, action: e.action, offset: e.event_time_zone_offset,
+        time: e.event_time.epochMillis * 1000 + e.event_time.microsecond % 1000,
         biz_step: e.biz_step, disposition: e.disposition, depth: up.depth, node_key: n.key,
         origin_doc: CASE WHEN up.depth <= 1 AND (e.biz_step = 'slaughtering'
                                                  OR (e.type = 'TransformationEvent' AND p.category IN $animals))
@@ -168,7 +181,7 @@ CALL (l) {
          .storage_note} AS product,
        [(p)-[:OWNED_BY]->(o:Party) | o {.name_zh, .name_en}][0] AS brand,
        l {.lot, .production_date, .expiry_date, .status} AS lot,
-       i {.*} AS item,
+       """ + _ITEM + """,
        [up IN ups | {key: up.node.key, depth: up.depth, status: up.node.status, lot: up.node.lot,
                      via: up.via, product_zh: up.product.name_zh, product_en: up.product.name_en}] AS upstream,
        events, inspections, certificates, commitments, lot_flags + item_flags AS flags, recalls, credit
@@ -204,10 +217,7 @@ CALL (flagged_lots, flagged_items) {
     RETURN collect(r {.recall_id, .reason, .level, .opened_at, .refund_contact, .status}) AS recalls
 }
 """ + _CREDIT + """RETURN l {.lot, .production_date, .expiry_date, .status} AS lot,
-       i {.serial, .lot, .status, .scan_count, .post_sale_nets, .post_gone_nets, .suspect_reason, .suspect_detail,
-          .geo_hints, first_scan_at: i.first_scan_at.epochMillis * 1000 + i.first_scan_at.microsecond % 1000,
-          last_scan_at: i.last_scan_at.epochMillis * 1000 + i.last_scan_at.microsecond % 1000,
-          suspect_since: i.suspect_since.epochMillis * 1000 + i.suspect_since.microsecond % 1000} AS item,
+       """ + _ITEM + """,
        sold_at.epochMillis * 1000 + sold_at.microsecond % 1000 AS sold_at,
        gone_at.epochMillis * 1000 + gone_at.microsecond % 1000 AS gone_at,
        [n IN flagged_lots + flagged_items | [n.key, n.status]] AS flags, recalls, credit
@@ -358,7 +368,7 @@ def page(graph: Graph, gtin: str, lot: str, serial: str | None = None, today: da
         cache.clear()  # the lot went away under the cache: answer from the database
     lot_static = cache.get(lot_entry, count=False) if cache is not None and serial else None
     keys = [u["key"] for u in lot_static["upstream"]] if lot_static else []
-    row = _read_once(
+    row = _times(_read_once(
         graph,
         _PAGE,
         timeout,
@@ -370,7 +380,7 @@ def page(graph: Graph, gtin: str, lot: str, serial: str | None = None, today: da
         animals=sorted(timeline.ANIMAL_CATEGORIES),
         lots=[k for k in keys if key_kind(k) == "lot"],
         items=[k for k in keys if key_kind(k) == "item"],
-    )[0]
+    )[0])
     if row["lot"] is None:
         if row["product"] is None:
             raise NotFound(f"no product with GTIN {gtin}", field="gtin")
@@ -470,16 +480,22 @@ def _live(graph: Graph, gtin: str, lkey: str, ikey: str | None, upstream: list[d
         sold_disp=sorted(SOLD_DISPOSITIONS), sold_steps=sorted(SOLD_STEPS),
         gone_disp=sorted(GONE_DISPOSITIONS), gone_steps=sorted(GONE_STEPS),
     )[0]
-    item = row["item"]
-    if item is not None:
-        for k in _LIVE_TIMES:
-            item[k] = utc_micros(item[k])
+    item = _times(row)["item"]
     return {"lot": row["lot"], "item": item, "sold_at": utc_micros(row["sold_at"]),
             "gone_at": utc_micros(row["gone_at"]), "flags": row["flags"], "recalls": row["recalls"],
             "credit": row["credit"]}
 
 
-_LIVE_TIMES = ("first_scan_at", "last_scan_at", "suspect_since")  # the item's times _LIVE answers as microseconds
+
+def _times(row: dict) -> dict:
+    """Make the times a page or live read answers as microseconds (the item's, the events') datetimes, in place."""
+    item = row.get("item")
+    if item is not None:
+        for k in _ITEM_TIMES:
+            item[k] = utc_micros(item[k])
+    for e in row.get("events") or ():
+        e["time"] = utc_micros(e["time"])
+    return row
 
 
 def _facts(static: dict, live: dict, lot: str, today: date) -> dict:
