@@ -296,40 +296,6 @@ FOREACH (_ IN CASE r.rel WHEN 'SOURCE' THEN [1] ELSE [] END | CREATE (e)-[:SOURC
 FOREACH (_ IN CASE r.rel WHEN 'DESTINATION' THEN [1] ELSE [] END | CREATE (e)-[:DESTINATION {type: r.type}]->(n))
 """
 
-# Capture's events with their edges in one statement: each row is an event's properties and its edges by type, the
-# targets already merged (element IDs). No element ID of a new event goes back to Python and out again (the two
-# statements _CREATE_EVENTS then _EVENT_EDGES, which the history importer still runs, shipped 1,000 IDs back and
-# 3,500 edge rows out per 1,000-event document), and each edge type is its own CREATE rather than nine CASEs a row.
-_CREATE_EVENTS_WITH_EDGES: LiteralString = """
-UNWIND $rows AS r
-CREATE (e:Event)
-SET e = r.props, e.event_time = datetime(r.event_time), e.record_time = datetime(r.record_time)
-WITH e, r
-CALL (e, r) {
-    UNWIND r.edges.OBJECT AS x MATCH (n) WHERE elementId(n) = x.n CREATE (e)-[:OBJECT {quantity: x.q, uom: x.uom}]->(n)
-}
-CALL (e, r) {
-    UNWIND r.edges.INPUT AS x MATCH (n) WHERE elementId(n) = x.n CREATE (e)-[:INPUT {quantity: x.q, uom: x.uom}]->(n)
-}
-CALL (e, r) {
-    UNWIND r.edges.OUTPUT AS x MATCH (n) WHERE elementId(n) = x.n CREATE (e)-[:OUTPUT {quantity: x.q, uom: x.uom}]->(n)
-}
-CALL (e, r) {
-    UNWIND r.edges.CHILD AS x MATCH (n) WHERE elementId(n) = x.n CREATE (e)-[:CHILD {quantity: x.q, uom: x.uom}]->(n)
-}
-CALL (e, r) { UNWIND r.edges.PARENT AS x MATCH (n) WHERE elementId(n) = x.n CREATE (e)-[:PARENT]->(n) }
-CALL (e, r) { UNWIND r.edges.READ_POINT AS x MATCH (n) WHERE elementId(n) = x.n CREATE (e)-[:READ_POINT]->(n) }
-CALL (e, r) { UNWIND r.edges.BIZ_LOCATION AS x MATCH (n) WHERE elementId(n) = x.n CREATE (e)-[:BIZ_LOCATION]->(n) }
-CALL (e, r) {
-    UNWIND r.edges.SOURCE AS x MATCH (n) WHERE elementId(n) = x.n CREATE (e)-[:SOURCE {type: x.type}]->(n)
-}
-CALL (e, r) {
-    UNWIND r.edges.DESTINATION AS x MATCH (n) WHERE elementId(n) = x.n CREATE (e)-[:DESTINATION {type: x.type}]->(n)
-}
-RETURN count(e) AS created
-"""
-EDGE_TYPES = ("OBJECT", "INPUT", "OUTPUT", "CHILD", "PARENT", "READ_POINT", "BIZ_LOCATION", "SOURCE", "DESTINATION")
-
 _DERIVED: LiteralString = """
 UNWIND $rows AS r
 MATCH (a) WHERE elementId(a) = r.a
@@ -623,8 +589,7 @@ class _Capture:
                 props["corrective_event_ids"] = ev.error_declaration["corrective_event_ids"]
                 for cid in ev.error_declaration["corrective_event_ids"]:
                     corrects.append({"corrective": cid, "erroneous": ev.event_id})
-            event_rows.append({"props": props, "event_time": ev.event_time, "record_time": self.record_time,
-                               "edges": {rel: [] for rel in EDGE_TYPES}})
+            event_rows.append({"props": props, "event_time": ev.event_time, "record_time": self.record_time})
             self._edges(ev, want, edge_rows)
             if not declared:
                 self._derive(ev, want, derived)
@@ -658,14 +623,15 @@ class _Capture:
             if rows:
                 for r in tx_rows(tx, _MERGE_NODES[label], rows=list(rows.values()), class_prefix=key_prefix("class")):
                     ids[(label, r["key"])] = r["eid"]
-        if event_rows:
-            edges_of = {row["props"]["event_id"]: row["edges"] for row in event_rows}
-            for row in edge_rows:
-                n = ids.get(row["target"])
-                if n is not None:
-                    edges_of[row["event_id"]][row["rel"]].append({"n": n, "q": row["q"], "uom": row["uom"],
-                                                                  "type": row["type"]})
-            tx.run(_CREATE_EVENTS_WITH_EDGES, rows=event_rows).consume()
+        event_ids = {r["event_id"]: r["eid"] for r in tx_rows(tx, _CREATE_EVENTS, rows=event_rows)} \
+            if event_rows else {}
+        resolved = []
+        for row in edge_rows:
+            n = ids.get(row.pop("target"))
+            if n is not None:
+                resolved.append({**row, "e": event_ids[row.pop("event_id")], "n": n})
+        if resolved:
+            tx.run(_EVENT_EDGES, rows=resolved).consume()
         drows = []
         for row in derived:
             a, b = ids.get(row.pop("a")), ids.get(row.pop("b"))
