@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 WORKERS ?= 2
-THREADS ?= 4
+THREADS ?= 3
 
 .PHONY: run test test-fast golden mutate setup system neo4j neo4j-stop neo4j-status bench lint clean
 

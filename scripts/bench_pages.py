@@ -11,7 +11,7 @@ What it does, against the project's own server:
    mill (producer: home, a lot, batch, ship, transform, pack, labels, certificates, import) and one for the demo's
    lab (the lab page); a third for the demo's Changchun logistics centre, whose home is where deliveries wait to
    be confirmed (the receive list);
-2. starts gunicorn as `make run` does (2 workers x 4 threads, gthread) on a free port, rate limits off;
+2. starts gunicorn as `make run` does (2 workers x 3 threads, gthread) on a free port, rate limits off;
 3. logs each account in through the log-in form (CSRF token and all) over HTTP, then requests every page in turn,
    one at a time on a keep-alive connection, a few warm-up rounds first; each page must answer 200;
 4. prints per page the median and p95 of the wall time from sending the request to the last byte of the answer.
@@ -155,7 +155,7 @@ def main() -> int:
     ap.add_argument("--requests", type=int, default=50, help="timed requests per page (default 50)")
     ap.add_argument("--warmup", type=int, default=3, help="untimed rounds first (default 3)")
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--threads", type=int, default=4)
+    ap.add_argument("--threads", type=int, default=3)
     ap.add_argument("--markdown", action="store_true", help="also print the table as docs/benchmarks.md rows")
     args = ap.parse_args()
     if urlsplit(args.uri).port == int(TEST_PORT):

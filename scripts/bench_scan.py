@@ -67,9 +67,10 @@ sys.path.insert(0, str(REPO))
 from scripts import benchlib, scan_cpu  # noqa: E402
 
 # What `make run` starts (Makefile WORKERS/THREADS), measured as shipped: a worker per core, threads to overlap
-# the database round trip. On the 2-core box 2x4 gives the lower tail at 500 pages/s offered (p99 23-36 ms
-# against 40-86 ms for 3x4; docs/benchmarks.md, session of 2026-11-25 night).
-WORKERS, THREADS = 2, 4
+# the database round trip. On the 2-core box 2x3 gives the lower tail at 500 pages/s offered with every request a
+# new shopper (1 run in 27 over 50 ms against 9 in 36 for 2x4; fewer threads contend less for each worker's GIL)
+# and 2x4 did better than 3x4 before (docs/benchmarks.md, sessions of 2026-11-25 night and 2026-12-04 night).
+WORKERS, THREADS = 2, 3
 
 _WRK_LUA = """
 local paths = {}
