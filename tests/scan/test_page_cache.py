@@ -127,3 +127,18 @@ def test_a_served_item_page_counts_each_new_shopper_while_the_rest_of_it_is_reus
     assert all(f">{today}</time>" in line for line in lines[1:])
     english = client.get(path + "?lang=en", headers={"User-Agent": "shopper-3"}).get_data(as_text=True)
     assert "Scanned 4 times · First scan" in english
+
+
+def test_an_event_time_keeps_its_microseconds_on_the_page(graph, secret):
+    # The page read answers event times as microseconds since the epoch: a sale recorded to the microsecond is the
+    # sale the copy rules and the timeline see, read against what was captured, not against the page's own read.
+    c = arrange.ginseng_chain(graph, secret, boxes=2)
+    shop = {"id": f"{arrange.DL}/414/{c.parties['shop']['gln']}"}
+    arrange.capture(graph, [{
+        "type": "ObjectEvent", "eventID": f"urn:uuid:{uuid.uuid4()}", "eventTime": "2026-11-03T10:00:00.654321+08:00",
+        "eventTimeZoneOffset": "+08:00", "bizStep": "retail_selling", "disposition": "retail_sold",
+        "action": "OBSERVE", "readPoint": shop, "bizLocation": shop,
+        "epcList": [f"{arrange.DL}/01/{c.box_gtin}/10/{c.box_lot}/21/{c.serials[0]}"]}])
+    fresh = scan.page(graph, c.box_gtin, c.box_lot, c.serials[0])
+    assert fresh["copy_state"]["sold_at"] == datetime(2026, 11, 3, 2, 0, 0, 654321, tzinfo=UTC)
+    assert "2026-11-03T10:00:00.654321+08:00" in [e["time"] for e in fresh["timeline"]]
