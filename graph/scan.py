@@ -49,12 +49,6 @@ CALL (l) {
 """
 
 
-# The lineage is one pruning breadth-first search: `min(length(path))` grouped by the node lets Neo4j expand each
-# upstream node once, at its least depth (VarLengthExpand(Pruning,BFS)), where listing paths would visit every path of
-# a lattice (5 wide and 9 deep: 5^9 paths, seconds of work, for 50 lots). A node's edges towards the scanned code are
-# then its edges to other nodes of that closure. `$lot_known` (the lot's facts are cached and the serial may be
-# made up) starts no search at all unless the serial is a registered item of this lot: an unknown serial costs index
-# lookups and the cached lot's statuses (`$lots`/`$items`), never a lineage walk.
 # What the page reads of the scanned item: its serial, lot, status and scan summary. Times come as microseconds since
 # the epoch (`t.epochMillis * 1000 + t.microsecond % 1000`) and become Python datetimes in `_times` (graph/values.py
 # utc_micros): the driver's own temporal values cost several times more to build and then compare (a page's events
@@ -67,6 +61,12 @@ _ITEM: LiteralString = """i {.serial, .lot, .status, .scan_count, .post_sale_net
 _ITEM_TIMES = ("first_scan_at", "last_scan_at", "suspect_since")
 
 
+# The lineage is one pruning breadth-first search: `min(length(path))` grouped by the node lets Neo4j expand each
+# upstream node once, at its least depth (VarLengthExpand(Pruning,BFS)), where listing paths would visit every path of
+# a lattice (5 wide and 9 deep: 5^9 paths, seconds of work, for 50 lots). A node's edges towards the scanned code are
+# then its edges to other nodes of that closure. `$lot_known` (the lot's facts are cached and the serial may be
+# made up) starts no search at all unless the serial is a registered item of this lot: an unknown serial costs index
+# lookups and the cached lot's statuses (`$lots`/`$items`), never a lineage walk.
 _PAGE: LiteralString = """
 OPTIONAL MATCH (p:Product {gtin: $gtin})
 OPTIONAL MATCH (l:Lot {key: $lot_key})
@@ -484,7 +484,6 @@ def _live(graph: Graph, gtin: str, lkey: str, ikey: str | None, upstream: list[d
     return {"lot": row["lot"], "item": item, "sold_at": utc_micros(row["sold_at"]),
             "gone_at": utc_micros(row["gone_at"]), "flags": row["flags"], "recalls": row["recalls"],
             "credit": row["credit"]}
-
 
 
 def _times(row: dict) -> dict:

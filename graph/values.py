@@ -12,6 +12,7 @@ def native(value: Any) -> Any:
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 
 
 def utc_micros(value: int | None) -> datetime | None:
@@ -24,9 +25,6 @@ def utc_micros(value: int | None) -> datetime | None:
 def micros(value: datetime) -> int:
     """Return an aware datetime as microseconds since the epoch (the inverse of `utc_micros`)."""
     return (value - _EPOCH) // _MICROSECOND
-
-
-_MICROSECOND = timedelta(microseconds=1)
 
 
 def iso_date(value: Any) -> str | None:

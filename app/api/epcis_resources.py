@@ -109,6 +109,10 @@ def event_types():
     return _fixed_list("eventTypes", tuple(sorted(EVENT_TYPES)))
 
 
+# In one sorted order: pages continue after the last member they listed.
+BIZ_STEPS = tuple(sorted({*CBV_BIZ_STEPS, *(vocab_uri(word) for word in OWN_BIZ_STEPS)}))
+
+
 @blp.route("/bizSteps")
 @require(*READERS)
 @blp.response(200, description="The business steps: CBV's and this service's own, as URIs (a Collection)")
@@ -119,10 +123,6 @@ def biz_steps():
     """List the business steps events may carry: CBV's words, and this service's own (harvesting, slaughtering) as
     the URIs its answers write them as."""
     return _fixed_list("bizSteps", BIZ_STEPS)
-
-
-# In one sorted order: pages continue after the last member they listed.
-BIZ_STEPS = tuple(sorted({*CBV_BIZ_STEPS, *(vocab_uri(word) for word in OWN_BIZ_STEPS)}))
 
 
 @blp.route("/dispositions")
