@@ -201,6 +201,22 @@ def test_ginseng_shows_origin_and_grower(browser, served, links, lang):
 
 
 @pytest.mark.parametrize("lang", LANGS)
+def test_a_blend_names_its_growers_apart_in_each_language(browser, served, links, lang):
+    # The demo's gift box blends two farms' roots. English names carry commas ("Wanliang Ginseng Farm, Fusong"), so
+    # names are listed with "、" in Chinese and "; " in English, as the origin line does; never "、" in English.
+    context, page, response = _open(browser, served, links["sold"], lang, "blend")
+    try:
+        assert response.status == 200
+        growers = page.locator("#product .growers dd").inner_text()
+        if lang == "zh":
+            assert growers == "抚松县万良镇参园、集安市清河镇参场"
+        else:
+            assert growers == "Wanliang Ginseng Farm, Fusong; Qinghe Ginseng Farm, Ji'an"
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("lang", LANGS)
 def test_rice_shows_origin_once_and_the_chain_in_short(browser, served, links, lang):
     w = WORDS[lang]
     context, page, response = _open(browser, served, links["rice"], lang, "rice")
