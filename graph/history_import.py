@@ -28,6 +28,7 @@ stored by an earlier document (declarations inside one document are captured as 
 
 from __future__ import annotations
 
+import multiprocessing
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -118,6 +119,8 @@ class CsvWriter:
         self.folder = folder
         folder.mkdir(parents=True, exist_ok=True)
         self.files: dict[tuple, tuple[Any, str]] = {}  # (node|rel, label, signature) -> (file, name)
+        # the importer's ID of a node of a SHARED label: its label and key, the same in every part (text, quoted)
+        self.shared_ids: dict[int, str] = {}
         self.multiline = False
         self.empty_lists: list[dict] = []
         self.nodes = 0
@@ -134,8 +137,9 @@ class CsvWriter:
             entry = self.files[key] = (handle, name)
         return entry[0]
 
-    def _row(self, kind: str, name: str, ids: list[int], props: dict) -> None:
-        signature, cells = [], [str(i) for i in ids]
+    def _row(self, kind: str, name: str, ids: list[int | str], props: dict) -> None:
+        shared = self.shared_ids
+        signature, cells = [], [shared.get(i) or str(i) for i in ids]
         for key, value in sorted(props.items()):
             if value is None:
                 continue
@@ -209,6 +213,23 @@ class _Record:
 
 
 _KEY_PROP = {"Party": "gln", "Product": "gtin"}
+# Labels whose nodes more than one part of an import may make (master data; locations and class-level objects that
+# several chains share): each part knows them by label and key, and the import writes each once (Shared).
+SHARED = frozenset({"Party", "Product", "Certificate", "Location", "OtherObject"})
+PART_IDS = 1 << 40  # node IDs per part: part k numbers its nodes from k * PART_IDS
+
+
+def _shared_id(label: str, key: str) -> str:
+    """The importer's ID of a shared node: its label and key, as a quoted CSV cell."""
+    return '"' + (label + ":" + key).replace('"', '""') + '"'
+
+
+@dataclass
+class Shared:
+    """The nodes of SHARED labels one part made, by importer ID, and the edges between two of them."""
+
+    nodes: dict[str, tuple[str, dict]] = field(default_factory=dict)
+    rels: set[tuple[str, str, str]] = field(default_factory=set)
 _EMPTY_LIST_LABELS = ("Inspection", "Party")  # passing inspections' failed_hazards, capture-made parties' roles
 
 
@@ -216,9 +237,9 @@ class MemoryStore:
     """The graph the write path builds, kept in memory as far as later documents read it, streamed to CSV as far as
     they do not (events, their edges, lineage edges, capture jobs are written once and never read back)."""
 
-    def __init__(self, out: CsvWriter):
+    def __init__(self, out: CsvWriter, first_id: int = 0):
         self.out = out
-        self.next_id = 0
+        self.next_id = first_id  # parts of one import number their nodes apart (PART_IDS each)
         self.nodes: dict[int, tuple[str, dict]] = {}  # every node but events and capture jobs
         self.by_key: dict[tuple[str, str], int] = {}
         self.events: dict[str, tuple] = {}  # event_id -> (content_hash, erroneous, hashed, recorded_by, node id)
@@ -264,6 +285,8 @@ class MemoryStore:
         self.next_id += 1
         self.nodes[node_id] = (label, props)
         self.by_key[(label, key)] = node_id
+        if label in SHARED:
+            self.out.shared_ids[node_id] = _shared_id(label, key)
         return node_id
 
     def merge(self, label: str, key: str, on_create: Callable[[], dict]) -> tuple[int, dict, bool]:
@@ -525,17 +548,27 @@ class MemoryStore:
             if lab is not None:
                 self.merge_rel("PERFORMED", lab, node_id)
 
-    def finish(self) -> None:
-        """Write the nodes and edges kept in memory."""
+    def finish(self) -> Shared:
+        """Write the nodes and edges kept in memory, but for the nodes of SHARED labels and the edges between two
+        of them: those are returned, for the import to write once whatever part made them."""
+        shared = Shared()
+        ids = self.out.shared_ids
         for node_id, (label, props) in self.nodes.items():
-            self.out.node(label, node_id, props)
+            if node_id in ids:
+                shared.nodes[ids[node_id]] = (label, props)
+            else:
+                self.out.node(label, node_id, props)
         for rel_type, pairs in self.merged.items():
             for a, b in pairs:
-                self.out.rel(rel_type, a, b)
+                if a in ids and b in ids:
+                    shared.rels.add((rel_type, ids[a], ids[b]))
+                else:
+                    self.out.rel(rel_type, a, b)
         for (a, b), props in self.holds.items():
             self.out.rel("HOLDS", a, b, props)
         for a, b in self.corrects:
             self.out.rel("CORRECTS", a, b)
+        return shared
 
 
 def _coalesce(*values: Any) -> Any:
@@ -554,6 +587,9 @@ class _MemoryGraph:
 
 # --- one import ----------------------------------------------------------------------------------------------------
 
+Batches = Iterable[tuple[dict, list[dict]]]  # (EPCIS document, inspections ready after it), in load order
+
+
 @dataclass
 class Prepared:
     """What building the CSV files did, and what runs once the imported store is up."""
@@ -571,11 +607,14 @@ class Prepared:
     rels: int = 0
     multiline: bool = False
     seconds: float = 0.0
+    parts: int = 1
+    shared: Shared = field(default_factory=Shared)  # of one part, until the parts are combined
 
 
-def prepare(master: dict, batches: Iterable[tuple[dict, list[dict]]], folder: Path,
+def prepare(master: dict, batches: Batches, folder: Path,
             progress: Callable[[Prepared], None] | None = None) -> Prepared:
-    """Turn master data and EPCIS documents into importer CSV files, through the write path's own capture.
+    """Turn master data and EPCIS documents into importer CSV files, through the write path's own capture, in this
+    process (prepare_parallel runs disjoint parts of a history in several).
 
     Args:
         master: {"parties", "products", "certificates"} as bulk.load_master takes it.
@@ -588,8 +627,72 @@ def prepare(master: dict, batches: Iterable[tuple[dict, list[dict]]], folder: Pa
         ImportUnsupported: the history needs something the importer does not build.
     """
     start = time.perf_counter()
+    done = _combine(folder, [_prepare_part(master, batches, folder / "part-0", 0, progress)])
+    done.seconds = time.perf_counter() - start
+    return done
+
+
+def prepare_parallel(master: dict, parts: list[Callable[[], Batches]], folder: Path,
+                     progress: Callable[[Prepared], None] | None = None) -> Prepared:
+    """prepare, with each part of the history in a process of its own (forked), all at once.
+
+    The parts must share no lot, item or logistic unit (the chains of one network: each part's capture rules see
+    only its own events). What they may share is master data, locations and class-level objects (SHARED): each
+    part makes them as capture would, and they are written once. Each part's documents are its capture jobs, so a
+    load through the write path that sends the same documents builds the same graph (part after part, or
+    interleaved: the parts share no state the rules read).
+
+    Args:
+        parts: per part, a function that returns its batches; it runs in the part's process.
+        progress: called in this process with the sum of the parts so far (events, documents, warnings, seconds).
+    """
+    start = time.perf_counter()
+    context = multiprocessing.get_context("fork")  # a forked part inherits ``parts``: nothing of it is pickled
+    queue = context.SimpleQueue()  # (part, "progress", counts) | (part, "done", Prepared) | (part, "failed", error)
+    workers = [context.Process(target=_run_part, args=(master, make, folder / f"part-{k}", k, queue), daemon=True)
+               for k, make in enumerate(parts)]
+    for worker in workers:
+        worker.start()
+    counts, results, failed = [(0, 0, 0)] * len(parts), {}, None
+    try:
+        while len(results) < len(parts) and failed is None:
+            k, what, value = queue.get()
+            if what == "progress":
+                counts[k] = value
+                if progress is not None:
+                    progress(Prepared(folder, events=sum(c[0] for c in counts), documents=sum(c[1] for c in counts),
+                                      warnings=sum(c[2] for c in counts), seconds=time.perf_counter() - start))
+            elif what == "done":
+                results[k] = value
+            else:
+                failed = value
+    finally:
+        for worker in workers:
+            if failed is not None:
+                worker.kill()
+            worker.join()
+    if failed is not None:
+        raise failed
+    done = _combine(folder, [results[k] for k in range(len(parts))])
+    done.seconds = time.perf_counter() - start
+    return done
+
+
+def _run_part(master: dict, make: Callable[[], Batches], folder: Path, part: int, queue: Any) -> None:
+    try:
+        done = _prepare_part(master, make(), folder, part,
+                             lambda p: queue.put((part, "progress", (p.events, p.documents, p.warnings))))
+    except BaseException as error:  # noqa: BLE001 - handed to the parent, which raises it
+        queue.put((part, "failed", error if isinstance(error, Exception) else RuntimeError(repr(error))))
+        raise
+    queue.put((part, "done", done))
+
+
+def _prepare_part(master: dict, batches: Batches, folder: Path, part: int,
+                  progress: Callable[[Prepared], None] | None) -> Prepared:
+    start = time.perf_counter()
     out = CsvWriter(folder)
-    store = MemoryStore(out)
+    store = MemoryStore(out, first_id=part * PART_IDS)
     store.load_master(master)
     memory = _MemoryGraph(store)
     done = Prepared(folder)
@@ -614,10 +717,39 @@ def prepare(master: dict, batches: Iterable[tuple[dict, list[dict]]], folder: Pa
         if progress is not None:
             done.seconds = time.perf_counter() - start
             progress(done)
-    store.finish()
+    done.shared = store.finish()
     done.args = out.close()
     done.nodes, done.rels, done.multiline, done.empty_lists = out.nodes, out.rels, out.multiline, out.empty_lists
-    done.seconds = time.perf_counter() - start
+    return done
+
+
+def _combine(folder: Path, parts: list[Prepared]) -> Prepared:
+    """One import of the parts: their counts and files, and the shared nodes and edges written once (the first
+    part's version of a node: the parts make them alike, but for the instant of creation)."""
+    nodes: dict[str, tuple[str, dict]] = {}
+    rels: set[tuple[str, str, str]] = set()
+    for part in parts:
+        for node_id, node in part.shared.nodes.items():
+            nodes.setdefault(node_id, node)
+        rels |= part.shared.rels
+    out = CsvWriter(folder / "shared")
+    for node_id, (label, props) in nodes.items():
+        out.node(label, node_id, props)
+    for rel_type, a, b in sorted(rels):
+        out.rel(rel_type, a, b)
+    done = Prepared(folder, args=sorted(out.close() + [a for p in parts for a in p.args]), parts=len(parts),
+                    nodes=out.nodes, rels=out.rels, multiline=out.multiline, empty_lists=out.empty_lists)
+    for part in parts:
+        done.events += part.events
+        done.documents += part.documents
+        done.warnings += part.warnings
+        done.errors += part.errors
+        done.inspections += part.inspections
+        done.cold_chain += part.cold_chain
+        done.empty_lists += part.empty_lists
+        done.nodes += part.nodes
+        done.rels += part.rels
+        done.multiline |= part.multiline
     return done
 
 
@@ -648,7 +780,7 @@ def finish_online(graph: Any, prepared: Prepared) -> int:
 def importer_command(prepared: Prepared, database: str = "neo4j") -> list[str]:
     """The `neo4j-admin database import full` arguments for the prepared files (after the java/AdminTool part)."""
     # the database first: --nodes and --relationships take any number of files
-    cmd = ["database", "import", "full", database, "--id-type=integer", "--array-delimiter=U+001F",
+    cmd = ["database", "import", "full", database, "--id-type=string", "--array-delimiter=U+001F",
            "--overwrite-destination=true", f"--report-file={prepared.folder / 'import.report'}", *prepared.args]
     if prepared.multiline:
         cmd.append("--multiline-fields=true")

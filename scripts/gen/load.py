@@ -7,8 +7,9 @@ graph/events.py's write path. The same network therefore builds the same graph e
 
 from __future__ import annotations
 
+import itertools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 
 from graph import bulk
@@ -43,12 +44,17 @@ def load_master(graph: Graph, net: Network) -> float:
     return time.perf_counter() - start
 
 
-def load_bulk(graph: Graph, net: Network, batch: int = 5000) -> LoadStats:
-    """Stream the network into the graph in batches of ``batch`` events, one transaction each."""
+def load_bulk(graph: Graph, net: Network, batch: int = 5000,
+              parts: Sequence[Collection[str]] | None = None) -> LoadStats:
+    """Stream the network into the graph in batches of ``batch`` events, one transaction each.
+
+    ``parts`` (groups of the network's CHAINS) sends the chains of each group in batches of their own, group after
+    group: the capture jobs scripts/import_history.py makes when it builds the groups apart."""
     stats = LoadStats("bulk")
     stats.master_seconds = load_master(graph, net)
     start = time.perf_counter()
-    for events, inspections in net.batches(batch):
+    streams = [net.batches(batch)] if parts is None else [net.again().batches(batch, group) for group in parts]
+    for events, inspections in itertools.chain.from_iterable(streams):
         if events:
             job = bulk.capture_events(graph, document(events))
             _account(stats, job.warnings, job.errors, events)

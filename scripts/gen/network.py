@@ -5,11 +5,12 @@ from __future__ import annotations
 import itertools
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 
 from scripts.gen.chains import Chains, stamp
 from scripts.gen.world import SCALES, World
 
+CHAINS = ("rice", "ginseng", "beef")  # the three chains; they share master data and locations, never a lot or item
 CONTEXT = ["https://ref.gs1.org/standards/epcis/epcis-context.jsonld", {"tg": "https://tracegraph.cn/voc/"}]
 # Signs ginseng serials; the scan benchmark runs the app with the same SECRET_KEY so scans read as genuine.
 DEFAULT_SERIAL_KEY = "bench-secret-key-0123456789abcdef"
@@ -35,6 +36,7 @@ class Network:
         self.scale = SCALES[scale]
         self.seed = seed
         self.namespace = namespace
+        self.serial_key = serial_key
         self.world = World(self.scale, seed, namespace)
         self.chains = Chains(self.world, seed, serial_key)
         self.event_types: Counter[str] = Counter()
@@ -44,26 +46,40 @@ class Network:
         """Parties, products and certificates."""
         return self.world.master()
 
-    def units(self) -> Iterator[tuple[list[dict], list[dict]]]:
-        """Yield (events, inspections) per production unit, the three chains interleaved."""
+    def again(self) -> Network:
+        """A fresh network equal to this one (its streams start over)."""
+        return Network(self.scale.name, self.seed, self.namespace, self.serial_key)
+
+    def units(self, chains: Collection[str] = CHAINS) -> Iterator[tuple[list[dict], list[dict]]]:
+        """Yield (events, inspections) per production unit, the three chains interleaved.
+
+        Args:
+            chains: only the units of these chains (of CHAINS). The others are still generated, and dropped: event
+                IDs and business-transaction numbers count over all three, so a unit is the same whichever are kept.
+        """
         c = self.chains
-        for unit in itertools.chain.from_iterable(itertools.zip_longest(c.rice(), c.ginseng(), c.beef())):
+        wanted = [name in chains for name in CHAINS]
+        for n, unit in enumerate(itertools.chain.from_iterable(itertools.zip_longest(c.rice(), c.ginseng(), c.beef()))):
             if unit is None:
                 continue
             inspections, c.inspections = c.inspections, []
             base = f"{self.scale.name}/{self.seed}/{self.namespace}/"
-            unit = [{"type": ev["type"], "eventID": f"urn:uuid:{uuid.uuid5(EVENT_ID_NAMESPACE, base + str(n))}", **ev}
-                    for n, ev in enumerate(unit, self.events)]
-            self.events += len(unit)
+            start, self.events = self.events, self.events + len(unit)
+            if not wanted[n % 3]:
+                continue
+            unit = [{"type": ev["type"], "eventID": f"urn:uuid:{uuid.uuid5(EVENT_ID_NAMESPACE, base + str(i))}", **ev}
+                    for i, ev in enumerate(unit, start)]
             self.event_types.update(ev["type"] for ev in unit)
             yield unit, inspections
 
-    def batches(self, size: int = 1000) -> Iterator[tuple[list[dict], list[dict]]]:
-        """Yield (events, inspections): ``size`` events at a time, each inspection once its lot's events are out."""
+    def batches(self, size: int = 1000, chains: Collection[str] = CHAINS) -> Iterator[tuple[list[dict], list[dict]]]:
+        """Yield (events, inspections): ``size`` events at a time, each inspection once its lot's events are out.
+
+        ``chains`` keeps the units of those chains only (see ``units``)."""
         buffer: list[dict] = []
         pending: list[tuple[int, list[dict]]] = []  # (position after the unit's last event, its inspections)
         emitted = 0
-        for events, inspections in self.units():
+        for events, inspections in self.units(chains):
             buffer.extend(events)
             if inspections:
                 pending.append((emitted + len(buffer), inspections))
