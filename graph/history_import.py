@@ -29,7 +29,9 @@ stored by an earlier document (declarations inside one document are captured as 
 from __future__ import annotations
 
 import multiprocessing
+import pickle
 import time
+import zlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -68,8 +70,14 @@ class DateText(str):
     __slots__ = ()
 
 
+_clock: list = [None, None]  # (the second, its text): nodes made in one second share one string (L makes millions)
+
+
 def _now() -> DateTimeText:
-    return DateTimeText(datetime.now(UTC).isoformat().replace("+00:00", "Z"))
+    second = datetime.now(UTC).replace(microsecond=0)
+    if _clock[0] != second:
+        _clock[:] = second, DateTimeText(second.isoformat().replace("+00:00", "Z"))
+    return _clock[1]
 
 
 def neo4j_round(value: float, places: int = 6) -> float:
@@ -247,7 +255,7 @@ class MemoryStore:
         self.has_item: set[tuple[int, int]] = set()
         self.item_lots: dict[int, list[int]] = defaultdict(list)
         self.down: dict[int, list[int]] = defaultdict(list)  # TRANSFORMED_INTO | HAS_ITEM | PACKED_IN, outgoing
-        self.holds: dict[tuple[int, int], dict] = {}
+        self.holds: dict[tuple[int, int], _Hold] = {}
         self.holders: dict[int, list[int]] = defaultdict(list)
         self.corrects: set[tuple[int, int]] = set()
         self.handlers: dict[int, tuple[str, Callable[[dict], list[dict]]]] = {}
@@ -374,11 +382,8 @@ class MemoryStore:
                 holders = []
                 for party in self.holders.get(node_id, []):
                     h = self.holds[(party, node_id)]
-                    pending = h.get("pending")
-                    holders.append({"gln": self.nodes[party][1]["gln"], "quantity": h.get("quantity"),
-                                    "pending": pending if pending is not None else 0, "unit": h.get("unit"),
-                                    "shipped_in": _coalesce(h.get("shipped_in"), pending, 0.0),
-                                    "received": _coalesce(h.get("received"), 0.0)})
+                    holders.append({"gln": self.nodes[party][1]["gln"], "quantity": h.quantity, "pending": h.pending,
+                                    "unit": h.unit, "shipped_in": h.shipped_in, "received": h.received})
                 rows.append({"key": key, "status": props.get("status"),
                              "first_time": (first.instant() - _EPOCH) // _MILLI if first is not None else None,
                              "gtin": props.get("gtin"), "owner": props.get("owner_gln"), "lot_owner": lot_owner,
@@ -459,18 +464,18 @@ class MemoryStore:
             edge = (r["p"], r["n"])
             h = self.holds.get(edge)
             if h is None:
-                h = self.holds[edge] = {"quantity": 0.0, "pending": 0.0, "shipped_in": 0.0, "received": 0.0,
-                                        "entries": 0}
+                h = self.holds[edge] = _Hold()
                 self.holders[r["n"]].append(r["p"])
-            s0, r0 = _coalesce(h.get("shipped_in"), h.get("pending"), 0.0), _coalesce(h.get("received"), 0.0)
-            own = _coalesce(h.get("quantity"), 0.0) - (s0 if s0 > r0 else r0) + r["db"]
+            s0, r0 = h.shipped_in, h.received
+            own = h.quantity - (s0 if s0 > r0 else r0) + r["db"]
             s1, r1 = neo4j_round(s0 + r["ds"]), neo4j_round(r0 + r["dr"])
-            h["shipped_in"], h["received"] = s1, r1
-            h["quantity"] = neo4j_round(own + (s1 if s1 > r1 else r1))
-            h["pending"] = neo4j_round(s1 - r1) if s1 > r1 else 0.0
-            h["unit"] = _coalesce(h.get("unit"), r["unit"])
-            h["entries"] = h["entries"] + r["dn"]
-            if h["entries"] <= 0 and all(h[k] == 0.0 for k in ("quantity", "pending", "shipped_in", "received")):
+            h.shipped_in, h.received = s1, r1
+            h.quantity = neo4j_round(own + (s1 if s1 > r1 else r1))
+            h.pending = neo4j_round(s1 - r1) if s1 > r1 else 0.0
+            if h.unit is None:
+                h.unit = r["unit"]
+            h.entries += r["dn"]
+            if h.entries <= 0 and h.quantity == h.pending == h.shipped_in == h.received == 0.0:
                 del self.holds[edge]
                 self.holders[r["n"]].remove(r["p"])
         return []
@@ -564,15 +569,28 @@ class MemoryStore:
                     shared.rels.add((rel_type, ids[a], ids[b]))
                 else:
                     self.out.rel(rel_type, a, b)
-        for (a, b), props in self.holds.items():
-            self.out.rel("HOLDS", a, b, props)
+        for (a, b), h in self.holds.items():
+            self.out.rel("HOLDS", a, b, h.props())
         for a, b in self.corrects:
             self.out.rel("CORRECTS", a, b)
         return shared
 
 
-def _coalesce(*values: Any) -> Any:
-    return next((v for v in values if v is not None), None)
+class _Hold:
+    """A HOLDS edge as the write path keeps it (graph/events.py _HOLDS: every figure set from the first entry on),
+    in slots: L keeps millions of them."""
+
+    __slots__ = ("quantity", "pending", "shipped_in", "received", "entries", "unit")
+
+    def __init__(self) -> None:
+        self.quantity = self.pending = self.shipped_in = self.received = 0.0
+        self.entries = 0
+        self.unit: str | None = None
+
+    def props(self) -> dict:
+        return {"quantity": self.quantity, "pending": self.pending, "shipped_in": self.shipped_in,
+                "received": self.received, "entries": self.entries, "unit": self.unit}
+
 
 
 class _MemoryGraph:
@@ -601,7 +619,8 @@ class Prepared:
     warnings: int = 0
     errors: list[dict] = field(default_factory=list)
     inspections: int = 0
-    cold_chain: list[list[NormalizedEvent]] = field(default_factory=list)  # per document, the events to judge
+    # per document, the events to judge (a compressed pickle: at L they would take GBs, and are read once, at the end)
+    cold_chain: list[bytes] = field(default_factory=list)
     empty_lists: list[dict] = field(default_factory=list)  # {label, key, props}: set after the import
     nodes: int = 0
     rels: int = 0
@@ -706,7 +725,7 @@ def _prepare_part(master: dict, batches: Batches, folder: Path, part: int,
             captured = set(job.captured)
             judged = cold_chain.candidates([ev for _, ev in normalised if ev.event_id in captured])
             if judged:  # on_captured judges only these: keep them, not the whole document
-                done.cold_chain.append([ev for ev, _ in judged.values()])
+                done.cold_chain.append(zlib.compress(pickle.dumps([ev for ev, _ in judged.values()], 5), 1))
             done.events += len(normalised)
             done.documents += 1
             done.warnings += len(job.warnings)
@@ -772,7 +791,8 @@ def finish_online(graph: Any, prepared: Prepared) -> int:
     for i in range(0, len(rows), 10000):
         graph.query(_EMPTY_LISTS, rows=rows[i:i + 10000])
     raised = 0
-    for judged in prepared.cold_chain:
+    for blob in prepared.cold_chain:
+        judged: list[NormalizedEvent] = pickle.loads(zlib.decompress(blob))  # noqa: S301 - made by this import
         raised += len(graph.write(lambda tx, judged=judged: cold_chain.on_captured(tx, judged, None)))
     return raised
 
