@@ -58,14 +58,22 @@ class Network:
                 IDs and business-transaction numbers count over all three, so a unit is the same whichever are kept.
         """
         c = self.chains
-        wanted = [name in chains for name in CHAINS]
-        for n, unit in enumerate(itertools.chain.from_iterable(itertools.zip_longest(c.rice(), c.ginseng(), c.beef()))):
-            if unit is None:
+
+        def drained(units: Iterator[list[dict]], chain: str) -> Iterator[tuple[list[dict], list[dict], str]]:
+            # each unit with the inspections its own chain made while making it (zip_longest makes the next unit of
+            # all three chains before the first is used: drained later, one chain's would travel with another's)
+            for unit in units:
+                inspections, c.inspections = c.inspections, []
+                yield unit, inspections, chain
+
+        base = f"{self.scale.name}/{self.seed}/{self.namespace}/"
+        streams = (drained(c.rice(), "rice"), drained(c.ginseng(), "ginseng"), drained(c.beef(), "beef"))
+        for entry in itertools.chain.from_iterable(itertools.zip_longest(*streams)):
+            if entry is None:
                 continue
-            inspections, c.inspections = c.inspections, []
-            base = f"{self.scale.name}/{self.seed}/{self.namespace}/"
+            unit, inspections, chain = entry
             start, self.events = self.events, self.events + len(unit)
-            if not wanted[n % 3]:
+            if chain not in chains:
                 continue
             unit = [{"type": ev["type"], "eventID": f"urn:uuid:{uuid.uuid5(EVENT_ID_NAMESPACE, base + str(i))}", **ev}
                     for i, ev in enumerate(unit, start)]

@@ -18,7 +18,7 @@ from graph import bulk
 from graph.migrate import migrate
 from gs1.identifiers import item_key, key_kind, lot_key
 from scripts.gen.load import load_bulk, load_http
-from scripts.gen.network import Network
+from scripts.gen.network import CHAINS, Network
 from tests.factories import auth
 from tests.gs1.examples import epcis_problems
 
@@ -93,6 +93,23 @@ def test_generated_events_carry_unique_event_ids():
     assert len(set(ids)) == len(ids)
     other = {ev["eventID"] for doc, _ in Network("XS", 7, 1).documents(1000) for ev in doc["epcisBody"]["eventList"]}
     assert not other & set(ids)
+
+
+@pytest.mark.parametrize("chains", [CHAINS, ("rice",), ("ginseng", "beef"), ("beef",)])
+def test_an_inspection_comes_after_the_events_of_its_lot_in_every_chain_group(chains):
+    """Each inspection travels in the stream of its own lot's chain, in the batch that brings its lot's events or a
+    later one: never with another chain's units (a group loaded alone would then hold inspections of lots it never
+    saw, or lack its own), never before its lot. Small batches put many unit boundaries between two batches."""
+    inspected, seen = [], set()
+    for events, inspections in Network("XS", SEED).batches(97, chains):
+        seen.update(k for ev in events for k in _lot_keys(ev))
+        for i in inspections:
+            assert lot_key(i["gtin"], i["lot"]) in seen, (chains, i["key"])
+            inspected.append(i["key"])
+    assert inspected and len(set(inspected)) == len(inspected)
+    everything = [i["key"] for _, inspections in Network("XS", SEED).batches(97) for i in inspections]
+    by_group = [i["key"] for chain in CHAINS for _, found in Network("XS", SEED).batches(97, (chain,)) for i in found]
+    assert sorted(by_group) == sorted(everything)
 
 
 def test_http_capture_and_bulk_build_the_same_graph(app, client, graph, admin_token, namespaces):
