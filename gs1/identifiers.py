@@ -7,7 +7,7 @@ A URN carries the GS1 company prefix length, so URN -> GTIN/GLN/SSCC needs no lo
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from gs1 import digital_link as dl
@@ -124,10 +124,19 @@ class Ref:
     sscc: str | None = None
     uri: str = ""
     canonical: str | None = None  # canonical Digital Link of a GS1 key of kind 'other' (GRAI, GIAI, ...)
+    # the key, made once on first use: capture asks a Ref for it dozens of times per event
+    _key: str | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def key(self) -> str:
         """Return the stable business key, identical for the URN and the Digital Link form."""
+        key = self._key
+        if key is None:
+            key = self._make_key()
+            object.__setattr__(self, "_key", key)  # frozen: the cache is the one slot that may be set, once
+        return key
+
+    def _make_key(self) -> str:
         kind = self.kind
         if kind == "item":
             return item_key(self.gtin, self.serial)

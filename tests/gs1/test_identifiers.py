@@ -1,3 +1,6 @@
+import pickle
+from dataclasses import replace
+
 import pytest
 
 from gs1.errors import InvalidIdentifier
@@ -141,3 +144,14 @@ def test_ref_from_key_refuses_keys_of_other_things():
         with pytest.raises(InvalidIdentifier):
             ref_from_key(key)
     assert Ref("lot", gtin="06901234567892", lot="L").key == "lot:06901234567892:L"
+
+
+def test_a_refs_key_is_its_own_after_a_replace_and_a_pickle():
+    """The key is made once per Ref and kept: a Ref made from another by ``replace`` (as ref_from_key sets the URI)
+    or read back from a pickle (the history import's parts) has the key of its own fields."""
+    lot = parse_identifier("urn:epc:class:lgtin:6941234.050001.LOT-A")
+    assert lot.key == "lot:06941234500017:LOT-A"
+    other = replace(lot, lot="LOT-B")
+    assert other.key == "lot:06941234500017:LOT-B" and lot.key == "lot:06941234500017:LOT-A"
+    assert pickle.loads(pickle.dumps(other)).key == "lot:06941234500017:LOT-B"
+    assert other == replace(lot, lot="LOT-B") and hash(other) == hash(replace(lot, lot="LOT-B"))
