@@ -1,4 +1,5 @@
-"""Command-line tools: `flask graph migrate`, `flask tokens create`, `flask demo load`, `flask audit verify`."""
+"""Command-line tools: `flask graph migrate`, `flask graph warm`, `flask tokens create`, `flask demo load`,
+`flask audit verify`."""
 
 from __future__ import annotations
 
@@ -37,6 +38,38 @@ def migrate_command():
 
     applied = migrate(graph())
     click.echo("applied: " + ", ".join(applied) if applied else "schema is current")
+
+
+@graph_cli.command("warm")
+@click.option("--seconds", default=20.0, show_default=True, type=click.FloatRange(min=0.0),
+              help="the whole budget: the reads loop until it is spent")
+@click.option("--codes", default=50, show_default=True, type=click.IntRange(min=0),
+              help="lot codes and item codes each sampled for the reads")
+@click.option("--every", default=5.0, show_default=True, type=click.FloatRange(min=0.0),
+              help="seconds between progress lines")
+def warm_command(seconds, codes, every):
+    """Warm a freshly (re)started Neo4j before it takes traffic (plans, JIT, page cache; commits nothing)."""
+    import time
+
+    from graph.warm import warm
+
+    last = [time.monotonic()]
+
+    def progress(done: dict) -> None:
+        if time.monotonic() - last[0] >= every:
+            last[0] = time.monotonic()
+            click.echo(f"  {done['seconds']:.0f} s: {_warm_counts(done)}")
+
+    done = warm(graph(), seconds=seconds, codes=codes, progress=progress)
+    stopped = f"; stopped: {done['stopped']}" if done["stopped"] else ""
+    click.echo(f"warmed in {done['seconds']:.1f} s: {_warm_counts(done)} of {done['codes']} sampled codes{stopped}")
+    if done["stopped"] and done["stopped"].startswith(("database", "error")):
+        raise SystemExit(1)  # a script that warms before routing traffic learns the server is not ready
+
+
+def _warm_counts(done: dict) -> str:
+    return (f"{done['statements_planned']} write statements planned (rolled back), {done['pages']} consumer pages, "
+            f"{done['traces']} traces, {done['recalls']} recall notices")
 
 
 @tokens_cli.command("create")
