@@ -77,6 +77,7 @@ from graph import (
     tokens,
     trace,
     users,
+    warm,
     workbench,
 )
 from graph.driver import Graph
@@ -253,6 +254,8 @@ MODES = {
     "users.end_sessions": "write",
     "users.list_all": "read",
     "users.existing_usernames": "read",
+    # plans the hot writes in write transactions it always rolls back (tests/graph/test_warm.py), then reads
+    "warm.warm": "write",
     "workbench.home": "read",
     "workbench.lot": "read",
     "workbench.receivers": "read",
@@ -587,6 +590,7 @@ def _calls(g, c) -> dict:
         "users.end_sessions": lambda: users.end_sessions(g, nope),
         "users.list_all": lambda: users.list_all(g, 5),
         "users.existing_usernames": lambda: users.existing_usernames(g, [nope]),
+        "warm.warm": lambda: warm.warm(g, seconds=0.5, codes=1),
         "workbench.home": lambda: workbench.home(g, pg, 5),
         "workbench.lot": lambda: workbench.lot(g, pg, gt, lt),
         "workbench.receivers": lambda: workbench.receivers(g, pg, 5),
