@@ -166,8 +166,8 @@ def _scan_batches(sampled: list[dict]) -> list[list[dict]]:
 
     def scans(found: list[dict]) -> list[dict]:
         now = datetime.now(UTC)
-        return [{"scan_id": f"warm-{uuid.uuid4()}", "time": now, "gtin": c["gtin"], "lot": c["lot"],
-                 "serial": c["serial"], "verdict": "genuine", "fp": f"warm-{uuid.uuid4().hex}", "net": None,
+        return [{"scan_id": f"graph-warm:{uuid.uuid4()}", "time": now, "gtin": c["gtin"], "lot": c["lot"],
+                 "serial": c["serial"], "verdict": "genuine", "fp": f"graph-warm:{uuid.uuid4().hex}", "net": None,
                  "lat": None, "lon": None, "region": None} for c in found]
 
     batches = [scans(lots), scans(items), scans(lots + items)] if lots and items else [scans(lots or items)]
