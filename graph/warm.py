@@ -6,10 +6,10 @@ not compiled the Cypher runtime, and an empty page cache: the first 30-40 s of a
 
 1. The hot write statements (the consumer page's scan writer, capture's statements) run once each in a write
    transaction that is always rolled back, with values that match nothing or only what the rollback discards: their
-   plans are cached under the very key their real runs look up. Measured on 5.26 Community (db.stats QUERIES,
-   docs/warm.md): after an EXPLAIN the real first run still compiled for 9-35 ms (EXPLAIN's plan is kept under a key
-   of its own, and the key also holds each parameter's type and whether the transaction already wrote); after a
-   rolled-back run it compiled for under 1 ms. So each runs with every empty/non-empty shape of its list
+   plans are cached under the very key their real runs look up. Measured on 5.26 Community (docs/warm.md): after
+   an EXPLAIN the real first run still spent 6-35 ms planning (EXPLAIN's plan is kept under a key of its own, and
+   the key also holds each parameter's type and whether the transaction already wrote), after a rolled-back run
+   under 1 ms, from an empty cache 20-70 ms. So each runs with every empty/non-empty shape of its list
    parameters, in a transaction that has not written yet and in one that has.
 2. The consumer page read, the trace and the public recall notice run in read transactions (readers in a cluster)
    in a closed loop over codes sampled from the store until the time is spent: their plans, the JIT and the page
