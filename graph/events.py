@@ -25,6 +25,7 @@ import time
 from datetime import UTC, date, datetime
 from typing import Any, LiteralString
 
+import orjson
 from neo4j import ManagedTransaction
 from neo4j.exceptions import TransientError
 
@@ -389,7 +390,7 @@ def event_props(ev: NormalizedEvent, doc: dict, chash: str, custody: list, captu
         "event_time_zone_offset": ev.event_time_zone_offset, "biz_step": ev.biz_step,
         "disposition": ev.disposition, "erroneous": ev.error_declaration is not None, "capture_id": capture_id,
         "recorded_by": policy.party_gln, "token_id": policy.token_id,
-        "doc": json.dumps(doc, ensure_ascii=False, separators=(",", ":")),
+        "doc": _compact_json(doc),
         "content_hash": chash, "hashed": "eventID" not in ev.raw,
         "custody": json.dumps(custody),
         "read_point": ev.read_point.key if ev.read_point else None,
@@ -400,6 +401,15 @@ def event_props(ev: NormalizedEvent, doc: dict, chash: str, custody: list, captu
         props["error_declaration"] = json.dumps(declaration, ensure_ascii=False, separators=(",", ":"))
         props["declared_by"] = policy.party_gln
     return props
+
+
+def _compact_json(value: Any) -> str:
+    """JSON text without spaces, non-ASCII kept: orjson (a tenth of json's time: it is every event's stored document),
+    or the standard library for what orjson refuses (an integer beyond 64 bits, which JSON allows)."""
+    try:
+        return orjson.dumps(value).decode("utf-8")
+    except TypeError:  # orjson.JSONEncodeError is a TypeError
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def observation_rows(events: list[NormalizedEvent], targets: dict[str, str], policy: Policy,

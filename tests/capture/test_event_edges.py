@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from urllib.parse import quote
+
 from tests.capture.helpers import commission, document, event_id, loc, lot_uri, ship
 from tests.factories import auth, gtin, lot_code
 from tests.trace.network import fresh_sscc, sscc_uri
@@ -59,3 +62,24 @@ def test_each_event_gets_its_object_input_output_parent_child_place_source_and_d
         ("PARENT", ("LogisticUnit", unit), None, None, None), ("CHILD", flour_lot, 20, "KGM", None),
         ("READ_POINT", ("Location", mill), None, None, None),
         ("BIZ_LOCATION", ("Location", mill), None, None, None)], key=repr)
+
+
+def test_an_event_keeps_its_document_whole_with_an_integer_beyond_64_bits_and_unicode(client, factory, graph):
+    """The stored document is the event as sent: an extension's integer of 31 digits (JSON allows it; orjson, which
+    writes stored documents, does not), a tiny float and Chinese text all read back equal, and the event is served."""
+    farm = factory.party()["gln"]
+    g, lot = gtin(), lot_code()
+    made = commission(farm, g, lot, 100)
+    made["tg:batchCounter"] = 10**30
+    made["tg:moisture"] = 1e-05
+    made["tg:note"] = "长白山人参 \u2028 \"quoted\""
+    response = client.post("/epcis/capture", json=document(made), headers=auth(factory.admin_token))
+    assert response.status_code == 202 and response.json["capturedCount"] == 1, response.json
+    doc = graph.query("MATCH (e:Event {event_id: $id}) RETURN e.doc AS doc", id=made["eventID"])[0]["doc"]
+    stored = json.loads(doc)
+    assert stored["tg:batchCounter"] == 10**30 and stored["tg:moisture"] == 1e-05
+    assert stored["tg:note"] == "长白山人参 \u2028 \"quoted\""
+    served = client.get(f"/epcis/events/{quote(made['eventID'], safe='')}", headers=auth(factory.admin_token))
+    assert served.status_code == 200, served.json
+    (event,) = served.json["epcisBody"]["queryResults"]["resultsBody"]["eventList"]
+    assert event["tg:batchCounter"] == 10**30 and event["tg:note"] == stored["tg:note"]
