@@ -39,7 +39,7 @@ from tests.bench.test_load_paths import _loaded_before
 SCALE = os.environ.get("TG_IMPORT_TEST_SCALE", "XS")
 SEED = 20250611
 BATCH = 1000
-PARTS = chain_groups(2)
+PARTS = chain_groups(3)  # one process per chain, as import_history.py builds it by default
 TODAY = date(2026, 6, 1)  # certificates and expiry on the consumer page are judged against a fixed day
 
 INHERENT = {
@@ -132,10 +132,10 @@ def imported(namespace, tmp_path_factory):
     home = tmp_path_factory.mktemp("import-neo4j")
     port = _free_port()
     net = Network(SCALE, SEED, namespace)
-    # in two processes, as import_history.py builds it on this machine (rice | ginseng and beef)
+    # in three processes (rice | ginseng | beef), sharing master data and locations
     sources = [lambda group=group: from_network(net.again(), BATCH, group) for group in PARTS]
     prepared = prepare_parallel(net.master(), sources, home / "csv")
-    assert prepared.parts == 2
+    assert prepared.parts == 3
     assert prepared.errors == []
     run_importer(prepared, home)
     neo4jctl("start", home, port, "1g", "256")
