@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import multiprocessing
 import pickle
+import queue as queues
 import time
 import zlib
 from collections import defaultdict
@@ -667,15 +668,26 @@ def prepare_parallel(master: dict, parts: list[Callable[[], Batches]], folder: P
     """
     start = time.perf_counter()
     context = multiprocessing.get_context("fork")  # a forked part inherits ``parts``: nothing of it is pickled
-    queue = context.SimpleQueue()  # (part, "progress", counts) | (part, "done", Prepared) | (part, "failed", error)
+    queue = context.Queue()  # (part, "progress", counts) | (part, "done", Prepared) | (part, "failed", error)
     workers = [context.Process(target=_run_part, args=(master, make, folder / f"part-{k}", k, queue), daemon=True)
                for k, make in enumerate(parts)]
     for worker in workers:
         worker.start()
-    counts, results, failed = [(0, 0, 0)] * len(parts), {}, None
+    counts, results, failed, quiet = [(0, 0, 0)] * len(parts), {}, None, 0
     try:
         while len(results) < len(parts) and failed is None:
-            k, what, value = queue.get()
+            try:
+                k, what, value = queue.get(timeout=1.0)
+            except queues.Empty:
+                # a part killed from outside (out of memory: SIGKILL) says nothing: seen dead twice with nothing
+                # left to read (what a part sends is in the pipe before it exits), the import stops, never hangs
+                dead = [(k, w.exitcode) for k, w in enumerate(workers) if w.exitcode is not None and k not in results]
+                quiet = quiet + 1 if dead else 0
+                if quiet >= 2:
+                    failed = RuntimeError(f"part {dead[0][0]} of the import ended without an answer "
+                                               f"(exit code {dead[0][1]}; out of memory?)")
+                continue
+            quiet = 0
             if what == "progress":
                 counts[k] = value
                 if progress is not None:

@@ -29,7 +29,7 @@ from neo4j.time import Date, DateTime
 
 from graph import scan, trace
 from graph.driver import Graph
-from graph.history_import import dump, finish_online, prepare_parallel
+from graph.history_import import ImportUnsupported, dump, finish_online, prepare_parallel
 from graph.migrate import migrate
 from scripts.gen.load import load_bulk
 from scripts.gen.network import Network
@@ -191,3 +191,25 @@ def test_traces_and_consumer_page_agree_on_a_sample(graph, namespace, imported, 
         _, gtin, lot = key.split(":", 2)
         one, two = scan.page(graph, gtin, lot, today=TODAY), scan.page(g, gtin, lot, today=TODAY)
         assert _without_clock(one) == _without_clock(two), key
+
+
+def _fails(kind: str):
+    """A part's batches that end its process (as the kernel's out-of-memory killer would) or refuse a document."""
+    def batches():
+        if kind == "killed":
+            os._exit(9)
+        raise ImportUnsupported("an errorDeclaration of an event stored by an earlier document")
+        yield  # a generator, as a part's batches are
+    return batches
+
+
+@pytest.mark.parametrize("kind", ["killed", "refused"])
+def test_a_part_that_dies_or_refuses_stops_the_import_and_never_hangs(kind, tmp_path):
+    """One part killed mid-way (no answer ever comes from it) stops the import with an error naming the part; one
+    that refuses raises its own error in the importing process. The other part is stopped either way."""
+    net = Network("XS", SEED, 0)
+    sources = [lambda: from_network(net.again(), BATCH, ("rice",)), _fails(kind)]
+    expected = (RuntimeError, "part 1 of the import ended without an answer") if kind == "killed" else \
+        (ImportUnsupported, "errorDeclaration")
+    with pytest.raises(expected[0], match=expected[1]):
+        prepare_parallel(net.master(), sources, tmp_path / "csv")
