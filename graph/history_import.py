@@ -239,6 +239,8 @@ class Shared:
 
     nodes: dict[str, tuple[str, dict]] = field(default_factory=dict)
     rels: set[tuple[str, str, str]] = field(default_factory=set)
+
+
 _EMPTY_LIST_LABELS = ("Inspection", "Party")  # passing inspections' failed_hazards, capture-made parties' roles
 
 
@@ -593,7 +595,6 @@ class _Hold:
                 "received": self.received, "entries": self.entries, "unit": self.unit}
 
 
-
 class _MemoryGraph:
     """What graph/events.capture needs of a Graph: ``write`` runs the transaction function against the store."""
 
@@ -685,7 +686,7 @@ def prepare_parallel(master: dict, parts: list[Callable[[], Batches]], folder: P
                 quiet = quiet + 1 if dead else 0
                 if quiet >= 2:
                     failed = RuntimeError(f"part {dead[0][0]} of the import ended without an answer "
-                                               f"(exit code {dead[0][1]}; out of memory?)")
+                                          f"(exit code {dead[0][1]}; out of memory?)")
                 continue
             quiet = 0
             if what == "progress":

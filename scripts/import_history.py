@@ -5,10 +5,11 @@
     .venv/bin/python scripts/import_history.py --home /srv/tracegraph-neo4j --from /tmp/jilin-M   # generate.py output
 
 Four steps, each with its progress: (1) the events run through graph/events.py's capture against an in-memory store
-and become importer CSV files (graph/history_import.py); (2) `neo4j-admin database import full` writes the store
-under HOME/data; (3) a server is started on that home (scripts/neo4jctl.py) and the migrations build the
-constraints and indexes; (4) cold-chain alerts are raised through the ordinary code (graph/cold_chain.py). The server is
-stopped at the end (--keep-running leaves it up); start it as usual with NEO4J_HOME_DIR=HOME.
+and become importer CSV files (graph/history_import.py; with --scale, one process per chain, --parts); (2)
+`neo4j-admin database import full` writes the store under HOME/data; (3) a server is started on that home
+(scripts/neo4jctl.py) and the migrations build the constraints and indexes; (4) cold-chain alerts are raised through
+the ordinary code (graph/cold_chain.py). The server is stopped at the end (--keep-running leaves it up); start it as
+usual with NEO4J_HOME_DIR=HOME.
 
 Refuses a home that already holds a store (--overwrite replaces it) or a running server. For a store that already
 holds data, load through the write path (scripts/gen/load.py, `flask epcis import`).
@@ -144,6 +145,7 @@ def main(argv: list[str]) -> int:
             f"in {parts} process{'es' if parts > 1 else ''}: {' | '.join(', '.join(g) for g in groups)}")
     else:
         master, batches = from_folder(args.folder)
+        sources = [lambda: batches]
         say(f"step 1/4: {args.folder}: events -> CSV through the capture rules ({csv})")
     last = [0.0]
 
@@ -156,7 +158,7 @@ def main(argv: list[str]) -> int:
     if parts > 1:
         prepared = prepare_parallel(master, sources, csv, progress)
     else:
-        prepared = prepare(master, sources[0]() if args.scale else batches, csv, progress)
+        prepared = prepare(master, sources[0](), csv, progress)
     if prepared.errors:
         say(f"capture refused {len(prepared.errors)} events, e.g. {prepared.errors[:3]}: nothing imported")
         return 1

@@ -73,11 +73,11 @@ class Network:
                 continue
             unit, inspections, chain = entry
             start, self.events = self.events, self.events + len(unit)
+            self.event_types.update(ev["type"] for ev in unit)  # generated, kept or not (as ``events`` counts)
             if chain not in chains:
                 continue
             unit = [{"type": ev["type"], "eventID": f"urn:uuid:{uuid.uuid5(EVENT_ID_NAMESPACE, base + str(i))}", **ev}
                     for i, ev in enumerate(unit, start)]
-            self.event_types.update(ev["type"] for ev in unit)
             yield unit, inspections
 
     def batches(self, size: int = 1000, chains: Collection[str] = CHAINS) -> Iterator[tuple[list[dict], list[dict]]]:
