@@ -19,6 +19,7 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from graph import ownership
@@ -202,6 +203,23 @@ def lineage(ev: NormalizedEvent) -> list[tuple[str, str]]:
     return out
 
 
+def _node(state: dict[str, dict], ref: Ref) -> dict:
+    """The simulated state of an object, made on first use (nothing known about it yet)."""
+    node = state.get(ref.key)
+    if node is None:
+        node = {"status": "active", "first_time": None, "holders": {}, "exists": False, "owner": None,
+                "lot_owner": None}
+        state[ref.key] = node
+    return node
+
+
+def _thing(state: dict[str, dict], ref: Ref) -> ownership.Thing:
+    """An object as the ownership rules see it at this point of the document."""
+    node = _node(state, ref)
+    return ownership.Thing(exists=node["exists"], owner=node["owner"], lot_owner=node["lot_owner"],
+                           holders={gln: held.quantity for gln, held in node["holders"].items()})
+
+
 class Ledger:
     """One document's events checked against the rules and applied to a simulated state of what they touch.
 
@@ -222,23 +240,12 @@ class Ledger:
                  parties: set[str], stored_reach: dict[str, set[str]], now: datetime):
         self.events, self.policy, self.job, self.existing, self.state = events, policy, job, existing, state
         self.stored_reach, self.now = stored_reach, now
-        self.view = ownership.View(product=products.get, party_known=parties.__contains__, thing=self._thing)
+        # the view reads the state, not the ledger: a bound method here would be a reference cycle, and a
+        # document's whole ledger would wait for the garbage collector instead of going when capture ends
+        self.view = ownership.View(product=products.get, party_known=parties.__contains__,
+                                   thing=partial(_thing, state))
 
     _lineage = staticmethod(lineage)
-
-    def _node(self, ref: Ref) -> dict:
-        node = self.state.get(ref.key)
-        if node is None:
-            node = {"status": "active", "first_time": None, "holders": {}, "exists": False, "owner": None,
-                    "lot_owner": None}
-            self.state[ref.key] = node
-        return node
-
-    def _thing(self, ref: Ref) -> ownership.Thing:
-        """An object as the ownership rules see it at this point of the document."""
-        node = self._node(ref)
-        return ownership.Thing(exists=node["exists"], owner=node["owner"], lot_owner=node["lot_owner"],
-                               holders={gln: held.quantity for gln, held in node["holders"].items()})
 
     def run(self) -> None:
         """Check every event in event-time order, applying each good one to the simulated state.
@@ -326,7 +333,7 @@ class Ledger:
         for eq in used:
             if eq.ref.kind not in CUSTODY_KINDS:
                 continue
-            node = self._node(eq.ref)
+            node = _node(self.state, eq.ref)
             name = _name(eq.ref)
             if origin and ev.type == "ObjectEvent":
                 continue
@@ -397,7 +404,7 @@ class Ledger:
     def _check_balance(self, index: int, ev: NormalizedEvent, problems: list[dict]) -> None:
         """Refuse (or warn about) taking more of a lot from a party than it holds, or receiving what nobody shipped."""
         for gln, ref, d_own, _ds, d_rec, _unit in self._plan_custody(ev):
-            held = self._node(ref)["holders"].get(gln) or Held()
+            held = _node(self.state, ref)["holders"].get(gln) or Held()
             if d_own < 0 and held.quantity + d_own < -EPSILON:
                 self._problem(problems, index, ev, "mass_balance", (
                     f"party {gln} holds {held.quantity:g} of {_name(ref)} and cannot ship, consume or destroy "
@@ -460,7 +467,7 @@ class Ledger:
         custody: list[list] = []
         planned = self._plan_custody(ev) if ev.error_declaration is None else []
         for gln, ref, d_own, d_ship, d_rec, unit in planned:
-            held = self._node(ref)["holders"].setdefault(gln, Held(unit=unit))
+            held = _node(self.state, ref)["holders"].setdefault(gln, Held(unit=unit))
             held.add(d_own, d_ship, d_rec)
             self._delta(gln, ref.key, d_own, d_ship, d_rec, unit)
             custody.append([gln, ref.key, d_own, d_ship, d_rec])
@@ -469,7 +476,7 @@ class Ledger:
             created = ev.outputs if ev.type == "TransformationEvent" else (ev.objects if self._is_origin(ev) else [])
             for eq in created:
                 if eq.ref.kind in CUSTODY_KINDS:
-                    node = self._node(eq.ref)
+                    node = _node(self.state, eq.ref)
                     if not node["exists"] and eq.ref.kind == "lot":
                         node["owner"] = _here(ev)  # as _write stores it: who first made the lot
                     node["exists"] = True

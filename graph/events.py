@@ -23,6 +23,7 @@ import json
 import random
 import time
 from datetime import UTC, date, datetime
+from functools import partial
 from typing import Any, LiteralString
 
 import orjson
@@ -466,6 +467,30 @@ def record_observations(tx: ManagedTransaction, rows: list[dict]) -> int:
 
 # --- the work of one capture ------------------------------------------------------------------------------------
 
+def _want(nodes: dict[str, dict[str, dict]], ref: Ref | None) -> None:
+    """Note the node an edge of the document needs (an item needs its lot too), once per key."""
+    if ref is None:
+        return
+    kind = ref.kind
+    if kind == "lot":
+        nodes["Lot"].setdefault(ref.key, {"key": ref.key, "gtin": ref.gtin, "lot": ref.lot})
+    elif kind == "item":
+        nodes["Item"].setdefault(ref.key, {"key": ref.key, "gtin": ref.gtin, "serial": ref.serial,
+                                           "lot": ref.lot})
+        if ref.lot is not None:
+            _want(nodes, Ref("lot", gtin=ref.gtin, lot=ref.lot))
+    elif kind == "class":
+        nodes["Product"].setdefault(class_key(ref.gtin), {"gtin": ref.gtin})
+    elif kind == "sscc":
+        nodes["LogisticUnit"].setdefault(ref.key, {"key": ref.key, "sscc": ref.sscc})
+    elif kind == "location":
+        nodes["Location"].setdefault(ref.key, {"key": ref.key, "gln": ref.gln, "ext": ref.ext})
+    elif kind == "party":
+        nodes["Party"].setdefault(ref.gln, {"gln": ref.gln})
+    else:
+        nodes["OtherObject"].setdefault(ref.key, {"key": ref.key, "uri": ref.canonical or ref.uri})
+
+
 class _Capture:
     """One document's capture inside one transaction."""
 
@@ -568,27 +593,7 @@ class _Capture:
         first_times: dict[str, str] = {}
         owners: dict[str, tuple] = {}
 
-        def want(ref: Ref | None) -> None:
-            if ref is None:
-                return
-            kind = ref.kind
-            if kind == "lot":
-                nodes["Lot"].setdefault(ref.key, {"key": ref.key, "gtin": ref.gtin, "lot": ref.lot})
-            elif kind == "item":
-                nodes["Item"].setdefault(ref.key, {"key": ref.key, "gtin": ref.gtin, "serial": ref.serial,
-                                                   "lot": ref.lot})
-                if ref.lot is not None:
-                    want(Ref("lot", gtin=ref.gtin, lot=ref.lot))
-            elif kind == "class":
-                nodes["Product"].setdefault(class_key(ref.gtin), {"gtin": ref.gtin})
-            elif kind == "sscc":
-                nodes["LogisticUnit"].setdefault(ref.key, {"key": ref.key, "sscc": ref.sscc})
-            elif kind == "location":
-                nodes["Location"].setdefault(ref.key, {"key": ref.key, "gln": ref.gln, "ext": ref.ext})
-            elif kind == "party":
-                nodes["Party"].setdefault(ref.gln, {"gln": ref.gln})
-            else:
-                nodes["OtherObject"].setdefault(ref.key, {"key": ref.key, "uri": ref.canonical or ref.uri})
+        want = partial(_want, nodes)  # a partial, not a closure: a closure calling itself is a reference cycle
 
         event_rows, edge_rows, derived, declares, corrects = [], [], [], [], []
         for _index, ev, chash, plan in self.ledger.good:
