@@ -18,6 +18,7 @@ each is linked ``(:Alert)-[:WARNS]->(:Lot)`` so a lot's page and answer find its
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import datetime
 from typing import LiteralString
 
@@ -93,8 +94,25 @@ def on_captured(tx: ManagedTransaction, events: list[NormalizedEvent], recorded_
     judged = candidates(events)
     if not judged:
         return []
-    alerts, meta = [], []
-    for row in tx_rows(tx, _CARRIED, ids=sorted(judged)):
+    return raise_found(tx, judge(judged, tx_rows(tx, _CARRIED, ids=sorted(judged)), recorded_by), now)
+
+
+def judge(judged: dict[str, tuple[NormalizedEvent, list]], carried: Iterable[dict],
+          recorded_by: str | None) -> list[tuple[dict, dict]]:
+    """The alerts the judged events call for, given what each carried.
+
+    Args:
+        judged: :func:`candidates` of the document.
+        carried: _CARRIED's rows for them: {"event_id", "lots": [{key, gtin, lot, owner, min_c, max_c, name_zh,
+            name_en}] in key order}, an event that carried no lot left out (graph/history_import answers them from
+            its in-memory store).
+        recorded_by: as :func:`on_captured` takes it.
+
+    Returns:
+        (alert as alerts.open_alerts takes it, {"event_id", "gtin", "lots"}) per event and product out of range.
+    """
+    out = []
+    for row in carried:
         ev, readings = judged[row["event_id"]]
         by_gtin: dict[str, list[dict]] = {}
         for lot in row["lots"]:
@@ -113,18 +131,24 @@ def on_captured(tx: ManagedTransaction, events: list[NormalizedEvent], recorded_
                      f"<= {found['limit']['max_c']} °C" if found["limit"]["max_c"] is not None else
                      f">= {found['limit']['min_c']} °C")
             name = lots[0]["name_zh"] or lots[0]["name_en"] or gtin
-            alerts.append({
+            out.append(({
                 "kind": KIND, "subject_keys": keys, "dedupe_key": f"{KIND}:{ev.event_id}:{gtin}", "parties": parties,
                 "summary": f"{name}: {ev.biz_step} event {ev.event_id} read {found['peak_c']} °C, outside {bound} "
                            f"({len(found['readings'])} readings, {round(found['seconds_outside'] / 60)} min); "
                            f"{len(keys)} lots warned",
                 "details": {**found, "event_id": ev.event_id, "event_type": ev.type, "biz_step": ev.biz_step,
                             "event_time": ev.event_time, "gtin": gtin, "lots": keys, "owners": owners,
-                            "recorded_at": place}})
-            meta.append({"event_id": ev.event_id, "gtin": gtin, "lots": keys})
-    if not alerts:
+                            "recorded_at": place}},
+                {"event_id": ev.event_id, "gtin": gtin, "lots": keys}))
+    return out
+
+
+def raise_found(tx: ManagedTransaction, found: list[tuple[dict, dict]], now: datetime | None = None) -> list[dict]:
+    """Raise what :func:`judge` found (each alert once: its dedupe key) and link each to the lots it warns."""
+    if not found:
         return []
-    raised = open_alerts(tx, alerts, now=now)
+    raised = open_alerts(tx, [alert for alert, _ in found], now=now)
+    meta = [m for _, m in found]
     links = [{"alert": r["alert_id"], "lot": k} for r, m in zip(raised, meta, strict=True) for k in m["lots"]]
     tx.run(_LINK, links=links).consume()
     return [{**r, **m} for r, m in zip(raised, meta, strict=True)]

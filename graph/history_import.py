@@ -17,10 +17,11 @@ by tests/bench/test_history_import.py (every label, property and relationship co
 
 Master data and inspections are written as bulk.load_master and bulk.upsert_inspections write them, at the same
 points of the stream (an inspection that arrives before its lot is classified and linked as the write path does it:
-without the lot). What runs afterwards, against the started server, through the ordinary code: the migrations
-(constraints and indexes are built on the imported data; uniqueness is checked there) and the cold-chain alerts
-(graph/cold_chain.on_captured in a write transaction per captured document with readings, as capture raises them;
-packings later than an event never count for it, so raising them last finds what capture found).
+without the lot). Cold-chain events are judged as capture judges them (graph/cold_chain.judge), on what the
+in-memory store says each carried when its document is captured (:meth:`MemoryStore.carried` answers the write
+path's _CARRIED). What runs afterwards, against the started server, through the ordinary code: the migrations
+(constraints and indexes are built on the imported data; uniqueness is checked there) and raising the alerts found
+(graph/cold_chain.raise_found, a write transaction per document that has any, as capture raises them).
 
 Limits (an import stops with ImportUnsupported rather than writing something else): an errorDeclaration of an event
 stored by an earlier document (declarations inside one document are captured as usual); an empty list property.
@@ -29,6 +30,7 @@ stored by an earlier document (declarations inside one document are captured as 
 from __future__ import annotations
 
 import gc
+import hashlib
 import multiprocessing
 import pickle
 import queue as queues
@@ -51,6 +53,7 @@ from gs1.identifiers import key_prefix, lot_key
 ARRAY_DELIMITER = "\x1f"  # unit separator: never inside a key, a name or JSON text
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MILLI = timedelta(milliseconds=1)
+_MICRO = timedelta(microseconds=1)
 
 
 class ImportUnsupported(RuntimeError):
@@ -74,6 +77,11 @@ class DateText(str):
 
 
 _clock: list = [None, None]  # (the second, its text): nodes made in one second share one string (L makes millions)
+
+
+def _micros(time: DateTimeText) -> int:
+    """An instant as microseconds since 1970 (what Cypher's datetime comparison compares, to the microsecond)."""
+    return (time.instant() - _EPOCH) // _MICRO
 
 
 def _now() -> DateTimeText:
@@ -130,8 +138,9 @@ class CsvWriter:
         self.folder = folder
         folder.mkdir(parents=True, exist_ok=True)
         self.files: dict[tuple, tuple[Any, str]] = {}  # (node|rel, label, signature) -> (file, name)
-        # the importer's ID of a node of a SHARED label: its label and key, the same in every part (text, quoted)
-        self.shared_ids: dict[int, str] = {}
+        # the importer's ID of a node of a SHARED label (_shared_id: the same in every part), and what it stands for
+        self.shared_ids: dict[int, int] = {}
+        self.shared_keys: dict[int, str] = {}
         self.multiline = False
         self.empty_lists: list[dict] = []
         self.nodes = 0
@@ -150,7 +159,7 @@ class CsvWriter:
 
     def _row(self, kind: str, name: str, ids: list[int | str], props: dict) -> None:
         shared = self.shared_ids
-        signature, cells = [], [shared.get(i) or str(i) for i in ids]
+        signature, cells = [], [str(shared.get(i, i)) for i in ids]
         for key, value in sorted(props.items()):
             if value is None:
                 continue
@@ -228,19 +237,31 @@ _KEY_PROP = {"Party": "gln", "Product": "gtin"}
 # several chains share): each part knows them by label and key, and the import writes each once (Shared).
 SHARED = frozenset({"Party", "Product", "Certificate", "Location", "OtherObject"})
 PART_IDS = 1 << 40  # node IDs per part: part k numbers its nodes from k * PART_IDS
+SHARED_IDS = 1 << 55  # shared nodes' IDs: from here to the importer's largest integer ID, 2**56 - 1
 
 
-def _shared_id(label: str, key: str) -> str:
-    """The importer's ID of a shared node: its label and key, as a quoted CSV cell."""
-    return '"' + (label + ":" + key).replace('"', '""') + '"'
+def _shared_id(label: str, key: str) -> int:
+    """The importer's ID of a shared node, the same in every part: 55 bits of a hash of its label and key, above
+    every part's range. Integer IDs, not the label and key as text: the importer's relationship stage took half the
+    time at M (string IDs are hashed and checked for collisions by the importer, which this does instead: two
+    shared nodes with one ID stop the import, ImportUnsupported; for 100,000 shared nodes, odds of ~1 in 7
+    million)."""
+    digest = hashlib.blake2b(f"{label}:{key}".encode(), digest_size=7).digest()
+    return SHARED_IDS + (int.from_bytes(digest, "big") >> 1)
+
+
+def _same_shared(node_id: int, known: str | None, name: str) -> None:
+    if known is not None and known != name:
+        raise ImportUnsupported(f"two shared nodes, {known} and {name}, have one importer ID ({node_id}): "
+                                "load this history through the write path")
 
 
 @dataclass
 class Shared:
     """The nodes of SHARED labels one part made, by importer ID, and the edges between two of them."""
 
-    nodes: dict[str, tuple[str, dict]] = field(default_factory=dict)
-    rels: set[tuple[str, str, str]] = field(default_factory=set)
+    nodes: dict[int, tuple[str, dict]] = field(default_factory=dict)
+    rels: set[tuple[str, int, int]] = field(default_factory=set)
 
 
 _EMPTY_LIST_LABELS = ("Inspection", "Party")  # passing inspections' failed_hazards, capture-made parties' roles
@@ -260,6 +281,7 @@ class MemoryStore:
         self.has_item: set[tuple[int, int]] = set()
         self.item_lots: dict[int, list[int]] = defaultdict(list)
         self.down: dict[int, list[int]] = defaultdict(list)  # TRANSFORMED_INTO | HAS_ITEM | PACKED_IN, outgoing
+        self.packed: dict[int, list[tuple[int, int]]] = defaultdict(list)  # PACKED_IN, incoming: (child, its µs)
         self.holds: dict[tuple[int, int], _Hold] = {}
         self.holders: dict[int, list[int]] = defaultdict(list)
         self.corrects: set[tuple[int, int]] = set()
@@ -299,7 +321,9 @@ class MemoryStore:
         self.nodes[node_id] = (label, props)
         self.by_key[(label, key)] = node_id
         if label in SHARED:
-            self.out.shared_ids[node_id] = _shared_id(label, key)
+            shared_id, name = _shared_id(label, key), f"{label}:{key}"
+            _same_shared(shared_id, self.out.shared_keys.setdefault(shared_id, name), name)
+            self.out.shared_ids[node_id] = shared_id
         return node_id
 
     def merge(self, label: str, key: str, on_create: Callable[[], dict]) -> tuple[int, dict, bool]:
@@ -413,6 +437,39 @@ class MemoryStore:
                 rows.append({"source": key, "reached": reached})
         return rows
 
+    def carried(self, judged: list[NormalizedEvent]) -> list[dict]:
+        """graph/cold_chain._CARRIED's rows for these events, from memory: the lots each carried (those it names,
+        the lots of the items it names, and of everything packed, up to 8 deep, into a unit it names by a packing
+        at or before its time), with their products' storage ranges. An event that carried no lot has no row."""
+        rows = []
+        for ev in sorted(judged, key=lambda e: e.event_id):
+            at = _micros(DateTimeText(ev.event_time))
+            named = [eq.ref for eq in (*ev.objects, *ev.children, *ev.inputs, *ev.outputs)]
+            if ev.parent is not None:
+                named.append(ev.parent)
+            seen = {n for ref in named if (n := self.by_key.get(events._target(ref))) is not None}
+            frontier = list(seen)
+            for _ in range(8):  # PACKED_IN*0..8
+                frontier = [c for node in frontier for c, t in self.packed.get(node, ()) if t <= at and c not in seen]
+                if not frontier:
+                    break
+                seen.update(frontier)
+            lots = {x for x in seen if self.nodes[x][0] == "Lot"}
+            lots.update(lot for x in seen for lot in self.item_lots.get(x, ()))
+            if not lots:
+                continue
+            found = []
+            for lot in lots:
+                props = self.nodes[lot][1]
+                product = self.by_key.get(("Product", props["gtin"]))
+                made = self.nodes[product][1] if product is not None else {}
+                found.append({"key": props["key"], "gtin": props["gtin"], "lot": props["lot"],
+                              "owner": props.get("owner_gln"), "min_c": made.get("storage_min_c"),
+                              "max_c": made.get("storage_max_c"), "name_zh": made.get("name_zh"),
+                              "name_en": made.get("name_en")})
+            rows.append({"event_id": ev.event_id, "lots": sorted(found, key=lambda lot: lot["key"])})
+        return rows
+
     # -- writes that are never read back: straight to the files --
     def _create_events(self, p: dict) -> list[dict]:
         out = []
@@ -451,7 +508,10 @@ class MemoryStore:
                 self.item_lots[b].append(a)
                 self.out.rel("HAS_ITEM", a, b, {"event_id": r["event_id"]})
             else:
-                self.out.rel(rel, a, b, {"event_id": r["event_id"], "time": DateTimeText(r["time"])})
+                time = DateTimeText(r["time"])
+                self.out.rel(rel, a, b, {"event_id": r["event_id"], "time": time})
+                if rel == "PACKED_IN":
+                    self.packed[b].append((a, _micros(time)))
             self.down[a].append(b)
         return []
 
@@ -623,8 +683,9 @@ class Prepared:
     warnings: int = 0
     errors: list[dict] = field(default_factory=list)
     inspections: int = 0
-    # per document, the events to judge (a compressed pickle: at L they would take GBs, and are read once, at the end)
-    cold_chain: list[bytes] = field(default_factory=list)
+    # per document whose cold-chain events call for alerts, cold_chain.judge's findings (compressed pickles), raised
+    # once the store is up
+    alerts: list[bytes] = field(default_factory=list)
     empty_lists: list[dict] = field(default_factory=list)  # {label, key, props}: set after the import
     nodes: int = 0
     rels: int = 0
@@ -747,10 +808,13 @@ def _capture_part(store: MemoryStore, memory: _MemoryGraph, policy: events.Polic
             normalised = bulk.normalize_document(doc)
             job = events.CaptureJob(events.new_capture_id(), event_count=len(normalised))
             events.capture(memory, normalised, policy, job, record=True, context=doc.get("@context"))
+            # cold_chain.on_captured, judged here against the store as capture would find it: the alerts are
+            # raised against the server at the end (finish_online), the rare document that has any
             captured = set(job.captured)
             judged = cold_chain.candidates([ev for _, ev in normalised if ev.event_id in captured])
-            if judged:  # on_captured judges only these: keep them, not the whole document
-                done.cold_chain.append(zlib.compress(pickle.dumps([ev for ev, _ in judged.values()], 5), 1))
+            found = cold_chain.judge(judged, store.carried([ev for ev, _ in judged.values()]), None) if judged else []
+            if found:
+                done.alerts.append(zlib.compress(pickle.dumps(found, 5), 1))
             done.events += len(normalised)
             done.documents += 1
             done.warnings += len(job.warnings)
@@ -795,11 +859,14 @@ def _frozen_as_it_grows() -> Iterator[Callable[[], None]]:
 def _combine(folder: Path, parts: list[Prepared]) -> Prepared:
     """One import of the parts: their counts and files, and the shared nodes and edges written once (the first
     part's version of a node: the parts make them alike, but for the instant of creation)."""
-    nodes: dict[str, tuple[str, dict]] = {}
-    rels: set[tuple[str, str, str]] = set()
+    nodes: dict[int, tuple[str, dict]] = {}
+    names: dict[int, str] = {}
+    rels: set[tuple[str, int, int]] = set()
     for part in parts:
-        for node_id, node in part.shared.nodes.items():
-            nodes.setdefault(node_id, node)
+        for node_id, (label, props) in part.shared.nodes.items():
+            name = f"{label}:{props[_KEY_PROP.get(label, 'key')]}"
+            _same_shared(node_id, names.setdefault(node_id, name), name)
+            nodes.setdefault(node_id, (label, props))
         rels |= part.shared.rels
     out = CsvWriter(folder / "shared")
     for node_id, (label, props) in nodes.items():
@@ -814,7 +881,7 @@ def _combine(folder: Path, parts: list[Prepared]) -> Prepared:
         done.warnings += part.warnings
         done.errors += part.errors
         done.inspections += part.inspections
-        done.cold_chain += part.cold_chain
+        done.alerts += part.alerts
         done.empty_lists += part.empty_lists
         done.nodes += part.nodes
         done.rels += part.rels
@@ -835,22 +902,22 @@ SET n += r.props
 
 def finish_online(graph: Any, prepared: Prepared) -> int:
     """After the import and the migrations: the empty list properties (the importer reads an empty array as no
-    value), then the cold-chain alerts, through graph/cold_chain.on_captured, one write transaction per captured
-    document that had readings to judge, as capture raises them. Returns how many alerts were raised."""
+    value), then the cold-chain alerts the CSV stage found, through graph/cold_chain.raise_found, one write
+    transaction per document that had any, as capture raises them. Returns how many alerts were raised."""
     rows = prepared.empty_lists
     for i in range(0, len(rows), 10000):
         graph.query(_EMPTY_LISTS, rows=rows[i:i + 10000])
     raised = 0
-    for blob in prepared.cold_chain:
-        judged: list[NormalizedEvent] = pickle.loads(zlib.decompress(blob))  # noqa: S301 - made by this import
-        raised += len(graph.write(lambda tx, judged=judged: cold_chain.on_captured(tx, judged, None)))
+    for blob in prepared.alerts:
+        found: list[tuple[dict, dict]] = pickle.loads(zlib.decompress(blob))  # noqa: S301 - made by this import
+        raised += len(graph.write(lambda tx, found=found: cold_chain.raise_found(tx, found)))
     return raised
 
 
 def importer_command(prepared: Prepared, database: str = "neo4j") -> list[str]:
     """The `neo4j-admin database import full` arguments for the prepared files (after the java/AdminTool part)."""
     # the database first: --nodes and --relationships take any number of files
-    cmd = ["database", "import", "full", database, "--id-type=string", "--array-delimiter=U+001F",
+    cmd = ["database", "import", "full", database, "--id-type=integer", "--array-delimiter=U+001F",
            "--overwrite-destination=true", f"--report-file={prepared.folder / 'import.report'}", *prepared.args]
     if prepared.multiline:
         cmd.append("--multiline-fields=true")

@@ -30,6 +30,7 @@ SEASON_DAYS = {"rice": 180, "ginseng": 60, "beef": 270}
 PROGRAMME_CYCLE = ("routine_monitoring",) * 6 + ("food_safety_sampling",) * 2 + ("supervisory_sampling",
                                                                                  "risk_monitoring")
 HAZARDS = {"rice": "cadmium", "ginseng": "heavy metals", "beef": "beta-agonists"}
+EXCURSION_EVERY = 97  # one cold shipment in ~97 warms outside the cuts' chilled range (counted by dispatch advice)
 FAIL_RATE = 0.025  # share of inspections that fail: DOMAIN.md's >= 97% routine pass rate
 
 RICE_TESTS = [("镉 cadmium", 0.2, "mg/kg", 0.02, 0.15), ("铅 lead", 0.2, "mg/kg", 0.01, 0.12),
@@ -157,11 +158,14 @@ class Chains:
         arrive = ts + rng.uniform(3, 20) * HOUR
         sensors = None
         if cold:
+            # within the chilled range (world.CHILLED, 0-4 °C) but for one shipment in EXCURSION_EVERY, whose truck
+            # warmed to 7.5 °C: capture raises a temperature_excursion alert (no extra draw: the stream stays as is)
             mean = round(rng.uniform(1.0, 3.5), 1)
+            low, high = round(mean - rng.uniform(0.3, 1.2), 1), round(mean + rng.uniform(0.3, 1.5), 1)
             sensors = [{"sensorMetadata": {"startTime": stamp(ts), "endTime": stamp(arrive)},
-                        "sensorReport": [{"type": "Temperature", "minValue": round(mean - rng.uniform(0.3, 1.2), 1),
-                                          "maxValue": round(mean + rng.uniform(0.3, 1.5), 1), "meanValue": mean,
-                                          "uom": "CEL"}]}]
+                        "sensorReport": [{"type": "Temperature", "minValue": max(low, 0.1),
+                                          "maxValue": 7.5 if self._doc % EXCURSION_EVERY == 0 else min(high, 3.9),
+                                          "meanValue": mean, "uom": "CEL"}]}]
         shipping = object_event(ts, "OBSERVE", "shipping", "in_transit", src, epcs=epcs or None,
                                 quantities=quantities or None, biz_tx=bt, sources=sources, destinations=destinations,
                                 sensors=sensors)

@@ -32,6 +32,7 @@ LABS = [
 ]
 BEEF_CUTS = [("西冷", "sirloin", 0.10), ("眼肉", "ribeye", 0.07), ("上脑", "chuck roll", 0.09),
              ("牛腩", "brisket", 0.14), ("牛腱", "shank", 0.08), ("牛里脊", "tenderloin", 0.03)]
+CHILLED = {"min_c": 0.0, "max_c": 4.0, "note": "冷藏 0-4 °C"}  # chilled meat (GB/T 17238): the cuts' storage range
 CERTIFIERS = [("green_food", "中国绿色食品发展中心", "China Green Food Development Center"),
               ("gi", "农业农村部农产品质量安全中心", "MARA Center for Agri-Food Quality and Safety"),
               ("organic", "吉林省有机产品认证中心", "Jilin Organic Product Certification Center")]
@@ -138,7 +139,8 @@ class World:
         for h in self.slaughterhouses:
             self._product(h, "carcass", "延边黄牛 胴体", "Yanbian yellow cattle carcass", "beef", "KGM", "GB/T 17238")
             for zh, en, _ in BEEF_CUTS:
-                self._product(h, f"cut:{en}", f"延边黄牛 {zh}", f"Yanbian beef {en}", "beef", "KGM", "GB/T 17238")
+                self._product(h, f"cut:{en}", f"延边黄牛 {zh}", f"Yanbian beef {en}", "beef", "KGM", "GB/T 17238",
+                              CHILLED)
         self.distributors = [self._firm_party(f"{c[0]}{i + 1}号农产品配送有限公司", f"{c[1]} Agri Distribution {i + 1}",
                                               ["distributor"], c) for i, c in self._regions(s.distributors,
                                                                                               CITIES[:2] + CITIES[4:5])]
@@ -174,11 +176,14 @@ class World:
         return party
 
     def _product(self, owner: Party, role: str, zh: str, en: str, category: str, unit: str | None,
-                 standard: str) -> str:
+                 standard: str, storage: dict | None = None) -> str:
         gtin = self.keys.gtin(owner.prefix, len(owner.products) + 1)
         owner.products[role] = gtin
-        self.products.append({"gtin": gtin, "name_zh": zh, "name_en": en, "category": category, "standard": standard,
-                              "unit": unit or "EA", "owner_gln": owner.gln})
+        product = {"gtin": gtin, "name_zh": zh, "name_en": en, "category": category, "standard": standard,
+                   "unit": unit or "EA", "owner_gln": owner.gln}
+        if storage:
+            product["storage"] = storage
+        self.products.append(product)
         return gtin
 
     def _members(self, kind: str, product_zh: str, product_en: str, n: int, regions: list, zh: str, en: str,
