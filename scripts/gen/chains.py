@@ -30,6 +30,7 @@ SEASON_DAYS = {"rice": 180, "ginseng": 60, "beef": 270}
 PROGRAMME_CYCLE = ("routine_monitoring",) * 6 + ("food_safety_sampling",) * 2 + ("supervisory_sampling",
                                                                                  "risk_monitoring")
 HAZARDS = {"rice": "cadmium", "ginseng": "heavy metals", "beef": "beta-agonists"}
+COUNTS = ("lots", "items", "logistic_units", "inspections", "failed")  # what a chain counts as it goes
 EXCURSION_EVERY = 97  # one cold shipment in ~97 warms outside the cuts' chilled range (counted by dispatch advice)
 FAIL_RATE = 0.025  # share of inspections that fail: DOMAIN.md's >= 97% routine pass rate
 
@@ -127,15 +128,22 @@ def transformation(ts: float, biz_step: str, where: Party, inputs: list[dict], o
 
 
 class Chains:
-    """Generates the events of every unit of the three chains, and the inspections of sampled lots."""
+    """Generates the events of every unit of one of the three chains, and the inspections of sampled lots.
 
-    def __init__(self, world: World, seed: int, serial_key: str):
-        """Chains over ``world``; ``serial_key`` signs ginseng gift-box serials as labels/ does."""
+    Each chain has its own generator (its own random stream and counters: dispatch advices and test reports are
+    numbered per chain, with the chain's letter), so one chain is generated without the others (the history
+    import builds each in a process of its own)."""
+
+    def __init__(self, world: World, seed: int, serial_key: str, chain: str):
+        """The chain ``chain`` (rice, ginseng or beef) over ``world``; ``serial_key`` signs ginseng gift-box serials
+        as labels/ does."""
         self.w = world
         self.seed = seed
         self.serial_key = serial_key_bytes(serial_key)
+        self.chain = chain
+        self.code = chain[0].upper()  # R, G, B: in the chain's document and report numbers
         self.inspections: list[dict] = []  # drained by the caller after each unit
-        self.counts = {"lots": 0, "items": 0, "logistic_units": 0, "inspections": 0, "failed": 0}
+        self.counts = dict.fromkeys(COUNTS, 0)
         self._doc = 0
         self._report = 0
 
@@ -146,7 +154,7 @@ class Chains:
 
     def _bt(self, kind: str, party: Party) -> list[dict]:
         self._doc += 1
-        return [{"type": kind, "bizTransaction": f"urn:epcglobal:cbv:bt:{party.gln}:{self._doc:09d}"}]
+        return [{"type": kind, "bizTransaction": f"urn:epcglobal:cbv:bt:{party.gln}:{self.code}{self._doc:08d}"}]
 
     def ship(self, rng: random.Random, ts: float, src: Party, dst: Party, epcs: list[str], quantities: list[dict],
              cold: bool = False, cert: str | None = None) -> list[dict]:
@@ -214,11 +222,11 @@ class Chains:
         self._report += 1
         fail = rng.random() < FAIL_RATE
         results = _results(rng, chain, fail)
-        report_no = f"JL{day(ts)[:4]}{self._report:08d}"
+        report_no = f"JL{day(ts)[:4]}{self.code}{self._report:07d}"
         standard = {"rice": "GB 2762-2022; GB 2761-2017", "ginseng": "GB 2762-2022; 中国药典 2020 人参",
                     "beef": "GB 31650-2019; 农业农村部公告第250号"}[chain]
         self.inspections.append({
-            "key": f"{lab.gln}:{report_no}", "report_no": report_no, "sample_id": f"S{self._report:09d}",
+            "key": f"{lab.gln}:{report_no}", "report_no": report_no, "sample_id": f"S{self.code}{self._report:08d}",
             "date": day(ts), "standard": standard, "verdict": "fail" if fail else "pass", "results": results,
             "lab_gln": lab.gln, "gtin": gtin, "lot": lot,
             "programme": PROGRAMME_CYCLE[self._report % len(PROGRAMME_CYCLE)], "hazard": HAZARDS[chain]})

@@ -7,7 +7,7 @@ import uuid
 from collections import Counter
 from collections.abc import Collection, Iterator
 
-from scripts.gen.chains import Chains, stamp
+from scripts.gen.chains import COUNTS, Chains, stamp
 from scripts.gen.world import SCALES, World
 
 CHAINS = ("rice", "ginseng", "beef")  # the three chains; they share master data and locations, never a lot or item
@@ -38,7 +38,7 @@ class Network:
         self.namespace = namespace
         self.serial_key = serial_key
         self.world = World(self.scale, seed, namespace)
-        self.chains = Chains(self.world, seed, serial_key)
+        self.chains = {chain: Chains(self.world, seed, serial_key, chain) for chain in CHAINS}
         self.event_types: Counter[str] = Counter()
         self.events = 0
 
@@ -51,32 +51,32 @@ class Network:
         return Network(self.scale.name, self.seed, self.namespace, self.serial_key)
 
     def units(self, chains: Collection[str] = CHAINS) -> Iterator[tuple[list[dict], list[dict]]]:
-        """Yield (events, inspections) per production unit, the three chains interleaved.
+        """Yield (events, inspections) per production unit, the chains interleaved.
 
         Args:
-            chains: only the units of these chains (of CHAINS). The others are still generated, and dropped: event
-                IDs and business-transaction numbers count over all three, so a unit is the same whichever are kept.
+            chains: only the units of these chains (of CHAINS); the others are not generated. Each chain numbers its
+                own events (their eventIDs) and documents, so a unit is the same whichever chains are generated.
         """
-        c = self.chains
-
-        def drained(units: Iterator[list[dict]], chain: str) -> Iterator[tuple[list[dict], list[dict], str]]:
-            # each unit with the inspections its own chain made while making it (zip_longest makes the next unit of
-            # all three chains before the first is used: drained later, one chain's would travel with another's)
-            for unit in units:
+        def drained(c: Chains) -> Iterator[tuple[list[dict], list[dict], str]]:
+            # each unit with the inspections its chain made while making it
+            for unit in getattr(c, c.chain)():
                 inspections, c.inspections = c.inspections, []
-                yield unit, inspections, chain
+                yield unit, inspections, c.chain
 
         base = f"{self.scale.name}/{self.seed}/{self.namespace}/"
-        streams = (drained(c.rice(), "rice"), drained(c.ginseng(), "ginseng"), drained(c.beef(), "beef"))
+        made = dict.fromkeys(CHAINS, 0)  # events of each chain so far: its events' numbers
+        streams = [drained(self.chains[chain]) for chain in CHAINS if chain in chains]
         for entry in itertools.chain.from_iterable(itertools.zip_longest(*streams)):
             if entry is None:
                 continue
             unit, inspections, chain = entry
-            start, self.events = self.events, self.events + len(unit)
-            self.event_types.update(ev["type"] for ev in unit)  # generated, kept or not (as ``events`` counts)
-            if chain not in chains:
-                continue
-            unit = [{"type": ev["type"], "eventID": f"urn:uuid:{uuid.uuid5(EVENT_ID_NAMESPACE, base + str(i))}", **ev}
+            start = made[chain]
+            made[chain] += len(unit)
+            self.events += len(unit)
+            self.event_types.update(ev["type"] for ev in unit)
+            # the chain's name in what the ID is made of: rice's 5th event and beef's 5th are different events
+            unit = [{"type": ev["type"],
+                     "eventID": f"urn:uuid:{uuid.uuid5(EVENT_ID_NAMESPACE, f'{base}{chain}/{i}')}", **ev}
                     for i, ev in enumerate(unit, start)]
             yield unit, inspections
 
@@ -107,7 +107,8 @@ class Network:
 
     def summary(self) -> dict:
         """What was generated so far (complete once the stream is exhausted)."""
+        counts = {k: sum(c.counts[k] for c in self.chains.values()) for k in COUNTS}
         return {"scale": self.scale.name, "seed": self.seed, "namespace": self.namespace, "events": self.events,
-                "event_types": dict(sorted(self.event_types.items())), **self.chains.counts,
+                "event_types": dict(sorted(self.event_types.items())), **counts,
                 "parties": len(self.world.parties), "products": len(self.world.products),
                 "certificates": len(self.world.certificates)}

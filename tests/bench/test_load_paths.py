@@ -95,6 +95,37 @@ def test_generated_events_carry_unique_event_ids():
     assert not other & set(ids)
 
 
+def test_a_chain_generated_alone_is_that_chain_of_the_whole_network():
+    """Each chain has its own random stream and counters: generated alone (as an import part generates it), a chain
+    gives the very events and inspections it gives among the others, in the same order, and the chains together
+    give every event of the network once."""
+    together = list(Network("XS", SEED).units())
+    events = [ev for unit, _ in together for ev in unit]
+    inspections = [i["key"] for _, found in together for i in found]
+    seen: list[str] = []
+    for chain in CHAINS:
+        alone = list(Network("XS", SEED).units((chain,)))
+        mine = [ev for unit, _ in alone for ev in unit]
+        ids = {ev["eventID"] for ev in mine}
+        assert [ev for ev in events if ev["eventID"] in ids] == mine
+        found = {i["key"] for _, group in alone for i in group}
+        assert [k for k in inspections if k in found] == [i["key"] for _, group in alone for i in group]
+        seen += ids
+    assert sorted(seen) == sorted(ev["eventID"] for ev in events)
+    assert len(set(seen)) == len(events) > 4000
+    # chains number their documents and reports apart: a distributor or a lab that serves two chains never gets one
+    # number for two of them
+    chain_of: dict[str, set[str]] = {}
+    for chain in CHAINS:
+        for unit, _ in Network("XS", SEED).units((chain,)):
+            for ev in unit:
+                for bt in ev.get("bizTransactionList", []):
+                    chain_of.setdefault(bt["bizTransaction"], set()).add(chain)
+    assert chain_of and all(len(chains) == 1 for chains in chain_of.values())
+    reports = [i["report_no"] for _, found in together for i in found]
+    assert len(set(reports)) == len(reports) > 50
+
+
 @pytest.mark.parametrize("chains", [CHAINS, ("rice",), ("ginseng", "beef"), ("beef",)])
 def test_an_inspection_comes_after_the_events_of_its_lot_in_every_chain_group(chains):
     """Each inspection travels in the stream of its own lot's chain, in the batch that brings its lot's events or a
