@@ -8,8 +8,8 @@ Four steps, each with its progress: (1) the events run through graph/events.py's
 and become importer CSV files (graph/history_import.py; with --scale, one process per chain, --parts); (2)
 `neo4j-admin database import full` writes the store under HOME/data; (3) a server is started on that home
 (scripts/neo4jctl.py) and the migrations build the constraints and indexes; (4) the cold-chain alerts step 1 found
-(judged as capture judges them) are raised through the ordinary code (graph/cold_chain.py). The server is stopped at the end (--keep-running leaves it up); start it as
-usual with NEO4J_HOME_DIR=HOME.
+(judged as capture judges them) are raised through the ordinary code (graph/cold_chain.py). The server is stopped
+at the end (--keep-running leaves it up); start it as usual with NEO4J_HOME_DIR=HOME.
 
 Refuses a home that already holds a store (--overwrite replaces it) or a running server. For a store that already
 holds data, load through the write path (scripts/gen/load.py, `flask epcis import`).
