@@ -138,9 +138,8 @@ class CsvWriter:
         self.folder = folder
         folder.mkdir(parents=True, exist_ok=True)
         self.files: dict[tuple, tuple[Any, str]] = {}  # (node|rel, label, signature) -> (file, name)
-        # the importer's ID of a node of a SHARED label (_shared_id: the same in every part), and what it stands for
+        # the importer's ID of a node of a SHARED label (_shared_id: the same in every part)
         self.shared_ids: dict[int, int] = {}
-        self.shared_keys: dict[int, str] = {}
         self.multiline = False
         self.empty_lists: list[dict] = []
         self.nodes = 0
@@ -244,15 +243,22 @@ def _shared_id(label: str, key: str) -> int:
     """The importer's ID of a shared node, the same in every part: 55 bits of a hash of its label and key, above
     every part's range. Integer IDs, not the label and key as text: the importer's relationship stage takes a third
     of the time at L (3 min 19 s with text IDs, 1 min 10 s). The importer hashes text IDs and checks them for
-    collisions; here _same_shared checks: two shared nodes with one ID stop the import (ImportUnsupported), odds of
+    collisions; here _keep_shared checks: two shared nodes with one ID stop the import (ImportUnsupported), odds of
     ~1 in 7 million for 100,000 shared nodes."""
     digest = hashlib.blake2b(f"{label}:{key}".encode(), digest_size=7).digest()
     return SHARED_IDS + (int.from_bytes(digest, "big") >> 1)
 
 
-def _same_shared(node_id: int, known: str | None, name: str) -> None:
-    if known is not None and known != name:
-        raise ImportUnsupported(f"two shared nodes, {known} and {name}, have one importer ID ({node_id}): "
+def _keep_shared(nodes: dict[int, tuple[str, dict]], node_id: int, label: str, props: dict) -> None:
+    """Keep a shared node under its importer ID once (the first version: parts make them alike, but for the instant
+    of creation); a different node under the same ID stops the import."""
+    known = nodes.get(node_id)
+    if known is None:
+        nodes[node_id] = (label, props)
+        return
+    had, has = (f"{lb}:{pr[_KEY_PROP.get(lb, 'key')]}" for lb, pr in (known, (label, props)))
+    if had != has:
+        raise ImportUnsupported(f"two shared nodes, {had} and {has}, have one importer ID ({node_id}): "
                                 "load this history through the write path")
 
 
@@ -321,9 +327,7 @@ class MemoryStore:
         self.nodes[node_id] = (label, props)
         self.by_key[(label, key)] = node_id
         if label in SHARED:
-            shared_id, name = _shared_id(label, key), f"{label}:{key}"
-            _same_shared(shared_id, self.out.shared_keys.setdefault(shared_id, name), name)
-            self.out.shared_ids[node_id] = shared_id
+            self.out.shared_ids[node_id] = _shared_id(label, key)
         return node_id
 
     def merge(self, label: str, key: str, on_create: Callable[[], dict]) -> tuple[int, dict, bool]:
@@ -625,7 +629,7 @@ class MemoryStore:
         ids = self.out.shared_ids
         for node_id, (label, props) in self.nodes.items():
             if node_id in ids:
-                shared.nodes[ids[node_id]] = (label, props)
+                _keep_shared(shared.nodes, ids[node_id], label, props)
             else:
                 self.out.node(label, node_id, props)
         for rel_type, pairs in self.merged.items():
@@ -859,13 +863,10 @@ def _combine(folder: Path, parts: list[Prepared]) -> Prepared:
     """One import of the parts: their counts and files, and the shared nodes and edges written once (the first
     part's version of a node: the parts make them alike, but for the instant of creation)."""
     nodes: dict[int, tuple[str, dict]] = {}
-    names: dict[int, str] = {}
     rels: set[tuple[str, int, int]] = set()
     for part in parts:
         for node_id, (label, props) in part.shared.nodes.items():
-            name = f"{label}:{props[_KEY_PROP.get(label, 'key')]}"
-            _same_shared(node_id, names.setdefault(node_id, name), name)
-            nodes.setdefault(node_id, (label, props))
+            _keep_shared(nodes, node_id, label, props)
         rels |= part.shared.rels
     out = CsvWriter(folder / "shared")
     for node_id, (label, props) in nodes.items():

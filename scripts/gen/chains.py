@@ -215,11 +215,12 @@ class Chains:
                                             cold)
         return events
 
-    def inspect(self, rng: random.Random, ts: float, lab: Party, gtin: str, lot: str, chain: str,
+    def inspect(self, rng: random.Random, ts: float, lab: Party, gtin: str, lot: str,
                 sample: tuple[float, str | None], holder: Party, held: float) -> tuple[bool, list[dict]]:
         """Sample and test a lot: the inspection record, the inspecting event and, on failure, the holder destroying
         the whole lot (``held`` kg, at the holder's site: the lab never held it)."""
         self._report += 1
+        chain = self.chain
         fail = rng.random() < FAIL_RATE
         results = _results(rng, chain, fail)
         report_no = f"JL{day(ts)[:4]}{self.code}{self._report:07d}"
@@ -293,7 +294,7 @@ class Chains:
             ok = True
             if rng.random() < 0.3:
                 ok, found = self.inspect(rng, t + DAY, rng.choice(w.labs[:4]), mill.products["milled"], mill_code,
-                                         "rice", (2, "KGM"), mill, milled)
+                                         (2, "KGM"), mill, milled)
                 events += found
             if ok:
                 stock = []
@@ -359,7 +360,7 @@ class Chains:
                                          ilmd={"tg:process": "生晒参 sun-dried", "cbvmda:countryOfOrigin": "CN"}))
             self._lot()
             ok, found = self.inspect(rng, t + 3 * DAY, rng.choice([w.labs[0], w.labs[3], w.labs[4]]), dried_gtin,
-                                     dried_code, "ginseng", (0.5, "KGM"), proc, dried)
+                                     dried_code, (0.5, "KGM"), proc, dried)
             events += found
             if not ok:
                 yield events
@@ -430,7 +431,7 @@ class Chains:
                 ok = True
                 if rng.random() < 0.25:
                     ok, found = self.inspect(rng, t + k * 600 + HOUR, w.labs[5], house.products["carcass"], code,
-                                             "beef", (0.2, "KGM"), house, kg)
+                                             (0.2, "KGM"), house, kg)
                     events += found
                 if ok:
                     carcasses.append((uri, kg))
