@@ -22,7 +22,7 @@ from typing import Any, LiteralString, TypeVar
 
 from neo4j import ManagedTransaction
 
-from graph.driver import Graph, tx_rows
+from graph.driver import Graph, tx_rows, tx_run
 
 T = TypeVar("T")
 _META = {"seq", "hash", "prev_hash", "alg", "key_id"}
@@ -127,7 +127,7 @@ def append_tx(tx: ManagedTransaction, entry: dict, key: bytes) -> int:
     seq = head["seq"] + 1
     stored = _clean(entry)
     mac = entry_mac(key, head["hash"], seq, stored)
-    tx.run(_CREATE, seq=seq, hash=mac, prev=head["hash"], alg=KEYED, key_id=key_id(key), entry=stored).consume()
+    tx_run(tx, _CREATE, seq=seq, hash=mac, prev=head["hash"], alg=KEYED, key_id=key_id(key), entry=stored)
     return seq
 
 

@@ -27,7 +27,7 @@ from neo4j import ManagedTransaction
 from graph.alert_rules import party_view
 from graph.alerts import open_alerts
 from graph.capture_rules import _here
-from graph.driver import Graph, tx_rows
+from graph.driver import Graph, tx_rows, tx_run
 from gs1.epcis import NormalizedEvent, parse_time
 from gs1.sensor import COLD_CHAIN_STEPS, Limit, excursion, temperature_readings
 
@@ -150,7 +150,7 @@ def raise_found(tx: ManagedTransaction, found: list[tuple[dict, dict]], now: dat
     raised = open_alerts(tx, [alert for alert, _ in found], now=now)
     meta = [m for _, m in found]
     links = [{"alert": r["alert_id"], "lot": k} for r, m in zip(raised, meta, strict=True) for k in m["lots"]]
-    tx.run(_LINK, links=links).consume()
+    tx_run(tx, _LINK, links=links)
     return [{**r, **m} for r, m in zip(raised, meta, strict=True)]
 
 

@@ -48,7 +48,7 @@ from graph.capture_rules import (  # noqa: F401 - the capture API: callers impor
     now_iso,
     raise_first_error,
 )
-from graph.driver import Graph, tx_rows
+from graph.driver import Graph, tx_rows, tx_run
 from graph.errors import Conflict, Unavailable
 from graph.subscriptions import mark_captured_tx
 from gs1.epcis import EPCQuantity, NormalizedEvent
@@ -519,8 +519,8 @@ class _Capture:
             for ref in (ev.read_point, ev.biz_location, *(sd.ref for sd in (*ev.sources, *ev.destinations))):
                 if ref is not None and ref.gln:
                     glns.add(ref.gln)
-        self.tx.run(_LOCK, lots=sorted(keys["lot"]), items=sorted(keys["item"]), units=sorted(keys["sscc"]),
-                    glns=sorted(glns)).consume()
+        tx_run(self.tx, _LOCK, lots=sorted(keys["lot"]), items=sorted(keys["item"]), units=sorted(keys["sscc"]),
+               glns=sorted(glns))
         ids = sorted({ev.event_id for _, ev in self.events})
         existing = {r["event_id"]: r for r in tx_rows(self.tx, _EXISTING, ids=ids)}
         rows = tx_rows(self.tx, _STATE, lots=sorted(keys["lot"]), items=sorted(keys["item"]),
@@ -646,19 +646,19 @@ class _Capture:
             if n is not None:
                 resolved.append({**row, "e": event_ids[row.pop("event_id")], "n": n})
         if resolved:
-            tx.run(_EVENT_EDGES, rows=resolved).consume()
+            tx_run(tx, _EVENT_EDGES, rows=resolved)
         drows = []
         for row in derived:
             a, b = ids.get(row.pop("a")), ids.get(row.pop("b"))
             if a is not None and b is not None:
                 drows.append({**row, "a": a, "b": b})
         if drows:
-            tx.run(_DERIVED, rows=drows).consume()
+            tx_run(tx, _DERIVED, rows=drows)
         if declares:
             rows = [{"e": self.ledger.existing[d["event_id"]]["eid"], "declaration": d["declaration"],
                      "declared_by": self.policy.party_gln, "corrective": d["corrective"],
                      "capture_id": self.job.capture_id} for d in declares]
-            tx.run(_DECLARE, rows=rows).consume()
+            tx_run(tx, _DECLARE, rows=rows)
         holds = []
         for (gln, key), (d_own, d_ship, d_rec, unit, touched) in sorted(self.ledger.deltas.items()):
             if not touched and all(abs(x) <= ownership.EPSILON for x in (d_own, d_ship, d_rec)):
@@ -671,9 +671,9 @@ class _Capture:
                 holds.append({"p": ids[("Party", gln)], "n": n, "db": d_own, "ds": d_ship, "dr": d_rec,
                               "unit": unit, "dn": touched})
         if holds:
-            tx.run(_HOLDS, rows=holds).consume()
+            tx_run(tx, _HOLDS, rows=holds)
         if corrects:
-            tx.run(_CORRECTS, rows=corrects).consume()
+            tx_run(tx, _CORRECTS, rows=corrects)
 
     def _lookup(self, label: str, key: str) -> str | None:
         """Element ID of a custody node a declaration touches that this document does not name otherwise."""
@@ -740,7 +740,7 @@ class _Capture:
             "duplicate_count": len(job.duplicates), "token_id": self.policy.token_id,
             "party_gln": self.policy.party_gln, "role": self.policy.role,
         }
-        self.tx.run(_STORE_JOB, props=props, created_at=job.created_at, finished_at=job.finished_at).consume()
+        tx_run(self.tx, _STORE_JOB, props=props, created_at=job.created_at, finished_at=job.finished_at)
 
 
 _FIND: dict[str, LiteralString] = {

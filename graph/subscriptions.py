@@ -15,7 +15,7 @@ from typing import LiteralString
 
 from neo4j import ManagedTransaction
 
-from graph.driver import Graph, plain, tx_rows
+from graph.driver import Graph, plain, tx_rows, tx_run
 from graph.errors import NotFound, RuleViolation
 
 _FIELDS: LiteralString = """
@@ -147,7 +147,7 @@ def mark_captured_tx(tx: ManagedTransaction, event_ids: list[str]) -> None:
     notification (the worker turns the feed into documents later); without stream subscriptions it writes nothing.
     """
     if event_ids:
-        tx.run(_FEED, ids=list(event_ids)).consume()
+        tx_run(tx, _FEED, ids=list(event_ids))
 
 
 _CLAIM_FEEDS: LiteralString = """

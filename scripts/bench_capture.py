@@ -84,6 +84,19 @@ def _post(port: int, body: bytes, token: str, host: str = "127.0.0.1") -> int:
     return payload["capturedCount"]
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds the processes (and their threads) have used, from /proc/<pid>/stat."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of proc(5))
+    return total / ticks
+
+
 def run_once(port: int, token: str, docs: list[bytes], clients: int, host: str = "127.0.0.1") -> float:
     """Send every document (``clients`` at a time); return events per second."""
     queue = list(docs)
@@ -172,6 +185,8 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     ap.add_argument("--clients", type=int, default=2, help="concurrent HTTP clients")
+    ap.add_argument("--neo4j-home", type=Path, help="the server's NEO4J_HOME_DIR: its pid file lets the run split the "
+                    "CPU per 1,000 events between the app's workers and Neo4j")
     ap.add_argument("--record", action="store_true", help="append the result to docs/benchmarks.md")
     args = ap.parse_args()
 
@@ -197,12 +212,25 @@ def main() -> None:
             except OSError:
                 time.sleep(0.2)
         _post(port, make_document(args.events), token)  # warm-up: connections, schema compile, query plans
+        from scripts.benchlib import children
+
+        workers = children(server.pid)
+        neo4j_pid = int((args.neo4j_home / "neo4j.pid").read_text()) if args.neo4j_home else None
         rates = []
         for i in range(args.runs):
             docs = [make_document(args.events) for _ in range(args.docs)]
+            app0, db0, t0 = cpu_seconds(workers), cpu_seconds([neo4j_pid] if neo4j_pid else []), time.monotonic()
             rate = run_once(port, token, docs, args.clients)
+            line = f"run {i + 1}: {rate:,.0f} events/s ({args.docs} documents x {args.events} events)"
+            per = 1000 / (args.docs * args.events) * 1000  # ms of CPU per 1,000 events
+            wall = time.monotonic() - t0
+            app = (cpu_seconds(workers) - app0)
+            line += f"; CPU per 1,000 events: app {app * per:.0f} ms"
+            if neo4j_pid:
+                db = cpu_seconds([neo4j_pid]) - db0
+                line += f", Neo4j {db * per:.0f} ms; cores busy {(app + db) / wall:.2f}"
+            print(line, flush=True)
             rates.append(rate)
-            print(f"run {i + 1}: {rate:,.0f} events/s ({args.docs} documents x {args.events} events)")
         median = statistics.median(rates)
         print(f"median: {median:,.0f} events/s")
     finally:
