@@ -48,7 +48,7 @@ from graph.capture_rules import (  # noqa: F401 - the capture API: callers impor
     now_iso,
     raise_first_error,
 )
-from graph.driver import Graph, tx_rows, tx_run
+from graph.driver import Graph, tx_rows, tx_run, tx_single
 from graph.errors import Conflict, Unavailable
 from graph.subscriptions import mark_captured_tx
 from gs1.epcis import EPCQuantity, NormalizedEvent
@@ -135,8 +135,8 @@ def capture_tx(tx: ManagedTransaction, events: list[tuple[int, NormalizedEvent]]
 _EXISTING: LiteralString = """
 UNWIND $ids AS id
 MATCH (e:Event {event_id: id})
-RETURN e.event_id AS event_id, e.content_hash AS content_hash, e.erroneous AS erroneous, e.custody AS custody,
-       e.hashed AS hashed, e.recorded_by AS recorded_by, elementId(e) AS eid
+RETURN collect({event_id: e.event_id, content_hash: e.content_hash, erroneous: e.erroneous, custody: e.custody,
+                hashed: e.hashed, recorded_by: e.recorded_by, eid: elementId(e)}) AS rows
 """
 
 _STATE: LiteralString = """
@@ -151,12 +151,13 @@ CALL () {
 OPTIONAL MATCH (l:Lot)-[:HAS_ITEM]->(n:Item)
 WITH n, head(collect(l.owner_gln)) AS lot_owner
 OPTIONAL MATCH (p:Party)-[h:HOLDS]->(n)
-RETURN n.key AS key, n.status AS status, n.first_time.epochMillis AS first_time, n.gtin AS gtin,
-       n.owner_gln AS owner, lot_owner,
-       collect(CASE WHEN p IS NULL THEN null
-               ELSE {gln: p.gln, quantity: h.quantity, pending: coalesce(h.pending, 0), unit: h.unit,
-                     shipped_in: coalesce(h.shipped_in, h.pending, 0.0), received: coalesce(h.received, 0.0)} END)
-       AS holders
+WITH n, lot_owner,
+     collect(CASE WHEN p IS NULL THEN null
+             ELSE {gln: p.gln, quantity: h.quantity, pending: coalesce(h.pending, 0), unit: h.unit,
+                   shipped_in: coalesce(h.shipped_in, h.pending, 0.0), received: coalesce(h.received, 0.0)} END)
+     AS holders
+RETURN collect({key: n.key, status: n.status, first_time: n.first_time.epochMillis, gtin: n.gtin,
+                owner: n.owner_gln, lot_owner: lot_owner, holders: holders}) AS rows
 """
 
 _KNOWN: LiteralString = """
@@ -213,13 +214,13 @@ _MERGE_NODES: dict[str, LiteralString] = {
         UNWIND $rows AS r
         MERGE (n:Party {gln: r.gln})
         ON CREATE SET n.roles = [], n.registered_by = 'capture', n.created_at = datetime()
-        RETURN r.gln AS key, elementId(n) AS eid
+        RETURN collect(r.gln) AS keys, collect(elementId(n)) AS eids
     """,
     "Product": """
         UNWIND $rows AS r
         MERGE (n:Product {gtin: r.gtin})
         ON CREATE SET n.registered_by = 'capture', n.created_at = datetime()
-        RETURN $class_prefix + r.gtin AS key, elementId(n) AS eid
+        RETURN collect($class_prefix + r.gtin) AS keys, collect(elementId(n)) AS eids
     """,
     "Location": """
         UNWIND $rows AS r
@@ -229,7 +230,7 @@ _MERGE_NODES: dict[str, LiteralString] = {
         MERGE (p:Party {gln: r.gln})
         ON CREATE SET p.roles = [], p.registered_by = 'capture', p.created_at = datetime()
         MERGE (n)-[:OF_PARTY]->(p)
-        RETURN r.key AS key, elementId(n) AS eid
+        RETURN collect(r.key) AS keys, collect(elementId(n)) AS eids
     """,
     "Lot": """
         UNWIND $rows AS r
@@ -244,7 +245,7 @@ _MERGE_NODES: dict[str, LiteralString] = {
         MERGE (p:Product {gtin: r.gtin})
         ON CREATE SET p.registered_by = 'capture', p.created_at = datetime()
         MERGE (n)-[:OF_PRODUCT]->(p)
-        RETURN r.key AS key, elementId(n) AS eid
+        RETURN collect(r.key) AS keys, collect(elementId(n)) AS eids
     """,
     "Item": """
         UNWIND $rows AS r
@@ -258,19 +259,19 @@ _MERGE_NODES: dict[str, LiteralString] = {
         MERGE (p:Product {gtin: r.gtin})
         ON CREATE SET p.registered_by = 'capture', p.created_at = datetime()
         MERGE (n)-[:OF_PRODUCT]->(p)
-        RETURN r.key AS key, elementId(n) AS eid
+        RETURN collect(r.key) AS keys, collect(elementId(n)) AS eids
     """,
     "LogisticUnit": """
         UNWIND $rows AS r
         MERGE (n:LogisticUnit {key: r.key})
         ON CREATE SET n.sscc = r.sscc, n.created_at = datetime()
-        RETURN r.key AS key, elementId(n) AS eid
+        RETURN collect(r.key) AS keys, collect(elementId(n)) AS eids
     """,
     "OtherObject": """
         UNWIND $rows AS r
         MERGE (n:OtherObject {key: r.key})
         ON CREATE SET n.uri = r.uri
-        RETURN r.key AS key, elementId(n) AS eid
+        RETURN collect(r.key) AS keys, collect(elementId(n)) AS eids
     """,
 }
 
@@ -278,7 +279,7 @@ _CREATE_EVENTS: LiteralString = """
 UNWIND $rows AS r
 CREATE (e:Event)
 SET e = r.props, e.event_time = datetime(r.event_time), e.record_time = datetime(r.record_time)
-RETURN r.props.event_id AS event_id, elementId(e) AS eid
+RETURN collect(r.props.event_id) AS keys, collect(elementId(e)) AS eids
 """
 
 _EVENT_EDGES: LiteralString = """
@@ -522,9 +523,9 @@ class _Capture:
         tx_run(self.tx, _LOCK, lots=sorted(keys["lot"]), items=sorted(keys["item"]), units=sorted(keys["sscc"]),
                glns=sorted(glns))
         ids = sorted({ev.event_id for _, ev in self.events})
-        existing = {r["event_id"]: r for r in tx_rows(self.tx, _EXISTING, ids=ids)}
-        rows = tx_rows(self.tx, _STATE, lots=sorted(keys["lot"]), items=sorted(keys["item"]),
-                       units=sorted(keys["sscc"]))
+        existing = {r["event_id"]: r for r in tx_single(self.tx, _EXISTING, ids=ids)["rows"]}
+        rows = tx_single(self.tx, _STATE, lots=sorted(keys["lot"]), items=sorted(keys["item"]),
+                         units=sorted(keys["sscc"]))["rows"]
         state: dict[str, dict] = {}
         for r in rows:
             holders = {}
@@ -636,10 +637,13 @@ class _Capture:
         ids: dict[tuple[str, str], str] = {}
         for label, rows in nodes.items():
             if rows:
-                for r in tx_rows(tx, _MERGE_NODES[label], rows=list(rows.values()), class_prefix=key_prefix("class")):
-                    ids[(label, r["key"])] = r["eid"]
-        event_ids = {r["event_id"]: r["eid"] for r in tx_rows(tx, _CREATE_EVENTS, rows=event_rows)} \
-            if event_rows else {}
+                got = tx_single(tx, _MERGE_NODES[label], rows=list(rows.values()), class_prefix=key_prefix("class"))
+                for key, eid in zip(got["keys"], got["eids"], strict=True):
+                    ids[(label, key)] = eid
+        event_ids: dict[str, str] = {}
+        if event_rows:
+            got = tx_single(tx, _CREATE_EVENTS, rows=event_rows)
+            event_ids = dict(zip(got["keys"], got["eids"], strict=True))
         resolved = []
         for row in edge_rows:
             n = ids.get(row.pop("target"))

@@ -220,6 +220,13 @@ class _Result:
     def consume(self) -> None:
         return None
 
+    def single(self, strict: bool = False) -> _Record | None:
+        if len(self.rows) != 1:
+            if strict:
+                raise ImportUnsupported(f"a statement answered {len(self.rows)} rows where it answers one")
+            return None
+        return _Record(self.rows[0])
+
 
 class _Record:
     __slots__ = ("row",)
@@ -229,6 +236,9 @@ class _Record:
 
     def data(self) -> dict:
         return dict(self.row)
+
+    def items(self) -> list[tuple[str, Any]]:
+        return list(self.row.items())
 
 
 _KEY_PROP = {"Party": "gln", "Product": "gtin"}
@@ -391,13 +401,14 @@ class MemoryStore:
             else:
                 node_id, _, _ = self.merge("OtherObject", r["key"], lambda r=r: {"uri": r["uri"]})
                 key = r["key"]
-            out.append({"key": key, "eid": node_id})
-        return out
+            out.append((key, node_id))
+        return [{"keys": [k for k, _ in out], "eids": [i for _, i in out]}]
 
     # -- reads --
     def _existing(self, p: dict) -> list[dict]:
-        return [{"event_id": i, "content_hash": e[0], "erroneous": e[1], "custody": None, "hashed": e[2],
-                 "recorded_by": e[3], "eid": e[4]} for i in p["ids"] if (e := self.events.get(i)) is not None]
+        return [{"rows": [{"event_id": i, "content_hash": e[0], "erroneous": e[1], "custody": None, "hashed": e[2],
+                           "recorded_by": e[3], "eid": e[4]}
+                          for i in p["ids"] if (e := self.events.get(i)) is not None]}]
 
     def _state(self, p: dict) -> list[dict]:
         rows = []
@@ -421,7 +432,7 @@ class MemoryStore:
                              "first_time": (first.instant() - _EPOCH) // _MILLI if first is not None else None,
                              "gtin": props.get("gtin"), "owner": props.get("owner_gln"), "lot_owner": lot_owner,
                              "holders": holders})
-        return rows
+        return [{"rows": rows}]
 
     def _reach(self, p: dict) -> list[dict]:
         targets = set(p["targets"])
@@ -487,8 +498,8 @@ class MemoryStore:
             # what a resend is compared by (not the custody a declaration reverses: _DECLARE is not supported)
             self.events[props["event_id"]] = (props.get("content_hash"), props.get("erroneous"), props.get("hashed"),
                                               props.get("recorded_by"), node_id)
-            out.append({"event_id": props["event_id"], "eid": node_id})
-        return out
+            out.append((props["event_id"], node_id))
+        return [{"keys": [k for k, _ in out], "eids": [i for _, i in out]}]
 
     def _event_edges(self, p: dict) -> list[dict]:
         for r in p["rows"]:

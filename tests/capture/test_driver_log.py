@@ -84,3 +84,17 @@ def test_a_capture_with_the_driver_debug_log_on_logs_none_of_the_document(graph,
     for ev in events:
         kept = by_id[ev["eventID"]]
         assert {k: v for k, v in kept.items() if k != "recordTime"} == ev
+
+
+def test_one_row_statements_answer_their_lists_as_sent_and_refuse_a_second_row(graph):
+    """graph/driver.tx_single: the columns of the one row, lists as the server collected them; a statement that
+    answers two rows is a bug in it, not something to take the first of."""
+    from neo4j.exceptions import ResultNotSingleError
+
+    from graph.driver import tx_single
+
+    keys = [f"k{i}" for i in range(1500)]
+    got = graph.read(lambda tx: tx_single(tx, "UNWIND $keys AS k RETURN collect(k) AS keys, count(*) AS n", keys=keys))
+    assert got == {"keys": keys, "n": 1500}
+    with pytest.raises(ResultNotSingleError):
+        graph.read(lambda tx: tx_single(tx, "UNWIND [1, 2] AS i RETURN i"))
