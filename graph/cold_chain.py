@@ -126,7 +126,7 @@ def judge(judged: dict[str, tuple[NormalizedEvent, list]], carried: Iterable[dic
             owners = {lot["key"]: lot["owner"] for lot in lots}
             place = _here(ev) or recorded_by
             parties = sorted({o for o in owners.values() if o} | ({place} if place else set()))
-            bound = (f"{found['limit']['min_c']}..{found['limit']['max_c']} °C" if found["limit"]["min_c"] is not None
+            bound = (f"{found['limit']['min_c']}–{found['limit']['max_c']} °C" if found["limit"]["min_c"] is not None
                      and found["limit"]["max_c"] is not None else
                      f"<= {found['limit']['max_c']} °C" if found["limit"]["max_c"] is not None else
                      f">= {found['limit']['min_c']} °C")

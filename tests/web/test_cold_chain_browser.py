@@ -29,14 +29,15 @@ def test_the_owner_reads_the_excursion_on_its_lot_page(phone, base_url, client, 
     warning = phone.locator(f"#warnings [data-alert='{alert['alert_id']}']")
     assert warning.is_visible()
     text = warning.inner_text()
-    assert "温度超标" in text and "6.5 °C" in text and "0..4 °C" in text and "发货" in text
+    assert "温度超标" in text and "6.5 °C" in text and "0–4 °C" in text and "发货" in text
     assert event["eventID"] in text
     # the first screen of a phone: the section is no wider than the screen
     assert phone.locator("#warnings").bounding_box()["width"] <= 390
     shot(phone, "cold-chain-lot-zh")
     phone.goto(base_url + a + "?lang=en")
     text = phone.locator("#warnings").inner_text()
-    assert "Temperature excursion" in text and "6.5 °C" in text and "0..4 °C" in text
+    assert "Temperature excursion" in text and "6.5 °C" in text and "0–4 °C" in text
+    assert "Shipped (" in text and "1 reading outside" in text and "readings outside" not in text
     shot(phone, "cold-chain-lot-en")
     # a lot that never left the slaughterhouse shows no warning
     phone.goto(base_url + f"/work/lots/{beef['gtin_of']['E']}/{beef['lots']['E']}")
