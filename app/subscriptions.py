@@ -19,14 +19,15 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import http.client
 import json
 import logging
 import os
 import socket
 import time
-import urllib.request
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlsplit
+from functools import partial
+from urllib.parse import SplitResult, urlsplit
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from flask import Flask
@@ -219,16 +220,6 @@ def _run(app: Flask, worker: str, sub: dict) -> int:
 
 # --- sending one document (the worker's `epcis` channel) ----------------------------------------------------------
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """A subscriber's redirect is not followed (it could point anywhere): the 3xx is a failed try."""
-
-    def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: D102
-        return None
-
-
-_OPENER = urllib.request.build_opener(_NoRedirect)
-
-
 def send(app: Flask, key: bytes, row: dict) -> str:
     """POST one query document to the subscriber's dest, signed with its token; return the receipt.
 
@@ -247,18 +238,64 @@ def send(app: Flask, key: bytes, row: dict) -> str:
     if row.get("token_enc"):
         token = unseal(key, row["subscription_id"], row["token_enc"])
         headers[SIGNATURE_HEADER] = notify_rules.sign(token, stamp, body)
-    if app.config["ENV"] == "production":
-        _refuse_private(row["dest"])
-    request = urllib.request.Request(row["dest"], data=body, method="POST", headers=headers)
-    with _OPENER.open(request, timeout=app.config["WEBHOOK_TIMEOUT_S"]) as answer:
-        status = answer.status
+    dest = urlsplit(row["dest"])
+    address = public_address_of(dest) if app.config["ENV"] == "production" else None
+    status = post(dest, body, headers, app.config["WEBHOOK_TIMEOUT_S"], address)
     store.mark_notified(app.extensions["graph"], row["subscription_id"])
     return f"http {status}"
 
 
-def _refuse_private(url: str) -> None:
-    """In production, a dest whose name resolves to a private or local address is not posted to."""
-    parts = urlsplit(url)
-    for info in socket.getaddrinfo(parts.hostname, parts.port or 443, proto=socket.IPPROTO_TCP):
-        if not rules.public_address(info[4][0]):
-            raise PermissionError(f"{parts.hostname} resolves to a non-public address")
+def public_address_of(dest: SplitResult) -> str:
+    """Resolve a dest's host once and return the address to connect to: the first, when every address the name
+    has is public (gs1/subscription_rules.public_address).
+
+    Raises:
+        PermissionError: the name has a loopback, private, link-local, reserved or multicast address.
+        OSError: the name does not resolve.
+    """
+    infos = socket.getaddrinfo(dest.hostname, _port(dest), proto=socket.IPPROTO_TCP)
+    addresses = [info[4][0] for info in infos]
+    if not addresses or not all(rules.public_address(a) for a in addresses):
+        raise PermissionError(f"{dest.hostname} resolves to a non-public address")
+    return addresses[0]
+
+
+def post(dest: SplitResult, body: bytes, headers: dict[str, str], timeout: float, address: str | None = None) -> int:
+    """POST the body to dest once and return the HTTP status; anything but 2xx raises (a redirect is not followed:
+    it could point anywhere, so a 3xx is a failed try).
+
+    With ``address`` the connection goes to that address, the one whose check passed, and never to a second lookup
+    of the name: a name that answers a public address to the check and a private one to the connection (DNS
+    rebinding) cannot turn a subscriber's URL into a request inside our network. The name still goes in the Host
+    header and, for https, in SNI and the certificate check.
+
+    Raises:
+        OSError: no connection, or an answer that is not 2xx (ConnectionRefusedError, TimeoutError, ...).
+    """
+    https = dest.scheme == "https"
+    kind = http.client.HTTPSConnection if https else http.client.HTTPConnection
+    conn = kind(dest.hostname, _port(dest), timeout=timeout)
+    if address is not None:
+        # http.client opens its socket through this attribute (socket.create_connection((host, port), ...)).
+        conn._create_connection = partial(_connect_to, address)
+    path = (dest.path or "/") + (f"?{dest.query}" if dest.query else "")
+    try:
+        conn.request("POST", path, body=body, headers=headers)
+        answer = conn.getresponse()
+        answer.read(64 * 1024)  # what the receiver says is not used; read a little so the connection ends cleanly
+        status = answer.status
+    finally:
+        conn.close()
+    if not 200 <= status < 300:
+        raise OSError(f"HTTP {status} from {dest.hostname}" + (" (a redirect is not followed)"
+                                                               if 300 <= status < 400 else ""))
+    return status
+
+
+def _connect_to(address: str, target: tuple[str, int], timeout: float | None, source: tuple | None = None
+                ) -> socket.socket:
+    return socket.create_connection((address, target[1]), timeout, source)
+
+
+def _port(dest: SplitResult) -> int:
+    return dest.port or (443 if dest.scheme == "https" else 80)

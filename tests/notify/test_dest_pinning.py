@@ -1,0 +1,104 @@
+"""A subscriber's dest is posted to at the address that was checked, never at a second lookup of its name.
+
+Any reader may subscribe a URL, so in production a dest whose name has a loopback, private or link-local address is
+refused at each delivery (docs/subscriptions.md). Checking the name and then letting the HTTP client resolve it
+again left a gap: a name that answers a public address to the check and 127.0.0.1 to the connection (DNS rebinding)
+would have had the worker POST inside our own network. app/subscriptions.post connects to the checked address.
+
+Real sockets and a real receiver on 127.0.0.1; the names are real too: `.invalid` never resolves (RFC 2606), and
+`localhost` resolves to a loopback address.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
+
+import pytest
+from flask import Flask
+
+from app.subscriptions import post, public_address_of, send
+
+
+class _Receiver:
+    """A local HTTP server that answers every POST with ``status`` and keeps what it got."""
+
+    def __init__(self, status: int = 200):
+        self.got: list[dict] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 - http.server's name
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                outer.got.append({"path": self.path, "host": self.headers.get("Host"), "body": body,
+                                  "delivery": self.headers.get("X-TraceGraph-Delivery")})
+                self.send_response(status)
+                if 300 <= status < 400:
+                    self.send_header("Location", "http://127.0.0.1:1/elsewhere")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver():
+    r = _Receiver()
+    yield r
+    r.close()
+
+
+def test_a_pinned_post_goes_to_the_checked_address_with_the_name_in_host(receiver):
+    dest = urlsplit(f"http://rebind.invalid:{receiver.port}/cb/feed?party=6901234567892")
+    with pytest.raises(OSError):
+        socket.getaddrinfo(dest.hostname, dest.port)  # the name resolves to nothing at all
+
+    status = post(dest, b'{"a":1}', {"Content-Type": "application/json", "X-TraceGraph-Delivery": "d-1"}, 5.0,
+                  address="127.0.0.1")
+
+    assert status == 200
+    assert receiver.got == [{"path": "/cb/feed?party=6901234567892", "host": f"rebind.invalid:{receiver.port}",
+                             "body": b'{"a":1}', "delivery": "d-1"}]
+    # without the pinned address the client would have looked the name up again, and found nothing
+    with pytest.raises(OSError):
+        post(dest, b"{}", {}, 5.0)
+    assert len(receiver.got) == 1
+
+
+@pytest.mark.parametrize("status", [302, 404, 503])
+def test_anything_but_2xx_is_a_failed_try_and_a_redirect_is_not_followed(status):
+    answering = _Receiver(status)
+    try:
+        with pytest.raises(OSError, match=f"HTTP {status}"):
+            post(urlsplit(f"http://127.0.0.1:{answering.port}/cb"), b"{}", {}, 5.0, address="127.0.0.1")
+        assert len(answering.got) == 1  # one POST, nothing followed
+    finally:
+        answering.close()
+
+
+@pytest.mark.parametrize("url", ["https://localhost/cb", "https://127.0.0.1/cb", "https://[::1]/cb",
+                                 "https://10.1.2.3/cb", "https://169.254.169.254/latest/meta-data"])
+def test_a_name_or_address_that_is_not_public_is_refused(url):
+    with pytest.raises(PermissionError, match="non-public"):
+        public_address_of(urlsplit(url))
+
+
+def test_in_production_a_delivery_to_a_local_name_is_refused_before_any_connection(receiver):
+    app = Flask(__name__)
+    app.config.update(ENV="production", WEBHOOK_TIMEOUT_S=5)
+    row = {"payload": {"type": "EPCISQueryDocument"}, "delivery_id": "d-2", "token_enc": None,
+           "subscription_id": "sub-1", "dest": f"https://localhost:{receiver.port}/cb"}
+    with pytest.raises(PermissionError):
+        send(app, b"k" * 32, row)
+    assert receiver.got == []
