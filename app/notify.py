@@ -19,7 +19,6 @@ import smtplib
 import socket
 import threading
 import time
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from email.message import EmailMessage
 from email.utils import formatdate
@@ -29,7 +28,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from app import subscriptions
+from app import outbound, subscriptions
 from graph import notify_rules, outbox, recall_cases
 from graph.errors import Unavailable
 
@@ -135,15 +134,14 @@ class Deliverer:
             # just after a rotation the previous secret signs too, so a receiver switches over without a gap
             previous = notify_rules.webhook_secret(self.key, gln, row["previous_version"])
             signature += "," + notify_rules.sign(previous, stamp, body)
-        request = urllib.request.Request(row["webhook_url"], data=body, method="POST", headers={
+        status = outbound.post(row["webhook_url"], body, {
             "Content-Type": "application/json; charset=utf-8",
             "User-Agent": "TraceGraph-Notify/1",
             notify_rules.DELIVERY_HEADER: row["delivery_id"],
             notify_rules.TIMESTAMP_HEADER: str(stamp),
             notify_rules.SIGNATURE_HEADER: signature,
-        })
-        with urllib.request.urlopen(request, timeout=self.app.config["WEBHOOK_TIMEOUT_S"]) as answer:
-            return f"http {answer.status}"
+        }, self.app.config["WEBHOOK_TIMEOUT_S"], public_only=self.app.config["ENV"] == "production")
+        return f"http {status}"
 
     def _email(self, row: dict, subject: str, text: str) -> str:
         config = self.app.config

@@ -19,20 +19,17 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import http.client
 import json
 import logging
 import os
-import socket
 import time
 from datetime import UTC, datetime, timedelta
-from functools import partial
-from urllib.parse import SplitResult, urlsplit
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from flask import Flask
 from marshmallow import ValidationError
 
+from app import outbound
 from graph import epcis_query, notify_rules
 from graph import subscriptions as store
 from gs1 import subscription_rules as rules
@@ -238,64 +235,7 @@ def send(app: Flask, key: bytes, row: dict) -> str:
     if row.get("token_enc"):
         token = unseal(key, row["subscription_id"], row["token_enc"])
         headers[SIGNATURE_HEADER] = notify_rules.sign(token, stamp, body)
-    dest = urlsplit(row["dest"])
-    address = public_address_of(dest) if app.config["ENV"] == "production" else None
-    status = post(dest, body, headers, app.config["WEBHOOK_TIMEOUT_S"], address)
+    status = outbound.post(row["dest"], body, headers, app.config["WEBHOOK_TIMEOUT_S"],
+                           public_only=app.config["ENV"] == "production")
     store.mark_notified(app.extensions["graph"], row["subscription_id"])
     return f"http {status}"
-
-
-def public_address_of(dest: SplitResult) -> str:
-    """Resolve a dest's host once and return the address to connect to: the first, when every address the name
-    has is public (gs1/subscription_rules.public_address).
-
-    Raises:
-        PermissionError: the name has a loopback, private, link-local, reserved or multicast address.
-        OSError: the name does not resolve.
-    """
-    infos = socket.getaddrinfo(dest.hostname, _port(dest), proto=socket.IPPROTO_TCP)
-    addresses = [info[4][0] for info in infos]
-    if not addresses or not all(rules.public_address(a) for a in addresses):
-        raise PermissionError(f"{dest.hostname} resolves to a non-public address")
-    return addresses[0]
-
-
-def post(dest: SplitResult, body: bytes, headers: dict[str, str], timeout: float, address: str | None = None) -> int:
-    """POST the body to dest once and return the HTTP status; anything but 2xx raises (a redirect is not followed:
-    it could point anywhere, so a 3xx is a failed try).
-
-    With ``address`` the connection goes to that address, the one whose check passed, and never to a second lookup
-    of the name: a name that answers a public address to the check and a private one to the connection (DNS
-    rebinding) cannot turn a subscriber's URL into a request inside our network. The name still goes in the Host
-    header and, for https, in SNI and the certificate check.
-
-    Raises:
-        OSError: no connection, or an answer that is not 2xx (ConnectionRefusedError, TimeoutError, ...).
-    """
-    https = dest.scheme == "https"
-    kind = http.client.HTTPSConnection if https else http.client.HTTPConnection
-    conn = kind(dest.hostname, _port(dest), timeout=timeout)
-    if address is not None:
-        # http.client opens its socket through this attribute (socket.create_connection((host, port), ...)).
-        conn._create_connection = partial(_connect_to, address)
-    path = (dest.path or "/") + (f"?{dest.query}" if dest.query else "")
-    try:
-        conn.request("POST", path, body=body, headers=headers)
-        answer = conn.getresponse()
-        answer.read(64 * 1024)  # what the receiver says is not used; read a little so the connection ends cleanly
-        status = answer.status
-    finally:
-        conn.close()
-    if not 200 <= status < 300:
-        raise OSError(f"HTTP {status} from {dest.hostname}" + (" (a redirect is not followed)"
-                                                               if 300 <= status < 400 else ""))
-    return status
-
-
-def _connect_to(address: str, target: tuple[str, int], timeout: float | None, source: tuple | None = None
-                ) -> socket.socket:
-    return socket.create_connection((address, target[1]), timeout, source)
-
-
-def _port(dest: SplitResult) -> int:
-    return dest.port or (443 if dest.scheme == "https" else 80)

@@ -162,12 +162,12 @@ def next_run(schedule: Schedule, now: datetime, last: datetime | None, min_inter
 
 
 def dest_problem(url: str, production: bool) -> str | None:
-    """Why a subscription's ``dest`` may not be used, or None.
+    """Why a URL we are asked to post to (a subscription's ``dest``, a party's recall webhook) may not be used, or None.
 
     Every environment: http or https, a host, no user name or password in the URL (it would be answered back and
-    logged). Production, as for recall webhooks: https only, and, since any reader may subscribe, never a host that
-    is a loopback, private, link-local, reserved or multicast address or ``localhost`` (the server would otherwise
-    post into its own network). Tests and development may use a local receiver.
+    logged). Production: https only, and never a host that is a loopback, private, link-local, reserved or
+    multicast address or ``localhost`` (the server would otherwise post into its own network; any reader may
+    subscribe, any party set its webhook). Tests and development may use a local receiver.
     """
     try:
         parts = urlsplit(url)

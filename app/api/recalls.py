@@ -34,6 +34,7 @@ from app.schemas.recalls import (
 )
 from graph import notify_rules, outbox, recall_cases, recalls
 from gs1.identifiers import lot_key
+from gs1.subscription_rules import dest_problem
 
 blp = Blueprint("recalls", __name__, url_prefix="/api/v1", description="Recalls and holds")
 
@@ -246,8 +247,12 @@ def _party(gln: str) -> str:
 def put_webhook(body, gln):
     """Register or move the party's endpoint; a new endpoint's signing secret is answered once."""
     gln = _party(gln)
-    if current_app.config["ENV"] == "production" and not body["url"].startswith("https://"):
-        raise ApiError(422, "a webhook must use https", errors={"json": {"url": ["use https"]}})
+    # in production https only, and never a loopback, private or link-local host (as subscription dests): the worker
+    # would otherwise post into our own network; a name is checked again at each delivery (app/outbound.py)
+    problem = dest_problem(body["url"], current_app.config["ENV"] == "production")
+    if problem:
+        message = "a webhook must use https" if problem == "use https" else f"this webhook URL is refused: {problem}"
+        raise ApiError(422, message, errors={"json": {"url": [problem]}})
     return outbox.set_webhook(graph(), notify_key(), gln, body["url"])
 
 

@@ -1,9 +1,11 @@
-"""A subscriber's dest is posted to at the address that was checked, never at a second lookup of its name.
+"""A URL a client gave us (a subscription's dest, a recall webhook) is posted to at the address that was checked,
+never at a second lookup of its name.
 
-Any reader may subscribe a URL, so in production a dest whose name has a loopback, private or link-local address is
-refused at each delivery (docs/subscriptions.md). Checking the name and then letting the HTTP client resolve it
-again left a gap: a name that answers a public address to the check and 127.0.0.1 to the connection (DNS rebinding)
-would have had the worker POST inside our own network. app/subscriptions.post connects to the checked address.
+Any reader may subscribe a URL and any party set its webhook, so in production a name with a loopback, private or
+link-local address is refused at each delivery (docs/subscriptions.md, docs/notifications.md). Checking the name and
+then letting the HTTP client resolve it again left a gap: a name that answers a public address to the check and
+127.0.0.1 to the connection (DNS rebinding) would have had the worker POST inside our own network; and recall
+webhooks followed redirects. app/outbound.post connects to the checked address and follows nothing.
 
 Real sockets and a real receiver on 127.0.0.1; the names are real too: `.invalid` never resolves (RFC 2606), and
 `localhost` resolves to a loopback address.
@@ -19,7 +21,9 @@ from urllib.parse import urlsplit
 import pytest
 from flask import Flask
 
-from app.subscriptions import post, public_address_of, send
+from app import notify
+from app.outbound import post, public_address_of
+from app.subscriptions import send
 
 
 class _Receiver:
@@ -60,9 +64,9 @@ def receiver():
 
 
 def test_a_pinned_post_goes_to_the_checked_address_with_the_name_in_host(receiver):
-    dest = urlsplit(f"http://rebind.invalid:{receiver.port}/cb/feed?party=6901234567892")
+    dest = f"http://rebind.invalid:{receiver.port}/cb/feed?party=6901234567892"
     with pytest.raises(OSError):
-        socket.getaddrinfo(dest.hostname, dest.port)  # the name resolves to nothing at all
+        socket.getaddrinfo("rebind.invalid", receiver.port)  # the name resolves to nothing at all
 
     status = post(dest, b'{"a":1}', {"Content-Type": "application/json", "X-TraceGraph-Delivery": "d-1"}, 5.0,
                   address="127.0.0.1")
@@ -81,7 +85,7 @@ def test_anything_but_2xx_is_a_failed_try_and_a_redirect_is_not_followed(status)
     answering = _Receiver(status)
     try:
         with pytest.raises(OSError, match=f"HTTP {status}"):
-            post(urlsplit(f"http://127.0.0.1:{answering.port}/cb"), b"{}", {}, 5.0, address="127.0.0.1")
+            post(f"http://127.0.0.1:{answering.port}/cb", b"{}", {}, 5.0, address="127.0.0.1")
         assert len(answering.got) == 1  # one POST, nothing followed
     finally:
         answering.close()
@@ -101,4 +105,14 @@ def test_in_production_a_delivery_to_a_local_name_is_refused_before_any_connecti
            "subscription_id": "sub-1", "dest": f"https://localhost:{receiver.port}/cb"}
     with pytest.raises(PermissionError):
         send(app, b"k" * 32, row)
+    assert receiver.got == []
+
+
+def test_in_production_a_recall_webhook_to_a_local_name_is_refused_before_any_connection(receiver):
+    app = Flask(__name__)
+    app.config.update(ENV="production", WEBHOOK_TIMEOUT_S=5, NOTIFY_KEY="tests-notify-key-" + "n" * 24)
+    row = {"payload": {"party_gln": "6901234567892"}, "delivery_id": "d-3", "secret_version": 1,
+           "previous_version": None, "webhook_url": f"https://localhost:{receiver.port}/hook"}
+    with pytest.raises(PermissionError):
+        notify.Deliverer(app)._webhook(row, b"{}")
     assert receiver.got == []

@@ -63,3 +63,27 @@ def test_a_party_registers_and_rotates_its_own_webhook(client, graph, notify_app
     finally:
         notify_app.config["WEBHOOK_SECRET_OVERLAP_S"] = 86400
         receiver.close()
+
+
+def test_a_webhook_into_our_own_network_is_refused_and_nothing_is_stored(client, graph, notify_app, chain):
+    """In production https only and never a loopback, private or link-local host (the worker would post into our own
+    network; a name is checked again at each delivery, app/outbound.py); in every environment no credentials."""
+    shop = chain["retailers"][0]
+    app = client.application
+    before = app.config["ENV"]
+    app.config["ENV"] = "production"
+    try:
+        for url, why in [("http://hooks.example.com/x", "use https"),
+                         ("https://10.1.2.3/hook", "not a public address"),
+                         ("https://169.254.169.254/latest", "not a public address"),
+                         ("https://localhost/hook", "not a public host")]:
+            refused = client.put(f"/api/v1/parties/{shop['gln']}/webhook", json={"url": url},
+                                 headers=auth(shop["token"]))
+            assert refused.status_code == 422 and refused.json["error"]["errors"]["json"]["url"] == [why], url
+    finally:
+        app.config["ENV"] = before
+    with_credentials = client.put(f"/api/v1/parties/{shop['gln']}/webhook",
+                                  json={"url": "https://user:pw@hooks.example.com/x"}, headers=auth(shop["token"]))
+    assert with_credentials.status_code == 422
+    stored = graph.query("MATCH (w:Webhook {party_gln: $g}) RETURN w.url AS url", read=True, g=shop["gln"])
+    assert stored == []
