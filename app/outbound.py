@@ -6,7 +6,8 @@ loopback, private, link-local, reserved or multicast (gs1/subscription_rules.pub
 to the address that was checked, never to a second lookup: a name that answers a public address to the check and a
 private one to the connection (DNS rebinding) gets nowhere. The name stays in the Host header and, for https, in SNI
 and the certificate check. A redirect is never followed (it could point anywhere): a 3xx is a failed try, as is
-every answer but 2xx. Tests and development post to local receivers (``public_only`` off).
+every answer but 2xx. Tests and development post to local receivers (``public_only`` off). The connection is direct:
+an HTTP(S)_PROXY in the environment is not used (urllib used it; a proxy resolves the name itself, past the check).
 """
 
 from __future__ import annotations
