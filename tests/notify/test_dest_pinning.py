@@ -14,8 +14,6 @@ Real sockets and a real receiver on 127.0.0.1; the names are real too: `.invalid
 from __future__ import annotations
 
 import socket
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 import pytest
@@ -24,56 +22,33 @@ from flask import Flask
 from app import notify
 from app.outbound import post, public_address_of
 from app.subscriptions import send
+from tests.notify.test_subscriptions import Receiver
 
 
-class _Receiver:
-    """A local HTTP server that answers every POST with ``status`` and keeps what it got."""
-
-    def __init__(self, status: int = 200):
-        self.got: list[dict] = []
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 - http.server's name
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                outer.got.append({"path": self.path, "host": self.headers.get("Host"), "body": body,
-                                  "delivery": self.headers.get("X-TraceGraph-Delivery")})
-                self.send_response(status)
-                if 300 <= status < 400:
-                    self.send_header("Location", "http://127.0.0.1:1/elsewhere")
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+def _port(receiver: Receiver) -> int:
+    return receiver.server.server_address[1]
 
 
 @pytest.fixture
 def receiver():
-    r = _Receiver()
+    r = Receiver()
     yield r
     r.close()
 
 
 def test_a_pinned_post_goes_to_the_checked_address_with_the_name_in_host(receiver):
-    dest = f"http://rebind.invalid:{receiver.port}/cb/feed?party=6901234567892"
+    dest = f"http://rebind.invalid:{_port(receiver)}/cb/feed?party=6901234567892"
     with pytest.raises(OSError):
-        socket.getaddrinfo("rebind.invalid", receiver.port)  # the name resolves to nothing at all
+        socket.getaddrinfo("rebind.invalid", _port(receiver))  # the name resolves to nothing at all
 
     status = post(dest, b'{"a":1}', {"Content-Type": "application/json", "X-TraceGraph-Delivery": "d-1"}, 5.0,
                   address="127.0.0.1")
 
     assert status == 200
-    assert receiver.got == [{"path": "/cb/feed?party=6901234567892", "host": f"rebind.invalid:{receiver.port}",
-                             "body": b'{"a":1}', "delivery": "d-1"}]
+    [got] = receiver.got
+    assert got["path"] == "/cb/feed?party=6901234567892"
+    assert got["headers"]["Host"] == f"rebind.invalid:{_port(receiver)}"
+    assert got["body"] == b'{"a":1}' and got["headers"]["X-TraceGraph-Delivery"] == "d-1"
     # without the pinned address the client would have looked the name up again, and found nothing
     with pytest.raises(OSError):
         post(dest, b"{}", {}, 5.0)
@@ -82,11 +57,11 @@ def test_a_pinned_post_goes_to_the_checked_address_with_the_name_in_host(receive
 
 @pytest.mark.parametrize("status", [302, 404, 503])
 def test_anything_but_2xx_is_a_failed_try_and_a_redirect_is_not_followed(status):
-    answering = _Receiver(status)
+    answering = Receiver(status=status)
     try:
         with pytest.raises(OSError, match=f"HTTP {status}"):
-            post(f"http://127.0.0.1:{answering.port}/cb", b"{}", {}, 5.0, address="127.0.0.1")
-        assert len(answering.got) == 1  # one POST, nothing followed
+            post(f"http://127.0.0.1:{_port(answering)}/cb", b"{}", {}, 5.0, address="127.0.0.1")
+        assert len(answering.tries) == 1  # one POST, nothing followed
     finally:
         answering.close()
 
@@ -102,7 +77,7 @@ def test_in_production_a_delivery_to_a_local_name_is_refused_before_any_connecti
     app = Flask(__name__)
     app.config.update(ENV="production", WEBHOOK_TIMEOUT_S=5)
     row = {"payload": {"type": "EPCISQueryDocument"}, "delivery_id": "d-2", "token_enc": None,
-           "subscription_id": "sub-1", "dest": f"https://localhost:{receiver.port}/cb"}
+           "subscription_id": "sub-1", "dest": f"https://localhost:{_port(receiver)}/cb"}
     with pytest.raises(PermissionError):
         send(app, b"k" * 32, row)
     assert receiver.got == []
@@ -112,7 +87,7 @@ def test_in_production_a_recall_webhook_to_a_local_name_is_refused_before_any_co
     app = Flask(__name__)
     app.config.update(ENV="production", WEBHOOK_TIMEOUT_S=5, NOTIFY_KEY="tests-notify-key-" + "n" * 24)
     row = {"payload": {"party_gln": "6901234567892"}, "delivery_id": "d-3", "secret_version": 1,
-           "previous_version": None, "webhook_url": f"https://localhost:{receiver.port}/hook"}
+           "previous_version": None, "webhook_url": f"https://localhost:{_port(receiver)}/hook"}
     with pytest.raises(PermissionError):
         notify.Deliverer(app)._webhook(row, b"{}")
     assert receiver.got == []

@@ -25,9 +25,10 @@ TOKEN = "13df38d8275b13f05704629e5f1cf3d45d6132d5"  # GS1's example signatureTok
 
 
 class Receiver:
-    """A local HTTP server keeping every POST (path, headers, raw body); the first `fail_first` answer 503."""
+    """A local HTTP server keeping every POST (path, headers, raw body); the first `fail_first` answer 503, the
+    others `status`."""
 
-    def __init__(self, fail_first: int = 0):
+    def __init__(self, fail_first: int = 0, status: int = 200):
         self.fail_first = fail_first
         self.got: list[dict] = []
         self.tries: list[str] = []
@@ -44,7 +45,7 @@ class Receiver:
                     if not failing:
                         outer.got.append({"path": self.path, "headers": self.headers, "body": body,
                                           "doc": json.loads(body), "at": time.perf_counter()})
-                self.send_response(503 if failing else 200)
+                self.send_response(503 if failing else status)
                 self.end_headers()
 
             def log_message(self, *args):
