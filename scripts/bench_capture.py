@@ -215,19 +215,18 @@ def main() -> None:
         from scripts.benchlib import children
 
         workers = children(server.pid)
-        neo4j_pid = int((args.neo4j_home / "neo4j.pid").read_text()) if args.neo4j_home else None
+        neo4j = [int((args.neo4j_home / "neo4j.pid").read_text())] if args.neo4j_home else []
+        per = 1000 / (args.docs * args.events) * 1000  # CPU seconds of a run -> ms per 1,000 events
         rates = []
         for i in range(args.runs):
             docs = [make_document(args.events) for _ in range(args.docs)]
-            app0, db0, t0 = cpu_seconds(workers), cpu_seconds([neo4j_pid] if neo4j_pid else []), time.monotonic()
+            app0, db0, t0 = cpu_seconds(workers), cpu_seconds(neo4j), time.monotonic()
             rate = run_once(port, token, docs, args.clients)
-            line = f"run {i + 1}: {rate:,.0f} events/s ({args.docs} documents x {args.events} events)"
-            per = 1000 / (args.docs * args.events) * 1000  # ms of CPU per 1,000 events
             wall = time.monotonic() - t0
-            app = (cpu_seconds(workers) - app0)
+            app, db = cpu_seconds(workers) - app0, cpu_seconds(neo4j) - db0
+            line = f"run {i + 1}: {rate:,.0f} events/s ({args.docs} documents x {args.events} events)"
             line += f"; CPU per 1,000 events: app {app * per:.0f} ms"
-            if neo4j_pid:
-                db = cpu_seconds([neo4j_pid]) - db0
+            if neo4j:
                 line += f", Neo4j {db * per:.0f} ms; cores busy {(app + db) / wall:.2f}"
             print(line, flush=True)
             rates.append(rate)
